@@ -1,0 +1,81 @@
+"""The platform's clock: time is an input.
+
+Rules about the hour (the publicity window) and about expiry read a ``Clock`` rather than the
+system time, so tests pass at any hour and the local platform can be started at a chosen
+moment with ``PLATFORM_CLOCK``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    """Wall-clock time, optionally started at a given moment and running on from there."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._start = start.astimezone(UTC) if start else None
+        self._started_at = time.monotonic()
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware in UTC."""
+        if self._start is None:
+            return datetime.now(UTC)
+        return self._start + timedelta(seconds=time.monotonic() - self._started_at)
+
+    def beijing(self) -> datetime:
+        """The current time in the platform's zone for rules about the time of day."""
+        return self.now().astimezone(BEIJING)
+
+    def timestamp(self) -> float:
+        return self.now().timestamp()
+
+
+class FixedClock(Clock):
+    """A clock that stands still until moved: for tests."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def advance(self, **delta: float) -> None:
+        self._at += timedelta(**delta)
+
+    def set(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 time; a time without a zone is read as Beijing time."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+
+
+def clock_from_environment() -> Clock:
+    start = os.environ.get("PLATFORM_CLOCK")
+    return Clock(parse_instant(start) if start else None)
+
+
+_clock: Clock | None = None
+
+
+def get_clock() -> Clock:
+    """The process-wide clock (``PLATFORM_CLOCK`` honoured); tests replace it with ``set_clock``."""
+    global _clock
+    if _clock is None:
+        _clock = clock_from_environment()
+    return _clock
+
+
+def set_clock(clock: Clock | None) -> None:
+    global _clock
+    _clock = clock

@@ -1,0 +1,49 @@
+"""Logger, metrics and tracer, made once per process and shared by every module.
+
+Logs are JSON lines (powertools Logger). A redacting formatter masks anything that looks like a
+mainland mobile number, a resident ID number or a ``token=`` query value before it is written,
+as a safety net: code already logs only masked values and keyed hashes.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Mask mobile numbers (``138****1234``), ID numbers and callback tokens in free text."""
+    text = _TOKEN.sub(r"\1***", text)
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)[-1]}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+@lru_cache(maxsize=1)
+def logger() -> Any:
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    class RedactingFormatter(LambdaPowertoolsFormatter):
+        def format(self, record: Any) -> str:  # noqa: A003 - logging's own name
+            return redact(super().format(record))
+
+    return Logger(logger_formatter=RedactingFormatter(), utc=True)
+
+
+@lru_cache(maxsize=1)
+def metrics() -> Any:
+    from aws_lambda_powertools import Metrics
+
+    return Metrics()
+
+
+@lru_cache(maxsize=1)
+def tracer() -> Any:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()

@@ -1,0 +1,39 @@
+import pytest
+from cryptography.exceptions import InvalidTag
+from sms_platform import crypto
+
+
+@pytest.fixture(autouse=True)
+def fresh_keys(aws):
+    crypto.reset()
+    yield
+    crypto.reset()
+
+
+def test_encrypted_phone_round_trips_and_hides_the_number():
+    token = crypto.encrypt("13812341234")
+    assert "13812341234" not in token
+    assert crypto.decrypt(token) == "13812341234"
+
+
+def test_same_number_encrypts_differently_but_hashes_the_same():
+    assert crypto.encrypt("13812341234") != crypto.encrypt("13812341234")
+    assert crypto.keyed_hash("13812341234") == crypto.keyed_hash("13812341234")
+    assert crypto.keyed_hash("13812341234") != crypto.keyed_hash("13812341235")
+
+
+def test_phone_and_id_hashes_are_kept_apart():
+    assert crypto.keyed_hash("371002", purpose="phone") != crypto.keyed_hash("371002", purpose="id")
+
+
+def test_a_new_process_decrypts_with_the_stored_key():
+    token = crypto.encrypt("13912345678")
+    crypto.reset()  # as a cold start: no key in memory
+    assert crypto.decrypt(token) == "13912345678"
+
+
+def test_tampered_token_is_refused():
+    token = crypto.encrypt("13912345678")
+    tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    with pytest.raises(InvalidTag):
+        crypto.decrypt(tampered)
