@@ -31,9 +31,16 @@ class Function:
 
     @property
     def module(self) -> str:
-        """Dotted module path importable from the repository root, e.g. ``functions.dispatch.sender``."""
-        package = self.code_uri.strip("/").replace("/", ".")
-        return f"{package}.{self.handler.rsplit('.', 1)[0]}"
+        """The handler's top-level module, as Lambda imports it from the code directory.
+
+        Module names are unique across functions, so every code directory can sit on one
+        ``sys.path`` (tests and the local runner), exactly as each does alone in Lambda.
+        """
+        return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def code_path(self) -> Path:
+        return ROOT / self.code_uri
 
     @property
     def attribute(self) -> str:
@@ -119,6 +126,15 @@ class TemplateModel:
 
     def path_exists(self, path: str) -> bool:
         return any(route.pattern.match(path) for route in self.routes)
+
+
+def add_code_paths(model: TemplateModel) -> None:
+    """Put every function's code directory on ``sys.path``, as Lambda puts each on its own."""
+    import sys
+
+    for path in sorted({str(f.code_path) for f in model.functions.values()}):
+        if path not in sys.path:
+            sys.path.insert(0, path)
 
 
 def _rewrite_code_uris(template: dict[str, Any]) -> None:
