@@ -1,0 +1,71 @@
+"""Cold import time of each function's handler module, as a ratio to a bare ``import boto3``.
+
+Each figure is the median of several fresh interpreters, the runs of all modules interleaved
+so that the machine's noise falls on all of them alike. Targets: at most 2.0 for the handlers
+a waiting citizen feels (dispatch lanes and the 12333 webhook), 2.5 for the others.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+
+from infra import template_model
+
+RUNS = int(os.environ.get("BENCH_IMPORT_RUNS", "9"))
+FAST_PATHS = {"DispatchFunction", "HotlineFunction"}
+
+# Handlers read their configuration when invoked, not when imported; these values only make
+# sure an import that reads the environment anyway does not fail.
+_FAKE_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_SERVICE_NAME": "weihai-sms",
+    "POWERTOOLS_METRICS_NAMESPACE": "WeihaiSms",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+
+def _time_import(statement: str, env: dict[str, str]) -> float:
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{statement!r} failed:\n{result.stderr[-2000:]}")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def run() -> None:
+    model = template_model.load()
+    paths = [str(template_model.ROOT / "layers/shared")] + sorted({str(f.code_path) for f in model.functions.values()})
+    env = {**os.environ, **_FAKE_ENV, "PYTHONPATH": os.pathsep.join(paths)}
+    for key, value in model.globals_env.items():
+        env.setdefault(key, value if isinstance(value, str) else f"bench-{key.lower()}")
+
+    subjects = {"boto3 (baseline)": "import boto3"}
+    for function in sorted(model.functions.values(), key=lambda f: f.logical_id):
+        subjects[function.logical_id] = f"import {function.module}"
+
+    samples: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(RUNS):
+        for name, statement in subjects.items():
+            samples[name].append(_time_import(statement, env))
+
+    baseline = statistics.median(samples["boto3 (baseline)"])
+    print(f"cold import, median of {RUNS} fresh interpreters; ratio to `import boto3` in the same run")
+    print(f"{'function':<34}{'module':<26}{'ms':>8}{'ratio':>8}{'target':>8}  verdict")
+    failures = 0
+    for name, statement in subjects.items():
+        median = statistics.median(samples[name])
+        ratio = median / baseline
+        if name == "boto3 (baseline)":
+            print(f"{name:<34}{'boto3':<26}{median * 1000:>8.0f}{ratio:>8.2f}")
+            continue
+        target = 2.0 if name in FAST_PATHS else 2.5
+        verdict = "ok" if ratio <= target else "OVER"
+        failures += verdict != "ok"
+        print(f"{name:<34}{statement[7:]:<26}{median * 1000:>8.0f}{ratio:>8.2f}{target:>8.1f}  {verdict}")
+    print(f"{failures} handler module(s) over target")
