@@ -34,10 +34,16 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
-## `sam build` for the Lambda runtime (python3.12, arm64).
-build:
-	@test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0)
-	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" PYENV_VERSION=3.12.1:3.11.7 .venv-sam/bin/sam build
+## `sam build` for the Lambda runtime (python3.12, arm64); BUILD_DIR to build elsewhere.
+SAM := .venv-sam/bin/sam
+BUILD_DIR ?= .aws-sam/build
+$(SAM):
+	$(PYTHON) -m venv .venv-sam
+	.venv-sam/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==1.170.0
+
+build: $(SAM)
+	SAM_CLI_TELEMETRY=0 PATH="$(CURDIR)/.venv-sam/bin:$$PATH" PYENV_VERSION=3.12.1:3.11.7 \
+		$(SAM) build --build-dir "$(BUILD_DIR)"
 
 clean:
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .ruff_cache
