@@ -1,0 +1,334 @@
+"""The messages repository (``MESSAGES_TABLE``): one item per recipient message.
+
+Keys: ``pk = "msg#<message id>"``, ``sk = "msg"``; ``gsi1pk = "phone#<keyed hash>"`` and
+``gsi1sk = "<created ISO time>#<message id>"`` find a number's recent messages ("did my message
+arrive?"). Items hold the masked number only, never the clear one, and expire after
+``RETENTION_DAYS``.
+
+Every state move is one conditional write on the current state (see ``messages.TRANSITIONS``),
+so a redelivered SQS message or a retried invocation cannot send a recipient twice: only the
+writer that moves ``queued → sending`` calls the carrier. A receipt may arrive while the message
+is still ``sending``; it lands, and the later ``sent`` write then only records the BizId.
+
+Holds (``pk = "hold#<scope>#<key>"``) stop queued messages of a stopped send or a suspended
+office from going out: the dispatcher suppresses them with the hold's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sms_platform import aws
+from sms_platform.messages import MessageState, SuppressReason
+
+TABLE_ENV = "MESSAGES_TABLE"
+RETENTION_DAYS = 400
+_SK = "msg"
+
+
+def _table() -> Any:
+    return aws.table(TABLE_ENV)
+
+
+def _key(mid: str) -> dict[str, str]:
+    return {"pk": f"msg#{mid}", "sk": _SK}
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def _conditional_failed(error: Exception) -> bool:
+    return getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    message_id: str
+    kind: str
+    source_id: str
+    office: str
+    batch_id: str
+    sign_name: str
+    template_code: str
+    template_id: str
+    template_version: int
+    parts: int
+    phone_hash: str
+    phone_masked: str
+
+
+def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any) -> MessageState | None:
+    """Create the message in ``state``; if it already exists, return its current state instead."""
+    item = {
+        **_key(message.message_id),
+        "message_id": message.message_id,
+        "state": str(state),
+        "kind": message.kind,
+        "source_id": message.source_id,
+        "office": message.office,
+        "batch_id": message.batch_id,
+        "sign_name": message.sign_name,
+        "template_code": message.template_code,
+        "template_id": message.template_id,
+        "template_version": message.template_version,
+        "parts": message.parts,
+        "phone_hash": message.phone_hash,
+        "phone_masked": message.phone_masked,
+        "created_at": _iso(at),
+        "updated_at": _iso(at),
+        "expires_at": int((at + timedelta(days=RETENTION_DAYS)).timestamp()),
+        "gsi1pk": f"phone#{message.phone_hash}",
+        "gsi1sk": f"{_iso(at)}#{message.message_id}",
+        **extra,
+    }
+    try:
+        _table().put_item(
+            Item=item, ConditionExpression="attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD"
+        )
+    except Exception as error:
+        if not _conditional_failed(error):
+            raise
+        old = error.response.get("Item") or {}  # type: ignore[attr-defined]
+        state_value = old.get("state", {}).get("S") if old else None
+        return MessageState(state_value) if state_value else MessageState.QUEUED
+    return None
+
+
+def get_many(message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Current items of the given messages (missing ones left out)."""
+    ids = list(dict.fromkeys(message_ids))
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 100):
+        found.update((item["message_id"], item) for item in _batch_get([_key(m) for m in ids[start : start + 100]]))
+    return found
+
+
+def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """BatchGetItem (up to 100 keys), retrying what DynamoDB leaves unprocessed."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    serialize, deserialize = TypeSerializer().serialize, TypeDeserializer().deserialize
+    table = _table()
+    pending = [{k: serialize(v) for k, v in key.items()} for key in keys]
+    items: list[dict[str, Any]] = []
+    for _ in range(10):
+        if not pending:
+            return items
+        answer = table.meta.client.batch_get_item(RequestItems={table.name: {"Keys": pending, "ConsistentRead": True}})
+        items.extend({k: deserialize(v) for k, v in raw.items()} for raw in answer["Responses"].get(table.name, []))
+        pending = answer.get("UnprocessedKeys", {}).get(table.name, {}).get("Keys", [])
+    raise RuntimeError("DynamoDB left keys unprocessed")
+
+
+def get(mid: str) -> dict[str, Any] | None:
+    return _table().get_item(Key=_key(mid), ConsistentRead=True).get("Item")
+
+
+def _move(
+    mid: str,
+    target: MessageState,
+    from_states: Iterable[MessageState],
+    at: datetime,
+    *,
+    sets: dict[str, Any] | None = None,
+    removes: Iterable[str] = (),
+    extra_condition: str = "",
+    extra_values: dict[str, Any] | None = None,
+    return_new: bool = False,
+) -> dict[str, Any] | None:
+    """Move a message to ``target`` if it is in one of ``from_states``; the new item, or None."""
+    values: dict[str, Any] = {":target": str(target), ":now": _iso(at), **(extra_values or {})}
+    names = {"#s": "state"}
+    assignments = ["#s = :target", "updated_at = :now"]
+    for index, (name, value) in enumerate((sets or {}).items()):
+        names[f"#a{index}"] = name
+        values[f":a{index}"] = value
+        assignments.append(f"#a{index} = :a{index}")
+    allowed = []
+    for index, state in enumerate(from_states):
+        values[f":f{index}"] = str(state)
+        allowed.append(f":f{index}")
+    condition = f"#s IN ({', '.join(allowed)})"
+    if extra_condition:
+        condition = f"({condition}) AND ({extra_condition})"
+    expression = "SET " + ", ".join(assignments)
+    removes = list(removes)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    try:
+        answer = _table().update_item(
+            Key=_key(mid),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW" if return_new else "NONE",
+        )
+    except Exception as error:
+        if _conditional_failed(error):
+            return None
+        raise
+    return answer.get("Attributes", {}) if return_new else {"message_id": mid}
+
+
+def mark_sending(mid: str, attempt: str, out_id: str, at: datetime) -> bool:
+    """``queued → sending``; only the caller that wins this write may call the carrier."""
+    sets = {"attempt_token": attempt, "out_id": out_id, "sending_at": _iso(at)}
+    return _move(mid, MessageState.SENDING, [MessageState.QUEUED], at, sets=sets) is not None
+
+
+def mark_sent(mid: str, biz_id: str | None, at: datetime) -> bool:
+    """``sending → sent`` with the carrier's BizId. If a receipt got there first, keep its final
+    state and only record the BizId."""
+    sets = {"biz_id": biz_id or "", "sent_at": _iso(at)}
+    if _move(mid, MessageState.SENT, [MessageState.SENDING], at, sets=sets) is not None:
+        return True
+    try:
+        _table().update_item(
+            Key=_key(mid),
+            UpdateExpression="SET biz_id = if_not_exists(biz_id, :b), sent_at = if_not_exists(sent_at, :t)",
+            ConditionExpression="#s IN (:d, :f)",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={
+                ":b": biz_id or "",
+                ":t": _iso(at),
+                ":d": str(MessageState.DELIVERED),
+                ":f": str(MessageState.FAILED),
+            },
+        )
+    except Exception as error:
+        if not _conditional_failed(error):
+            raise
+    return False
+
+
+def requeue(mid: str, attempt: str, at: datetime) -> bool:
+    """``sending → queued`` when the carrier certainly did not take this attempt's request."""
+    return (
+        _move(
+            mid,
+            MessageState.QUEUED,
+            [MessageState.SENDING],
+            at,
+            removes=["attempt_token", "sending_at"],
+            extra_condition="attempt_token = :attempt",
+            extra_values={":attempt": attempt},
+        )
+        is not None
+    )
+
+
+def mark_failed(
+    mid: str, error_code: str, error_message: str, at: datetime, *, biz_id: str | None = None
+) -> dict[str, Any] | None:
+    sets: dict[str, Any] = {"error_code": error_code, "error_message": error_message, "final_at": _iso(at)}
+    if biz_id:
+        sets["biz_id"] = biz_id
+    return _move(mid, MessageState.FAILED, [MessageState.SENDING, MessageState.SENT], at, sets=sets, return_new=True)
+
+
+def mark_delivered(mid: str, at: datetime, *, biz_id: str | None = None) -> dict[str, Any] | None:
+    sets: dict[str, Any] = {"final_at": _iso(at)}
+    if biz_id:
+        sets["biz_id"] = biz_id
+    return _move(mid, MessageState.DELIVERED, [MessageState.SENDING, MessageState.SENT], at, sets=sets, return_new=True)
+
+
+def suppress(mid: str, reason: SuppressReason, at: datetime) -> bool:
+    sets = {"suppress_reason": str(reason), "final_at": _iso(at)}
+    return _move(mid, MessageState.SUPPRESSED, [MessageState.QUEUED], at, sets=sets) is not None
+
+
+def expire(mid: str, at: datetime) -> bool:
+    return _move(mid, MessageState.EXPIRED, [MessageState.QUEUED], at, sets={"final_at": _iso(at)}) is not None
+
+
+def note_settle_round(mid: str, rounds: int, at: datetime) -> None:
+    """Remember how many times the carrier was asked about a message left in ``sending``."""
+    _move(mid, MessageState.SENDING, [MessageState.SENDING], at, sets={"settle_rounds": rounds})
+
+
+def apply_receipt(
+    mid: str,
+    *,
+    success: bool,
+    err_code: str | None,
+    err_msg: str | None,
+    report_time: str | None,
+    biz_id: str | None,
+    at: datetime,
+) -> dict[str, Any] | None:
+    """Land a delivery receipt: ``delivered`` or ``failed`` as ``success`` says.
+
+    The first receipt is the truth even over a state the platform inferred while settling; a
+    repeated receipt changes nothing. Returns the updated item, or None if nothing changed
+    (unknown message, repeat, or a message that was never handed to the carrier).
+    """
+    target = MessageState.DELIVERED if success else MessageState.FAILED
+    sets: dict[str, Any] = {
+        "receipt_at": _iso(at),
+        "receipt_success": success,
+        "receipt_code": err_code or "",
+        "receipt_report_time": report_time or "",
+        "final_at": _iso(at),
+    }
+    if not success:
+        sets["error_code"] = err_code or "UNKNOWN"
+        sets["error_message"] = err_msg or ""
+    if biz_id:
+        sets["biz_id"] = biz_id
+    return _move(
+        mid,
+        target,
+        [MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED, MessageState.FAILED],
+        at,
+        sets=sets,
+        extra_condition="#s IN (:f0, :f1) OR attribute_not_exists(receipt_at)",
+        return_new=True,
+    )
+
+
+def recent_for_phone(phone_hash: str, limit: int = 20) -> list[dict[str, Any]]:
+    """A number's most recent messages, newest first."""
+    answer = _table().query(
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": f"phone#{phone_hash}"},
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return answer.get("Items", [])
+
+
+# ------------------------------------------------------------------ holds
+HOLD_SCOPES = {"source": SuppressReason.STOPPED_SEND, "office": SuppressReason.SUSPENDED_OFFICE}
+
+
+def _hold_key(scope: str, key: str) -> dict[str, str]:
+    if scope not in HOLD_SCOPES:
+        raise ValueError(f"unknown hold scope {scope!r}")
+    return {"pk": f"hold#{scope}#{key}", "sk": "hold"}
+
+
+def place_hold(scope: str, key: str, note: str, at: datetime) -> None:
+    """Stop queued messages of a source (a stopped send) or an office (a suspension)."""
+    _table().put_item(Item={**_hold_key(scope, key), "scope": scope, "key": key, "note": note, "placed_at": _iso(at)})
+
+
+def lift_hold(scope: str, key: str) -> None:
+    _table().delete_item(Key=_hold_key(scope, key))
+
+
+def hold_reason(source_id: str, office: str) -> SuppressReason | None:
+    """Why messages of this source and office must not go out now, if they must not."""
+    items = _batch_get([_hold_key("source", source_id), _hold_key("office", office)])
+    scopes = {item["scope"] for item in items}
+    if "source" in scopes:
+        return SuppressReason.STOPPED_SEND
+    if "office" in scopes:
+        return SuppressReason.SUSPENDED_OFFICE
+    return None

@@ -1,0 +1,355 @@
+"""Recipient messages: what a queued batch carries, and the pure rules of their life.
+
+A queued batch is one SQS message with up to 100 recipients of one template version (the
+carrier's ``SendBatchSms`` size). Each recipient message has a deterministic id built from its
+source (a send request, a hang-up call, a business event, ...) and the keyed hash of the number,
+so one source reaches a number once however many records share it.
+
+States move only along ``TRANSITIONS`` (the store enforces each move with a conditional write):
+``queued → sending → sent → delivered | failed``, or an early end: ``suppressed`` (with a
+reason), ``undeliverable`` (no usable number) or ``expired``. A receipt may overtake the
+``sent`` write, so ``delivered``/``failed`` are reachable from ``sending`` too.
+
+Everything here is pure: no AWS, no clock of its own (times are passed in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sms_platform.clock import BEIJING
+from sms_platform.lanes import SmsKind
+
+BATCH_SIZE = 100  # recipients per queued batch: the carrier's SendBatchSms limit
+MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling; longer waits chain delayed messages
+SOURCE_ID_PATTERN = r"^[A-Za-z0-9_.:#-]{1,128}$"
+
+
+class MessageState(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    UNDELIVERABLE = "undeliverable"
+    EXPIRED = "expired"
+
+
+FINAL_STATES = frozenset(
+    {
+        MessageState.DELIVERED,
+        MessageState.FAILED,
+        MessageState.SUPPRESSED,
+        MessageState.UNDELIVERABLE,
+        MessageState.EXPIRED,
+    }
+)
+
+# target state -> the states it may be reached from
+TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
+    MessageState.SENDING: frozenset({MessageState.QUEUED}),
+    # Back to the queue only when the carrier certainly did not take the request.
+    MessageState.QUEUED: frozenset({MessageState.SENDING}),
+    MessageState.SENT: frozenset({MessageState.SENDING}),
+    MessageState.DELIVERED: frozenset({MessageState.SENDING, MessageState.SENT}),
+    MessageState.FAILED: frozenset({MessageState.SENDING, MessageState.SENT}),
+    MessageState.SUPPRESSED: frozenset({MessageState.QUEUED}),
+    MessageState.EXPIRED: frozenset({MessageState.QUEUED}),
+}
+
+
+def can_move(current: MessageState | str, target: MessageState | str) -> bool:
+    return MessageState(current) in TRANSITIONS.get(MessageState(target), frozenset())
+
+
+class SuppressReason(StrEnum):
+    OPT_OUT = "opt_out"
+    FREQUENCY_LIMIT = "frequency_limit"
+    STOPPED_SEND = "stopped_send"
+    SUSPENDED_OFFICE = "suspended_office"
+
+
+# Error codes the platform itself gives a failed message (carrier codes are kept as they come).
+UNSETTLED_CODE = "platform.OUTCOME_UNKNOWN"
+LIMITED_EXHAUSTED_NOTE = "运营商频率限制，多次重试仍未发送"
+
+
+def message_id(source_id: str, phone_hash: str) -> str:
+    """The deterministic id of the message one source sends to one number."""
+    return hashlib.sha256(f"{source_id}\n{phone_hash}".encode()).hexdigest()[:32]
+
+
+class BatchAction(StrEnum):
+    SEND = "send"
+    SETTLE = "settle"  # ask the carrier what became of recipients left in ``sending``
+
+
+class QueuedRecipient(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    message_id: str
+    phone_token: str  # crypto.encrypt of the number: the queue never holds it in clear
+    phone_hash: str
+    params: dict[str, str] | None = None
+
+
+class QueuedBatch(BaseModel):
+    """One SQS message: up to 100 recipients of one template version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_id: str
+    action: BatchAction = BatchAction.SEND
+    kind: SmsKind
+    source_id: str = Field(pattern=SOURCE_ID_PATTERN)
+    office: str
+    sign_name: str
+    template_code: str
+    template_id: str
+    template_version: int
+    parts: int = Field(ge=1)
+    shared_params: dict[str, str] | None = None
+    recipients: list[QueuedRecipient] = Field(min_length=1, max_length=BATCH_SIZE)
+    not_before: datetime | None = None
+    attempt: int = 0  # LIMITED re-sends for ``send``; settle rounds for ``settle``
+
+    @property
+    def out_id(self) -> str:
+        return out_id_for(self.source_id)
+
+    def params_for(self, recipient: QueuedRecipient) -> dict[str, str] | None:
+        if self.shared_params is None and recipient.params is None:
+            return None
+        return {**(self.shared_params or {}), **(recipient.params or {})}
+
+
+def out_id_for(source_id: str) -> str:
+    """The carrier OutId of every message of a source.
+
+    OutId is the source id itself: with the number the carrier reports back, it names the
+    message (``message_id(out_id, keyed_hash(number))``) without any lookup item, and
+    ``QuerySendDetails`` for a number on a day finds at most one record with it, because a
+    source sends a number one message.
+    """
+    return source_id
+
+
+def source_of_out_id(out_id: str) -> str | None:
+    return out_id if out_id and re.match(SOURCE_ID_PATTERN, out_id) else None
+
+
+def chunk(items: list[Any], size: int = BATCH_SIZE) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+CarrierCall = Literal["send_sms", "send_batch_sms"]
+
+
+def carrier_call_for(params: list[dict[str, str] | None]) -> CarrierCall:
+    """Identical texts go as one ``SendSms``; different parameters need ``SendBatchSms``."""
+    return "send_sms" if len({_params_key(p) for p in params}) <= 1 else "send_batch_sms"
+
+
+def _params_key(params: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((params or {}).items()))
+
+
+# ------------------------------------------------------------------ time rules
+PUBLICITY_OPENS = time(8, 0)
+PUBLICITY_CLOSES = time(21, 0)
+
+
+def in_publicity_window(at: datetime) -> bool:
+    """Publicity goes out only from 08:00 to 21:00 Beijing time."""
+    local = at.astimezone(BEIJING).time()
+    return PUBLICITY_OPENS <= local < PUBLICITY_CLOSES
+
+
+def next_publicity_opening(at: datetime) -> datetime:
+    """The next 08:00 Beijing time at or after ``at`` (``at`` itself inside the window)."""
+    local = at.astimezone(BEIJING)
+    if in_publicity_window(local):
+        return at
+    day = local.date() if local.time() < PUBLICITY_OPENS else local.date() + timedelta(days=1)
+    return datetime.combine(day, PUBLICITY_OPENS, tzinfo=BEIJING)
+
+
+def delay_seconds(now: datetime, not_before: datetime | None) -> int:
+    """SQS DelaySeconds for a message due at ``not_before`` (at most 900; chains cover the rest)."""
+    if not_before is None:
+        return 0
+    remaining = (not_before - now).total_seconds()
+    if remaining <= 0:
+        return 0
+    return min(MAX_DELAY_SECONDS, int(-(-remaining // 1)))
+
+
+def is_due(now: datetime, not_before: datetime | None) -> bool:
+    return not_before is None or now >= not_before
+
+
+def retry_visibility_seconds(receive_count: int, *, base: int = 30, cap: int = 900) -> int:
+    """Exponential backoff for transient carrier faults: 30 s, 60 s, 120 s, ... up to 15 min."""
+    return min(cap, base * 2 ** max(0, receive_count - 1))
+
+
+LIMITED_DELAY_SECONDS = 900  # the carrier's frequency control: try again after a long pause
+MAX_LIMITED_ATTEMPTS = 3
+SETTLE_DELAYS_SECONDS = (60, 300, 900, 900)  # later looks when the carrier has no record yet
+
+
+def settle_delay(attempt: int) -> int | None:
+    """Delay before settle round ``attempt`` (1-based); ``None`` when rounds are used up."""
+    return SETTLE_DELAYS_SECONDS[attempt - 1] if 1 <= attempt <= len(SETTLE_DELAYS_SECONDS) else None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    state: MessageState  # sent, delivered or failed
+    error_code: str | None = None
+    biz_id: str | None = None
+
+
+def settlement_from_details(details: list[dict[str, Any]], out_id: str) -> Settlement | None:
+    """What ``QuerySendDetails`` records say about the message with ``out_id``; ``None`` if absent.
+
+    SendStatus: 1 waiting for the handset's receipt, 2 failed, 3 delivered.
+    """
+    for record in details:
+        if str(record.get("OutId", "")) != out_id:
+            continue
+        status = int(record.get("SendStatus", 1))
+        biz_id = record.get("BizId") or None
+        if status == 3:
+            return Settlement(MessageState.DELIVERED, None, biz_id)
+        if status == 2:
+            return Settlement(MessageState.FAILED, str(record.get("ErrCode") or "UNKNOWN"), biz_id)
+        return Settlement(MessageState.SENT, None, biz_id)
+    return None
+
+
+def send_details_of(data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The records list out of a ``QuerySendDetails`` answer, whichever nesting it uses."""
+    container = (data or {}).get("SmsSendDetailDTOs") or {}
+    records = container.get("SmsSendDetailDTO", []) if isinstance(container, dict) else container
+    return [r for r in records if isinstance(r, dict)]
+
+
+def beijing_date(at: datetime) -> date:
+    return at.astimezone(BEIJING).date()
+
+
+# ------------------------------------------------------------------ frequency limits
+@dataclass(frozen=True)
+class LimitRules:
+    """Per-number limits (defaults as the carrier advises; each configurable by environment)."""
+
+    same_template_per_minute: int = 1
+    same_template_per_hour: int = 5
+    publicity_per_day: int = 3
+
+    @classmethod
+    def from_environment(cls, env: dict[str, str] | None = None) -> LimitRules:
+        env = os.environ if env is None else env
+        return cls(
+            same_template_per_minute=int(env.get("LIMIT_SAME_TEMPLATE_PER_MINUTE", cls.same_template_per_minute)),
+            same_template_per_hour=int(env.get("LIMIT_SAME_TEMPLATE_PER_HOUR", cls.same_template_per_hour)),
+            publicity_per_day=int(env.get("LIMIT_PUBLICITY_PER_DAY", cls.publicity_per_day)),
+        )
+
+
+@dataclass(frozen=True)
+class LimitWindow:
+    """One fixed window of one counter: at most ``limit`` messages in ``[starts_at, ends_at)``."""
+
+    key: str
+    limit: int
+    ends_at: datetime
+    over_limit: Literal["delay", "suppress"]
+
+
+def limit_windows(
+    rules: LimitRules, kind: SmsKind, template_code: str, phone_hash: str, at: datetime
+) -> list[LimitWindow]:
+    """The counters a message to ``phone_hash`` at ``at`` must fit in.
+
+    Fixed windows (the minute, the hour, the Beijing day) keep each check to one conditional
+    write per counter; the price is that two messages may straddle a window's edge.
+    """
+    local = at.astimezone(BEIJING)
+    minute = local.replace(second=0, microsecond=0)
+    hour = minute.replace(minute=0)
+    windows = []
+    if rules.same_template_per_minute > 0:
+        windows.append(
+            LimitWindow(
+                f"tpl#{phone_hash}#{template_code}#{minute:%Y%m%d%H%M}",
+                rules.same_template_per_minute,
+                minute + timedelta(minutes=1),
+                "delay",
+            )
+        )
+    if rules.same_template_per_hour > 0:
+        windows.append(
+            LimitWindow(
+                f"tpl#{phone_hash}#{template_code}#{hour:%Y%m%d%H}",
+                rules.same_template_per_hour,
+                hour + timedelta(hours=1),
+                "delay",
+            )
+        )
+    if kind is SmsKind.PUBLICITY and rules.publicity_per_day > 0:
+        day = datetime.combine(local.date(), time(0), tzinfo=BEIJING)
+        windows.append(
+            LimitWindow(
+                f"pub#{phone_hash}#{local:%Y%m%d}", rules.publicity_per_day, day + timedelta(days=1), "suppress"
+            )
+        )
+    return windows
+
+
+# ------------------------------------------------------------------ carrier pushes
+class CarrierReceipt(BaseModel):
+    """One SmsReport the carrier pushes (CONTRACTS §1)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    phone_number: str
+    send_time: str | None = None
+    report_time: str | None = None
+    success: bool
+    err_code: str | None = None
+    err_msg: str | None = None
+    sms_size: str | int | None = None
+    biz_id: str | None = None
+    out_id: str | None = None
+
+
+class CarrierReply(BaseModel):
+    """One SmsUp (a citizen's reply) the carrier pushes (CONTRACTS §1)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    phone_number: str
+    send_time: str | None = None
+    content: str = ""
+    sign_name: str | None = None
+    dest_code: str | None = None
+    sequence_id: str | int | None = None
+
+
+OPT_OUT_WORDS = frozenset({"R", "T", "TD", "退订"})
+
+
+def is_opt_out_reply(content: str) -> bool:
+    """``R``, ``T``, ``TD`` or ``退订``, in any case, surrounding space ignored."""
+    return (content or "").strip().upper() in OPT_OUT_WORDS
