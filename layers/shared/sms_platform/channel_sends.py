@@ -55,67 +55,53 @@ def check_values(template: TemplateUse, values: dict[str, str]) -> dict[str, str
     return templating.validate_values(template.variables, values)
 
 
-def person_phone(id_number: str) -> str | None:
-    """The person's current verified mobile number, or None."""
-    from sms_platform.contacts import lookup
-
-    return lookup.person_phone(id_number)
-
-
-def unit_phones(credit_code: str) -> list[str]:
-    """The mobile numbers of the unit's contact people (deduplicated)."""
-    from sms_platform.contacts import lookup
-
-    return list(dict.fromkeys(lookup.unit_phones(credit_code)))
-
-
 def subject_phones(kind: str, subject_id: str) -> list[str]:
-    if kind == "person":
-        phone = person_phone(subject_id)
-        return [phone] if phone else []
-    return unit_phones(subject_id)
+    """A person's number in use, or each contact person's number in use for a unit."""
+    from sms_platform import crypto
+    from sms_platform.contacts import repository
+
+    return [crypto.decrypt(r.phone_token) for r in repository.recipients_of(kind, subject_id)]
 
 
 def send(
     kind: str, source_id: str, template: TemplateUse, recipients: Iterable[tuple[str, dict[str, str] | None]]
 ) -> int:
     """Queue one message per distinct number on the kind's lane; returns how many were queued."""
-    from sms_platform import outbox
+    from sms_platform import outbox, sms, templating
 
+    recipients = list(recipients)
+    if not recipients:
+        return 0
+    sample = recipients[0][1] or {}
+    parts = sms.measure(templating.render(template.text, sample), template.sign_name).parts
     result = outbox.enqueue(
-        kind=kind,
-        source_id=source_id,
-        office=template.office,
-        sign_name=template.sign_name,
+        kind,
+        source_id,
+        template.office,
+        template.sign_name,
+        template_code=template.code,
         template_id=template.template_id,
         template_version=template.version,
-        template_code=template.code,
-        template_text=template.text,
-        recipients=list(recipients),
+        parts=parts,
+        recipients=recipients,
     )
-    return _count(result)
+    return result.queued
 
 
-def record_undeliverable(kind: str, source_id: str, template: TemplateUse | None, reason: str) -> None:
-    """Record that a message could not be made because its recipient has no usable number."""
-    from sms_platform import outbox
-
-    outbox.record_undeliverable(
-        kind=kind,
-        source_id=source_id,
-        office=template.office if template else "city",
-        template_id=template.template_id if template else None,
-        reason=reason,
-    )
+NO_NUMBER = "no-number"
 
 
-def _count(result: Any) -> int:
-    if isinstance(result, int):
-        return result
-    for name in ("queued", "messages", "count"):
-        value = getattr(result, name, None)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, list):
-            return len(value)
-    return len(result)
+def record_undeliverable(kind: str, source_id: str, template: TemplateUse, reason: str) -> None:
+    """Record that a message could not be made because its recipient has no usable number; it
+    shows in reports as ``undeliverable``. Recording twice keeps the first record."""
+    from sms_platform import message_store
+    from sms_platform.clock import get_clock
+    from sms_platform.messages import MessageState, message_id
+
+    message = message_store.NewMessage(
+        message_id=message_id(source_id, NO_NUMBER), kind=str(kind), source_id=source_id, office=template.office,
+        batch_id="", sign_name=template.sign_name, template_code=template.code,
+        template_id=template.template_id, template_version=template.version, parts=0, phone_hash=NO_NUMBER,
+        phone_masked="无可用号码",
+    )  # fmt: skip
+    message_store.record(message, MessageState.UNDELIVERABLE, get_clock().now(), reason=reason)
