@@ -1,0 +1,28 @@
+"""Nightly export of the audit trail: yesterday's chains (Beijing days) to the Object Lock
+archive bucket as JSON lines. A manual run may name the day: ``{"day": "YYYY-MM-DD"}``."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sms_platform import audit
+from sms_platform.observability import logger
+
+log = logger()
+
+
+@log.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    day = date.fromisoformat(event["day"]) if isinstance(event, dict) and event.get("day") else audit.previous_day()
+    result = audit.export_day(day)
+    if result.broken:
+        log.error("audit chain broken", extra={"day": day.isoformat(), "broken": result.broken.as_dict()})
+    log.info("audit archived", extra={"day": day.isoformat(), "key": result.key, "entries": result.entries})
+    return {
+        "day": day.isoformat(),
+        "key": result.key,
+        "entries": result.entries,
+        "written": result.written,
+        "verified": result.broken is None,
+    }
