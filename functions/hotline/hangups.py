@@ -1,0 +1,43 @@
+"""12333 hang-up webhook (CONTRACTS §2): ``POST /v1/hotline/hangups``, signed with HMAC-SHA256.
+
+Kept small so that it starts fast: the answer to a caller who just hung up is the most urgent
+message the platform sends.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from sms_platform import hotline, secrets, signed_webhooks
+from sms_platform.clock import get_clock
+from sms_platform.http import JSON, register_error_handlers
+from sms_platform.observability import logger
+
+app = APIGatewayRestResolver()
+register_error_handlers(app)
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+@app.post("/v1/hotline/hangups")
+def hangup() -> Response:
+    now = get_clock().now()
+    raw = _raw_body()
+    signed_webhooks.verify_hotline(
+        app.current_event.headers, raw, secrets.webhook_secret("hotline_webhook_secret"), now
+    )
+    answer = hotline.receive_hangup(hotline.parse_hangup(raw), now)
+    logger().info("hang-up received", extra=answer)
+    return Response(202, JSON, json.dumps(answer, ensure_ascii=False))
+
+
+@logger().inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,117 @@
+"""Service channels' subscription API (CONTRACTS §4): products, verification codes, orders,
+renewals, lookup and cancellation (API key per channel), and the payment provider's signed
+notification (``X-Payment-Signature``, no API key).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from sms_platform import secrets, signed_webhooks, subscriptions
+from sms_platform.clock import get_clock
+from sms_platform.errors import ValidationFailed
+from sms_platform.http import JSON, register_error_handlers
+from sms_platform.observability import logger
+
+KEEP_SECONDS = 30 * 24 * 3600
+
+app = APIGatewayRestResolver()
+register_error_handlers(app)
+
+
+def _reply(status: int, body: dict[str, Any]) -> Response:
+    return Response(status, JSON, json.dumps(body, ensure_ascii=False))
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("请求体不是有效的 JSON", field="body") from exc
+
+
+def _channel() -> str:
+    return app.current_event.request_context.identity.api_key_id or "unknown"
+
+
+@app.get("/v1/subscriptions/products")
+def products() -> Response:
+    return _reply(200, {"products": subscriptions.products()})
+
+
+@app.post("/v1/subscriptions/otp")
+def otp() -> Response:
+    request = subscriptions.parse(subscriptions.OtpRequest, _json(_raw_body()))
+    return _reply(202, subscriptions.request_otp(request.phone, get_clock().now()))
+
+
+@app.post("/v1/subscriptions")
+def create() -> Response:
+    request = subscriptions.parse(subscriptions.OrderRequest, _json(_raw_body()))
+    answer = subscriptions.create_order(request, channel=_channel(), now=get_clock().now())
+    logger().info("subscription order", extra={"subscription_id": answer["subscription_id"]})
+    return _reply(201, answer)
+
+
+@app.post("/v1/subscriptions/lookup")
+def lookup() -> Response:
+    request = subscriptions.parse(subscriptions.LookupRequest, _json(_raw_body()))
+    return _reply(200, {"subscriptions": subscriptions.lookup(request.subscriber)})
+
+
+@app.post("/v1/subscriptions/<subscription_id>/renewals")
+def renew(subscription_id: str) -> Response:
+    return _reply(201, subscriptions.renew(subscription_id, get_clock().now()))
+
+
+@app.delete("/v1/subscriptions/<subscription_id>")
+def cancel(subscription_id: str) -> Response:
+    return _reply(200, subscriptions.cancel(subscription_id, get_clock().now()))
+
+
+@cache
+def _idempotent_payment() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from sms_platform import aws
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=aws.client("dynamodb")
+    )
+    config = IdempotencyConfig(event_key_jmespath="transaction_id", expires_after_seconds=KEEP_SECONDS)
+
+    @idempotent_function(data_keyword_argument="notice", persistence_store=persistence, config=config)
+    def apply(notice: dict[str, Any]) -> dict[str, Any]:
+        parsed = subscriptions.PaymentNotice.model_validate(notice)
+        return subscriptions.record_payment(parsed, get_clock().now())
+
+    return apply
+
+
+@app.post("/v1/payments/notify")
+def payment() -> Response:
+    raw = _raw_body()
+    signed_webhooks.verify_payment(app.current_event.headers, raw, secrets.webhook_secret("payment_webhook_secret"))
+    notice = subscriptions.parse(subscriptions.PaymentNotice, _json(raw))
+    answer = _idempotent_payment()(notice=notice.model_dump(mode="json"))
+    logger().info("payment recorded", extra=answer)
+    return _reply(200, answer)
+
+
+@logger().inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

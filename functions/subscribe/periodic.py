@@ -1,0 +1,20 @@
+"""Scheduled subscription sends: once a day, the monthly sends due that day (each filled from the
+subscriber's latest business data of the item's linked type, or recorded as not sent when there
+is none) and renewal reminders seven days before a period ends. Safe to run twice: every send's
+source id names the subscription and the day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sms_platform import subscriptions
+from sms_platform.clock import get_clock
+from sms_platform.observability import logger
+
+
+@logger().inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    counts = subscriptions.run_schedule(get_clock().now())
+    logger().info("subscription schedule run", extra=counts)
+    return counts
