@@ -351,3 +351,12 @@ def test_carrier_params_refuse_non_text_values(value):
     with pytest.raises(ValidationFailed) as caught:
         carrier_params({"x": value})
     assert caught.value.field == "x"
+
+
+def test_declarations_stored_as_plain_mappings_are_accepted():
+    stored = [item.model_dump() for item in PENSION_SPECS]
+    check_declarations(PENSION, stored)
+    values = {"name": "李四", "month": "12", "amount": "88", "paid_on": "2024-12-15"}
+    assert validate_values(stored, values) == values
+    with pytest.raises(pydantic.ValidationError):
+        validate_values([{"name": "a", "type": "url", "max_length": 3}], {"a": "x"})

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from sms_platform.errors import ContentRejected, ValidationFailed
 from sms_platform.sms import measure
-from sms_platform.templating import VariableSpec, contains_url, parse_template
+from sms_platform.templating import VariableSpec, as_specs, contains_url, parse_template
 
 Level = Literal["block", "warn", "info"]
 
@@ -141,7 +141,7 @@ def review_content(
     signature: str | None,
     category: str,
     forbidden_words: Iterable[str],
-    variables: Iterable[VariableSpec] = (),
+    variables: Iterable[VariableSpec | Mapping[str, Any]] = (),
 ) -> list[Finding]:
     """Every finding for a template text, blocks first, then warnings, then facts.
 
@@ -157,7 +157,7 @@ def review_content(
     findings += _forbidden(text, forbidden_words)
     if contains_url(text):
         findings.append(Finding("block", "url", "短信内容不能含有网址或链接"))
-    findings += _length(text, signature, list(variables))
+    findings += _length(text, signature, as_specs(variables))
     if category == "publicity":
         findings += _opt_out(text)
     if category != "system":

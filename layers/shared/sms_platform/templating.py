@@ -58,6 +58,11 @@ class VariableSpec(BaseModel):
     max_length: int = Field(ge=1, le=500)
 
 
+def as_specs(specs: Iterable[VariableSpec | Mapping[str, Any]]) -> list[VariableSpec]:
+    """Declarations as models; stored ones may come back as plain mappings."""
+    return [item if isinstance(item, VariableSpec) else VariableSpec.model_validate(item) for item in specs]
+
+
 def _fail(message: str, field: str, problems: list[dict[str, str]] | None = None) -> ValidationFailed:
     return ValidationFailed(message, field=field, details=problems or [{"field": field, "message": message}])
 
@@ -154,9 +159,10 @@ def parse_template(text: str) -> list[str]:
     return list(_parsed(text))
 
 
-def check_declarations(text: str, specs: Iterable[VariableSpec]) -> None:
+def check_declarations(text: str, specs: Iterable[VariableSpec | Mapping[str, Any]]) -> None:
     """Every placeholder is declared once, and every declaration is used."""
     names = _parsed(text)
+    specs = as_specs(specs)
     problems: list[dict[str, str]] = []
     declared: list[str] = []
     for spec in specs:
@@ -241,14 +247,14 @@ def _as_text(value: object) -> str | None:
     return None
 
 
-def validate_values(specs: Iterable[VariableSpec], values: Mapping[str, object]) -> dict[str, str]:
+def validate_values(specs: Iterable[VariableSpec | Mapping[str, Any]], values: Mapping[str, object]) -> dict[str, str]:
     """Check one recipient's values against the declarations and return them as sent.
 
     Refused, each with its variable named: a missing, empty or extra value, a value of the
     wrong type or longer than declared, and a URL in any value. Typed values lose surrounding
     spaces; a phone number is normalised to 11 digits.
     """
-    specs = list(specs)
+    specs = as_specs(specs)
     declared = {spec.name for spec in specs}
     problems: list[dict[str, str]] = []
     result: dict[str, str] = {}
