@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 
+pytest_plugins = ["tests.carrier_fixtures"]  # carrier_simulator, carrier_client
+
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 os.environ.update(
