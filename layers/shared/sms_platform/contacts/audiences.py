@@ -1,0 +1,254 @@
+"""Audiences: who a send reaches, counted at once and expanded in parallel chunks.
+
+A segment is a kind (units or persons) with optional districts, an insurance type and a tag, or
+an uploaded list of ID numbers or credit codes.
+
+- ``count(segment)`` adds up the audience counters (a few dozen items), never the records.
+- ``plan_chunks(segment, n)`` cuts the segment's index into ``n`` pieces of similar size:
+  each district's partitions are sharded by phone hash, and a shard can be cut further by
+  ranges of that hash, so any number of workers can expand one audience at the same time.
+- ``iter_chunk(segment, chunk)`` yields the recipients of one piece through the index, a page
+  at a time, so memory stays flat whatever the audience's size. Records sharing a number sit
+  side by side in the index and yield one recipient; a number shared across districts is
+  caught by the message id (send id + phone hash) that every send keys its messages by.
+
+Recipients carry the number encrypted: the dispatcher decrypts it just before sending.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sms_platform import aws
+from sms_platform.contacts import records
+from sms_platform.contacts.models import DISTRICTS, InsuranceType, Kind, Recipient, Tag, district_code
+
+_PROJECTION = "#r, kind, #n, district, cur_h, cur_t, cur_m"
+_NAMES = {"#r": "ref", "#n": "name"}
+# Two hex characters of the phone hash: up to 256 ranges per shard.
+_PREFIXES = 256
+# A line of an uploaded list holds one ID number or code; longer lines are not identifiers.
+MAX_LIST_LINE = 64
+
+
+class Segment(BaseModel):
+    """Whom a send is for. ``districts`` empty means the whole city."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Kind
+    districts: tuple[str, ...] = ()
+    insurance_type: InsuranceType | None = None
+    tag: Tag | None = None
+    list_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+    @field_validator("districts", mode="before")
+    @classmethod
+    def _districts(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(sorted({district_code(str(item)) for item in value}))
+        return value
+
+    @property
+    def district_codes(self) -> tuple[str, ...]:
+        return self.districts or tuple(DISTRICTS)
+
+    @property
+    def index_dimension(self) -> str:
+        if self.tag:
+            return f"tag={self.tag}"
+        if self.insurance_type:
+            return f"ins={self.insurance_type.value}"
+        return records.ALL
+
+    @property
+    def count_dimension(self) -> str:
+        if self.tag and self.insurance_type:
+            return f"ins={self.insurance_type.value}&tag={self.tag}"
+        return self.index_dimension
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    partition: str
+    low: str  # inclusive prefix of the phone hash
+    high: str  # inclusive upper bound
+
+    def as_list(self) -> list[str]:
+        return [self.partition, self.low, self.high]
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """One worker's share of an audience: index key ranges, or a byte range of an uploaded list."""
+
+    ranges: tuple[KeyRange, ...] = ()
+    list_start: int | None = None
+    list_end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.list_start is not None:
+            return {"list": [self.list_start, self.list_end]}
+        return {"ranges": [r.as_list() for r in self.ranges]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChunkSpec:
+        if "list" in data:
+            start, end = data["list"]
+            return cls(list_start=int(start), list_end=int(end))
+        return cls(ranges=tuple(KeyRange(*r) for r in data["ranges"]))
+
+
+@dataclass
+class Page:
+    recipients: list[Recipient]
+    cursor: dict[str, Any] | None  # where to resume after this page; None when the chunk is done
+    skipped: int = 0  # identifiers of a list not in the address book or without a number
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _table_name() -> str:
+    return os.environ["CONTACTS_TABLE"]
+
+
+# ------------------------------------------------------------------ counting
+
+
+def count(segment: Segment) -> int:
+    """The audience's size from the counters (a list's size is its number of valid identifiers)."""
+    if segment.list_id:
+        from sms_platform.contacts import lists
+
+        return lists.get(segment.list_id, kind=segment.kind.value)["count"]
+    wanted = set(segment.district_codes)
+    pk = f"cnt#{segment.kind.value}#{segment.count_dimension}"
+    total = 0
+    args: dict[str, Any] = {
+        "TableName": _table_name(),
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": pk}},
+    }
+    while True:
+        answer = aws.client("dynamodb").query(**args)
+        for item in answer.get("Items", []):
+            if item["sk"]["S"].split("#", 1)[0] in wanted:
+                total += int(item["n"]["N"])
+        if not answer.get("LastEvaluatedKey"):
+            return total
+        args["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+# ------------------------------------------------------------------ planning
+
+
+def _hash_ranges(parts: int) -> list[tuple[str, str]]:
+    """``parts`` contiguous ranges of two-hex-character prefixes covering all phone hashes."""
+    parts = max(1, min(parts, _PREFIXES))
+    bounds = [round(i * _PREFIXES / parts) for i in range(parts + 1)]
+    return [(f"{bounds[i]:02x}", f"{bounds[i + 1] - 1:02x}~") for i in range(parts)]
+
+
+def plan_chunks(segment: Segment, n: int) -> list[ChunkSpec]:
+    """Cut the segment into at most ``n`` chunks of similar size for parallel workers."""
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if segment.list_id:
+        from sms_platform.contacts import lists
+
+        size = lists.get(segment.list_id, kind=segment.kind.value)["size"]
+        n = max(1, min(n, size // 1024 or 1))
+        bounds = [round(i * size / n) for i in range(n + 1)]
+        return [ChunkSpec(list_start=bounds[i], list_end=bounds[i + 1]) for i in range(n)]
+    partitions = [
+        records.audience_partition(district, segment.kind.value, segment.index_dimension, shard)
+        for district in segment.district_codes
+        for shard in range(records.AUDIENCE_SHARDS)
+    ]
+    per_partition = math.ceil(n / len(partitions))
+    ranges = [KeyRange(p, low, high) for p in partitions for low, high in _hash_ranges(per_partition)]
+    chunks = min(n, len(ranges))
+    return [ChunkSpec(ranges=tuple(ranges[i::chunks])) for i in range(chunks)]
+
+
+# ------------------------------------------------------------------ expansion
+
+
+def _recipient(item: dict[str, Any]) -> Recipient:
+    return Recipient(
+        item["ref"]["S"],
+        item["kind"]["S"],
+        item["name"]["S"],
+        item["district"]["S"],
+        item["cur_h"]["S"],
+        item["cur_t"]["S"],
+        item["cur_m"]["S"],
+    )
+
+
+def _index_pages(segment: Segment, chunk: ChunkSpec, cursor: dict[str, Any] | None) -> Iterator[Page]:
+    client, table = aws.client("dynamodb"), _table_name()
+    position = int(cursor["range"]) if cursor else 0
+    start_key = cursor.get("key") if cursor else None
+    values_extra: dict[str, Any] = {}
+    filter_args: dict[str, Any] = {}
+    if segment.tag and segment.insurance_type:
+        filter_args["FilterExpression"] = "contains(ins, :ins)"
+        values_extra[":ins"] = {"S": segment.insurance_type.value}
+    for index in range(position, len(chunk.ranges)):
+        key_range = chunk.ranges[index]
+        last_hash = None
+        while True:
+            args: dict[str, Any] = {
+                "TableName": table,
+                "IndexName": "gsi1",
+                "KeyConditionExpression": "gsi1pk = :p AND gsi1sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {
+                    ":p": {"S": key_range.partition},
+                    ":lo": {"S": key_range.low},
+                    ":hi": {"S": key_range.high},
+                    **values_extra,
+                },
+                "ProjectionExpression": _PROJECTION,
+                "ExpressionAttributeNames": _NAMES,
+                **filter_args,
+            }
+            if start_key:
+                args["ExclusiveStartKey"] = start_key
+            answer = client.query(**args)
+            recipients = []
+            for item in answer.get("Items", ()):
+                phone_hash = item["cur_h"]["S"]
+                if phone_hash == last_hash:
+                    continue  # the same number as the record before: one message per number
+                last_hash = phone_hash
+                recipients.append(_recipient(item))
+            start_key = answer.get("LastEvaluatedKey")
+            if start_key:
+                yield Page(recipients, {"range": index, "key": start_key})
+                continue
+            done = index + 1 >= len(chunk.ranges)
+            yield Page(recipients, None if done else {"range": index + 1, "key": None})
+            break
+        start_key = None
+
+
+def iter_pages(segment: Segment, chunk: ChunkSpec, cursor: dict[str, Any] | None = None) -> Iterator[Page]:
+    """The chunk's recipients page by page, each page with the cursor to resume after it."""
+    if segment.list_id:
+        from sms_platform.contacts import lists
+
+        yield from lists.pages(segment.list_id, segment.kind.value, chunk, cursor)
+        return
+    yield from _index_pages(segment, chunk, cursor)
+
+
+def iter_chunk(segment: Segment, chunk: ChunkSpec) -> Iterator[Recipient]:
+    """Every recipient of one chunk."""
+    for page in iter_pages(segment, chunk):
+        yield from page.recipients

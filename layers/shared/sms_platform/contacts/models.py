@@ -1,0 +1,256 @@
+"""What the address book holds: units and persons, their phone history, and the input shapes.
+
+Input models validate one record at a time so that a batch or an import can report each
+record's own result. Error messages never repeat the value they refuse (it may be a phone or
+an ID number).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_PHONES_PER_RECORD = 10
+MAX_TAGS = 5
+MAX_TAG_LENGTH = 20
+
+
+class Kind(StrEnum):
+    person = "person"
+    unit = "unit"
+
+
+class InsuranceType(StrEnum):
+    pension = "pension"
+    medical = "medical"
+    unemployment = "unemployment"
+    work_injury = "work_injury"
+    maternity = "maternity"
+
+
+class SourceChannel(StrEnum):
+    service_hall = "service_hall"
+    kiosk = "kiosk"
+    online_declaration = "online_declaration"
+    personal_online = "personal_online"
+    mobile_app = "mobile_app"
+    grassroots = "grassroots"
+    medical_institution = "medical_institution"
+    hotline_12333 = "hotline_12333"
+    import_ = "import"
+
+
+# The eight district offices (R1), by the codes the staff accounts use, with their names.
+DISTRICTS: dict[str, str] = {
+    "huancui": "环翠区",
+    "wendeng": "文登区",
+    "rongcheng": "荣成市",
+    "rushan": "乳山市",
+    "gaoqu": "高区",
+    "jingqu": "经区",
+    "lingang": "临港区",
+    "nanhai": "南海新区",
+}
+_DISTRICT_BY_NAME = {name: code for code, name in DISTRICTS.items()}
+
+# Chinese names accepted in CSV files and shown to staff.
+KIND_NAMES = {"person": "参保人员", "unit": "参保单位"}
+INSURANCE_NAMES = {
+    "pension": "养老保险",
+    "medical": "医疗保险",
+    "unemployment": "失业保险",
+    "work_injury": "工伤保险",
+    "maternity": "生育保险",
+}
+SOURCE_NAMES = {
+    "service_hall": "服务大厅",
+    "kiosk": "自助终端",
+    "online_declaration": "网上申报",
+    "personal_online": "个人网上服务",
+    "mobile_app": "手机APP",
+    "grassroots": "基层平台",
+    "medical_institution": "定点医疗机构",
+    "hotline_12333": "12333",
+    "import": "批量导入",
+}
+
+
+def district_code(value: str) -> str:
+    """A district's code from its code or its Chinese name; ValueError if it is not one of ours."""
+    text = value.strip()
+    if text in DISTRICTS:
+        return text
+    if text in _DISTRICT_BY_NAME:
+        return _DISTRICT_BY_NAME[text]
+    raise ValueError("不是本市的区县")
+
+
+def _from_names(value: Any, names: dict[str, str]) -> Any:
+    """Accept a Chinese display name where a code is expected (CSV files are made by hand)."""
+    if isinstance(value, str):
+        text = value.strip()
+        for code, name in names.items():
+            if text == name:
+                return code
+        return text
+    return value
+
+
+class PhoneIn(BaseModel):
+    """One phone number as a channel collected it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    number: str = Field(min_length=1, max_length=32)
+    source: SourceChannel
+    collected_at: datetime | None = None
+    verified: bool = False
+    contact_name: str | None = Field(default=None, max_length=50)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_name(cls, value: Any) -> Any:
+        return _from_names(value, SOURCE_NAMES)
+
+    @field_validator("number")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        from sms_platform.contacts import validation
+
+        return validation.mobile(value)
+
+    @field_validator("collected_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        from sms_platform.clock import BEIJING, get_clock
+
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=BEIJING)
+        if value > get_clock().now():
+            raise ValueError("采集时间不能晚于当前时间")
+        return value
+
+
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[^#&=;,，、\s]+$")]
+
+
+class ContactIn(BaseModel):
+    """A unit or a person with the phone numbers collected for it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    kind: Kind
+    id: str = Field(min_length=1, max_length=32, description="公民身份号码或统一社会信用代码")
+    name: str = Field(min_length=1, max_length=100)
+    district: str
+    phones: list[PhoneIn] = Field(min_length=1, max_length=MAX_PHONES_PER_RECORD)
+    insurance_types: list[InsuranceType] = Field(default_factory=list)
+    employer: str | None = Field(default=None, max_length=100)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_name(cls, value: Any) -> Any:
+        return _from_names(value, KIND_NAMES)
+
+    @field_validator("insurance_types", mode="before")
+    @classmethod
+    def _insurance_names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [_from_names(item, INSURANCE_NAMES) for item in value]
+        return value
+
+    @field_validator("district")
+    @classmethod
+    def _district(cls, value: str) -> str:
+        return district_code(value)
+
+    @field_validator("insurance_types", "tags")
+    @classmethod
+    def _distinct(cls, value: list[Any]) -> list[Any]:
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _identifier(self) -> ContactIn:
+        from sms_platform.contacts import validation
+
+        if self.kind is Kind.person:
+            self.id = validation.id_number(self.id)
+        else:
+            self.id = validation.credit_code(self.id)
+        return self
+
+
+class PhoneEntry(BaseModel):
+    """One number in a record's history: stored encrypted, found by hash, shown masked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hash: str
+    token: str
+    masked: str
+    source: SourceChannel
+    collected_at: datetime
+    verified: bool
+    contact_name: str | None = None
+
+
+class Contact(BaseModel):
+    """A stored record, as the repository reads and writes it (no number in clear)."""
+
+    kind: Kind
+    id_hash: str
+    id_token: str
+    id_masked: str
+    name: str
+    district: str
+    insurance_types: list[InsuranceType] = Field(default_factory=list)
+    employer: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    phones: list[PhoneEntry] = Field(default_factory=list)
+    version: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def ref(self) -> str:
+        """The record's opaque reference, safe in URLs (a keyed hash, never the ID itself)."""
+        return f"{self.kind.value}-{self.id_hash}"
+
+    @property
+    def current_phone(self) -> PhoneEntry | None:
+        from sms_platform.contacts import records
+
+        return records.current_phone(self.phones)
+
+
+class Recipient(NamedTuple):
+    """One recipient of an audience: the number in use, encrypted, with its keyed hash (one
+    message per hash and send) and its masked form for display."""
+
+    ref: str
+    kind: str
+    name: str
+    district: str
+    phone_hash: str
+    phone_token: str
+    phone_masked: str
+
+    @classmethod
+    def of(cls, contact: Contact, phone: PhoneEntry) -> Recipient:
+        return cls(
+            contact.ref, contact.kind.value, contact.name, contact.district, phone.hash, phone.token, phone.masked
+        )
+
+
+class RecordResult(BaseModel):
+    """What happened to one record of a batch."""
+
+    index: int
+    status: str  # created | updated | unchanged | rejected
+    ref: str | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list)

@@ -1,0 +1,155 @@
+"""Pure rules of the address book: merging a collection into a record, the number in use, and
+the index and counter keys a record belongs to.
+
+No AWS here: the repository turns what these functions compute into writes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+from sms_platform.contacts.models import Contact, ContactIn, PhoneEntry
+
+# Audience index partitions are sharded by the phone hash, so that a city-wide segment is
+# read by many workers at once and a number shared by several records lands in one partition,
+# next to its twins (its sort key starts with the phone hash).
+AUDIENCE_SHARDS = 16
+# Counter items are sharded by record so that parallel writers rarely touch the same item.
+COUNTER_SHARDS = 8
+# Older numbers stay in the history; beyond this many the oldest are dropped.
+MAX_HISTORY = 20
+
+ALL = "all"
+
+
+def current_phone(phones: Iterable[PhoneEntry]) -> PhoneEntry | None:
+    """The number in use: the latest verified one; while none is verified, the latest one."""
+    entries = list(phones)
+    verified = [entry for entry in entries if entry.verified]
+    pool = verified or entries
+    if not pool:
+        return None
+    return max(pool, key=lambda entry: (entry.collected_at, entry.hash))
+
+
+def current_by_contact_person(phones: Iterable[PhoneEntry]) -> dict[str, PhoneEntry]:
+    """A unit's number in use for each of its contact people ("" for a number without a name)."""
+    by_person: dict[str, list[PhoneEntry]] = {}
+    for entry in phones:
+        by_person.setdefault(entry.contact_name or "", []).append(entry)
+    chosen = {person: current_phone(entries) for person, entries in by_person.items()}
+    return {person: entry for person, entry in chosen.items() if entry is not None}
+
+
+def merge_phones(history: list[PhoneEntry], collected: list[PhoneEntry]) -> list[PhoneEntry]:
+    """Add collected numbers to a history. A number already known for the same contact person is
+    not added twice: it keeps its earliest source unless collected again later, becomes verified
+    once any channel verified it, and its time is the latest collection."""
+    merged: dict[tuple[str, str], PhoneEntry] = {(e.hash, e.contact_name or ""): e for e in history}
+    for entry in collected:
+        key = (entry.hash, entry.contact_name or "")
+        known = merged.get(key)
+        if known is None:
+            merged[key] = entry
+            continue
+        newer = entry if entry.collected_at > known.collected_at else known
+        merged[key] = known.model_copy(
+            update={
+                "verified": known.verified or entry.verified,
+                "collected_at": newer.collected_at,
+                "source": newer.source,
+            }
+        )
+    ordered = sorted(merged.values(), key=lambda e: (e.collected_at, e.hash))
+    keep = ordered[-MAX_HISTORY:]
+    # The number in use is never dropped, however old it is.
+    in_use = current_phone(ordered)
+    if in_use is not None and in_use not in keep:
+        keep = [in_use, *keep[1:]]
+    return sorted(keep, key=lambda e: (e.collected_at, e.hash))
+
+
+def merge(
+    existing: Contact | None,
+    incoming: ContactIn,
+    *,
+    id_hash: str,
+    id_token: str,
+    id_masked: str,
+    collected: list[PhoneEntry],
+    at: datetime,
+) -> Contact:
+    """The record after a collection: the latest details win, numbers join the history."""
+    history = existing.phones if existing else []
+    return Contact(
+        kind=incoming.kind,
+        id_hash=id_hash,
+        id_token=existing.id_token if existing else id_token,
+        id_masked=id_masked,
+        name=incoming.name,
+        district=incoming.district,
+        insurance_types=list(incoming.insurance_types),
+        employer=incoming.employer,
+        tags=list(incoming.tags),
+        phones=merge_phones(list(history), collected),
+        version=(existing.version if existing else 0) + 1,
+        updated_at=at,
+    )
+
+
+def same_content(a: Contact | None, b: Contact) -> bool:
+    """Whether a write would change anything a user can see (version and time aside)."""
+    if a is None:
+        return False
+    ignore = {"version", "updated_at", "id_token"}
+    return a.model_dump(exclude=ignore) == b.model_dump(exclude=ignore)
+
+
+def dimensions(contact: Contact) -> list[str]:
+    """The audience dimensions a record counts in: all, each insurance type, each tag, each pair."""
+    types = [f"ins={t.value if hasattr(t, 'value') else t}" for t in contact.insurance_types]
+    tags = [f"tag={tag}" for tag in contact.tags]
+    pairs = [f"{t}&{g}" for t in types for g in tags]
+    return [ALL, *types, *tags, *pairs]
+
+
+def index_dimensions(contact: Contact) -> list[str]:
+    """Dimensions with their own index entries (pairs are read through the tag's entries)."""
+    return [dim for dim in dimensions(contact) if "&" not in dim]
+
+
+def audience_shard(phone_hash: str) -> int:
+    return int(phone_hash[:8], 16) % AUDIENCE_SHARDS
+
+
+def audience_partition(district: str, kind: str, dimension: str, shard: int) -> str:
+    return f"aud#{district}#{kind}#{dimension}#{shard:02d}"
+
+
+def audience_sort_key(phone_hash: str, id_hash: str) -> str:
+    return f"{phone_hash}#{id_hash}"
+
+
+def counter_key(kind: str, dimension: str, district: str, shard: int) -> tuple[str, str]:
+    return f"cnt#{kind}#{dimension}", f"{district}#{shard:02d}"
+
+
+def counter_keys(contact: Contact | None) -> list[tuple[str, str]]:
+    """The counter items a record adds one to; none while it has no number to reach."""
+    if contact is None or contact.current_phone is None:
+        return []
+    shard = int(contact.id_hash[:8], 16) % COUNTER_SHARDS
+    kind = contact.kind.value
+    return [counter_key(kind, dim, contact.district, shard) for dim in dimensions(contact)]
+
+
+def counter_deltas(before: Contact | None, after: Contact | None) -> dict[tuple[str, str], int]:
+    """How a change moves a record between counters: -1 where it leaves, +1 where it joins."""
+    deltas: Counter[tuple[str, str]] = Counter()
+    for key in counter_keys(before):
+        deltas[key] -= 1
+    for key in counter_keys(after):
+        deltas[key] += 1
+    return {key: value for key, value in deltas.items() if value}
