@@ -43,7 +43,7 @@ def active_template(template_id: str, now: datetime) -> TemplateUse | None:
         text=version.text,
         office=version.office,
         category=str(version.category),
-        sign_name=signatures.signature_of(version.office),
+        sign_name=signatures.signature_for(version.office),
         variables=list(version.variables),
     )
 

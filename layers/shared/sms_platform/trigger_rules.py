@@ -76,11 +76,9 @@ def check_condition(text: str) -> str:
     )  # fmt: skip
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
-            raise ValidationFailed("触发条件不允许使用属性访问（如 a.b），请写成 data[\"b\"]", field="condition")
+            raise ValidationFailed('触发条件不允许使用属性访问（如 a.b），请写成 data["b"]', field="condition")
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _ALLOWED_CALLS):
-            raise ValidationFailed(
-                "触发条件只能调用 " + "、".join(sorted(_ALLOWED_CALLS)), field="condition"
-            )
+            raise ValidationFailed("触发条件只能调用 " + "、".join(sorted(_ALLOWED_CALLS)), field="condition")
         if not isinstance(node, allowed):
             raise ValidationFailed("触发条件含有不允许的写法", field="condition")
     return text
@@ -237,10 +235,14 @@ def _from_item(item: dict[str, Any]) -> Rule:
 
 
 def versions(rule_id: str) -> list[Rule]:
-    items = _table().query(
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
-        ExpressionAttributeValues={":pk": f"rule#{rule_id}", ":v": "v#"},
-    ).get("Items", [])
+    items = (
+        _table()
+        .query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
+            ExpressionAttributeValues={":pk": f"rule#{rule_id}", ":v": "v#"},
+        )
+        .get("Items", [])
+    )
     if not items:
         raise NotFound("没有这个触发规则")
     return [_from_item(item) for item in items]
@@ -350,6 +352,10 @@ def approve(rule_id: str, *, reviewer: str, now: datetime) -> tuple[Rule, Rule |
         raise Conflict("只有已提交审核的规则可以审核通过")
     if rule.author == reviewer:
         raise Forbidden("不能审核自己编写的规则")
+    from sms_platform import channel_sends
+
+    if channel_sends.active_template(rule.template_id, now) is None:
+        raise Conflict("规则使用的模板尚未生效（未审核、未备案或不在有效期内），不能启用")
     active = rule.model_copy(update={"status": "active", "reviewer": reviewer, "updated_at": now})
     _put(active, expect_status="submitted")
     replaced = None
@@ -389,8 +395,13 @@ def grant(api_key_id: str, event_type: str, *, by: str, now: datetime) -> None:
     if not re.match(EVENT_TYPE_PATTERN, event_type):
         raise ValidationFailed("事件类型格式不正确，例如 pension.paid", field="event_type")
     _table().put_item(
-        Item={"pk": f"apikey#{api_key_id}", "sk": f"grant#{event_type}", "event_type": event_type,
-              "granted_by": by, "granted_at": now.isoformat()}  # fmt: skip
+        Item={
+            "pk": f"apikey#{api_key_id}",
+            "sk": f"grant#{event_type}",
+            "event_type": event_type,
+            "granted_by": by,
+            "granted_at": now.isoformat(),
+        }  # fmt: skip
     )
 
 
@@ -399,10 +410,14 @@ def revoke(api_key_id: str, event_type: str) -> None:
 
 
 def grants(api_key_id: str) -> list[str]:
-    items = _table().query(
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :g)",
-        ExpressionAttributeValues={":pk": f"apikey#{api_key_id}", ":g": "grant#"},
-    ).get("Items", [])
+    items = (
+        _table()
+        .query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :g)",
+            ExpressionAttributeValues={":pk": f"apikey#{api_key_id}", ":g": "grant#"},
+        )
+        .get("Items", [])
+    )
     return sorted(item["event_type"] for item in items)
 
 
