@@ -156,9 +156,11 @@ def get_entry(faq_id: str) -> dict[str, Any]:
 
 
 def list_entries() -> list[dict[str, Any]]:
-    items = _control().query(
-        IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk", ExpressionAttributeValues={":pk": "faqs"}
-    ).get("Items", [])
+    items = (
+        _control()
+        .query(IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk", ExpressionAttributeValues={":pk": "faqs"})
+        .get("Items", [])
+    )
     return [_entry_view(item) for item in items]
 
 

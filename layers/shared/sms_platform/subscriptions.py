@@ -184,9 +184,11 @@ def get_item(product_id: str) -> Item:
 
 
 def list_items() -> list[Item]:
-    records = _control().query(
-        IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk", ExpressionAttributeValues={":pk": "subitems"}
-    ).get("Items", [])
+    records = (
+        _control()
+        .query(IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk", ExpressionAttributeValues={":pk": "subitems"})
+        .get("Items", [])
+    )
     return [_load_item(record) for record in records]
 
 
@@ -477,7 +479,8 @@ def renew(subscription_id: str, now: datetime) -> dict[str, Any]:
              "created_at": now.isoformat()}  # fmt: skip
     _subs().put_item(Item=order)
     _subs().update_item(
-        Key={"pk": f"sub#{subscription_id}", "sk": "sub"}, UpdateExpression="SET renewal_order_id = :o",
+        Key={"pk": f"sub#{subscription_id}", "sk": "sub"},
+        UpdateExpression="SET renewal_order_id = :o",
         ExpressionAttributeValues={":o": order_id},
     )
     return _order_answer(order)
@@ -628,8 +631,8 @@ def _latest_data(subscription: dict[str, Any], event_type: str) -> dict[str, Any
 def _in_period(subscription: dict[str, Any], now: datetime) -> bool:
     if subscription["status"] != "active" or not subscription.get("period_end"):
         return False
-    return datetime.fromisoformat(subscription["period_start"]) <= now < datetime.fromisoformat(
-        subscription["period_end"]
+    return (
+        datetime.fromisoformat(subscription["period_start"]) <= now < datetime.fromisoformat(subscription["period_end"])
     )
 
 
