@@ -7,7 +7,7 @@ from sms_platform.observability import redact
     [
         ("sent to 13812341234", "sent to 138****1234"),
         ("phone +86 138-1234-1234 ok", "phone 138****1234 ok"),
-        ("id 37100219900101123X end", "id 371002********X end"),
+        ("id 37100219900101123X end", "id 371002***********X end"),
         ("POST /v1/carrier/receipts?token=abc123&x=1", "POST /v1/carrier/receipts?token=***&x=1"),
         ("order 20261128000001234567", "order 20261128000001234567"),
         ("nothing here", "nothing here"),
@@ -15,6 +15,12 @@ from sms_platform.observability import redact
 )
 def test_redact_masks_numbers_and_tokens(text, expected):
     assert redact(text) == expected
+
+
+def test_log_mask_matches_the_display_mask():
+    from sms_platform.identifiers import mask_id_number
+
+    assert redact("37100219900101123X") == mask_id_number("37100219900101123X")
 
 
 def test_logger_output_is_redacted(capsys):

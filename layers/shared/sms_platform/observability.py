@@ -19,7 +19,8 @@ _TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
 def redact(text: str) -> str:
     """Mask mobile numbers (``138****1234``), ID numbers and callback tokens in free text."""
     text = _TOKEN.sub(r"\1***", text)
-    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}********{m.group(2)[-1]}", text)
+    # The same mask as identifiers.mask_id_number (not imported: logging must stay light).
+    text = _ID_NUMBER.sub(lambda m: f"{m.group(1)}{'*' * 11}{m.group(2)[-1]}", text)
     return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
