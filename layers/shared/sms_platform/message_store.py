@@ -93,7 +93,9 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
         if not _conditional_failed(error):
             raise
         old = error.response.get("Item") or {}  # type: ignore[attr-defined]
-        state_value = old.get("state", {}).get("S") if old else None
+        state_value = old.get("state")
+        if isinstance(state_value, dict):  # error answers carry raw attribute values
+            state_value = state_value.get("S")
         return MessageState(state_value) if state_value else MessageState.QUEUED
     return None
 
@@ -109,17 +111,15 @@ def get_many(message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
 
 def _batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
     """BatchGetItem (up to 100 keys), retrying what DynamoDB leaves unprocessed."""
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-    serialize, deserialize = TypeSerializer().serialize, TypeDeserializer().deserialize
     table = _table()
-    pending = [{k: serialize(v) for k, v in key.items()} for key in keys]
+    pending: list[dict[str, Any]] = keys
     items: list[dict[str, Any]] = []
     for _ in range(10):
         if not pending:
             return items
+        # The table resource's client (de)serialises attribute values itself.
         answer = table.meta.client.batch_get_item(RequestItems={table.name: {"Keys": pending, "ConsistentRead": True}})
-        items.extend({k: deserialize(v) for k, v in raw.items()} for raw in answer["Responses"].get(table.name, []))
+        items.extend(answer["Responses"].get(table.name, []))
         pending = answer.get("UnprocessedKeys", {}).get(table.name, {}).get("Keys", [])
     raise RuntimeError("DynamoDB left keys unprocessed")
 

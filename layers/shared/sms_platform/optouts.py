@@ -90,7 +90,7 @@ def opted_out_among(phone_hashes: Iterable[str]) -> set[str]:
     table = _table()
     found: set[str] = set()
     for start in range(0, len(hashes), 100):
-        pending = [{"pk": {"S": _pk(h)}, "sk": {"S": _STATE}} for h in hashes[start : start + 100]]
+        pending = [{"pk": _pk(h), "sk": _STATE} for h in hashes[start : start + 100]]
         for _ in range(10):
             if not pending:
                 break
@@ -100,8 +100,8 @@ def opted_out_among(phone_hashes: Iterable[str]) -> set[str]:
                 }
             )
             for item in answer["Responses"].get(table.name, []):
-                if item.get("opted_out", {}).get("BOOL"):
-                    found.add(item["pk"]["S"].removeprefix("optout#"))
+                if item.get("opted_out"):
+                    found.add(item["pk"].removeprefix("optout#"))
             pending = answer.get("UnprocessedKeys", {}).get(table.name, {}).get("Keys", [])
         if pending:
             raise RuntimeError("DynamoDB left keys unprocessed")

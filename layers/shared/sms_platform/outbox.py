@@ -195,3 +195,18 @@ def describe(batch: QueuedBatch) -> str:
     return json.dumps(
         {"batch_id": batch.batch_id, "kind": str(batch.kind), "source_id": batch.source_id, "n": len(batch.recipients)}
     )
+
+
+def delay_redelivery(queue_arn: str, receipt_handle: str, seconds: int) -> None:
+    """Keep a failed SQS message invisible for ``seconds`` (exponential backoff on transient faults).
+
+    Best effort: if it fails, the queue's own visibility timeout applies.
+    """
+    sqs = aws.client("sqs")
+    try:
+        url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+    except Exception as error:  # noqa: BLE001 - the redelivery still happens, only sooner
+        from sms_platform.observability import logger
+
+        logger().warning("could not delay redelivery", extra={"error": type(error).__name__})

@@ -1,0 +1,52 @@
+"""Dispatch: the consumer of the three lanes (high, normal, bulk).
+
+Each SQS record is one queued batch (up to 100 recipients); ``sms_platform.dispatcher`` sends
+it exactly once per recipient. A record that fails (a transient carrier fault) is reported as a
+partial batch failure and kept invisible for an exponential backoff before SQS delivers it again;
+after the queue's maxReceiveCount it goes to the lane's dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from sms_platform.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+log = logger()
+
+
+def record_handler(record: Any, dispatcher: Any) -> None:
+    from sms_platform import outbox
+    from sms_platform.dispatcher import TransientCarrierFault
+    from sms_platform.messages import QueuedBatch, retry_visibility_seconds
+
+    batch = QueuedBatch.model_validate_json(record.body)
+    log.append_keys(batch_id=batch.batch_id, source_id=batch.source_id, kind=str(batch.kind))
+    try:
+        dispatcher.process(batch)
+    except TransientCarrierFault as fault:
+        receive_count = int(record.attributes.approximate_receive_count or 1)
+        backoff = retry_visibility_seconds(receive_count)
+        log.warning("carrier unavailable, batch retried later", extra={"code": fault.code, "backoff_s": backoff})
+        outbox.delay_redelivery(record.event_source_arn, record.receipt_handle, backoff)
+        raise
+    finally:
+        log.remove_keys(["batch_id", "source_id", "kind"])
+
+
+@log.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from sms_platform.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher()
+    try:
+        return process_partial_response(
+            event=event,
+            record_handler=lambda record: record_handler(record, dispatcher),
+            processor=processor,
+            context=context,
+        )
+    finally:
+        dispatcher.tally.emit()

@@ -1,0 +1,325 @@
+"""Sending one queued batch to the carrier, exactly once per recipient.
+
+For each batch, in order:
+
+1. Not due yet (``not_before`` later than now): queue it again, delayed (a chain of delayed
+   messages covers waits longer than SQS's 15 minutes).
+2. A ``settle`` batch: ask the carrier what became of its recipients still in ``sending``.
+3. Publicity outside 08:00-21:00 Beijing time: queue it again for the next 08:00.
+4. Read the recipients' states. ``queued`` ones go on; ``sending`` ones were handed to the
+   carrier by an earlier attempt whose outcome is unknown (a crash, a timeout): they are settled
+   with ``QuerySendDetails``, never sent again; others are done.
+5. A stopped send or a suspended office suppresses; publicity honours opt-outs.
+6. Frequency limits: over a limit, transactional messages (and publicity over a per-template
+   limit) wait for the window to pass in a new delayed message; publicity over its daily limit
+   is suppressed.
+7. ``queued → sending`` by conditional write: only recipients this attempt moved are sent.
+8. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
+   ``OK`` → ``sent`` with the BizId; ``REJECTED`` → ``failed`` with the carrier's code;
+   ``LIMITED`` → back to ``queued`` and a new message 15 minutes later (three times, then
+   ``failed``); ``RETRY`` → back to ``queued`` and ``TransientCarrierFault`` so that SQS
+   redelivers with backoff (and after its maxReceiveCount, the dead-letter queue);
+   ``UNKNOWN`` → settled now, and in later ``settle`` rounds while the carrier has no record.
+
+Waiting is always a new delayed message, never a failed receive, so a message's receive count
+climbs only for real faults.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sms_platform import crypto, frequency_limits, message_store, optouts, outbox
+from sms_platform.clock import Clock, get_clock
+from sms_platform.lanes import SmsKind
+from sms_platform.messages import (
+    LIMITED_DELAY_SECONDS,
+    LIMITED_EXHAUSTED_NOTE,
+    MAX_LIMITED_ATTEMPTS,
+    UNSETTLED_CODE,
+    BatchAction,
+    LimitRules,
+    MessageState,
+    QueuedBatch,
+    QueuedRecipient,
+    Settlement,
+    SuppressReason,
+    beijing_date,
+    carrier_call_for,
+    in_publicity_window,
+    is_due,
+    limit_windows,
+    next_publicity_opening,
+    send_details_of,
+    settle_delay,
+    settlement_from_details,
+)
+
+QUERY_PAGE_SIZE = 50
+QUERY_MAX_PAGES = 5
+
+
+class TransientCarrierFault(Exception):
+    """The carrier did not take the request (no connection, 5xx, throttling): retry later."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"carrier unavailable: {code}")
+        self.code = code
+
+
+@dataclass
+class Tally:
+    """Counts for the EMF metrics, by (metric, kind, office)."""
+
+    counts: Counter = field(default_factory=Counter)
+
+    def add(self, metric: str, kind: str, office: str, value: int = 1) -> None:
+        if value:
+            self.counts[(metric, str(kind), office)] += value
+
+    def get(self, metric: str) -> int:
+        return sum(v for (m, _, _), v in self.counts.items() if m == metric)
+
+    def emit(self) -> None:
+        """One EMF document per (kind, office), each holding that group's counts."""
+        if not self.counts:
+            return
+        from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+        groups: dict[tuple[str, str], dict[str, int]] = {}
+        for (metric, kind, office), value in self.counts.items():
+            groups.setdefault((kind, office), {})[metric] = value
+        for (kind, office), values in groups.items():
+            metrics = EphemeralMetrics()
+            metrics.add_dimension(name="kind", value=kind)
+            metrics.add_dimension(name="office", value=office)
+            for metric, value in values.items():
+                metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+            metrics.flush_metrics()
+        self.counts.clear()
+
+
+@dataclass
+class Dispatcher:
+    carrier: Any = None  # a CarrierClient; the environment's one by default
+    clock: Clock | None = None
+    rules: LimitRules = field(default_factory=LimitRules.from_environment)
+    tally: Tally = field(default_factory=Tally)
+
+    def __post_init__(self) -> None:
+        if self.carrier is None:
+            from sms_platform.carrier.client import carrier_client_from_environment
+
+            self.carrier = carrier_client_from_environment()
+
+    def now(self) -> datetime:
+        return (self.clock or get_clock()).now()
+
+    # ------------------------------------------------------------------ entry
+    def process(self, batch: QueuedBatch) -> None:
+        now = self.now()
+        if not is_due(now, batch.not_before):
+            outbox.send_again(batch)
+            return
+        if batch.action is BatchAction.SETTLE:
+            self._settle_round(batch)
+            return
+        if batch.kind is SmsKind.PUBLICITY and not in_publicity_window(now):
+            outbox.send_again(batch, not_before=next_publicity_opening(now))
+            return
+
+        phones = {r.message_id: crypto.decrypt(r.phone_token) for r in batch.recipients}
+        items = message_store.get_many(phones)
+        queued = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.QUEUED]
+        in_flight = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.SENDING]
+        if in_flight:
+            self._settle(batch, in_flight, phones, items, rounds_done=0)
+        if queued:
+            queued = self._screen(batch, queued, now)
+        if queued:
+            self._send(batch, queued, phones)
+
+    # ------------------------------------------------------------------ checks before sending
+    def _screen(self, batch: QueuedBatch, recipients: list[QueuedRecipient], now: datetime) -> list[QueuedRecipient]:
+        hold = message_store.hold_reason(batch.source_id, batch.office)
+        if hold:
+            self._suppress(batch, recipients, hold, now)
+            return []
+        if batch.kind is SmsKind.PUBLICITY:
+            opted_out = optouts.opted_out_among(r.phone_hash for r in recipients)
+            self._suppress(batch, [r for r in recipients if r.phone_hash in opted_out], SuppressReason.OPT_OUT, now)
+            recipients = [r for r in recipients if r.phone_hash not in opted_out]
+
+        allowed: list[QueuedRecipient] = []
+        over_daily: list[QueuedRecipient] = []
+        waiting: dict[datetime, list[QueuedRecipient]] = {}
+        for recipient in recipients:
+            windows = limit_windows(self.rules, batch.kind, batch.template_code, recipient.phone_hash, now)
+            full = frequency_limits.reserve(windows, recipient.message_id)
+            if full is None:
+                allowed.append(recipient)
+            elif full.over_limit == "suppress":
+                over_daily.append(recipient)
+            else:
+                waiting.setdefault(full.ends_at, []).append(recipient)
+        self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
+        for due, group in waiting.items():
+            outbox.send_again(batch, recipients=group, not_before=due)
+            self.tally.add("delayed", batch.kind, batch.office, len(group))
+        return allowed
+
+    def _suppress(
+        self, batch: QueuedBatch, recipients: Iterable[QueuedRecipient], reason: SuppressReason, now: datetime
+    ) -> None:
+        done = sum(message_store.suppress(r.message_id, reason, now) for r in recipients)
+        self.tally.add("suppressed", batch.kind, batch.office, done)
+
+    # ------------------------------------------------------------------ sending
+    def _send(self, batch: QueuedBatch, recipients: list[QueuedRecipient], phones: dict[str, str]) -> None:
+        attempt = uuid.uuid4().hex
+        now = self.now()
+        mine = [r for r in recipients if message_store.mark_sending(r.message_id, attempt, batch.out_id, now)]
+        if not mine:
+            return
+        numbers = [phones[r.message_id] for r in mine]
+        params = [batch.params_for(r) for r in mine]
+        if carrier_call_for(params) == "send_sms":
+            result = self.carrier.send_sms(numbers, batch.sign_name, batch.template_code, params[0], batch.out_id)
+        else:
+            result = self.carrier.send_batch_sms(
+                numbers, batch.sign_name, batch.template_code, [p or {} for p in params], batch.out_id
+            )
+        self._after_send(batch, mine, phones, attempt, result)
+
+    def _after_send(
+        self,
+        batch: QueuedBatch,
+        mine: list[QueuedRecipient],
+        phones: dict[str, str],
+        attempt: str,
+        result: Any,
+    ) -> None:
+        from sms_platform.carrier.client import Outcome
+
+        now = self.now()
+        kind, office = batch.kind, batch.office
+        if result.outcome is Outcome.OK:
+            # A receipt may have landed first; mark_sent then only records the BizId.
+            for r in mine:
+                message_store.mark_sent(r.message_id, result.biz_id, now)
+            self.tally.add("sent", kind, office, len(mine))
+            self.tally.add("parts", kind, office, len(mine) * batch.parts)
+        elif result.outcome is Outcome.REJECTED:
+            failed = sum(
+                message_store.mark_failed(r.message_id, result.code, result.message, now) is not None for r in mine
+            )
+            self.tally.add("failed", kind, office, failed)
+        elif result.outcome is Outcome.LIMITED:
+            if batch.attempt + 1 > MAX_LIMITED_ATTEMPTS:
+                failed = sum(
+                    message_store.mark_failed(r.message_id, result.code, LIMITED_EXHAUSTED_NOTE, now) is not None
+                    for r in mine
+                )
+                self.tally.add("failed", kind, office, failed)
+                return
+            again = [r for r in mine if message_store.requeue(r.message_id, attempt, now)]
+            if again:
+                outbox.send_again(
+                    batch,
+                    recipients=again,
+                    attempt=batch.attempt + 1,
+                    not_before=now + timedelta(seconds=LIMITED_DELAY_SECONDS),
+                )
+        elif result.outcome is Outcome.RETRY:
+            for r in mine:
+                message_store.requeue(r.message_id, attempt, now)
+            raise TransientCarrierFault(result.code)
+        else:  # UNKNOWN: the request may have been sent; ask, never send again
+            items = message_store.get_many(r.message_id for r in mine)
+            self._settle(batch, mine, phones, items, rounds_done=0)
+
+    # ------------------------------------------------------------------ settling unknown outcomes
+    def _settle_round(self, batch: QueuedBatch) -> None:
+        phones = {r.message_id: crypto.decrypt(r.phone_token) for r in batch.recipients}
+        items = message_store.get_many(phones)
+        still = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.SENDING]
+        if still:
+            self._settle(batch, still, phones, items, rounds_done=batch.attempt)
+
+    def _settle(
+        self,
+        batch: QueuedBatch,
+        recipients: list[QueuedRecipient],
+        phones: dict[str, str],
+        items: dict[str, dict[str, Any]],
+        *,
+        rounds_done: int,
+    ) -> None:
+        now = self.now()
+        unresolved: list[QueuedRecipient] = []
+        for recipient in recipients:
+            item = items.get(recipient.message_id, {})
+            found = self._ask_carrier(phones[recipient.message_id], item.get("out_id") or batch.out_id, item, now)
+            if found is None:
+                unresolved.append(recipient)
+            else:
+                self._apply_settlement(batch, recipient, found, now)
+        if not unresolved:
+            return
+        next_round = rounds_done + 1
+        delay = settle_delay(next_round)
+        if delay is None:
+            failed = sum(
+                message_store.mark_failed(r.message_id, UNSETTLED_CODE, "运营商无此短信的发送记录", now) is not None
+                for r in unresolved
+            )
+            self.tally.add("failed", batch.kind, batch.office, failed)
+            return
+        outbox.send_again(
+            batch,
+            action=BatchAction.SETTLE,
+            recipients=unresolved,
+            attempt=next_round,
+            not_before=now + timedelta(seconds=delay),
+        )
+
+    def _ask_carrier(self, phone: str, out_id: str, item: dict[str, Any], now: datetime) -> Settlement | None:
+        sending_at = item.get("sending_at")
+        days = [beijing_date(datetime.fromisoformat(sending_at))] if sending_at else []
+        if beijing_date(now) not in days:
+            days.append(beijing_date(now))
+        for day in days:
+            for page in range(1, QUERY_MAX_PAGES + 1):
+                answer = self.carrier.query_send_details(phone, day, page_size=QUERY_PAGE_SIZE, current_page=page)
+                if not answer.ok:
+                    return None
+                details = send_details_of(answer.data)
+                found = settlement_from_details(details, out_id)
+                if found:
+                    return found
+                if len(details) < QUERY_PAGE_SIZE:
+                    break
+        return None
+
+    def _apply_settlement(
+        self, batch: QueuedBatch, recipient: QueuedRecipient, found: Settlement, now: datetime
+    ) -> None:
+        mid = recipient.message_id
+        kind, office = batch.kind, batch.office
+        if found.state is MessageState.FAILED:
+            if message_store.mark_failed(
+                mid, found.error_code or "UNKNOWN", "运营商记录发送失败", now, biz_id=found.biz_id
+            ):
+                self.tally.add("failed", kind, office)
+            return
+        # The carrier took it: it counts as sent (and its parts as used) whatever happens next.
+        if message_store.mark_sent(mid, found.biz_id, now):
+            self.tally.add("sent", kind, office)
+            self.tally.add("parts", kind, office, batch.parts)
+        if found.state is MessageState.DELIVERED and message_store.mark_delivered(mid, now, biz_id=found.biz_id):
+            self.tally.add("delivered", kind, office)
