@@ -98,7 +98,7 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
     if plans:
         subject_phones = channel_sends.subject_phones(event.subject.kind, event.subject.id)
         for rule, template, values in plans:
-            source_id = f"evt#{event.event_id}#{rule.rule_id}"
+            source_id = f"evt#{channel_sends.source_key(event.event_id)}#{rule.rule_id}"
             # A person's event cannot reach a unit's contact people: recorded as undeliverable.
             unreachable = rule.recipients == "unit_contacts" and event.subject.kind == "person"
             phones = [] if unreachable else subject_phones

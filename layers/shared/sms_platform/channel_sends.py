@@ -29,6 +29,17 @@ class TemplateUse:
     variables: list[Any] = field(default_factory=list)  # templating.VariableSpec
 
 
+def source_key(outside_id: str) -> str:
+    """An outside system's id (event, call) as a part of a message source id: kept as it is when
+    short and plain, else a digest of it, so source ids stay within the outbox's pattern."""
+    import hashlib
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", outside_id):
+        return outside_id
+    return "h" + hashlib.sha256(outside_id.encode()).hexdigest()[:31]
+
+
 def active_template(template_id: str, now: datetime) -> TemplateUse | None:
     """The template's active, carrier-approved version in force at ``now``, or None."""
     from sms_platform import signatures, templates

@@ -207,7 +207,8 @@ def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]]) -> No
     from sms_platform.lanes import SmsKind
 
     for faq_id, template in chosen:
-        channel_sends.send(SmsKind.HANGUP, f"call#{call_id}#{faq_id}", template, [(phone, None)])
+        source_id = f"call#{channel_sends.source_key(call_id)}#{channel_sends.source_key(faq_id)}"
+        channel_sends.send(SmsKind.HANGUP, source_id, template, [(phone, None)])
 
 
 def _answer(item: dict[str, Any]) -> dict[str, Any]:

@@ -665,7 +665,7 @@ def send_history(subscription_id: str) -> list[dict[str, Any]]:
 
 def send_on_event(event: Any, now: datetime) -> int:
     """Send each event-triggered subscription of the event's subject; returns messages queued."""
-    from sms_platform import crypto
+    from sms_platform import channel_sends, crypto
 
     subject_hash = crypto.keyed_hash(f"{event.subject.kind}:{event.subject.id}", purpose="id")
     found = _subs().query(
@@ -680,8 +680,8 @@ def send_on_event(event: Any, now: datetime) -> int:
         if item.trigger.kind != "event" or item.event_type != event.event_type:
             continue
         sent += _send_one(subscription, item, event.as_context(), f"sub#{subscription['subscription_id']}#evt#"
-                          f"{event.event_id}", now)  # fmt: skip
-        _record_run(subscription["subscription_id"], f"evt#{event.event_id}", "queued", now)
+                          f"{channel_sends.source_key(event.event_id)}", now)  # fmt: skip
+        _record_run(subscription["subscription_id"], f"evt#{channel_sends.source_key(event.event_id)}", "queued", now)
     return sent
 
 
