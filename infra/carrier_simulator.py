@@ -175,6 +175,7 @@ class CarrierSimulator:
         self.receipt_url = receipt_url
         self.inbound_url = inbound_url
         self.receipt_delay = receipt_delay
+        self.receipt_retry_delay = RECEIPT_RETRY_SECONDS
         self.review_delay = review_delay
         self.reject_words = tuple(reject_words)
         self.per_minute_limit = per_minute_limit
@@ -575,7 +576,9 @@ class CarrierSimulator:
             elif due.attempt + 1 < RECEIPT_ATTEMPTS:
                 heapq.heappush(
                     self._due,
-                    _Due(time.monotonic() + RECEIPT_RETRY_SECONDS, next(self._due_seq), due.messages, due.attempt + 1),
+                    _Due(
+                        time.monotonic() + self.receipt_retry_delay, next(self._due_seq), due.messages, due.attempt + 1
+                    ),
                 )
 
     # -- control endpoints -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Carrier fixtures: a carrier simulator started in this process, and a client pointed at it.
 
-Use them from a test module with ``from tests.carrier_fixtures import carrier_simulator  # noqa: F401``
-(or ``carrier_client`` too). ``carrier_simulator`` also sets ``CARRIER_ENDPOINT`` to the
+tests/conftest.py registers this module as a plugin, so every test can ask for them by name.
+``carrier_simulator`` also sets ``CARRIER_ENDPOINT`` to the
 simulator and forgets any cached client, so ``carrier_client_from_environment()`` talks to it;
 when a test also uses the ``aws`` fixture (which sets ``CARRIER_ENDPOINT`` from the template's
 default), list ``aws`` first so that this one has the last word.
