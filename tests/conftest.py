@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 import pytest
 
-pytest_plugins = ["tests.carrier_fixtures"]  # carrier_simulator, carrier_client
+pytest_plugins = [
+    "tests.carrier_fixtures",  # carrier_simulator, carrier_client
+    "tests.staff_fixtures",  # staff, staff_clock: accounts with real tokens, calls through the authorizer
+]
 
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_name, None)

@@ -1,0 +1,16 @@
+"""Lambda handler of the staff API (``/v1/staff/...`` and ``GET /v1/openapi.json``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import app
+from aws_lambda_powertools.logging import correlation_paths
+from sms_platform.observability import logger
+
+_logger = logger()
+
+
+@_logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

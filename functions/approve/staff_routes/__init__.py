@@ -1,0 +1,1 @@
+"""Routers of the staff API, one module per area, each included by ``app.py`` under ``/v1/staff``."""

@@ -1,0 +1,112 @@
+"""Signing in and out through the platform, so the portal needs no AWS SDK.
+
+``POST /v1/staff/session`` checks the password with the user pool (failures count toward the
+lockout), ``POST /v1/staff/session/challenge`` answers the next step (a new password, a TOTP
+code), ``POST /v1/staff/session/refresh`` renews tokens while the account may still work, and
+``DELETE /v1/staff/session`` signs out. None of them needs a token: the template routes these
+paths without the authorizer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field
+from sms_platform import accounts
+from sms_platform.rights import RESTRICTION_MESSAGES, public
+
+router = Router()
+
+
+class SignInIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="用户名")
+    password: str = Field(min_length=1, max_length=256, description="密码")
+
+
+class ChallengeIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    challenge: Literal["NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA"] = Field(description="上一步返回的登录步骤")
+    session: str = Field(min_length=1, max_length=4096, description="上一步返回的 session")
+    new_password: str | None = Field(default=None, max_length=256, description="首次登录或密码过期时的新密码")
+    code: str | None = Field(default=None, pattern=r"^\d{6}$", description="动态口令（6位数字）")
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=8192)
+
+
+class SignInOut(BaseModel):
+    status: Literal["signed_in", "challenge"]
+    username: str
+    challenge: str | None = Field(default=None, description="NEW_PASSWORD_REQUIRED 或 SOFTWARE_TOKEN_MFA")
+    session: str | None = None
+    access_token: str | None = Field(default=None, description="调用接口时放在 Authorization: Bearer 后")
+    id_token: str | None = None
+    refresh_token: str | None = None
+    expires_in: int | None = None
+    restriction: str = Field(default="", description="password_change 或 totp_enrolment：须先完成的事项")
+    restriction_message: str = ""
+
+
+class SignOutOut(BaseModel):
+    signed_out: bool
+
+
+def _answer(result: accounts.SignIn) -> SignInOut:
+    return SignInOut(
+        status=result.status,
+        username=result.username,
+        challenge=result.challenge,
+        session=result.session,
+        access_token=result.access_token,
+        id_token=result.id_token,
+        refresh_token=result.refresh_token,
+        expires_in=result.expires_in,
+        restriction=result.restriction,
+        restriction_message=RESTRICTION_MESSAGES.get(result.restriction, ""),
+    )
+
+
+@router.post("/session", summary="登录（用户名和密码）", tags=["登录"])
+@public
+def sign_in(body: Annotated[SignInIn, Body()]) -> SignInOut:
+    return _answer(accounts.sign_in(body.username, body.password))
+
+
+@router.post("/session/challenge", summary="登录的下一步：设置新密码或输入动态口令", tags=["登录"])
+@public
+def answer_challenge(body: Annotated[ChallengeIn, Body()]) -> SignInOut:
+    return _answer(
+        accounts.answer_challenge(
+            body.username, body.challenge, body.session, new_password=body.new_password, code=body.code
+        )
+    )
+
+
+@router.post("/session/refresh", summary="续期令牌", tags=["登录"])
+@public
+def refresh(body: Annotated[RefreshIn, Body()]) -> SignInOut:
+    return _answer(accounts.refresh(body.refresh_token))
+
+
+@router.delete("/session", summary="退出登录", tags=["登录"])
+@public
+def sign_out() -> SignOutOut:
+    from sms_platform import oidc
+
+    token = bearer_token()
+    try:
+        claims = oidc.verify(token)
+    except (oidc.InvalidToken, KeyError):
+        return SignOutOut(signed_out=True)  # nothing valid to end
+    accounts.sign_out(token, oidc.username_of(claims), oidc.session_of(claims))
+    return SignOutOut(signed_out=True)
+
+
+def bearer_token() -> str:
+    """The caller's bearer token from the Authorization header ("" when absent)."""
+    header = router.current_event.headers.get("Authorization") or ""
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
