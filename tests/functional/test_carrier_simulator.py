@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import pathname2url
 
@@ -461,9 +462,12 @@ def test_duplicates_name_numbers_that_got_the_same_text_twice(carrier_simulator)
 
 # -- command line ---------------------------------------------------------------------------
 
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared")])}
+
 
 def test_command_line_serves_until_interrupted():
-    env = {**os.environ, "CARRIER_ACCESS_KEY_ID": "cli-id", "CARRIER_ACCESS_KEY_SECRET": "cli-secret"}
+    env = {**ENV, "CARRIER_ACCESS_KEY_ID": "cli-id", "CARRIER_ACCESS_KEY_SECRET": "cli-secret"}
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.carrier_simulator", "--port", "0"],
         env=env,
@@ -486,7 +490,7 @@ def test_command_line_serves_until_interrupted():
 
 
 def test_command_line_needs_the_key_pair():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CARRIER_ACCESS_KEY")}
+    env = {k: v for k, v in ENV.items() if not k.startswith("CARRIER_ACCESS_KEY")}
     result = subprocess.run(
         [sys.executable, "-m", "infra.carrier_simulator", "--port", "0"],
         env=env,
