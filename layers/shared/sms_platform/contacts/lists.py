@@ -65,6 +65,14 @@ def _meta(list_id: str) -> dict[str, Any]:
     return item
 
 
+def check_office(list_id: str, office: str) -> None:
+    """A district office uses the lists it uploaded itself."""
+    from sms_platform.errors import Forbidden
+
+    if _meta(list_id).get("office") != office:
+        raise Forbidden("只能使用本单位上传的名单")
+
+
 def _valid(kind: str, text: str) -> str | None:
     from sms_platform.contacts import validation
 

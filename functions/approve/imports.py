@@ -1,0 +1,33 @@
+"""Background work of contact imports: the consumer of the work queue.
+
+Each SQS record is one job of ``sms_platform.contacts.imports`` (plan a file, or check and
+upsert one chunk of rows). A failed job is reported as a partial batch failure and delivered
+again; every job is safe to run twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from sms_platform.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+log = logger()
+
+
+def record_handler(record: Any) -> None:
+    from sms_platform.contacts import imports
+
+    job = json.loads(record.body)
+    log.append_keys(import_id=job.get("import_id"), job=job.get("kind"), chunk=job.get("chunk"))
+    try:
+        imports.handle(job)
+    finally:
+        log.remove_keys(["import_id", "job", "chunk"])
+
+
+@log.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
