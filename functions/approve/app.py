@@ -31,6 +31,9 @@ include("trigger_rules")
 include("hotline_desk")
 include("subscription_items")
 include("contacts")
+include("templates")
+include("signatures")
+include("audit")
 # ---------------------------------------------------------------------------------------
 
 
