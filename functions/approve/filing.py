@@ -1,0 +1,19 @@
+"""Carrier filing poller (every five minutes): files approved template versions the carrier has
+not taken yet, asks the carrier about filed ones (QuerySmsTemplate), activates versions the
+carrier approved once their validity begins, and expires versions past their validity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sms_platform import templates
+from sms_platform.observability import logger
+
+log = logger()
+
+
+@log.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    moved = templates.poll_filings()
+    log.info("template filings polled", extra={"moved": moved})
+    return {"moved": moved}
