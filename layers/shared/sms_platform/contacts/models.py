@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_PHONES_PER_RECORD = 10
 MAX_TAGS = 5
@@ -175,15 +175,15 @@ class ContactIn(BaseModel):
     def _distinct(cls, value: list[Any]) -> list[Any]:
         return sorted(set(value))
 
-    @model_validator(mode="after")
-    def _identifier(self) -> ContactIn:
+    @field_validator("id")
+    @classmethod
+    def _identifier(cls, value: str, info: ValidationInfo) -> str:
         from sms_platform.contacts import validation
 
-        if self.kind is Kind.person:
-            self.id = validation.id_number(self.id)
-        else:
-            self.id = validation.credit_code(self.id)
-        return self
+        kind = info.data.get("kind")
+        if kind is None:
+            return value  # the kind is refused already; the ID cannot be checked without it
+        return validation.id_number(value) if kind is Kind.person else validation.credit_code(value)
 
 
 class PhoneEntry(BaseModel):

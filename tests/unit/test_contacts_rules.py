@@ -1,0 +1,289 @@
+"""Address-book rules without AWS: each validation rule, the number in use, counters, chunking."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sms_platform.clock import FixedClock, set_clock
+from sms_platform.contacts import audiences, collection, imports, records
+from sms_platform.contacts.models import DISTRICTS, Contact, PhoneEntry
+
+from tests.contacts_support import credit_code, id_number, person, unit
+
+NOW = datetime(2024, 5, 6, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    set_clock(FixedClock(NOW))
+    yield
+    set_clock(None)
+
+
+def _fields(errors: list[dict[str, str]]) -> set[str]:
+    return {error["field"] for error in errors}
+
+
+GOOD_ID = id_number(7)
+BAD_CHECK_ID = GOOD_ID[:17] + ("0" if GOOD_ID[17] != "0" else "1")
+GOOD_CODE = credit_code(7)
+BAD_CHECK_CODE = GOOD_CODE[:17] + ("1" if GOOD_CODE[17] != "1" else "2")
+
+
+@pytest.mark.parametrize(
+    ("record", "field"),
+    [
+        (person(1, id=BAD_CHECK_ID), "id"),
+        (person(1, id=GOOD_ID[:17]), "id"),
+        (person(1, id="371002" + "19801301" + "0013"), "id"),  # month 13
+        (person(1, id=id_number(1, birth="20990101")), "id"),  # born in the future
+        (unit(1, id=BAD_CHECK_CODE), "id"),
+        (unit(1, id="91371000MA0000001I"), "id"),  # I is not in the code's character set
+        (unit(1, id=GOOD_ID), "id"),  # an ID number is not a credit code
+        (person(1, kind="citizen"), "kind"),
+        (person(1, name=""), "name"),
+        (person(1, name="名" * 101), "name"),
+        (person(1, district="济南市"), "district"),
+        (person(1, phones=[]), "phones"),
+        (person(1, phones=[{"number": "1381234567", "source": "kiosk"}]), "phones.0.number"),
+        (person(1, phones=[{"number": "12812341234", "source": "kiosk"}]), "phones.0.number"),
+        (person(1, phones=[{"number": "0631-5201234", "source": "kiosk"}]), "phones.0.number"),
+        (person(1, phones=[{"number": "13812341234", "source": "wechat"}]), "phones.0.source"),
+        (
+            person(
+                1, phones=[{"number": "13812341234", "source": "kiosk", "collected_at": "2024-05-07T00:00:00+08:00"}]
+            ),
+            "phones.0.collected_at",
+        ),
+        (person(1, phones=[{"number": "13812341234", "source": "kiosk", "verified": "maybe"}]), "phones.0.verified"),
+        (person(1, insurance_types=["housing_fund"]), "insurance_types.0"),
+        (person(1, tags=["a#b"]), "tags.0"),
+        (person(1, tags=["t1", "t2", "t3", "t4", "t5", "t6"]), "tags"),
+        (person(1, salary=100), "salary"),
+    ],
+)
+def test_each_rule_refuses_its_bad_value_without_repeating_it(record, field):
+    contact, errors = collection.validate(record)
+    assert contact is None
+    assert field in _fields(errors)
+    shown = str(errors)
+    for value in (record["id"], record["phones"][0]["number"] if record["phones"] else "x" * 40):
+        assert value not in shown
+
+
+@pytest.mark.parametrize(
+    ("record", "check"),
+    [
+        (person(1), lambda c: c.id == id_number(1, birth="19500101")),
+        (person(1, id=GOOD_ID.lower()), lambda c: c.id == GOOD_ID),  # a lower-case x is accepted
+        (unit(1), lambda c: c.id == credit_code(1)),
+        (person(1, district="文登区"), lambda c: c.district == "wendeng"),
+        (person(1, kind="参保人员"), lambda c: c.kind.value == "person"),
+        (
+            person(1, insurance_types=["医疗保险", "pension", "pension"]),
+            lambda c: c.insurance_types == ["medical", "pension"],
+        ),
+        (
+            person(1, phones=[{"number": "+86 139-0000-0001", "source": "12333"}]),
+            lambda c: c.phones[0].number == "13900000001" and c.phones[0].source.value == "hotline_12333",
+        ),
+        (
+            person(1, phones=[{"number": "13900000001", "source": "kiosk", "collected_at": "2024-05-06T10:00:00"}]),
+            lambda c: c.phones[0].collected_at == NOW,  # no zone: Beijing time
+        ),
+        (person(1, tags=["退休", "异地就医"]), lambda c: c.tags == ["异地就医", "退休"]),
+    ],
+)
+def test_good_values_are_accepted_in_their_normal_form(record, check):
+    contact, errors = collection.validate(record)
+    assert errors == []
+    assert check(contact)
+
+
+def _entry(n: int, *, verified: bool, hours: int, who: str | None = None) -> PhoneEntry:
+    return PhoneEntry(
+        hash=f"{n:064x}",
+        token=f"token{n}",
+        masked=f"139****{n:04d}",
+        source="kiosk",
+        collected_at=NOW - timedelta(hours=hours),
+        verified=verified,
+        contact_name=who,
+    )
+
+
+@pytest.mark.parametrize(
+    ("phones", "expected"),
+    [
+        ([], None),
+        ([_entry(1, verified=False, hours=5)], 1),
+        ([_entry(1, verified=True, hours=5), _entry(2, verified=False, hours=1)], 1),  # verified beats newer
+        ([_entry(1, verified=True, hours=5), _entry(2, verified=True, hours=1)], 2),  # latest verified
+        ([_entry(1, verified=False, hours=5), _entry(2, verified=False, hours=1)], 2),  # none verified: latest
+    ],
+)
+def test_the_number_in_use_is_the_latest_verified(phones, expected):
+    chosen = records.current_phone(phones)
+    assert (chosen.masked if chosen else None) == (f"139****{expected:04d}" if expected else None)
+
+
+def test_a_number_collected_again_is_not_duplicated_and_keeps_being_verified():
+    history = [_entry(1, verified=True, hours=5)]
+    again = [_entry(1, verified=False, hours=1)]
+    merged = records.merge_phones(history, again)
+    assert len(merged) == 1
+    assert merged[0].verified is True
+    assert merged[0].collected_at == NOW - timedelta(hours=1)
+
+
+def test_old_numbers_stay_in_history_but_the_number_in_use_is_never_dropped():
+    history = [_entry(0, verified=True, hours=1000)]
+    newer = [_entry(n, verified=False, hours=100 - n) for n in range(1, 30)]
+    merged = records.merge_phones(history, newer)
+    assert len(merged) == records.MAX_HISTORY
+    assert records.current_phone(merged).masked == "139****0000"
+
+
+def test_each_contact_person_of_a_unit_has_a_number_in_use():
+    phones = [
+        _entry(1, verified=True, hours=5, who="王"),
+        _entry(2, verified=True, hours=1, who="王"),
+        _entry(3, verified=False, hours=3, who="李"),
+    ]
+    chosen = records.current_by_contact_person(phones)
+    assert {who: entry.masked for who, entry in chosen.items()} == {"王": "139****0002", "李": "139****0003"}
+
+
+def _contact(district: str, ins: list[str], tags: list[str], phones: list[PhoneEntry] | None = None) -> Contact:
+    return Contact(
+        kind="person",
+        id_hash="ab" * 32,
+        id_token="t",
+        id_masked="m",
+        name="n",
+        district=district,
+        insurance_types=ins,
+        tags=tags,
+        phones=phones if phones is not None else [_entry(1, verified=True, hours=1)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "moves"),
+    [
+        (None, _contact("wendeng", ["pension"], []), {("all", "wendeng"): 1, ("ins=pension", "wendeng"): 1}),
+        (
+            _contact("wendeng", ["pension"], []),
+            _contact("rushan", ["pension"], []),
+            {
+                ("all", "wendeng"): -1,
+                ("ins=pension", "wendeng"): -1,
+                ("all", "rushan"): 1,
+                ("ins=pension", "rushan"): 1,
+            },
+        ),
+        (
+            _contact("wendeng", ["pension"], []),
+            _contact("wendeng", ["pension"], ["退休"]),
+            {("tag=退休", "wendeng"): 1, ("ins=pension&tag=退休", "wendeng"): 1},
+        ),
+        (_contact("wendeng", ["pension"], []), _contact("wendeng", ["pension"], []), {}),
+        (_contact("wendeng", [], []), _contact("wendeng", [], [], phones=[]), {("all", "wendeng"): -1}),
+    ],
+)
+def test_a_change_moves_the_record_between_counters(before, after, moves):
+    deltas = records.counter_deltas(before, after)
+    readable = {(pk.split("#", 2)[2], sk.split("#")[0]): delta for (pk, sk), delta in deltas.items()}
+    assert readable == moves
+
+
+@pytest.mark.parametrize("n", [1, 7, 128, 300, 1000])
+def test_plan_chunks_covers_every_partition_and_hash_once(n):
+    segment = audiences.Segment(kind="person", districts=["wendeng", "rushan"])
+    chunks = audiences.plan_chunks(segment, n)
+    assert len(chunks) == n
+    ranges = [r for chunk in chunks for r in chunk.ranges]
+    by_partition: dict[str, list[tuple[str, str]]] = {}
+    for r in ranges:
+        by_partition.setdefault(r.partition, []).append((r.low, r.high))
+    assert len(by_partition) == 2 * records.AUDIENCE_SHARDS
+    for spans in by_partition.values():
+        spans.sort()
+        assert spans[0][0] == "00" and spans[-1][1] == "ff~"
+        for (_, high), (low, _) in zip(spans, spans[1:], strict=False):
+            assert int(high[:2], 16) + 1 == int(low, 16)  # contiguous, no overlap
+    sizes = [len(chunk.ranges) for chunk in chunks]
+    assert max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize(
+    ("segment", "index_dim", "count_dim"),
+    [
+        ({"kind": "unit"}, "all", "all"),
+        ({"kind": "person", "insurance_type": "medical"}, "ins=medical", "ins=medical"),
+        ({"kind": "person", "tag": "退休"}, "tag=退休", "tag=退休"),
+        ({"kind": "person", "tag": "退休", "insurance_type": "medical"}, "tag=退休", "ins=medical&tag=退休"),
+    ],
+)
+def test_segments_read_one_index_and_count_one_counter(segment, index_dim, count_dim):
+    parsed = audiences.Segment.model_validate(segment)
+    assert parsed.index_dimension == index_dim
+    assert parsed.count_dimension == count_dim
+    assert parsed.district_codes == tuple(DISTRICTS)  # no district named: the whole city
+
+
+def test_chunk_spec_survives_a_queue_message():
+    chunk = audiences.plan_chunks(audiences.Segment(kind="person"), 3)[1]
+    assert audiences.ChunkSpec.from_dict(chunk.to_dict()) == chunk
+
+
+@pytest.mark.parametrize(("rows", "per_chunk"), [(0, 2), (1, 2), (5, 2), (6, 3), (7, 10)])
+def test_import_file_is_cut_into_chunks_of_whole_lines(rows, per_chunk):
+    text = "kind,id\n" + "".join(f"person,{i:05d}\n" for i in range(rows))
+    data = text.encode()
+    chunks = list(imports.chunk_bounds(imports.line_offsets(iter([data[:7], data[7:]])), len(data), per_chunk))
+    assert sum(c[3] for c in chunks) == rows
+    lines = []
+    for start, end, first_line, count in chunks:
+        piece = data[start:end].decode().splitlines()
+        assert len(piece) == count
+        lines.extend((first_line + i, line) for i, line in enumerate(piece))
+    assert lines == [(i + 2, f"person,{i:05d}") for i in range(rows)]
+
+
+def test_csv_rows_with_chinese_headers_and_names():
+    fields = collection.header_columns(["类型", "证件号码", "姓名", "区县", "手机号码", "险种", "已核验", "标签"])
+    record = collection.row_record(
+        fields, ["参保人员", GOOD_ID, "张三", "文登区", "139 0000 0001", "养老保险、医疗保险", "是", "退休"]
+    )
+    contact, errors = collection.validate(record)
+    assert errors == []
+    assert contact.district == "wendeng" and contact.phones[0].verified is True
+    assert [t.value for t in contact.insurance_types] == ["medical", "pension"]
+
+
+def test_a_file_without_a_required_column_is_refused_by_name():
+    with pytest.raises(Exception) as refused:
+        collection.header_columns(["kind", "id", "name", "district"])
+    assert "手机号码" in str(refused.value.message)
+
+
+def test_rejected_rows_show_only_masked_values_and_a_reason():
+    fields = collection.header_columns(["kind", "id", "name", "district", "phone"])
+    lines = [
+        (2, ["person", GOOD_ID, "张三", "wendeng", "13900000001"]),
+        (3, ["person", BAD_CHECK_ID, "李四", "wendeng", "13900000002"]),
+        (4, ["person", GOOD_ID, "王五", "wendeng", "1390000"]),
+    ]
+    accepted, rejected = imports.check_rows(["kind", "id", "name", "district", "phone"], lines)
+    assert [line for line, _ in accepted] == [2]
+    assert [row[0] for row in rejected] == ["3", "4"]
+    assert "校验" in rejected[0][4] and "手机号码" in rejected[1][4]
+    report = io.StringIO(str(rejected))
+    for secret in (BAD_CHECK_ID, "13900000002", "1390000"):
+        assert secret not in report.getvalue()
+    assert rejected[0][2] == BAD_CHECK_ID[:3] + "*" * 13 + BAD_CHECK_ID[-2:]
+    assert rejected[0][3] == "139****0002"
+    assert fields[4] == "phone"
