@@ -42,6 +42,7 @@ class Platform:
         self.model: TemplateModel | None = None
         self.provisioner: Any = None
         self.clock: Any = None
+        self.seeded = ""
 
     # ---------------------------------------------------------------- start
     def start(self) -> None:
@@ -137,7 +138,7 @@ class Platform:
             seed_permission_admin = None
         if seed_permission_admin is not None:
             seed_permission_admin(username, "平台管理员", password)
-            how = "account"
+            how = "account"  # the password is the account's own: no change asked at first sign-in
         else:  # no account records yet: the sign-in identity alone
             idp = self.session.client("cognito-idp")
             idp.admin_create_user(
@@ -146,7 +147,8 @@ class Platform:
                 TemporaryPassword=password,
                 MessageAction="SUPPRESS",
             )
-            how = "cognito_user_only"
+            how = "cognito_user_only"  # a temporary password: the first sign-in sets a new one
+        self.seeded = how
         logs.emit("seeded_admin", username=username, seeded=how)
 
     def _start_simulator(self) -> str:
@@ -163,6 +165,7 @@ class Platform:
             receipt_url=self.settings.receipt_url(),
             inbound_url=self.settings.inbound_url(),
             receipt_delay=0.5,
+            clock=self.clock,
         )
         simulator.start()
         self._teardown.callback(simulator.stop)
@@ -237,9 +240,11 @@ class Platform:
         logs.emit(
             "sign_in",
             portal=f"{settings.api_url}/portal/",
+            api=f"POST {settings.api_url}/v1/staff/session",
             username=settings.values["ADMIN_USERNAME"],
-            initial_password=password,
-            note="首次登录需修改初始密码 (the first sign-in asks for a new password)",
+            password=password,
+            role="permission_admin",
+            first_sign_in="sets a new password" if self.seeded == "cognito_user_only" else "password as printed",
         )
         if defaults:
             logs.emit("development_defaults", **{k: v for k, v in defaults.items() if not k.startswith("ADMIN_")})
@@ -252,6 +257,8 @@ class Platform:
             user_pool_id=out.user_pool_id,
             user_pool_client_id=out.user_pool_client_id,
             queues={name: url for name, url in out.physical.items() if name.endswith("Queue")},
+            # Names, URLs and ARNs the functions get (no secret values): for scripts and tests.
+            environment=self.function_environment_base(),
         )
 
     # ---------------------------------------------------------------- stop
