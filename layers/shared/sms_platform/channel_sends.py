@@ -59,6 +59,16 @@ def active_template(template_id: str, now: datetime) -> TemplateUse | None:
     )
 
 
+def template_category(template_id: str) -> str | None:
+    """The category of a template whatever the state of its versions, or None if there is none."""
+    from sms_platform import templates
+
+    try:
+        return str(templates.get_template(template_id).category)
+    except Exception:  # noqa: BLE001 - an unknown id is refused by the caller with its own message
+        return None
+
+
 def check_values(template: TemplateUse, values: dict[str, str]) -> dict[str, str]:
     """The values in the form the template declares; ``ValidationFailed`` names a bad one."""
     from sms_platform import templating

@@ -133,10 +133,9 @@ def create_entry(question: str, template_id: str, *, actor: str, now: datetime) 
     question = (question or "").strip()
     if not 1 <= len(question) <= 100:
         raise ValidationFailed("问题标题应为 1-100 个字", field="question")
-    from sms_platform import templates
+    from sms_platform import channel_sends
 
-    template = templates.get_template(template_id)
-    if str(template.category) != "hangup":
+    if channel_sends.template_category(template_id) != "hangup":
         raise ValidationFailed("挂机短信问答只能使用“挂机短信”类别的模板", field="template_id")
     faq_id = f"faq-{uuid.uuid4().hex[:10]}"
     item = {"pk": f"faq#{faq_id}", "sk": "entry", "gsi1pk": "faqs", "gsi1sk": faq_id, "faq_id": faq_id,
@@ -212,7 +211,8 @@ def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]]) -> No
 
 
 def _answer(item: dict[str, Any]) -> dict[str, Any]:
-    return {"call_id": item["call_id"], "status": item["status"]}
+    """The first answer given for the call, whatever became of it since (a later pick)."""
+    return {"call_id": item["call_id"], "status": item.get("answered", item["status"])}
 
 
 def get_call(call_id: str) -> dict[str, Any] | None:
@@ -247,6 +247,7 @@ def receive_hangup(call: dict[str, Any], now: datetime) -> dict[str, Any]:
         else:
             item.update(status="awaiting_agent", gsi1pk="calls#waiting",
                         gsi1sk=f"{call['agent_id']}#{item['ended_at']}")  # fmt: skip
+    item["answered"] = item["status"]
     try:
         _calls().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     except Exception as exc:
