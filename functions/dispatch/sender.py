@@ -13,7 +13,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from sms_platform.observability import logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every record failing is still a partial response (all listed), not an invocation error.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 log = logger()
 
 

@@ -184,9 +184,13 @@ def mark_sending(mid: str, attempt: str, out_id: str, at: datetime) -> bool:
 def mark_sent(mid: str, biz_id: str | None, at: datetime) -> bool:
     """``sending → sent`` with the carrier's BizId. If a receipt got there first, keep its final
     state and only record the BizId."""
-    sets = {"biz_id": biz_id or "", "sent_at": _iso(at)}
+    sets = {"sent_at": _iso(at)}
+    if biz_id:  # a settlement by QuerySendDetails learns no BizId; the receipt brings it
+        sets["biz_id"] = biz_id
     if _move(mid, MessageState.SENT, [MessageState.SENDING], at, sets=sets) is not None:
         return True
+    if not biz_id:
+        return False
     try:
         _table().update_item(
             Key=_key(mid),
@@ -194,7 +198,7 @@ def mark_sent(mid: str, biz_id: str | None, at: datetime) -> bool:
             ConditionExpression="#s IN (:d, :f)",
             ExpressionAttributeNames={"#s": "state"},
             ExpressionAttributeValues={
-                ":b": biz_id or "",
+                ":b": biz_id,
                 ":t": _iso(at),
                 ":d": str(MessageState.DELIVERED),
                 ":f": str(MessageState.FAILED),
