@@ -2,6 +2,9 @@
 timeouts after sending, refusals and frequency controls. Afterwards every recipient is in
 exactly one final state and no number got the same message twice."""
 
+# pytest fixtures come in by import and are then named as test arguments.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,7 +30,7 @@ def short_timeouts(monkeypatch, simulator) -> None:
     monkeypatch.setattr(client_module, "carrier_client_from_environment", lambda: client)
 
 
-def deliver_all_receipts(lanes, simulator) -> None:  # noqa: F811
+def deliver_all_receipts(lanes, simulator) -> None:
     import carrier_callbacks
 
     body = [receipt_for(m) for m in simulator.sent]
@@ -45,8 +48,8 @@ def assert_settled(simulator, source_id: str, numbers, *, final: set[str]) -> Co
 
 
 def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_resent(
-    lanes,  # noqa: F811
-    carrier_simulator,  # noqa: F811
+    lanes,
+    carrier_simulator,
     monkeypatch,
 ):
     numbers = phones(4)
@@ -76,7 +79,7 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
 
 
 @pytest.mark.parametrize("fault", [{"fail_rate": 1.0}, {"throttle_rate": 1.0}], ids=["http-500", "throttling"])
-def test_a_transient_carrier_fault_is_retried_with_backoff_and_then_sent_once(lanes, carrier_simulator, fault):  # noqa: F811
+def test_a_transient_carrier_fault_is_retried_with_backoff_and_then_sent_once(lanes, carrier_simulator, fault):
     numbers = phones(3)
     enqueue("targeted", "notice-retry", numbers)
     carrier_simulator.set_faults(**fault)
@@ -93,7 +96,7 @@ def test_a_transient_carrier_fault_is_retried_with_backoff_and_then_sent_once(la
     assert_settled(carrier_simulator, "notice-retry", numbers, final={"delivered"})
 
 
-def test_a_carrier_that_stays_down_sends_the_batch_to_the_dead_letter_queue_unsent(lanes, carrier_simulator):  # noqa: F811
+def test_a_carrier_that_stays_down_sends_the_batch_to_the_dead_letter_queue_unsent(lanes, carrier_simulator):
     numbers = phones(2)
     enqueue("triggered", "event-down", numbers)
     carrier_simulator.set_faults(fail_rate=1.0)
@@ -104,7 +107,7 @@ def test_a_carrier_that_stays_down_sends_the_batch_to_the_dead_letter_queue_unse
     assert {state_of("event-down", p)["state"] for p in numbers} == {"queued"}
 
 
-def test_a_timeout_after_sending_is_settled_by_asking_the_carrier(lanes, carrier_simulator, monkeypatch):  # noqa: F811
+def test_a_timeout_after_sending_is_settled_by_asking_the_carrier(lanes, carrier_simulator, monkeypatch):
     short_timeouts(monkeypatch, carrier_simulator)
     numbers = phones(3)
     enqueue("hangup", "call-timeout", numbers)
@@ -125,8 +128,8 @@ def test_a_timeout_after_sending_is_settled_by_asking_the_carrier(lanes, carrier
 
 
 def test_an_outcome_the_carrier_never_records_ends_failed_after_the_settle_rounds(
-    lanes,  # noqa: F811
-    carrier_simulator,  # noqa: F811
+    lanes,
+    carrier_simulator,
     monkeypatch,
 ):
     numbers = phones(2)
@@ -159,7 +162,7 @@ def test_an_outcome_the_carrier_never_records_ends_failed_after_the_settle_round
 )
 def test_a_refused_request_fails_its_recipients_with_the_carrier_code(
     lanes, carrier_simulator, shared, sign_name, code
-):  # noqa: F811
+):
     from sms_platform import outbox
 
     numbers = phones(2)
@@ -183,7 +186,7 @@ def test_a_refused_request_fails_its_recipients_with_the_carrier_code(
         assert (item["state"], item["error_code"]) == ("failed", code)
 
 
-def test_carrier_frequency_control_is_retried_after_a_long_pause(lanes, carrier_simulator, monkeypatch):  # noqa: F811
+def test_carrier_frequency_control_is_retried_after_a_long_pause(lanes, carrier_simulator, monkeypatch):
     monkeypatch.setenv("LIMIT_SAME_TEMPLATE_PER_MINUTE", "50")
     monkeypatch.setenv("LIMIT_SAME_TEMPLATE_PER_HOUR", "50")
     phone = phones(1)
@@ -196,7 +199,7 @@ def test_carrier_frequency_control_is_retried_after_a_long_pause(lanes, carrier_
     assert all(state_of(f"event-burst-{n}", phone[0])["state"] == "sent" for n in range(6))
 
 
-def test_carrier_frequency_control_fails_the_message_after_three_retries(lanes, aws, monkeypatch):  # noqa: F811
+def test_carrier_frequency_control_fails_the_message_after_three_retries(lanes, aws, monkeypatch):
     import sms_platform.carrier.client as client_module
 
     with CarrierSimulator(access_keys={TEST_ACCESS_KEY_ID: TEST_ACCESS_KEY_SECRET}, per_day_limit=1) as strict:
@@ -213,8 +216,8 @@ def test_carrier_frequency_control_fails_the_message_after_three_retries(lanes, 
 
 
 def test_a_broadcast_through_5xx_throttling_and_timeouts_ends_with_everyone_sent_once(
-    lanes,  # noqa: F811
-    carrier_simulator,  # noqa: F811
+    lanes,
+    carrier_simulator,
     monkeypatch,
 ):
     short_timeouts(monkeypatch, carrier_simulator)

@@ -1,6 +1,9 @@
 """The dispatch path through the real handlers on moto, against the carrier simulator:
 queued batches sent once per recipient, states recorded, receipts landing in any order."""
 
+# pytest fixtures come in by import and are then named as test arguments.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from collections import Counter
@@ -18,7 +21,7 @@ MORNING = datetime(2024, 5, 6, 10, 0, tzinfo=BEIJING)
 
 
 @pytest.fixture
-def lanes(aws, carrier_simulator, lambda_context):  # noqa: F811
+def lanes(aws, carrier_simulator, lambda_context):
     crypto.reset()
     clock = FixedClock(MORNING)
     set_clock(clock)
@@ -59,7 +62,7 @@ def assert_each_once_and_final(simulator, source_id: str, numbers, allowed=FINAL
         assert state_of(source_id, phone)["state"] in allowed
 
 
-def test_a_queued_batch_reaches_the_carrier_once_per_number_and_is_recorded_sent(lanes, carrier_simulator):  # noqa: F811
+def test_a_queued_batch_reaches_the_carrier_once_per_number_and_is_recorded_sent(lanes, carrier_simulator):
     numbers = phones(3)
     result = enqueue("triggered", "event-1", numbers + [numbers[0]], shared={"name": "张三"})
     assert (result.queued, result.duplicates) == (3, 1)
@@ -77,7 +80,7 @@ def test_a_queued_batch_reaches_the_carrier_once_per_number_and_is_recorded_sent
         assert phone not in str(item)
 
 
-def test_different_texts_go_as_one_send_batch_sms(lanes, carrier_simulator):  # noqa: F811
+def test_different_texts_go_as_one_send_batch_sms(lanes, carrier_simulator):
     numbers = phones(4)
     enqueue("targeted", "notice-7", numbers, params=lambda p: {"amount": p[-2:]})
     lanes.run()
@@ -86,7 +89,7 @@ def test_different_texts_go_as_one_send_batch_sms(lanes, carrier_simulator):  # 
     assert len({m.biz_id for m in carrier_simulator.sent}) == 1
 
 
-def test_a_hundred_and_twenty_recipients_make_two_batches_on_the_bulk_lane(lanes, carrier_simulator):  # noqa: F811
+def test_a_hundred_and_twenty_recipients_make_two_batches_on_the_bulk_lane(lanes, carrier_simulator):
     numbers = phones(120)
     result = enqueue("publicity", "pub-1", numbers)
     assert len(result.batch_ids) == 2
@@ -97,7 +100,7 @@ def test_a_hundred_and_twenty_recipients_make_two_batches_on_the_bulk_lane(lanes
     assert_each_once_and_final(carrier_simulator, "pub-1", numbers)
 
 
-def test_the_same_sqs_message_delivered_twice_reaches_each_number_once(lanes, carrier_simulator):  # noqa: F811
+def test_the_same_sqs_message_delivered_twice_reaches_each_number_once(lanes, carrier_simulator):
     numbers = phones(5)
     enqueue("triggered", "event-2", numbers)
     url = lanes.provisioned.queue_url("HighQueue")
@@ -109,7 +112,7 @@ def test_the_same_sqs_message_delivered_twice_reaches_each_number_once(lanes, ca
     assert_each_once_and_final(carrier_simulator, "event-2", numbers, allowed={MessageState.SENT})
 
 
-def test_enqueueing_the_same_source_again_queues_nobody_twice(lanes, carrier_simulator):  # noqa: F811
+def test_enqueueing_the_same_source_again_queues_nobody_twice(lanes, carrier_simulator):
     numbers = phones(3)
     enqueue("hangup", "call-9", numbers)
     lanes.run()
@@ -119,7 +122,7 @@ def test_enqueueing_the_same_source_again_queues_nobody_twice(lanes, carrier_sim
     assert len(carrier_simulator.sent) == 3
 
 
-def test_receipts_set_delivered_or_failed_and_repeats_change_nothing(lanes, carrier_simulator):  # noqa: F811
+def test_receipts_set_delivered_or_failed_and_repeats_change_nothing(lanes, carrier_simulator):
     import carrier_callbacks
 
     numbers = phones(2)
@@ -138,7 +141,7 @@ def test_receipts_set_delivered_or_failed_and_repeats_change_nothing(lanes, carr
     assert (failed["state"], failed["error_code"]) == ("failed", "MK:0001")
 
 
-def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, carrier_simulator, monkeypatch):  # noqa: F811
+def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, carrier_simulator, monkeypatch):
     import carrier_callbacks
 
     numbers = phones(2)
