@@ -99,7 +99,7 @@ def _idempotent_payment() -> Any:
         parsed = subscriptions.PaymentNotice.model_validate(notice)
         return subscriptions.record_payment(parsed, get_clock().now())
 
-    return apply
+    return apply, config
 
 
 @app.post("/v1/payments/notify")
@@ -107,11 +107,13 @@ def payment() -> Response:
     raw = _raw_body()
     signed_webhooks.verify_payment(app.current_event.headers, raw, secrets.webhook_secret("payment_webhook_secret"))
     notice = subscriptions.parse(subscriptions.PaymentNotice, _json(raw))
-    answer = _idempotent_payment()(notice=notice.model_dump(mode="json"))
+    apply, _ = _idempotent_payment()
+    answer = apply(notice=notice.model_dump(mode="json"))
     logger().info("payment recorded", extra=answer)
     return _reply(200, answer)
 
 
 @logger().inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _idempotent_payment()[1].register_lambda_context(context)
     return app.resolve(event, context)

@@ -45,11 +45,12 @@ def _idempotent_process() -> Any:
     def process(event: dict[str, Any]) -> dict[str, Any]:
         return business_events.process(business_events.BusinessEvent.model_validate(event), get_clock().now())
 
-    return process
+    return process, config
 
 
 def accept(event: business_events.BusinessEvent) -> dict[str, Any]:
-    answer = _idempotent_process()(event=event.model_dump(mode="json"))
+    process, _ = _idempotent_process()
+    answer = process(event=event.model_dump(mode="json"))
     logger().info("business event accepted", extra={"event_type": event.event_type, **answer})
     return answer
 
@@ -68,6 +69,7 @@ def post_event() -> Response:
 
 @logger().inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _idempotent_process()[1].register_lambda_context(context)
     if event.get("source") == EVENT_SOURCE and isinstance(event.get("detail"), dict):
         try:
             parsed = business_events.parse(event["detail"])

@@ -1,0 +1,155 @@
+"""Business-event intake through its real handler on moto (CONTRACTS §3): API key grants,
+rules and their conditions, idempotency by event_id, undeliverable subjects, EventBridge."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sms_platform import trigger_rules
+from sms_platform.clock import FixedClock, set_clock
+from sms_platform.contacts import repository
+from sms_platform.contacts.models import ContactIn
+from sms_platform.errors import Conflict, Forbidden
+from sms_platform.trigger_rules import RuleDraft
+
+from tests.events import api_event, eventbridge_event
+from tests.functional.intake_support import active_templates, phones_of, queued_batches  # noqa: F401
+
+NOW = datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
+PERSON = "11010519491231002X"
+PHONE = "13700002222"
+KEY = "key-pension-system"
+
+
+@pytest.fixture
+def platform(aws, active_templates):  # noqa: F811
+    set_clock(FixedClock(NOW))
+    active_templates(
+        "tpl-pension", "您${month}的养老金${amount}元已发放。", category="triggered",
+        variables=[{"name": "month", "type": "text", "max_length": 20},
+                   {"name": "amount", "type": "money", "max_length": 12}],
+    )  # fmt: skip
+    repository.upsert(
+        ContactIn(kind="person", id=PERSON, name="张三", district="huancui",
+                  phones=[{"number": PHONE, "source": "service_hall", "verified": True}]),
+        at=NOW,
+    )  # fmt: skip
+    trigger_rules.grant(KEY, "pension.paid", by="ops-1", now=NOW)
+    rule = trigger_rules.create(
+        RuleDraft(name="养老金发放通知", event_type="pension.paid", condition='data["amount"] > 0',
+                  template_id="tpl-pension", recipients="subject",
+                  variables={"month": "data.month", "amount": "data.amount"},
+                  valid_from="2024-01-01T00:00:00+08:00", valid_until="2025-01-01T00:00:00+08:00"),
+        author="op-1", author_name="李四", now=NOW,
+    )  # fmt: skip
+    trigger_rules.submit(rule.rule_id, actor="op-1", now=NOW)
+    trigger_rules.approve(rule.rule_id, reviewer="rev-1", now=NOW)
+    yield rule
+    set_clock(None)
+
+
+def event_body(event_id="evt-1", *, amount=3120.5, subject=PERSON, event_type="pension.paid", **extra):
+    return {"event_id": event_id, "event_type": event_type, "occurred_at": "2024-06-01T09:00:00+08:00",
+            "subject": {"kind": "person", "id": subject}, "data": {"month": "2024年5月", "amount": amount},
+            **extra}  # fmt: skip
+
+
+def post(body, lambda_context, *, key=KEY, raw=None):
+    import events_intake
+
+    event = api_event("POST", "/v1/events", body=body, raw_body=raw, api_key_id=key, api_key="secret-value")
+    answer = events_intake.handler(event, lambda_context)
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def test_a_matching_event_queues_the_filled_notice_on_the_high_lane(aws, platform, lambda_context):
+    status, body = post(event_body(), lambda_context)
+
+    assert (status, body) == (202, {"event_id": "evt-1", "matched_rules": 1, "messages": 1})
+    batches = queued_batches(aws)
+    assert [(b["kind"], b["template_id"]) for b in batches] == [("triggered", "tpl-pension")]
+    assert batches[0]["recipients"][0]["params"] == {"month": "2024年5月", "amount": "3120.5"}
+    assert phones_of(batches) == [PHONE]
+
+
+def test_a_repeated_event_id_gets_the_first_answer_and_sends_nothing_more(aws, platform, lambda_context):
+    first = post(event_body(), lambda_context)
+    queued_batches(aws)
+    again = post(event_body(amount=99), lambda_context)
+
+    assert again == first
+    assert queued_batches(aws) == []
+
+
+def test_a_key_may_send_only_its_granted_event_types(aws, platform, lambda_context):
+    status, body = post(event_body(event_type="medical.reimbursed"), lambda_context)
+    assert (status, body["error"]["code"]) == (403, "forbidden")
+    assert post(event_body(), lambda_context, key="key-of-another-system")[0] == 403
+    assert queued_batches(aws) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({**event_body(), "subject": {"kind": "person", "id": "110105194912310021"}}, id="bad ID check"),
+        pytest.param({**event_body(), "subject": {"kind": "unit", "id": "91350100M000100Y42"}}, id="bad credit code"),
+        pytest.param({**event_body(), "event_type": "Pension Paid"}, id="bad event type"),
+        pytest.param({**event_body(), "occurred_at": "yesterday"}, id="bad time"),
+        pytest.param({k: v for k, v in event_body().items() if k != "event_id"}, id="no event id"),
+        pytest.param({**event_body(), "data": {"amount": 10}}, id="data lacks a template variable"),
+    ],
+)
+def test_a_body_that_fails_validation_gets_422_and_changes_nothing(aws, platform, lambda_context, body):
+    status, answer = post(body, lambda_context)
+
+    assert (status, answer["error"]["code"]) == (422, "validation_failed")
+    assert "110105194912310021" not in json.dumps(answer, ensure_ascii=False)
+    assert queued_batches(aws) == []
+
+
+def test_a_condition_that_does_not_hold_matches_no_rule(aws, platform, lambda_context):
+    assert post(event_body(amount=0), lambda_context) == (202, {"event_id": "evt-1", "matched_rules": 0,
+                                                               "messages": 0})  # fmt: skip
+    assert queued_batches(aws) == []
+
+
+def test_a_subject_without_a_number_is_recorded_undeliverable(aws, platform, lambda_context):
+    from sms_platform import message_store
+    from sms_platform.channel_sends import NO_NUMBER
+    from sms_platform.messages import message_id
+
+    stranger = "371002199003074530"
+    status, body = post(event_body(subject=stranger), lambda_context)
+
+    assert (status, body["matched_rules"], body["messages"]) == (202, 1, 0)
+    stored = message_store.get(message_id(f"evt#evt-1#{platform.rule_id}", NO_NUMBER))
+    assert stored["state"] == "undeliverable"
+    assert queued_batches(aws) == []
+
+
+def test_eventbridge_events_of_the_business_source_are_taken_too(aws, platform, lambda_context):
+    import events_intake
+
+    answer = events_intake.handler(eventbridge_event("weihai.si.business", "pension.paid", event_body("evt-eb")),
+                                   lambda_context)  # fmt: skip
+    assert answer == {"event_id": "evt-eb", "matched_rules": 1, "messages": 1}
+    assert phones_of(queued_batches(aws)) == [PHONE]
+
+
+def test_rule_lifecycle_refuses_self_approval_and_keeps_versions(aws, platform):
+    with pytest.raises(Conflict):
+        trigger_rules.submit(platform.rule_id, actor="op-1", now=NOW)  # active, not a draft
+    draft = RuleDraft(
+        **{**platform.model_dump(include=set(RuleDraft.model_fields)), "condition": 'data["amount"] > 100'}
+    )
+    revised = trigger_rules.revise(platform.rule_id, draft, author="op-1", author_name="李四", now=NOW)
+    trigger_rules.submit(platform.rule_id, actor="op-1", now=NOW)
+    with pytest.raises(Forbidden):
+        trigger_rules.approve(platform.rule_id, reviewer="op-1", now=NOW)
+    active, replaced = trigger_rules.approve(platform.rule_id, reviewer="rev-2", now=NOW)
+
+    assert (revised.version, active.status, replaced.status) == (2, "active", "retired")
+    assert [r.status for r in trigger_rules.versions(platform.rule_id)] == ["retired", "active"]
+    assert [r.version for r in trigger_rules.active_for("pension.paid")] == [2]
