@@ -12,7 +12,11 @@ from functools import lru_cache
 from typing import Any
 
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# A resident ID number: region, a birth date (so carrier BizIds and order numbers are left alone),
+# sequence and check character.
+_ID_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])(\d{6})(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(\d{3}[\dXx])(?![0-9A-Za-z])"
+)
 _TOKEN = re.compile(r"(token=)[^&\s\"']+", re.IGNORECASE)
 
 

@@ -1,0 +1,70 @@
+"""Operations (R14, R16): dead-letter queues for IT operations, the daily delivery report, and
+the per-citizen lookup the 12333 desk uses to answer "did my message arrive?".
+
+The citizen's number travels in the request body, never in a URL (URLs are logged), and comes
+back masked.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from pydantic import BaseModel, Field
+from sms_platform import delivery_reports, dlq
+from sms_platform.clock import BEIJING, get_clock
+from sms_platform.rights import allow, audit_action, current_staff
+from sms_platform.staff import Role
+
+router = Router()
+TAGS = ["运维与送达"]
+Lane = Literal["high", "normal", "bulk", "fanout"]
+
+
+class RedriveIn(BaseModel):
+    max_messages: int = Field(default=100, ge=1, le=10_000)
+
+
+class LookupIn(BaseModel):
+    phone: str = Field(min_length=11, max_length=20, description="来电人手机号")
+
+
+@router.get("/dead-letters", summary="各死信队列的积压数量", tags=TAGS)
+@allow(Role.it_ops)
+def dead_letter_depths() -> dict:
+    return {"depths": dlq.depths()}
+
+
+@router.get("/dead-letters/<lane>", summary="查看死信队列中的消息（不含号码）", tags=TAGS)
+@allow(Role.it_ops)
+def dead_letters(lane: Lane, limit: Annotated[int, Query(ge=1, le=dlq.PEEK_LIMIT)] = 10) -> dict:
+    return {"lane": lane, "depth": dlq.depth(lane), "messages": dlq.peek(lane, limit)}
+
+
+@router.post("/dead-letters/<lane>/redrive", summary="将死信重新投递回原队列", tags=TAGS)
+@allow(Role.it_ops)
+def redrive(lane: Lane, body: Annotated[RedriveIn, Body()]) -> dict:
+    staff = current_staff()
+    before = dlq.depth(lane)
+    moved = dlq.redrive(lane, body.max_messages)
+    audit_action(staff, "dead_letters.redrive", f"queue:{lane}", {"depth": before}, {"redriven": moved}, staff.office)
+    return {"lane": lane, "redriven": moved}
+
+
+@router.get("/delivery-reports/daily", summary="每日送达报告（按单位汇总）", tags=TAGS)
+@allow(Role.city_reviewer, Role.auditor, Role.it_ops)
+def daily(day: Annotated[date | None, Query(description="北京时间日期，默认昨天")] = None) -> dict:
+    day = day or get_clock().now().astimezone(BEIJING).date() - timedelta(days=1)
+    return delivery_reports.daily_report(day)
+
+
+@router.post("/message-lookup", summary="查询某手机号近期短信的发送状态（12333 坐席答复来电人）", tags=TAGS)
+@allow(Role.hotline_agent, Role.hotline_manager, Role.it_ops)
+def lookup(body: Annotated[LookupIn, Body()]) -> dict[str, Any]:
+    staff = current_staff()
+    found = delivery_reports.citizen_messages(body.phone)
+    audit_action(staff, "messages.lookup", f"phone:{found['phone_masked']}", None,
+                 {"messages": len(found["messages"])}, staff.office)  # fmt: skip
+    return found

@@ -1,0 +1,36 @@
+"""Fan-out worker: each SQS record is one chunk of a released send (``sms_platform.fanout``).
+
+Waiting (back-pressure, the publicity window, a long chunk) is a new delayed job the worker
+queues itself, so a record fails, and its receive count climbs, only on a real fault; it is
+then retried from the chunk's saved cursor, and after five tries goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from sms_platform.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS)
+log = logger()
+
+
+def record_handler(record: Any, context: Any) -> str:
+    from sms_platform.fanout import ChunkJob, run_chunk
+
+    job = ChunkJob.model_validate_json(record.body)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    outcome = run_chunk(job, time_left=(lambda: remaining() / 1000) if remaining else None)
+    log.info("fan-out chunk", extra={"request_id": job.request_id, "chunk": job.chunk, "outcome": outcome})
+    return outcome
+
+
+@log.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process_partial_response(
+        event=event,
+        record_handler=lambda record: record_handler(record, context),
+        processor=processor,
+        context=context,
+    )

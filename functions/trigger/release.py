@@ -1,0 +1,23 @@
+"""Scheduled release of approved send requests whose time has come (every minute).
+
+Releasing is idempotent: a request moves ``approved → sending`` by a conditional write, and a
+release interrupted before its fan-out chunks were queued is finished on the next tick.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sms_platform.observability import logger
+
+log = logger()
+
+
+@log.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from sms_platform import send_requests
+
+    released = send_requests.release_due()
+    if released:
+        log.info("send requests released", extra={"request_ids": released})
+    return {"released": released}
