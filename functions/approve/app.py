@@ -34,6 +34,8 @@ include("contacts")
 include("templates")
 include("signatures")
 include("audit")
+include("send_requests")
+include("operations")
 # ---------------------------------------------------------------------------------------
 
 

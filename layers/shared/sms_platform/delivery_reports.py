@@ -175,7 +175,7 @@ def citizen_messages(raw_phone: str, limit: int = 20) -> dict[str, Any]:
                 "template_id": item.get("template_id"),
                 "state": state,
                 "state_name": STATE_NAMES.get(state, state),
-                "reason": SUPPRESS_NAMES.get(str(item.get("suppress_reason")), None)
+                "reason": SUPPRESS_NAMES.get(str(item.get("suppress_reason")))
                 if state == "suppressed"
                 else (item.get("error_code") if state == "failed" else None),
                 "created_at": item.get("created_at"),

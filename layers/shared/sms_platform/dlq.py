@@ -112,7 +112,9 @@ def redrive(lane: str, max_messages: int = 1000) -> int:
         sent = sqs.send_message_batch(QueueUrl=target, Entries=entries)
         done = {s["Id"] for s in sent.get("Successful", [])}
         # Only what reached the queue leaves the dead-letter queue; the rest shows again later.
-        handles = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if str(i) in done]
+        handles = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages) if str(i) in done
+        ]
         if handles:
             sqs.delete_message_batch(QueueUrl=dead, Entries=handles)
         moved += len(handles)
@@ -122,7 +124,9 @@ def redrive(lane: str, max_messages: int = 1000) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sms_platform.dlq", description="Inspect or redrive a dead-letter queue.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sms_platform.dlq", description="Inspect or redrive a dead-letter queue."
+    )
     parser.add_argument("command", choices=["list", "redrive", "depths"])
     parser.add_argument("--lane", choices=sorted(SOURCE_QUEUES), default="high")
     parser.add_argument("--max", type=int, default=10, help="messages to list, or to redrive (default 10)")

@@ -276,10 +276,10 @@ def run_chunk(
     cursor = json.loads(item["cursor"]) if item.get("cursor") else None
     spec = ChunkSpec.from_dict(json.loads(item["spec"]))
     lane = str(lane_for(_kind(job.request_id)))
-    used = 0
     request = send_requests.load(job.request_id)
-    for page in iter_pages(_segment(request), spec, cursor):
-        request = send_requests.load(job.request_id) if used else request
+    for used, page in enumerate(iter_pages(_segment(request), spec, cursor), start=1):
+        if used > 1:  # a stop between pages takes effect at the next page
+            request = send_requests.load(job.request_id)
         stopped = request.status == "stopped"
         now = clock.now()
         if not stopped:
@@ -297,7 +297,6 @@ def run_chunk(
         if not _save_page(job.request_id, job.chunk, version, page.cursor, counts):
             return "superseded"  # another copy of this job moved the chunk on
         version += 1
-        used += 1
         if page.cursor is None:
             _finish_if_all_done(job.request_id)
             return "done"

@@ -89,8 +89,7 @@ def timing_problem(kind: str, send_at: datetime | None, now: datetime) -> str | 
     if kind == "publicity" and send_at is not None and not in_publicity_window(send_at):
         suggestion = next_publicity_opening(send_at).astimezone(BEIJING)
         return (
-            "宣传类短信只能在每天 08:00 至 21:00（北京时间）之间发送，"
-            f"请改在该时段内，例如 {suggestion:%Y-%m-%d %H:%M}"
+            f"宣传类短信只能在每天 08:00 至 21:00（北京时间）之间发送，请改在该时段内，例如 {suggestion:%Y-%m-%d %H:%M}"
         )
     return None
 
@@ -112,7 +111,9 @@ def review_refusal(ctx: StaffContext, author_id: str) -> str | None:
 
 def cancel_refusal(ctx: StaffContext, author_id: str, status: str) -> str | None:
     if status not in CANCELLABLE:
-        return f"该申请{STATUS_NAMES.get(status, status)}，已不能取消" + ("，可以停止发送" if status in STOPPABLE else "")
+        return f"该申请{STATUS_NAMES.get(status, status)}，已不能取消" + (
+            "，可以停止发送" if status in STOPPABLE else ""
+        )
     if ctx.account_id != author_id and not (ctx.has(Role.city_reviewer) and ctx.office == Office.city):
         return "只有申请人或市社保中心的审核员可以取消"
     return None
@@ -550,7 +551,7 @@ def _phone_key(account_id: str, what: str) -> dict[str, str]:
     return {"pk": f"testphone#{account_id}", "sk": what}
 
 
-def test_phone(ctx: StaffContext) -> dict[str, Any] | None:
+def verified_phone(ctx: StaffContext) -> dict[str, Any] | None:
     item = _table().get_item(Key=_phone_key(ctx.account_id, "phone"), ConsistentRead=True).get("Item")
     return {"phone_masked": item["phone_masked"], "verified_at": item["verified_at"]} if item else None
 
@@ -723,7 +724,9 @@ def record_day(request: SendRequest, day: date) -> None:
 
 
 def sends_of_day(day: date) -> list[str]:
-    items = _query_all(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": f"sends-day#{day.isoformat()}"})
+    items = _query_all(
+        KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": f"sends-day#{day.isoformat()}"}
+    )
     return [i["request_id"] for i in items]
 
 
