@@ -1,0 +1,256 @@
+"""The pure rules of recipient messages: lanes, states, ids, carrier calls, time and limits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+from sms_platform.clock import BEIJING
+from sms_platform.lanes import Lane, SmsKind, is_transactional, lane_for
+from sms_platform.messages import (
+    BATCH_SIZE,
+    LimitRules,
+    MessageState,
+    QueuedBatch,
+    QueuedRecipient,
+    can_move,
+    carrier_call_for,
+    chunk,
+    delay_seconds,
+    in_publicity_window,
+    is_opt_out_reply,
+    limit_windows,
+    message_id,
+    next_publicity_opening,
+    retry_visibility_seconds,
+    send_details_of,
+    settle_delay,
+    settlement_from_details,
+    source_of_out_id,
+)
+
+S = MessageState
+
+
+def bj(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BEIJING)
+
+
+@pytest.mark.parametrize(
+    ("kind", "lane"),
+    [
+        ("hangup", Lane.HIGH),
+        ("triggered", Lane.HIGH),
+        ("subscription", Lane.HIGH),
+        ("system", Lane.HIGH),
+        ("targeted", Lane.NORMAL),
+        ("publicity", Lane.BULK),
+    ],
+)
+def test_each_kind_travels_on_its_lane(kind, lane):
+    assert lane_for(kind) is lane
+    assert is_transactional(kind) is (kind != "publicity")
+
+
+@pytest.mark.parametrize(
+    ("current", "target", "allowed"),
+    [
+        (S.QUEUED, S.SENDING, True),
+        (S.SENDING, S.SENDING, False),  # a second sender loses
+        (S.SENT, S.SENDING, False),  # a redelivered batch never sends again
+        (S.SENDING, S.SENT, True),
+        (S.SENDING, S.DELIVERED, True),  # a receipt overtaking the sent write
+        (S.SENT, S.DELIVERED, True),
+        (S.SENT, S.FAILED, True),
+        (S.DELIVERED, S.SENT, False),  # a late sent write keeps the final state
+        (S.QUEUED, S.SUPPRESSED, True),
+        (S.SENDING, S.SUPPRESSED, False),
+        (S.SENDING, S.QUEUED, True),  # only when the carrier surely did not take it
+        (S.SENT, S.QUEUED, False),
+        (S.QUEUED, S.EXPIRED, True),
+        (S.FAILED, S.DELIVERED, False),
+    ],
+)
+def test_state_moves(current, target, allowed):
+    assert can_move(current, target) is allowed
+
+
+def test_message_ids_are_deterministic_per_source_and_number():
+    assert message_id("send-1", "h1") == message_id("send-1", "h1")
+    assert len({message_id("send-1", "h1"), message_id("send-1", "h2"), message_id("send-2", "h1")}) == 3
+
+
+@pytest.mark.parametrize(
+    ("params", "call"),
+    [
+        ([None, None], "send_sms"),
+        ([{"a": "1"}, {"a": "1"}], "send_sms"),
+        ([{"a": "1", "b": "2"}, {"b": "2", "a": "1"}], "send_sms"),
+        ([{"a": "1"}, {"a": "2"}], "send_batch_sms"),
+        ([None, {"a": "1"}], "send_batch_sms"),
+    ],
+)
+def test_identical_texts_go_as_one_send_sms(params, call):
+    assert carrier_call_for(params) == call
+
+
+@pytest.mark.parametrize(
+    ("at", "inside"),
+    [
+        (bj(2024, 5, 6, 7, 59, 59), False),
+        (bj(2024, 5, 6, 8, 0), True),
+        (bj(2024, 5, 6, 20, 59, 59), True),
+        (bj(2024, 5, 6, 21, 0), False),
+        (datetime(2024, 5, 6, 0, 30, tzinfo=UTC), True),  # 08:30 in Beijing
+        (datetime(2024, 5, 6, 13, 30, tzinfo=UTC), False),  # 21:30 in Beijing
+    ],
+)
+def test_the_publicity_window_is_eight_to_nine_beijing_time(at, inside):
+    assert in_publicity_window(at) is inside
+
+
+@pytest.mark.parametrize(
+    ("at", "opening"),
+    [
+        (bj(2024, 5, 6, 22, 30), bj(2024, 5, 7, 8, 0)),
+        (bj(2024, 5, 6, 3, 0), bj(2024, 5, 6, 8, 0)),
+        (bj(2024, 5, 6, 10, 0), bj(2024, 5, 6, 10, 0)),
+        (bj(2024, 12, 31, 21, 0), bj(2025, 1, 1, 8, 0)),
+    ],
+)
+def test_the_next_publicity_opening(at, opening):
+    assert next_publicity_opening(at) == opening
+
+
+@pytest.mark.parametrize(
+    ("seconds_ahead", "delay"), [(None, 0), (-5, 0), (0, 0), (0.2, 1), (60, 60), (900, 900), (4000, 900)]
+)
+def test_delay_seconds_are_capped_at_fifteen_minutes(seconds_ahead, delay):
+    from datetime import timedelta
+
+    now = bj(2024, 5, 6, 10, 0)
+    due = None if seconds_ahead is None else now + timedelta(seconds=seconds_ahead)
+    assert delay_seconds(now, due) == delay
+
+
+@pytest.mark.parametrize(("count", "seconds"), [(1, 30), (2, 60), (3, 120), (5, 480), (9, 900)])
+def test_retry_backoff_is_exponential_and_capped(count, seconds):
+    assert retry_visibility_seconds(count) == seconds
+
+
+@pytest.mark.parametrize(("attempt", "delay"), [(0, None), (1, 60), (2, 300), (4, 900), (5, None)])
+def test_settle_rounds(attempt, delay):
+    assert settle_delay(attempt) == delay
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([], None),
+        ([{"OutId": "other", "SendStatus": 3}], None),
+        ([{"OutId": "src", "SendStatus": 3}], (S.DELIVERED, None)),
+        ([{"OutId": "src", "SendStatus": 2, "ErrCode": "MK:0001"}], (S.FAILED, "MK:0001")),
+        ([{"OutId": "src", "SendStatus": 1}], (S.SENT, None)),
+        ([{"OutId": "x", "SendStatus": 2}, {"OutId": "src", "SendStatus": "3"}], (S.DELIVERED, None)),
+    ],
+)
+def test_settlement_reads_the_record_with_our_out_id(records, expected):
+    found = settlement_from_details(records, "src")
+    assert (found and (found.state, found.error_code)) == (expected or None)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"SmsSendDetailDTOs": {"SmsSendDetailDTO": [{"OutId": "a"}]}},
+        {"SmsSendDetailDTOs": [{"OutId": "a"}]},
+    ],
+)
+def test_send_details_in_either_nesting(data):
+    assert send_details_of(data) == [{"OutId": "a"}]
+
+
+def test_no_send_details_is_an_empty_list():
+    assert send_details_of(None) == [] and send_details_of({}) == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "keys"),
+    [
+        ("triggered", ["tpl#h#SMS_1#202405061015", "tpl#h#SMS_1#2024050610"]),
+        ("publicity", ["tpl#h#SMS_1#202405061015", "tpl#h#SMS_1#2024050610", "pub#h#20240506"]),
+    ],
+)
+def test_limit_windows_per_kind(kind, keys):
+    windows = limit_windows(LimitRules(), SmsKind(kind), "SMS_1", "h", bj(2024, 5, 6, 10, 15, 30))
+    assert [w.key for w in windows] == keys
+    assert [w.limit for w in windows] == [1, 5, 3][: len(keys)]
+    assert windows[0].ends_at == bj(2024, 5, 6, 10, 16)
+    assert windows[1].ends_at == bj(2024, 5, 6, 11, 0)
+    assert [w.over_limit for w in windows] == ["delay", "delay", "suppress"][: len(keys)]
+
+
+def test_limits_are_configurable_and_zero_turns_one_off():
+    rules = LimitRules.from_environment(
+        {"LIMIT_SAME_TEMPLATE_PER_MINUTE": "0", "LIMIT_SAME_TEMPLATE_PER_HOUR": "10", "LIMIT_PUBLICITY_PER_DAY": "2"}
+    )
+    windows = limit_windows(rules, SmsKind.PUBLICITY, "SMS_1", "h", bj(2024, 5, 6, 10, 0))
+    assert [w.limit for w in windows] == [10, 2]
+
+
+@pytest.mark.parametrize(
+    ("content", "opt_out"),
+    [("R", True), ("t", True), (" TD ", True), ("td\n", True), ("退订", True), (" 退订 ", True),
+     ("TDD", False), ("退订了吗", False), ("", False), ("请问", False)],
+)  # fmt: skip
+def test_opt_out_replies(content, opt_out):
+    assert is_opt_out_reply(content) is opt_out
+
+
+def recipient(n: int) -> QueuedRecipient:
+    return QueuedRecipient(message_id=f"m{n}", phone_token="v1.k.x", phone_hash=f"h{n}")
+
+
+def batch(**changes) -> QueuedBatch:
+    fields = dict(
+        batch_id="b", kind="triggered", source_id="evt#1#r", office="city", sign_name="威海社保",
+        template_code="SMS_1", template_id="t", template_version=1, parts=1, recipients=[recipient(1)],
+    )  # fmt: skip
+    return QueuedBatch(**{**fields, **changes})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"recipients": []},
+        {"recipients": [recipient(n) for n in range(BATCH_SIZE + 1)]},
+        {"source_id": "has space"},
+        {"source_id": "x" * 129},
+        {"kind": "spam"},
+        {"parts": 0},
+    ],
+)
+def test_a_malformed_batch_is_refused(changes):
+    with pytest.raises(ValidationError):
+        batch(**changes)
+
+
+def test_recipient_params_override_the_shared_ones():
+    b = batch(shared_params={"a": "1", "b": "2"})
+    assert b.params_for(QueuedRecipient(message_id="m", phone_token="t", phone_hash="h", params={"b": "3"})) == {
+        "a": "1",
+        "b": "3",
+    }
+    assert b.params_for(recipient(1)) == {"a": "1", "b": "2"}
+    assert batch().params_for(recipient(1)) is None
+
+
+def test_the_out_id_is_the_source_id_and_leads_back_to_it():
+    assert batch().out_id == "evt#1#r"
+    assert source_of_out_id("evt#1#r") == "evt#1#r"
+    assert source_of_out_id("") is None and source_of_out_id("bad id") is None
+
+
+def test_chunks_of_a_hundred():
+    assert [len(c) for c in chunk(list(range(250)))] == [100, 100, 50]
