@@ -19,7 +19,6 @@ import base64
 import fnmatch
 import functools
 import importlib
-import importlib.resources
 import itertools
 import json
 import re
@@ -101,11 +100,9 @@ def expired_token(valid_token: str, *, seconds_ago: int = 60) -> str:
     """``valid_token`` re-issued by the same issuer key (moto's) but expired ``seconds_ago``."""
     import jwt
     from jwt.algorithms import RSAAlgorithm
-    from moto.cognitoidp import models as cognito_models
+    from moto.utilities.utils import load_resource
 
-    private = json.loads(
-        (importlib.resources.files(cognito_models.__package__) / "resources" / "jwks-private.json").read_text()
-    )
+    private = load_resource("cognitoidp/resources/jwks-private.json")
     claims = jwt.decode(valid_token, options={"verify_signature": False})
     now = int(time.time())
     claims.update(iat=now - 3600 - seconds_ago, auth_time=now - 3600 - seconds_ago, exp=now - seconds_ago)

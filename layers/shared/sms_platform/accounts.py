@@ -749,6 +749,24 @@ def check_access(username: str, session_id: str) -> StaffContext:
     return account.context(now)
 
 
+def _start_session(username: str, access_token: str, now: datetime) -> None:
+    """Record a new sign-in at once, so that a reset or suspension can end it before first use."""
+    import jwt
+
+    from sms_platform.oidc import session_of
+
+    # Straight from the pool, so no second check of the signature is needed to read its id.
+    claims = jwt.decode(access_token, options={"verify_signature": False})
+    _table().put_item(
+        Item={
+            **_session_key(username, session_of(claims)),
+            "last_activity_at": _iso(now),
+            "ended": False,
+            "expires_at": int((now + timedelta(days=SESSION_RECORD_DAYS)).timestamp()),
+        }
+    )
+
+
 def end_session(username: str, session_id: str) -> None:
     now = get_clock().now()
     _table().put_item(
@@ -848,6 +866,7 @@ def _record_success(account: Account) -> None:
 
 def _refuse_failure(account: Account, now: datetime) -> None:
     updated = _record_failure(account, now)
+    audit_action(None, "session.sign_in_failed", f"account:{account.username}", None, None, account.office)
     if updated.is_locked(now):
         refuse_sign_in(updated, False, now)
     left = MAX_FAILED_SIGNINS - updated.failed_signins
@@ -888,8 +907,7 @@ def sign_in(username: str, password: str) -> SignIn:
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": account.username, "PASSWORD": password},
         )
-    audit_action(_actor(account), "session.password_checked", f"account:{account.username}", None, None)
-    return _outcome(account, answer, now)
+    return _signed_in(account, answer, now)
 
 
 def answer_challenge(
@@ -932,7 +950,15 @@ def answer_challenge(
         audit_action(_actor(changed), "account.password_changed", f"account:{account.username}", None, None)
         account = changed
     _record_success(account)
-    return _outcome(account, answer, now)
+    return _signed_in(account, answer, now)
+
+
+def _signed_in(account: Account, answer: dict[str, Any], now: datetime) -> SignIn:
+    outcome = _outcome(account, answer, now)
+    if outcome.status == "signed_in" and outcome.access_token:
+        _start_session(account.username, outcome.access_token, now)
+        audit_action(_actor(account), "session.sign_in", f"account:{account.username}", None, None)
+    return outcome
 
 
 def refresh(refresh_token: str) -> SignIn:

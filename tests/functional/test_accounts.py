@@ -1,0 +1,473 @@
+"""Accounts and rights through the staff API on moto: Cognito users behind the account records,
+the authorizer reading the record on every request, lockout, password expiry, idle timeout and
+TOTP for permission administrators."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sms_platform.staff import Office, Role
+
+from tests.staff_fixtures import PASSWORD, expired_token, totp_code
+
+NEW_PASSWORD = "Another-Strong-Pw-99"
+
+
+def _idp():
+    import boto3
+
+    return boto3.client("cognito-idp", region_name="us-east-1")
+
+
+def _audit_actions() -> list[tuple[str, str, str]]:
+    """(action, target, actor username) of every audit entry."""
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(os.environ["AUDIT_TABLE"])
+    items = table.scan()["Items"]
+    return sorted((item["action"], item["target"], item["actor"]["username"]) for item in items)
+
+
+def _sign_in(staff, username, password):
+    return staff.call("POST", "/v1/staff/session", body={"username": username, "password": password})
+
+
+def _new_password(staff, username, session, new_password=NEW_PASSWORD):
+    return staff.call(
+        "POST",
+        "/v1/staff/session/challenge",
+        body={
+            "username": username,
+            "challenge": "NEW_PASSWORD_REQUIRED",
+            "session": session,
+            "new_password": new_password,
+        },
+    )
+
+
+def test_an_administrator_creates_an_account_that_signs_in_with_its_temporary_password(staff):
+    admin = staff.account(Role.permission_admin)
+
+    created = staff.call(
+        "POST",
+        "/v1/staff/accounts",
+        token=admin.token,
+        body={
+            "username": "Wang.Fang",
+            "real_name": "王芳",
+            "staff_number": "WD-0012",
+            "office": "wendeng",
+            "roles": ["district_operator"],
+        },
+    )
+
+    assert created.status == 201, created.text
+    account = created.json["account"]
+    assert account["username"] == "wang.fang"
+    assert account["office_name"] == "文登区"
+    assert account["roles"] == ["district_operator"]
+    assert account["restriction"] == "password_change"
+    user = _idp().admin_get_user(UserPoolId=os.environ["STAFF_USER_POOL_ID"], Username="wang.fang")
+    attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+    assert attributes["custom:office"] == "wendeng"
+    assert attributes["custom:staff_number"] == "WD-0012"
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+    first = _sign_in(staff, "wang.fang", created.json["temporary_password"])
+    assert first.status == 200
+    assert first.json["status"] == "challenge"
+    assert first.json["challenge"] == "NEW_PASSWORD_REQUIRED"
+    weak = _new_password(staff, "wang.fang", first.json["session"], "weak")
+    assert weak.status == 422
+    assert weak.json["error"]["field"] == "new_password"
+    done = _new_password(staff, "wang.fang", first.json["session"])
+    assert done.status == 200, done.text
+    assert done.json["status"] == "signed_in"
+
+    me = staff.call("GET", "/v1/staff/me", token=done.json["access_token"])
+    assert me.status == 200
+    assert me.json["real_name"] == "王芳"
+    assert me.json["restriction"] == ""
+    assert ("account.create", "account:wang.fang", admin.username) in _audit_actions()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"real_name": "王芳", "staff_number": "1", "office": "city", "roles": []}, "username"),
+        ({"username": "wf", "real_name": "王芳", "staff_number": "1", "office": "city"}, "username"),
+        ({"username": "wangf", "real_name": "王芳", "staff_number": "1", "office": "mars"}, "office"),
+        (
+            {"username": "wangf", "real_name": "王芳", "staff_number": "1", "office": "city", "roles": ["king"]},
+            "roles.0",
+        ),
+        (
+            {
+                "username": "wangf",
+                "real_name": "王芳",
+                "staff_number": "1",
+                "office": "city",
+                "roles": ["district_operator"],
+            },
+            "roles",
+        ),
+        (
+            {
+                "username": "wangf",
+                "real_name": "王芳",
+                "staff_number": "1",
+                "office": "city",
+                "roles": ["permission_admin", "city_reviewer"],
+            },
+            "roles",
+        ),
+    ],
+)
+def test_bad_accounts_are_refused_and_nothing_is_created(staff, body, field):
+    admin = staff.account(Role.permission_admin)
+
+    refused = staff.call("POST", "/v1/staff/accounts", token=admin.token, body=body)
+
+    assert refused.status == 422
+    assert refused.json["error"]["field"] == field
+    assert refused.json["error"]["message"]
+    listed = staff.call("GET", "/v1/staff/accounts", token=admin.token).json["accounts"]
+    assert [a["username"] for a in listed] == [admin.username]
+    users = _idp().list_users(UserPoolId=os.environ["STAFF_USER_POOL_ID"])["Users"]
+    assert [u["Username"] for u in users] == [admin.username]
+
+
+def test_usernames_and_staff_numbers_are_unique(staff):
+    admin = staff.account(Role.permission_admin)
+    body = {"username": "liming", "real_name": "李明", "staff_number": "C-1", "office": "city", "roles": []}
+    assert staff.call("POST", "/v1/staff/accounts", token=admin.token, body=body).status == 201
+
+    again = staff.call("POST", "/v1/staff/accounts", token=admin.token, body=body)
+    number = staff.call("POST", "/v1/staff/accounts", token=admin.token, body={**body, "username": "liming2"})
+
+    assert (again.status, again.json["error"]["field"]) == (409, "username")
+    assert (number.status, number.json["error"]["field"]) == (409, "staff_number")
+
+
+def test_a_withdrawn_role_is_refused_on_the_very_next_request(staff):
+    admin = staff.account(Role.permission_admin)
+    other = staff.account(Role.permission_admin)
+    assert staff.call("GET", "/v1/staff/accounts", token=other.token).status == 200
+
+    withdrawn = staff.call("DELETE", f"/v1/staff/accounts/{other.username}/roles/permission_admin", token=admin.token)
+
+    assert withdrawn.status == 200
+    assert withdrawn.json["roles"] == []
+    refused = staff.call("GET", "/v1/staff/accounts", token=other.token)
+    assert refused.status == 403
+    assert refused.json["error"]["message"] == "无权执行此操作，需要以下角色之一：权限管理员"
+
+    granted = staff.call(
+        "POST", f"/v1/staff/accounts/{other.username}/roles", token=admin.token, body={"role": "permission_admin"}
+    )
+    assert granted.status == 200
+    assert staff.call("GET", "/v1/staff/accounts", token=other.token).status == 200
+    actions = [action for action, target, _ in _audit_actions() if target == f"account:{other.username}"]
+    assert "account.withdraw_role" in actions and "account.grant_role" in actions
+
+
+def test_a_permission_administrator_cannot_be_given_approve_or_send_roles(staff):
+    admin = staff.account(Role.permission_admin, office=Office.city)
+    other = staff.account(Role.permission_admin, office=Office.city)
+
+    for role in ("city_reviewer", "city_operator"):
+        refused = staff.call(
+            "POST", f"/v1/staff/accounts/{other.username}/roles", token=admin.token, body={"role": role}
+        )
+        assert refused.status == 422
+        assert "权限管理员不能同时担任" in refused.json["error"]["message"]
+    assert staff.call("GET", f"/v1/staff/accounts/{other.username}", token=admin.token).json["roles"] == [
+        "permission_admin"
+    ]
+
+
+def test_an_administrator_cannot_lock_itself_out(staff):
+    admin = staff.account(Role.permission_admin)
+
+    suspend = staff.call(
+        "POST", f"/v1/staff/accounts/{admin.username}/suspension", token=admin.token, body={"reason": "测试"}
+    )
+    withdraw = staff.call("DELETE", f"/v1/staff/accounts/{admin.username}/roles/permission_admin", token=admin.token)
+    office = staff.call("POST", "/v1/staff/offices/it/suspension", token=admin.token, body={"reason": "测试"})
+
+    assert [suspend.status, withdraw.status, office.status] == [403, 403, 403]
+    assert staff.call("GET", "/v1/staff/me", token=admin.token).json["status"] == "active"
+
+
+def test_a_suspended_account_is_refused_at_once_though_its_token_is_valid(staff):
+    admin = staff.account(Role.permission_admin)
+    operator = staff.account(Role.city_operator)
+    assert staff.call("GET", "/v1/staff/me", token=operator.token).status == 200
+
+    suspended = staff.call(
+        "POST",
+        f"/v1/staff/accounts/{operator.username}/suspension",
+        token=admin.token,
+        body={"reason": "违规发送短信"},
+    )
+
+    assert suspended.status == 200
+    assert suspended.json["status"] == "suspended"
+    denied = staff.call("GET", "/v1/staff/me", token=operator.token)
+    assert denied.status == 403
+    assert denied.json["error"]["code"] == "forbidden"
+    again = _sign_in(staff, operator.username, PASSWORD)
+    assert again.status == 403
+    assert again.json["error"] == {"code": "account_suspended", "message": "账号已被暂停使用，请联系权限管理员"}
+    user = _idp().admin_get_user(UserPoolId=os.environ["STAFF_USER_POOL_ID"], Username=operator.username)
+    assert user["Enabled"] is False
+
+    reinstated = staff.call("DELETE", f"/v1/staff/accounts/{operator.username}/suspension", token=admin.token)
+    assert reinstated.status == 200
+    assert staff.sign_in(operator).status == 200
+    assert staff.call("GET", "/v1/staff/me", token=operator.token).status == 200
+
+
+def test_a_suspended_office_can_do_nothing(staff):
+    admin = staff.account(Role.permission_admin)
+    district = staff.account(Role.district_operator, office=Office.rongcheng)
+    neighbour = staff.account(Role.district_operator, office=Office.rushan)
+
+    suspended = staff.call(
+        "POST", "/v1/staff/offices/rongcheng/suspension", token=admin.token, body={"reason": "违反短信平台管理办法"}
+    )
+
+    assert suspended.status == 200
+    assert suspended.json["suspended"] is True
+    assert staff.call("GET", "/v1/staff/me", token=district.token).status == 403
+    assert staff.call("GET", "/v1/staff/me", token=neighbour.token).status == 200
+    refused = _sign_in(staff, district.username, PASSWORD)
+    assert refused.status == 403
+    assert refused.json["error"]["code"] == "office_suspended"
+    assert "荣成市" in refused.json["error"]["message"]
+    offices = {o["office"]: o for o in staff.call("GET", "/v1/staff/offices", token=admin.token).json["offices"]}
+    assert offices["rongcheng"]["suspended"] is True
+    assert offices["rongcheng"]["reason"] == "违反短信平台管理办法"
+
+    assert staff.call("DELETE", "/v1/staff/offices/rongcheng/suspension", token=admin.token).status == 200
+    assert staff.call("GET", "/v1/staff/me", token=district.token).status == 200
+    twice = staff.call("DELETE", "/v1/staff/offices/rongcheng/suspension", token=admin.token)
+    assert twice.status == 409
+
+
+def test_five_failed_sign_ins_lock_the_account_until_the_lockout_ends(staff, staff_clock):
+    member = staff.account(Role.city_reviewer)
+
+    answers = [_sign_in(staff, member.username, "Wrong-Password-1!") for _ in range(5)]
+
+    assert [a.status for a in answers[:4]] == [401, 401, 401, 401]
+    assert "再失败1次" in answers[3].json["error"]["message"]
+    assert answers[4].status == 403
+    assert answers[4].json["error"]["code"] == "account_locked"
+    locked_until = answers[4].json["error"]["details"]["locked_until"]
+    # The right password does not help while the lockout lasts, and the token in hand is refused.
+    assert _sign_in(staff, member.username, PASSWORD).json["error"]["code"] == "account_locked"
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 403
+    staff_clock.advance(minutes=29, seconds=59)
+    still = _sign_in(staff, member.username, PASSWORD)
+    assert still.status == 403
+    assert still.json["error"]["details"]["locked_until"] == locked_until
+
+    staff_clock.advance(seconds=1)
+
+    assert staff.sign_in(member).status == 200
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200
+    assert ("account.locked", f"account:{member.username}", "system") in _audit_actions()
+
+
+def test_unknown_users_get_the_same_answer_as_a_wrong_password(staff):
+    answer = _sign_in(staff, "nobody", "Whatever-Pass-1!")
+    assert answer.status == 401
+    assert answer.json["error"]["message"] == "用户名或密码错误"
+
+
+def test_an_expired_password_must_be_changed_before_anything_else(staff, staff_clock):
+    member = staff.account(Role.city_operator, sign_in=False)
+    staff_clock.advance(days=90, minutes=-1)
+    assert staff.sign_in(member).json["restriction"] == ""
+    staff_clock.advance(minutes=2)  # the password expires while signed in
+
+    # The token in hand may only show the account (so the portal can say why).
+    me = staff.call("GET", "/v1/staff/me", token=member.token)
+    assert me.status == 200
+    assert me.json["restriction"] == "password_change"
+    blocked = staff.call("GET", "/v1/staff/offices", token=member.token)
+    assert blocked.status == 403
+    assert blocked.json["error"]["message"] == "密码已过期或已被重置，请先修改密码"
+
+    signing_in = _sign_in(staff, member.username, PASSWORD)
+    assert signing_in.status == 200
+    assert signing_in.json["challenge"] == "NEW_PASSWORD_REQUIRED"
+    changed = _new_password(staff, member.username, signing_in.json["session"])
+    assert changed.status == 200
+    assert changed.json["restriction"] == ""
+    token = changed.json["access_token"]
+    assert staff.call("GET", "/v1/staff/offices", token=token).status == 200
+    assert _sign_in(staff, member.username, PASSWORD).status == 401
+    assert _sign_in(staff, member.username, NEW_PASSWORD).json["status"] == "signed_in"
+
+
+def test_a_signed_in_user_changes_its_own_password(staff):
+    member = staff.account(Role.auditor)
+
+    wrong = staff.call(
+        "POST",
+        "/v1/staff/me/password",
+        token=member.token,
+        body={"current_password": "Not-The-Password-1", "new_password": NEW_PASSWORD},
+    )
+    changed = staff.call(
+        "POST",
+        "/v1/staff/me/password",
+        token=member.token,
+        body={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+
+    assert wrong.status == 403
+    assert changed.status == 200
+    assert _sign_in(staff, member.username, NEW_PASSWORD).json["status"] == "signed_in"
+
+
+def test_a_reset_password_is_temporary_and_must_be_changed(staff):
+    admin = staff.account(Role.permission_admin)
+    member = staff.account(Role.hotline_agent)
+
+    reset = staff.call("POST", f"/v1/staff/accounts/{member.username}/password-reset", token=admin.token)
+
+    assert reset.status == 200
+    temporary = reset.json["temporary_password"]
+    assert staff.call("GET", "/v1/staff/offices", token=member.token).status == 401  # signed out everywhere
+    assert _sign_in(staff, member.username, PASSWORD).status == 401
+    first = _sign_in(staff, member.username, temporary)
+    assert first.json["challenge"] == "NEW_PASSWORD_REQUIRED"
+    assert _new_password(staff, member.username, first.json["session"]).json["status"] == "signed_in"
+
+
+def test_thirty_idle_minutes_end_the_session(staff, staff_clock):
+    member = staff.account(Role.it_ops)
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200
+    staff_clock.advance(minutes=29)
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200  # activity restarts the count
+    staff_clock.advance(minutes=29)
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200
+
+    staff_clock.advance(minutes=30)
+
+    idle = staff.call("GET", "/v1/staff/me", token=member.token)
+    assert idle.status == 401
+    assert idle.json["error"]["code"] == "unauthenticated"
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 401
+    assert staff.sign_in(member).status == 200
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200
+
+
+def test_signing_out_ends_the_token(staff):
+    member = staff.account(Role.city_reviewer)
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200
+
+    out = staff.call("DELETE", "/v1/staff/session", token=member.token)
+
+    assert out.status == 200
+    assert out.json == {"signed_out": True}
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 401
+    assert staff.call("DELETE", "/v1/staff/session").json == {"signed_out": True}
+
+
+def test_expired_and_forged_tokens_are_refused(staff):
+    member = staff.account(Role.city_reviewer)
+
+    expired = staff.call("GET", "/v1/staff/me", token=expired_token(member.token))
+    forged = staff.call("GET", "/v1/staff/me", token=member.token[:-4] + "AAAA")
+    missing = staff.call("GET", "/v1/staff/me")
+
+    assert [expired.status, forged.status, missing.status] == [401, 401, 401]
+    # The same claims re-signed but still valid pass: only the expiry made the difference.
+    assert staff.call("GET", "/v1/staff/me", token=expired_token(member.token, seconds_ago=-600)).status == 200
+
+
+def test_refreshing_tokens_checks_the_account(staff):
+    admin = staff.account(Role.permission_admin)
+    member = staff.account(Role.city_reviewer)
+
+    renewed = staff.call("POST", "/v1/staff/session/refresh", body={"refresh_token": member.refresh_token})
+    assert renewed.status == 200
+    assert staff.call("GET", "/v1/staff/me", token=renewed.json["access_token"]).status == 200
+    staff.call("POST", f"/v1/staff/accounts/{member.username}/suspension", token=admin.token, body={"reason": "调离"})
+
+    refused = staff.call("POST", "/v1/staff/session/refresh", body={"refresh_token": member.refresh_token})
+
+    assert refused.status in (401, 403)
+
+
+def test_a_permission_administrator_must_enrol_totp_before_anything_else(staff, monkeypatch):
+    monkeypatch.setenv("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP", "true")  # moto checks the codes
+    admin = staff.account(Role.permission_admin)
+    created = staff.call(
+        "POST",
+        "/v1/staff/accounts",
+        token=admin.token,
+        body={
+            "username": "zhaolei",
+            "real_name": "赵磊",
+            "staff_number": "IT-7",
+            "office": "it",
+            "roles": ["permission_admin"],
+        },
+    )
+    first = _sign_in(staff, "zhaolei", created.json["temporary_password"])
+    signed_in = _new_password(staff, "zhaolei", first.json["session"])
+    assert signed_in.json["restriction"] == "totp_enrolment"
+    token = signed_in.json["access_token"]
+
+    blocked = staff.call("GET", "/v1/staff/accounts", token=token)
+    assert blocked.status == 403
+    assert blocked.json["error"]["message"] == "权限管理员须先绑定动态口令（TOTP）才能进行其他操作"
+    assert staff.call("GET", "/v1/staff/me", token=token).json["totp_enabled"] is False
+
+    started = staff.call("POST", "/v1/staff/me/totp", token=token)
+    assert started.status == 200
+    secret = started.json["secret_code"]
+    assert started.json["otpauth_uri"].startswith("otpauth://totp/")
+    wrong_code = "000000" if totp_code(secret) != "000000" else "111111"
+    wrong = staff.call("POST", "/v1/staff/me/totp/verification", token=token, body={"code": wrong_code})
+    assert wrong.status == 422
+    enrolled = staff.call("POST", "/v1/staff/me/totp/verification", token=token, body={"code": totp_code(secret)})
+    assert enrolled.status == 200
+    assert enrolled.json["totp_enabled"] is True
+    assert staff.call("GET", "/v1/staff/accounts", token=token).status == 200
+
+    # From now on signing in asks for the code.
+    again = _sign_in(staff, "zhaolei", NEW_PASSWORD)
+    assert again.json["challenge"] == "SOFTWARE_TOKEN_MFA"
+    challenge = {"username": "zhaolei", "challenge": "SOFTWARE_TOKEN_MFA", "session": again.json["session"]}
+    bad = staff.call("POST", "/v1/staff/session/challenge", body={**challenge, "code": wrong_code})
+    assert bad.status == 401
+    again = _sign_in(staff, "zhaolei", NEW_PASSWORD)
+    good = staff.call(
+        "POST",
+        "/v1/staff/session/challenge",
+        body={**challenge, "session": again.json["session"], "code": totp_code(secret)},
+    )
+    assert good.status == 200
+    assert good.json["status"] == "signed_in"
+
+
+def test_every_staff_route_is_in_the_openapi_document_with_models(staff):
+    document = staff.call("GET", "/v1/openapi.json")
+
+    assert document.status == 200
+    paths = document.json["paths"]
+    assert "/v1/staff/accounts" in paths and "/v1/staff/session" in paths
+    create = paths["/v1/staff/accounts"]["post"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("AccountIn")
+    assert "201" in create["responses"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            success = [answer for code, answer in operation["responses"].items() if code.startswith("2")]
+            assert success and success[0]["content"]["application/json"]["schema"], (method, path)
