@@ -130,3 +130,58 @@ def test_defaults_fill_what_the_environment_leaves_out_and_only_defaults_are_pri
 def test_a_bad_port_or_count_stops_the_start_with_a_clear_message(name, value):
     with pytest.raises(SystemExit, match=name):
         settings.load({name: value, "MOTO_PORT": "4600", **{name: value}})
+
+
+class RecordingFunctions:
+    """Stands in for the platform's function pools: records what each schedule delivered."""
+
+    def __init__(self) -> None:
+        self.delivered: list[tuple[str, dict]] = []
+
+    def pool(self, logical_id: str, size: int):
+        functions = self
+
+        class _Pool:
+            def invoke(self, event, timeout=None):
+                from infra.local.lambdas import Invocation
+
+                functions.delivered.append((logical_id, event))
+                return Invocation(None, 1)
+
+        return _Pool()
+
+
+def test_a_schedule_fires_when_the_platform_clock_reaches_it_and_not_before():
+    import time
+
+    from sms_platform.clock import FixedClock
+
+    from infra.template_model import Schedule, TemplateModel
+
+    clock = FixedClock(datetime(2026, 3, 2, 0, 59, 58, tzinfo=UTC))
+    model = TemplateModel(
+        resources={"Nightly": {"Type": "AWS::Events::Rule", "Properties": {}}},
+        parameters={},
+        globals_env={},
+        schedules=[Schedule("Nightly", "ArchiveFunction", "cron(0 1 * * ? *)", None)],
+    )
+    functions = RecordingFunctions()
+    scheduler = schedules.Scheduler(model, functions, clock, "us-east-1", "test")
+    scheduler.start()
+    try:
+        time.sleep(0.8)
+        before = list(functions.delivered)
+        clock.advance(seconds=3)
+        deadline = time.monotonic() + 5
+        while not functions.delivered and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+        scheduler.join(5)
+
+    assert before == []
+    ((function, event),) = functions.delivered
+    assert function == "ArchiveFunction"
+    assert event["detail-type"] == "Scheduled Event"
+    assert event["time"] == "2026-03-02T01:00:00Z"
+    assert scheduler.planned[0].next_at == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
