@@ -421,6 +421,18 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
             raise
         if not table.get_item(Key={"pk": _pk(import_id), "sk": f"chunk#{chunk:06d}"}, ConsistentRead=True).get("Item"):
             raise  # a conflict, not a repeat: let the queue deliver it again
+    from sms_platform.observability import logger
+
+    logger().info(
+        "import chunk done",
+        extra={
+            "import_id": import_id,
+            "chunk": chunk,
+            "rows": rows,
+            "rejected": len(rejected),
+            "first_line": first_line,
+        },
+    )
     item = _meta(import_id)
     if int(item["chunks_done"]) >= int(item["chunks"]) and item["status"] == "running":
         _write_report(import_id, int(item["chunks"]))

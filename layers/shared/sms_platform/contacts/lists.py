@@ -102,8 +102,8 @@ def complete(list_id: str) -> dict[str, Any]:
             invalid += 1
     _table().update_item(
         Key={"pk": f"alist#{list_id}", "sk": "meta"},
-        UpdateExpression="SET #s = :s, #c = :c, invalid = :i, size = :z",
-        ExpressionAttributeNames={"#s": "status", "#c": "count"},
+        UpdateExpression="SET #s = :s, #c = :c, invalid = :i, #z = :z",
+        ExpressionAttributeNames={"#s": "status", "#c": "count", "#z": "size"},
         ExpressionAttributeValues={":s": "ready", ":c": valid, ":i": invalid, ":z": body["ContentLength"]},
     )
     return {"list_id": list_id, "kind": meta["kind"], "count": valid, "invalid": invalid}

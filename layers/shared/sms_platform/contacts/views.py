@@ -111,4 +111,7 @@ def reveal(staff: Any, contact: Contact, reason: str, at: datetime) -> dict[str,
         {"phone": phone.masked, "reason": text, "district": contact.district},
         None,
     )
+    from sms_platform.observability import logger
+
+    logger().info("number revealed", extra={"ref": contact.ref, "phone": phone.masked, "actor": staff.account_id})
     return {"ref": contact.ref, "phone": number, "phone_masked": phone.masked, "revealed_at": at.isoformat()}
