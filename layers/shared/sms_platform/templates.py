@@ -332,28 +332,28 @@ def _transact(*operations: dict[str, Any]) -> None:
     Each operation: ``{"put": item, "condition": expr?, "values": {...}?}``. A failed condition
     is a ``Conflict``: someone else changed the template meanwhile.
     """
-    from boto3.dynamodb.types import TypeSerializer
     from botocore.exceptions import ClientError
 
-    serialize = TypeSerializer().serialize
+    # The table resource's client converts plain values to DynamoDB's typed form by itself.
     table = _table()
     items = []
     for op in operations:
         put: dict[str, Any] = {
             "TableName": table.name,
-            "Item": {k: serialize(v) for k, v in op["put"].items()},
+            "Item": op["put"],
         }
         if op.get("condition"):
             put["ConditionExpression"] = op["condition"]
         if op.get("values"):
-            put["ExpressionAttributeValues"] = {k: serialize(v) for k, v in op["values"].items()}
+            put["ExpressionAttributeValues"] = op["values"]
         if op.get("names"):
             put["ExpressionAttributeNames"] = op["names"]
         items.append({"Put": put})
     try:
         table.meta.client.transact_write_items(TransactItems=items)
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+        reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+        if "ConditionalCheckFailed" in reasons or error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             raise Conflict("模板已被他人修改，请刷新后重试") from error
         raise
 
@@ -594,7 +594,9 @@ def update_draft(ctx: StaffContext, template_id: str, version: int, content: Tem
     if before.status != "draft":
         raise Conflict("只有草稿可以修改；已提交或已启用的模板请新建版本")
     _check_content(template.category, template.office, content)
-    after = before.model_copy(update={**content.model_dump(), "updated_at": get_clock().now()})
+    # Attributes as they are (model_copy does not validate, so no dumping to dicts here).
+    changes = {name: getattr(content, name) for name in TemplateContent.model_fields}
+    after = before.model_copy(update={**changes, "updated_at": get_clock().now()})
     template.name = content.name
     _save_version(before, after, template)
     _audit(ctx, "template.update", before, after)
