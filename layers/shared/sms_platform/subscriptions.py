@@ -66,7 +66,11 @@ def monthly_send_due(day_of_month: int, now: datetime) -> bool:
 
 
 def reminder_due(period_end: datetime, now: datetime) -> bool:
-    return now < period_end <= now + REMINDER_BEFORE
+    """Whether the period ends within the next seven days (by Beijing dates), and has not ended."""
+    from sms_platform.clock import BEIJING
+
+    days_left = (period_end.astimezone(BEIJING).date() - now.astimezone(BEIJING).date()).days
+    return now < period_end and days_left <= REMINDER_BEFORE.days
 
 
 def code_digest(phone_hash: str, code: str) -> str:
@@ -157,7 +161,9 @@ def _save_item(item: Item, *, condition: str | None = None, values: dict[str, An
               "gsi1sk": item.product_id, **item.model_dump(mode="json")}  # fmt: skip
     kwargs: dict[str, Any] = {}
     if condition:
-        kwargs = {"ConditionExpression": condition, "ExpressionAttributeNames": {"#s": "status"}}
+        kwargs = {"ConditionExpression": condition}
+        if "#s" in condition:
+            kwargs["ExpressionAttributeNames"] = {"#s": "status"}
         if values:
             kwargs["ExpressionAttributeValues"] = values
     try:
@@ -655,6 +661,11 @@ def _record_run(subscription_id: str, key: str, outcome: str, now: datetime, det
     )  # fmt: skip
 
 
+def _already_ran(subscription_id: str, key: str) -> bool:
+    found = _subs().get_item(Key={"pk": f"sub#{subscription_id}", "sk": f"send#{key}"}).get("Item")
+    return found is not None
+
+
 def send_history(subscription_id: str) -> list[dict[str, Any]]:
     items = _subs().query(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :s)",
@@ -721,7 +732,7 @@ def run_schedule(now: datetime) -> dict[str, int]:
                 _end(subscription)
                 counts["ended"] += 1
                 continue
-            if due:
+            if due and not _already_ran(subscription["subscription_id"], today):
                 latest = _latest_data(subscription, item.event_type)
                 if latest is None:
                     _record_run(subscription["subscription_id"], today, "no_data", now,
@@ -734,8 +745,11 @@ def run_schedule(now: datetime) -> dict[str, int]:
                                                 f"sub#{subscription['subscription_id']}#{today}", now)  # fmt: skip
                     _record_run(subscription["subscription_id"], today, "queued", now)
             period_end = datetime.fromisoformat(subscription["period_end"])
-            if reminder_template and reminder_due(period_end, now):
+            reminder_key = f"reminder#{period_end.date().isoformat()}"
+            remind = reminder_template and reminder_due(period_end, now)
+            if remind and not _already_ran(subscription["subscription_id"], reminder_key):
                 counts["reminders"] += _remind(subscription, item, period_end, reminder_template, now)
+                _record_run(subscription["subscription_id"], reminder_key, "queued", now)
     return counts
 
 
