@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sms_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
-_PATH = re.compile(r"^(data(\.[A-Za-z_][A-Za-z0-9_]*)+|event_type|occurred_at|event_id)$")
+_PATH = re.compile(r"^(data(\.[A-Za-z][A-Za-z0-9_]*)+|event_type|occurred_at|event_id)$")
 _ALLOWED_CALLS = {"len": len, "abs": abs, "min": min, "max": max, "int": int, "float": float, "str": str}
 MAX_CONDITION_LENGTH = 500
 
