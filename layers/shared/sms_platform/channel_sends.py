@@ -41,18 +41,20 @@ def source_key(outside_id: str) -> str:
 
 
 def active_template(template_id: str, now: datetime) -> TemplateUse | None:
-    """The template's active, carrier-approved version in force at ``now``, or None."""
+    """The template's active, carrier-approved version in force today, or None."""
     from sms_platform import signatures, templates
+    from sms_platform.errors import PlatformError
 
-    version = templates.active_version(template_id, now=now)
-    if version is None:
+    try:
+        version = templates.usable_version(template_id)
+    except PlatformError:  # unknown, not active, or outside its validity
         return None
     return TemplateUse(
         template_id=version.template_id,
         version=version.version,
-        code=version.carrier_code,
+        code=version.carrier_code or "",
         text=version.text,
-        office=version.office,
+        office=str(version.office),
         category=str(version.category),
         sign_name=signatures.signature_for(version.office),
         variables=list(version.variables),
@@ -62,10 +64,11 @@ def active_template(template_id: str, now: datetime) -> TemplateUse | None:
 def template_category(template_id: str) -> str | None:
     """The category of a template whatever the state of its versions, or None if there is none."""
     from sms_platform import templates
+    from sms_platform.errors import NotFound
 
     try:
-        return str(templates.get_template(template_id).category)
-    except Exception:  # noqa: BLE001 - an unknown id is refused by the caller with its own message
+        return str(templates._load(template_id).category)  # noqa: SLF001 - no public lookup without a staff context
+    except NotFound:
         return None
 
 
