@@ -7,7 +7,7 @@ conditional write per window.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sms_platform import aws
@@ -60,7 +60,3 @@ def release(windows: list[LimitWindow], mid: str) -> None:
 def usage(key: str) -> int:
     item = _table().get_item(Key={"pk": key}, ConsistentRead=True).get("Item") or {}
     return len(item.get("ids", ()))
-
-
-def window_ends(windows: list[LimitWindow]) -> datetime | None:
-    return max((w.ends_at for w in windows), default=None)

@@ -251,11 +251,6 @@ def expire(mid: str, at: datetime) -> bool:
     return _move(mid, MessageState.EXPIRED, [MessageState.QUEUED], at, sets={"final_at": _iso(at)}) is not None
 
 
-def note_settle_round(mid: str, rounds: int, at: datetime) -> None:
-    """Remember how many times the carrier was asked about a message left in ``sending``."""
-    _move(mid, MessageState.SENDING, [MessageState.SENDING], at, sets={"settle_rounds": rounds})
-
-
 def apply_receipt(
     mid: str,
     *,

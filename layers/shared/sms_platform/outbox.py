@@ -18,7 +18,6 @@ chain: the batch carries ``not_before`` and the dispatcher sends it on again, de
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -188,13 +187,6 @@ def send_again(batch: QueuedBatch, **changes) -> QueuedBatch:
     copy = batch.model_copy(update={"batch_id": new_batch_id(), **changes})
     send_batches([copy])
     return copy
-
-
-def describe(batch: QueuedBatch) -> str:
-    """A log-safe summary (ids and counts only)."""
-    return json.dumps(
-        {"batch_id": batch.batch_id, "kind": str(batch.kind), "source_id": batch.source_id, "n": len(batch.recipients)}
-    )
 
 
 def delay_redelivery(queue_arn: str, receipt_handle: str, seconds: int) -> None:
