@@ -335,3 +335,51 @@ def test_archived_entry_hashes_recompute(clock, aws):
         body[name] = audit.canonical_json(body[name])
     assert count == 1 and broken is None
     assert audit.entry_hash(body) == entry["hash"]
+
+
+def test_auditors_search_and_verify_through_the_staff_api(clock, aws):
+    from sms_platform import aws as platform_aws
+    from sms_platform.staff import Office, Role
+
+    from tests.staff_calls import call, member
+
+    auditor = member("aud", Office.city, Role.auditor)
+    for n in range(3):
+        clock.advance(minutes=1)
+        audit.record(DISTRICT, "template.create", f"template:T{n}:v1")
+    query = {"start": START.isoformat(), "end": (START + timedelta(hours=1)).isoformat(), "limit": "2"}
+
+    first = call(auditor, "GET", "/v1/staff/audit/entries", query={**query, "office": "huancui"})
+    assert first.status == 200 and len(first.body["entries"]) == 2 and first.body["cursor"]
+    rest = call(
+        auditor, "GET", "/v1/staff/audit/entries", query={**query, "office": "huancui", "cursor": first.body["cursor"]}
+    )
+    assert [e["target"] for e in first.body["entries"] + rest.body["entries"]] == [
+        "template:T0:v1",
+        "template:T1:v1",
+        "template:T2:v1",
+    ]
+    assert rest.body["cursor"] is None
+
+    others = [
+        member("op", Office.city, Role.city_operator),
+        member("rev", Office.city, Role.city_reviewer),
+        member("adm", Office.it, Role.permission_admin),
+    ]
+    for who in others:
+        assert call(who, "GET", "/v1/staff/audit/entries", query=query).status == 403
+        assert call(who, "GET", "/v1/staff/audit/verification", query={"day": DAY.isoformat()}).status == 403
+    assert call(auditor, "GET", "/v1/staff/audit/entries", query={"start": "yesterday"}).status == 422
+
+    intact = call(auditor, "GET", "/v1/staff/audit/verification", query={"day": DAY.isoformat()})
+    assert intact.status == 200 and intact.body == {"day": "2024-05-10", "intact": True, "broken": None}
+    item = next(i for i in audit_items(aws) if int(i["seq"]) == 2)
+    platform_aws.table("AUDIT_TABLE").update_item(
+        Key={"pk": item["pk"], "sk": item["sk"]},
+        UpdateExpression="SET #t = :t",
+        ExpressionAttributeNames={"#t": "target"},
+        ExpressionAttributeValues={":t": "template:T9:v1"},
+    )
+    broken = call(auditor, "GET", "/v1/staff/audit/verification", query={"day": DAY.isoformat()})
+    assert broken.body["intact"] is False
+    assert (broken.body["broken"]["seq"], broken.body["broken"]["reason"]) == (2, "hash_mismatch")
