@@ -1,0 +1,135 @@
+"""Pure rules of the audit chain: canonical JSON, entry hashes, shards, and chain checking."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sms_platform import audit
+
+
+def chain(n: int, pk: str = "chain#2024-05-10#3") -> list[dict]:
+    items, prev = [], audit.GENESIS
+    for seq in range(1, n + 1):
+        body = {
+            "chain": pk,
+            "seq": seq,
+            "at": f"2024-05-10T01:00:0{seq}.000000Z",
+            "actor": {
+                "account_id": "a1",
+                "username": "u1",
+                "real_name": "张三",
+                "roles": ["auditor"],
+                "office": "city",
+            },
+            "action": "x.do",
+            "target": f"thing:{seq}",
+            "office": "city",
+            "template_id": None,
+            "before": None,
+            "after": audit.canonical_json({"n": seq}),
+            "prev_hash": prev,
+        }
+        digest = audit.entry_hash(body)
+        item = {k: v for k, v in body.items() if k != "chain" and v is not None}
+        item.update(pk=pk, sk=audit.seq_key(seq), hash=digest, seq=Decimal(seq), **audit.index_keys(body))
+        items.append(item)
+        prev = digest
+    return items
+
+
+def test_an_untouched_chain_holds():
+    assert audit.check_chain("chain#2024-05-10#3", chain(4)) is None
+    assert audit.check_chain("chain#2024-05-10#3", []) is None
+
+
+def _edit(items, **changes):
+    items[1] = {**items[1], **changes}
+    return items
+
+
+@pytest.mark.parametrize(
+    ("tamper", "seq", "reason"),
+    [
+        (lambda items: _edit(items, action="x.other"), 2, "hash_mismatch"),
+        (lambda items: _edit(items, after='{"n":9}'), 2, "hash_mismatch"),
+        (lambda items: _edit(items, at="2024-05-10T02:00:00.000000Z"), 2, "hash_mismatch"),
+        (lambda items: _edit(items, prev_hash="f" * 64), 2, "prev_hash_mismatch"),
+        (lambda items: _edit(items, hash="0" * 64), 2, "hash_mismatch"),
+        (lambda items: _edit(items, gsi2pk="office#wendeng"), 2, "index_mismatch"),
+        (lambda items: items[:1] + items[2:], 2, "sequence_gap"),
+        (lambda items: [items[0], items[2], items[1], items[3]], 2, "sequence_gap"),
+        (lambda items: items[1:], 1, "sequence_gap"),
+    ],
+)
+def test_a_tampered_chain_names_its_first_broken_entry(tamper, seq, reason):
+    broken = audit.check_chain("chain#2024-05-10#3", tamper(chain(4)))
+    assert broken is not None and (broken.seq, broken.reason) == (seq, reason)
+    assert broken.message
+
+
+def test_an_entry_moved_to_another_chain_is_found():
+    broken = audit.check_chain("chain#2024-05-10#4", chain(2))
+    assert broken is not None and broken.reason == "index_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ({"b": 1, "a": "中"}, '{"a":"中","b":1}'),
+        ({"n": Decimal("3")}, '{"n":3}'),
+        ({"n": Decimal("3.5")}, '{"n":"3.5"}'),
+        ({"d": date(2024, 5, 10)}, '{"d":"2024-05-10"}'),
+        ({"s": {"b", "a"}}, '{"s":["a","b"]}'),
+        ([1, None, True], "[1,null,true]"),
+    ],
+)
+def test_canonical_json(value, text):
+    assert audit.canonical_json(value) == text
+
+
+@pytest.mark.parametrize("key", ["a", "b", "batch#B1", "a-op#template:T1", "系统"])
+def test_shards_are_stable_and_in_range(key):
+    assert audit.shard_of(key) == audit.shard_of(key)
+    assert 0 <= audit.shard_of(key) < audit.SHARDS
+
+
+@pytest.mark.parametrize(
+    ("at", "day"),
+    [
+        (datetime(2024, 5, 9, 15, 59, tzinfo=UTC), date(2024, 5, 9)),
+        (datetime(2024, 5, 9, 16, 0, tzinfo=UTC), date(2024, 5, 10)),
+    ],
+)
+def test_days_are_beijing_days(at, day):
+    assert audit.beijing_day(at) == day
+
+
+@pytest.mark.parametrize(
+    ("target", "template_id"),
+    [("template:T1", "T1"), ("template:T1:v2", "T1"), ("signature:city", None), ("batch:B1", None)],
+)
+def test_template_of_target(target, template_id):
+    assert audit.template_of(target) == template_id
+
+
+@pytest.mark.parametrize(
+    ("actor", "expected"),
+    [
+        (None, audit.SYSTEM),
+        (
+            {"account_id": "a", "username": "u", "real_name": "李四", "roles": "b_role,a_role", "office": "city"},
+            audit.AuditActor("a", "u", "李四", ("a_role", "b_role"), "city"),
+        ),
+    ],
+)
+def test_actor_of(actor, expected):
+    assert audit.actor_of(actor) == expected
+
+
+def test_actor_of_a_staff_context():
+    from sms_platform.staff import Office, Role, StaffContext
+
+    ctx = StaffContext("a9", "u9", "王五", "S9", Office.wendeng, frozenset({Role.district_operator}))
+    assert audit.actor_of(ctx) == audit.AuditActor("a9", "u9", "王五", ("district_operator",), "wendeng")
