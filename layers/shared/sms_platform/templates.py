@@ -529,6 +529,11 @@ def create_template(ctx: StaffContext, draft: TemplateDraft) -> Template:
     return head
 
 
+def find_template(template_id: str) -> Template:
+    """A template with every version, for the platform's own use (no staff scoping); NotFound if none."""
+    return _load(template_id)
+
+
 def get_template(ctx: StaffContext, template_id: str) -> Template:
     return _visible(ctx, _load(template_id))
 
