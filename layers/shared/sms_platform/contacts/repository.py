@@ -165,17 +165,27 @@ def _table_name() -> str:
     return os.environ[TABLE_ENV]
 
 
-_serializer: Any = None
-_deserializer: Any = None
+def _value(value: Any) -> dict[str, Any]:
+    """One attribute in DynamoDB's wire form; records hold only these few types (boto3's
+    general serializer costs several times more and imports take thousands of records)."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, list):
+        return {"L": [_value(item) for item in value]}
+    if isinstance(value, dict):
+        return {"M": {key: _value(item) for key, item in value.items()}}
+    raise TypeError(f"unsupported attribute type {type(value).__name__}")
 
 
 def _ser(item: dict[str, Any]) -> dict[str, Any]:
-    global _serializer
-    if _serializer is None:
-        from boto3.dynamodb.types import TypeSerializer
+    return {key: _value(value) for key, value in item.items()}
 
-        _serializer = TypeSerializer()
-    return {key: _serializer.serialize(value) for key, value in item.items()}
+
+_deserializer: Any = None
 
 
 def _des(item: dict[str, Any]) -> dict[str, Any]:
