@@ -35,14 +35,31 @@ class MotoServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "infra.local.moto_process", self.host, str(self.port)],
-            env={**os.environ, "MOTO_PORT": str(self.port)},
-        )
+        """Start the server and wait until it has bound its port and answers.
+
+        The server reports over a pipe that it holds the port, so a moto left running by
+        something else on the same port is never mistaken for ours."""
+        import select
+
+        bound_read, bound_write = os.pipe()
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", "infra.local.moto_process", self.host, str(self.port), str(bound_write)],
+                env={**os.environ, "MOTO_PORT": str(self.port)},
+                pass_fds=(bound_write,),
+            )
+        finally:
+            os.close(bound_write)
+        try:
+            ready, _, _ = select.select([bound_read], [], [], timeout)
+            bound = os.read(bound_read, 16) if ready else b""
+        finally:
+            os.close(bound_read)
+        if not bound.startswith(b"bound"):
+            self.stop()
+            raise RuntimeError(f"moto's server could not listen on {self.url} (is the port in use? set MOTO_PORT)")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"moto's server exited at start (code {self.process.returncode})")
             try:
                 with urllib.request.urlopen(f"{self.url}/moto-api/data.json", timeout=1):  # noqa: S310 - local URL
                     return
@@ -74,12 +91,14 @@ def main(argv: list[str]) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    host, port = argv[0], int(argv[1])
+    host, port, bound = argv[0], int(argv[1]), int(argv[2])
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the platform logs requests itself
     server = make_server(
         host, port, DomainDispatcherApplication(create_backend_app), threaded=True, request_handler=MotoRequestHandler
     )
+    os.write(bound, b"bound\n")  # the port is ours: tell the platform
+    os.close(bound)
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

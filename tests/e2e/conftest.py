@@ -31,14 +31,22 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 60.0
 
 
-def _port(preferred: int) -> int:
+def _port(preferred: int | None) -> int:
     with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", preferred))
-            return preferred
-        except OSError:
-            probe.bind(("127.0.0.1", 0))
-            return probe.getsockname()[1]
+        if preferred is not None:
+            try:
+                probe.bind(("127.0.0.1", preferred))
+                return preferred
+            except OSError:
+                pass
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _ports(fixed_first: bool) -> dict[str, str]:
+    """The usual ports when free; only one pytest worker tries them, so two never race for them."""
+    usual = {"API_PORT": 3000, "CARRIER_PORT": 3900, "MOTO_PORT": 4566}
+    return {name: str(_port(port if fixed_first else None)) for name, port in usual.items()}
 
 
 def process_group_members(group: int) -> list[int]:
@@ -134,18 +142,25 @@ class RunningPlatform:
 
 
 def start(extra_env: dict[str, str] | None = None) -> RunningPlatform:
+    """Start a platform; a port taken between choosing it and binding it gets one more try."""
+    fixed_first = os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0"
+    try:
+        return _start(extra_env, _ports(fixed_first))
+    except PortTaken:
+        return _start(extra_env, _ports(False))
+
+
+class PortTaken(Exception):
+    pass
+
+
+def _start(extra_env: dict[str, str] | None, ports: dict[str, str]) -> RunningPlatform:
     env = {
         name: value
         for name, value in os.environ.items()
         if name not in ("PLATFORM_CLOCK", "CARRIER_ENDPOINT", "AWS_ENDPOINT_URL")
     }
-    env.update(
-        API_PORT=str(_port(3000)),
-        CARRIER_PORT=str(_port(3900)),
-        MOTO_PORT=str(_port(4566)),
-        PYTHONUNBUFFERED="1",
-        **(extra_env or {}),
-    )
+    env.update(ports, PYTHONUNBUFFERED="1", **(extra_env or {}))
     started_at = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local"],
@@ -183,6 +198,8 @@ def start(extra_env: dict[str, str] | None = None) -> RunningPlatform:
         if process.poll() is not None or time.monotonic() > deadline:
             platform.stop(10)
             tail = "".join(lines[-30:])
+            if "in use" in tail:
+                raise PortTaken(tail)
             pytest.fail(f"the local platform did not get ready within {READY_TIMEOUT:.0f} s:\n{tail}")
     return platform
 
