@@ -1,0 +1,118 @@
+// The portal's shell: sign-in state, navigation built from the account's roles, hash routes.
+
+import { api, clearSession, session, whenSignedOut } from "./api.js";
+import { clear, h } from "./ui.js";
+import { showRestriction, showSignIn } from "./pages/signin.js";
+
+const ALL = null;
+// Each page: where it lives, its title, the roles that see it (the API's own rights) and its module.
+export const PAGES = [
+  { path: "mywork", title: "我的工作", roles: ["city_operator", "district_operator", "hotline_manager", "city_reviewer", "it_ops"], module: "./pages/mywork.js" },
+  { path: "dashboard", title: "统计与运维", roles: ["city_reviewer", "auditor", "it_ops"], module: "./pages/dashboard.js" },
+  { path: "templates", title: "短信模板", roles: ["city_operator", "district_operator", "hotline_manager", "it_ops", "city_reviewer", "auditor"], module: "./pages/templates.js" },
+  { path: "sends", title: "发送申请", roles: ["city_operator", "district_operator", "city_reviewer", "auditor"], module: "./pages/sends.js" },
+  { path: "rules", title: "触发规则", roles: ["city_operator", "city_reviewer"], module: "./pages/rules.js" },
+  { path: "items", title: "订阅项目", roles: ["city_operator", "city_reviewer"], module: "./pages/items.js" },
+  { path: "faq", title: "12333问答库", roles: ["hotline_manager", "hotline_agent", "city_operator", "city_reviewer"], module: "./pages/faq.js" },
+  { path: "desk", title: "12333坐席", roles: ["hotline_manager", "hotline_agent", "it_ops"], module: "./pages/desk.js" },
+  { path: "contacts", title: "通讯录", roles: ["city_operator", "city_reviewer", "district_operator", "phone_reveal", "hotline_manager", "hotline_agent"], module: "./pages/contacts.js" },
+  { path: "replies", title: "回复收件箱", roles: ["city_operator", "city_reviewer", "hotline_manager"], module: "./pages/replies.js" },
+  { path: "accounts", title: "账号与权限", roles: ["permission_admin"], module: "./pages/accounts.js" },
+  { path: "audit", title: "审计", roles: ["auditor"], module: "./pages/audit.js" },
+  { path: "security", title: "账号安全", roles: ALL, module: "./pages/security.js" },
+];
+
+const root = document.getElementById("app");
+let me = null;
+
+export function visiblePages(roles) {
+  return PAGES.filter((page) => page.roles === ALL || page.roles.some((role) => roles.includes(role)));
+}
+
+function context() {
+  return {
+    me,
+    has: (...roles) => roles.some((role) => me.roles.includes(role)),
+    navigate: (hash) => {
+      if (location.hash === hash) route();
+      else location.hash = hash;
+    },
+    refreshMe: async () => (me = await api("GET", "/me")),
+  };
+}
+
+async function signOut(message = "已退出登录") {
+  try {
+    await api("DELETE", "/session");
+  } catch {
+    // Signing out locally is what matters; the API ends the session when it can.
+  }
+  clearSession();
+  me = null;
+  start(message);
+}
+
+function shell(pages) {
+  const nav = h(
+    "nav",
+    { class: "side", "aria-label": "主导航" },
+    h("ul", {}, pages.map((page) => h("li", {}, h("a", { href: `#/${page.path}`, "data-page": page.path }, page.title)))),
+  );
+  const header = h(
+    "header",
+    { class: "top" },
+    h("div", { class: "brand" }, "威海市社会保险业务短信服务平台"),
+    h(
+      "div",
+      { class: "who" },
+      h("span", { id: "who-name" }, `${me.real_name}（${me.office_name}）`),
+      h("span", { class: "roles" }, me.role_names.join("、")),
+      h("button", { type: "button", id: "sign-out", onclick: () => signOut(), "aria-label": "退出登录" }, "退出登录"),
+    ),
+  );
+  const main = h("main", { id: "main", tabindex: "-1" });
+  clear(root, header, h("div", { class: "body" }, nav, main));
+}
+
+async function route() {
+  if (!me) return;
+  const pages = visiblePages(me.roles);
+  const [name, ...rest] = location.hash.replace(/^#\/?/, "").split("/");
+  const page = pages.find((p) => p.path === name) || pages[0];
+  for (const link of document.querySelectorAll("nav.side a")) {
+    link.toggleAttribute("aria-current", link.dataset.page === page.path);
+  }
+  const main = document.getElementById("main");
+  clear(main, h("p", { class: "loading" }, "正在加载…"));
+  document.title = `${page.title} - 短信服务平台`;
+  try {
+    const module = await import(page.module);
+    clear(main);
+    await module.render(main, context(), rest.map(decodeURIComponent));
+  } catch (error) {
+    if (session()) clear(main, h("div", { class: "error-box", role: "alert" }, error.message || String(error)));
+  }
+}
+
+export async function start(message) {
+  me = null;
+  if (!session()) {
+    showSignIn(root, message, () => start());
+    return;
+  }
+  try {
+    me = await api("GET", "/me");
+  } catch {
+    return; // api.js has already sent us back to the sign-in page with the reason
+  }
+  if (me.restriction) {
+    showRestriction(root, me, () => start(), () => signOut());
+    return;
+  }
+  shell(visiblePages(me.roles));
+  await route();
+}
+
+whenSignedOut((message) => start(message));
+window.addEventListener("hashchange", route);
+start();

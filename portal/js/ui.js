@@ -1,0 +1,201 @@
+// Small DOM helpers shared by the pages: elements, labelled fields, errors beside the field
+// they concern, paged tables, times in Beijing.
+
+let ids = 0;
+
+// h("button", {class: "primary", onclick: fn}, "保存")
+export function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function clear(node, ...children) {
+  node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}
+
+// A labelled control with a place for its error. ``name`` is the API's field name.
+export function field(label, control, { name, hint } = {}) {
+  const id = control.id || `f${++ids}`;
+  control.id = id;
+  if (name) control.name = control.name || name;
+  const error = h("div", { class: "field-error", role: "alert", "data-error-for": name || control.name || "" });
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    control,
+    hint ? h("div", { class: "hint" }, hint) : null,
+    error,
+  );
+}
+
+export const input = (attrs = {}) => h("input", { type: "text", ...attrs });
+
+export function select(options, attrs = {}) {
+  return h(
+    "select",
+    attrs,
+    options.map(([value, text]) => h("option", { value }, text)),
+  );
+}
+
+// The API's errors beside the fields they concern: ``field`` and each ``details[].field``
+// ("audience.districts.0" falls back to "audience.districts", then "audience").
+export function showErrors(form, error) {
+  clearErrors(form);
+  const placed = new Set();
+  const entries = [];
+  if (error.details && error.details.length) {
+    for (const d of error.details) if (d && d.field) entries.push([d.field, d.message || error.message]);
+  }
+  if (error.field && !entries.some(([f]) => f === error.field)) entries.unshift([error.field, error.message]);
+  for (const [name, message] of entries) {
+    const slot = slotFor(form, name);
+    if (slot) {
+      slot.textContent = slot.textContent ? `${slot.textContent}；${message}` : message;
+      placed.add(name);
+    }
+  }
+  const general = form.querySelector(".form-error");
+  if (general && (placed.size === 0 || placed.size < entries.length)) general.textContent = error.message;
+}
+
+function slotFor(form, name) {
+  let parts = String(name).split(".");
+  while (parts.length) {
+    const key = parts.join(".");
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
+    if (slot) return slot;
+    parts = parts.slice(0, -1);
+  }
+  return null;
+}
+
+export function clearErrors(form) {
+  for (const slot of form.querySelectorAll(".field-error, .form-error")) slot.textContent = "";
+}
+
+export function formError() {
+  return h("div", { class: "form-error", role: "alert" });
+}
+
+// Run ``action`` for a form: errors go beside their fields, the button waits meanwhile.
+export async function submitting(form, action) {
+  const buttons = [...form.querySelectorAll("button")];
+  buttons.forEach((b) => (b.disabled = true));
+  clearErrors(form);
+  try {
+    return await action();
+  } catch (error) {
+    showErrors(form, error);
+    return undefined;
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+  }
+}
+
+const BEIJING = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
+});
+
+export function when(iso) {
+  if (!iso) return "";
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? String(iso) : BEIJING.format(at).replaceAll("/", "-");
+}
+
+// Today's date in Beijing, "YYYY-MM-DD" (``offset`` days later or earlier).
+export function beijingDay(offset = 0) {
+  const at = new Date(Date.now() + offset * 86400000);
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(at);
+}
+
+export function toast(message, kind = "ok") {
+  const box = document.getElementById("toast");
+  box.className = `toast ${kind}`;
+  box.textContent = message;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.hidden = true), 6000);
+}
+
+// A table paged on the client: columns are [heading, row => text or Node].
+export function pagedTable(columns, rows, { pageSize = 20, empty = "没有记录", caption } = {}) {
+  const wrap = h("div", { class: "table-wrap" });
+  let page = 0;
+  const pages = Math.max(1, Math.ceil(rows.length / pageSize));
+  const draw = () => {
+    const shown = rows.slice(page * pageSize, (page + 1) * pageSize);
+    const table = h(
+      "table",
+      {},
+      caption ? h("caption", {}, caption) : null,
+      h("thead", {}, h("tr", {}, columns.map(([heading]) => h("th", { scope: "col" }, heading)))),
+      h(
+        "tbody",
+        {},
+        shown.length
+          ? shown.map((row) => h("tr", {}, columns.map(([, cell]) => h("td", {}, cell(row) ?? ""))))
+          : h("tr", {}, h("td", { colspan: String(columns.length), class: "empty" }, empty)),
+      ),
+    );
+    const pager =
+      pages > 1
+        ? h(
+            "nav",
+            { class: "pager", "aria-label": "分页" },
+            h("button", { type: "button", disabled: page === 0, onclick: () => ((page -= 1), draw()), "aria-label": "上一页" }, "上一页"),
+            h("span", {}, `第 ${page + 1} / ${pages} 页，共 ${rows.length} 条`),
+            h("button", { type: "button", disabled: page >= pages - 1, onclick: () => ((page += 1), draw()), "aria-label": "下一页" }, "下一页"),
+          )
+        : null;
+    clear(wrap, table, pager);
+  };
+  draw();
+  return wrap;
+}
+
+export function badge(text, kind = "") {
+  return h("span", { class: `badge ${kind}` }, text);
+}
+
+export function section(title, ...children) {
+  return h("section", { class: "card" }, h("h2", {}, title), ...children);
+}
+
+export function downloadText(name, text, type = "text/plain;charset=utf-8") {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+export function debounce(fn, ms = 300) {
+  let timer;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
