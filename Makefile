@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint unit bench build clean
+.PHONY: run test lint unit bench build clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,20 @@ run: $(STAMP)
 	$(PY) -m infra.local
 
 ## Lint, then every test (unit, functional on moto, end-to-end through the local platform).
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+## Chromium (Debian's package) and a CJK font for the portal's browser tests: installed with
+## apt-get where missing and we are root; otherwise stop and name the packages.
+CHROMIUM_PACKAGES := chromium fonts-wqy-microhei
+browser:
+	@if test -x /usr/bin/chromium && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; \
+	elif test "$$(id -u)" = 0 && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
+	else \
+		echo "The portal's browser tests need the Debian packages: $(CHROMIUM_PACKAGES)" >&2; \
+		echo "Install them as root: apt-get install -y $(CHROMIUM_PACKAGES)" >&2; exit 1; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

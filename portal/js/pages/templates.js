@@ -4,7 +4,7 @@
 import { get, post, put } from "../api.js";
 import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } from "../common.js";
 import { hints, measure, placeholders } from "../sms.js";
-import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+import { beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
 const AUTHORS = ["city_operator", "district_operator", "hotline_manager", "it_ops"];
 const STATUS_NAMES = {
@@ -106,7 +106,7 @@ async function editor(area, ctx, base, { template, mode = "new" } = {}) {
   const category = select([...allowed.keys()].map((c) => [c, CATEGORY_NAMES[c]]), { disabled: Boolean(base) });
   const office = select([]);
   const text = h("textarea", { rows: "5", maxlength: "500" }, base ? base.text : "");
-  const today = new Date().toISOString().slice(0, 10);
+  const today = beijingDay();
   const validFrom = input({ type: "date", value: base ? base.valid_from : today });
   const validUntil = input({ type: "date", value: base ? base.valid_until : `${Number(today.slice(0, 4)) + 1}${today.slice(4)}` });
   const remark = input({ value: base ? base.remark : "", maxlength: "200" });

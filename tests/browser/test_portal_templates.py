@@ -1,0 +1,112 @@
+"""Templates in the portal: an operator writes one with a live count and content hints, a
+reviewer approves it and sees it filed with the carrier; the portal counts as the platform does."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sms_platform import sms
+
+from tests.browser.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
+
+TEXT = "尊敬的${name}，您的养老保险待遇已于${date}发放，详询12333。"
+
+
+@pytest.mark.parametrize(
+    ("text", "signature"),
+    [
+        ("", None),
+        ("Hello", None),
+        ("Price {5}^ [ok] ~ | € \\ done", None),  # GSM-7 extension characters take two septets
+        ("a" * 160, None),
+        ("a" * 161, None),
+        ("{" * 80, None),
+        ("您的社保卡已制作完成。", "威海市社会保险事业中心"),
+        ("您的社保卡已制作完成。" * 6, "【威海市社会保险事业中心】"),
+        ("字" * 66 + "😀" + "字" * 5, None),  # a surrogate pair is never split across parts
+        ("年" * 480, "  威海社保  "),
+        ("年" * 500, "威海社保"),  # over 500 characters
+    ],
+)
+def test_the_portal_counts_characters_and_parts_as_the_platform_does(portal_platform, browser, text, signature):
+    page = browser.new_page()
+    page.goto(f"{portal_platform.api}/portal/")
+    counted = page.evaluate(
+        "async ([text, signature]) => (await import('./js/sms.js')).measure(text, signature)", [text, signature]
+    )
+    try:
+        expected = sms.measure(text, signature)
+        too_long = False
+    except Exception:
+        message = sms.full_text(text, signature)
+        expected = None
+        too_long = True
+        assert counted["characters"] == sms.utf16_length(message)
+    assert counted["too_long"] is too_long
+    if expected is not None:
+        assert (counted["characters"], counted["encoding"], counted["parts"], counted["per_part"], counted["units"]) == (
+            expected.characters, expected.encoding, expected.parts, expected.per_part, expected.units,
+        )  # fmt: skip
+
+
+def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_filed(
+    portal_platform, staff_api, browser
+):
+    operator = staff_api.account("tpl-op-", "city", ["city_operator"], "王模板")
+    reviewer = staff_api.account("tpl-rev-", "city", ["city_reviewer"], "李审核")
+    signatures = staff_api.call("GET", "/signatures", operator["token"])["signatures"]
+    city_signature = next(s["name"] for s in signatures if s["office"] == "city")
+
+    page = browser.new_page()
+    sign_in(page, portal_platform, operator["username"], operator["password"])
+    page.get_by_role("link", name="短信模板").click()
+    page.get_by_role("link", name="新建模板").click()
+    page.get_by_label("模板名称").fill("养老金发放通知")
+    page.get_by_label("类别").select_option("targeted")
+    page.get_by_label("所属单位（决定签名）").select_option("city")
+
+    # Findings show while typing: a link is not allowed.
+    content = page.get_by_label("短信内容（变量写作 ${name}）")
+    content.fill("详情见 www.example.com")
+    expect(page.locator("#content-findings")).to_contain_text("短信内容不能含有网址或链接")
+
+    content.fill(TEXT)
+    expect(page.locator("#content-findings")).to_contain_text("变量 ${name} 尚未声明")
+    page.get_by_role("button", name="从内容中识别变量").click()
+    expect(page.locator("#content-findings")).not_to_contain_text("尚未声明")
+    expect(page.locator("#content-findings")).not_to_contain_text("网址")
+    length = sms.measure(TEXT, city_signature)
+    expect(page.locator("#length-counter")).to_contain_text(f"含签名共 {length.characters} 字，按 {length.parts} 条计费")
+    expect(page.locator("#message-preview")).to_have_text(f"【{city_signature}】{TEXT}")
+
+    # The API's refusal shows beside the field it concerns.
+    page.get_by_label("用途说明（报备运营商用）").fill("")
+    page.get_by_role("button", name="保存并提交审核").click()
+    expect(page.locator('[data-error-for="remark"]')).not_to_be_empty()
+    page.get_by_label("用途说明（报备运营商用）").fill("养老金按月发放后告知参保人")
+    page.get_by_role("button", name="保存并提交审核").click()
+    expect(page.get_by_role("heading", name="养老金发放通知（定向通知类，市社保中心）")).to_be_visible()
+    expect(page.locator(".facts").first).to_contain_text("待审核")
+
+    review = browser.new_page()
+    sign_in(review, portal_platform, reviewer["username"], reviewer["password"])
+    review.get_by_role("link", name="短信模板").click()
+    review.get_by_role("link", name="待审核").click()
+    card = review.get_by_role("form", name="审核 养老金发放通知")
+    expect(card).to_contain_text(f"【{city_signature}】{TEXT}")
+    expect(card).to_contain_text(f"含签名共 {length.characters} 字")
+    # A rejection needs a reason, shown beside its field.
+    card.get_by_role("button", name="不通过").click()
+    expect(card.locator('[data-error-for="reason"]')).not_to_be_empty()
+    card.get_by_role("button", name="审核通过并报备").click()
+
+    expect(review.locator(".facts").first).to_contain_text("已报备，运营商审核中")
+    expect(review.locator(".carrier-code").first).not_to_be_empty()
+    expect(review.locator(".facts").first).to_contain_text("李审核")
+
+    # The author sees the same: filed with the carrier, under its code.
+    page.reload()
+    expect(page.locator(".facts").first).to_contain_text("已报备，运营商审核中")
+    shot(review, "template-filed")
