@@ -20,7 +20,7 @@ run: $(STAMP)
 
 ## Lint, then every test (unit, functional on moto, end-to-end through the local platform).
 test: $(STAMP) lint browser
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadfile
 
 ## Chromium (Debian's package) and a CJK font for the portal's browser tests: installed with
 ## apt-get where missing and we are root; otherwise stop and name the packages.
