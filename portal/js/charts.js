@@ -12,7 +12,7 @@ function svg(tag, attrs = {}, ...children) {
 
 // labels: ["11-22", ...]; series: [{name, values: [n, ...]}]
 export function lineChart(title, labels, series, { width = 560, height = 220 } = {}) {
-  const pad = { left: 44, right: 12, top: 12, bottom: 28 };
+  const pad = { left: 44, right: 28, top: 12, bottom: 28 };
   const top = Math.max(1, ...series.flatMap((s) => s.values));
   const x = (i) => pad.left + (labels.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (labels.length - 1));
   const y = (v) => height - pad.bottom - (v / top) * (height - pad.top - pad.bottom);

@@ -140,8 +140,13 @@ class StaffApi:
         template_id = created["template_id"]
         self.call("POST", f"/templates/{template_id}/versions/1/submission", author["token"])
         self.call("POST", f"/templates/{template_id}/versions/1/approval", reviewer["token"], {"note": None})
-        self.poll_filings()
-        template = self.call("GET", f"/templates/{template_id}", author["token"])
+        deadline = time.monotonic() + 20  # the carrier simulator reviews a filing for two seconds
+        while True:
+            self.poll_filings()
+            template = self.call("GET", f"/templates/{template_id}", author["token"])
+            if template["active_version"] == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
         assert template["active_version"] == 1, template
         return template
 

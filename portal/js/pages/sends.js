@@ -1,0 +1,230 @@
+// Send requests: the audience builder with a live count, sample, parts and totals and the send
+// time; the review queue; and a released send's progress, updated while it runs.
+
+import { get, post } from "../api.js";
+import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
+import { measure, render as fill } from "../sms.js";
+import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+
+const PROPOSERS = ["city_operator", "district_operator"];
+const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
+  ["fanned_out", "已全部排队发送"], ["stopped", "已停止"], ["rejected", "审核未通过"], ["cancelled", "已取消"]];
+const RUNNING = new Set(["sending", "fanned_out"]);
+
+export async function render(main, ctx, args) {
+  const [first] = args;
+  const tabs = [["", "申请列表"]];
+  if (ctx.has(...PROPOSERS)) tabs.push(["new", "新建发送申请"]);
+  if (ctx.has("city_reviewer")) tabs.push(["review", "待审核"]);
+  main.append(h("h1", {}, "发送申请"), h("nav", { class: "tabs", "aria-label": "发送申请" },
+    tabs.map(([path, title]) => h("a", { href: `#/sends${path ? "/" + path : ""}`, "aria-current": (first || "") === path ? "page" : false }, title))));
+  const area = h("div");
+  main.append(area);
+  if (!first) return list(area, ctx, "");
+  if (first === "new") return builder(area, ctx);
+  if (first === "review") return list(area, ctx, "submitted");
+  return detail(area, ctx, first);
+}
+
+async function list(area, ctx, fixed) {
+  const status = select(STATUS, { "aria-label": "状态" });
+  status.value = fixed;
+  const box = h("div");
+  const load = async () => {
+    const answer = await get("/send-requests", { status: status.value });
+    clear(box, pagedTable([
+      ["申请", (r) => h("a", { href: `#/sends/${r.request_id}` }, `${r.kind_name}：${r.template_name}`)],
+      ["单位", (r) => r.office_name],
+      ["申请人", (r) => r.author.real_name],
+      ["对象", (r) => `${r.audience_size} 人`],
+      ["条数", (r) => `${r.total_parts} 条`],
+      ["发送时间", (r) => (r.send_at ? when(r.send_at) : "审核通过后立即")],
+      ["状态", (r) => statusBadge(r.status, r.status_name)],
+    ], answer.requests, { empty: fixed ? "没有待审核的申请" : "没有发送申请" }));
+  };
+  status.addEventListener("change", load);
+  area.append(fixed ? null : section("筛选", field("状态", status)), box);
+  await load();
+}
+
+async function builder(area, ctx) {
+  const me = ctx.me;
+  const district = me.roles.includes("district_operator");
+  const all = (await get("/templates", { status: "active" })).templates.filter(
+    (t) => ["targeted", "publicity"].includes(t.category) && t.office === me.office && t.active_version,
+  );
+  if (!all.length) {
+    area.append(section("新建发送申请", h("p", {}, "本单位还没有已启用的定向通知或宣传公告模板，请先编写模板并通过审核。")));
+    return;
+  }
+  const template = select([["", "请选择模板"], ...all.map((t) => [t.template_id, `${t.name}（${t.category === "publicity" ? "宣传公告" : "定向通知"}）`])]);
+  const valuesBox = h("div", { class: "row" });
+  const kind = select([["person", "参保人员"], ["unit", "参保单位"]]);
+  const districtBox = h("div", { class: "checks", role: "group", "aria-label": "区县" },
+    DISTRICTS.filter(([code]) => !district || code === me.office).map(([code, name]) => {
+      const box = h("input", { type: "checkbox", value: code, id: `district-${code}`, checked: district, disabled: district });
+      return h("label", { for: `district-${code}` }, box, name);
+    }));
+  const insurance = select([["", "不限险种"], ...INSURANCE]);
+  const tag = input({ maxlength: "20" });
+  const sendAt = input({ type: "datetime-local" });
+  const note = input({ maxlength: "300" });
+  const count = h("b", { id: "audience-count" }, "—");
+  const sample = h("div", { class: "preview", id: "send-sample" });
+  const totals = h("div", { id: "send-totals", class: "counter" });
+  const timing = h("div", { id: "send-timing", class: "hint" });
+  let chosen = null;
+  let version = null;
+  let recipients = 0;
+
+  const values = () => Object.fromEntries([...valuesBox.querySelectorAll("input")].map((i) => [i.name.slice(7), i.value]));
+  const segment = () => ({
+    kind: kind.value,
+    districts: [...districtBox.querySelectorAll("input:checked")].map((c) => c.value),
+    insurance_type: insurance.value || null,
+    tag: tag.value.trim() || null,
+  });
+  const redraw = async () => {
+    if (!version) return;
+    const signature = await signatureOf(chosen.office);
+    const text = fill(version.text, values());
+    const length = measure(text, signature);
+    sample.textContent = `【${signature}】${text}`;
+    totals.textContent = `每人 ${length.parts} 条，共 ${recipients} 人，合计 ${recipients * length.parts} 条`;
+    if (chosen.category === "publicity") {
+      timing.textContent = inPublicityWindow(sendAt.value)
+        ? "宣传类短信仅在每天 08:00-21:00（北京时间）发送，21:00 未发完的部分次日 08:00 继续。"
+        : "所选时间不在 08:00-21:00（北京时间）之内，宣传类短信不能在此时发送。";
+      timing.className = inPublicityWindow(sendAt.value) ? "hint" : "field-error";
+    } else timing.textContent = "定向通知不受时段限制。";
+  };
+  const recount = debounce(async () => {
+    try {
+      recipients = (await post("/audiences/count", segment())).count;
+      count.textContent = `${recipients} 人`;
+    } catch (error) {
+      count.textContent = error.message;
+    }
+    redraw();
+  });
+  template.addEventListener("change", async () => {
+    chosen = all.find((t) => t.template_id === template.value) || null;
+    version = chosen ? (await get(`/templates/${chosen.template_id}`)).versions.find((v) => v.version === chosen.active_version) : null;
+    clear(valuesBox, (version ? version.variables : []).map((spec) => field(`变量 ${spec.name}`,
+      input({ name: `values.${spec.name}`, maxlength: String(spec.max_length), oninput: redraw }), { name: `values.${spec.name}` })));
+    redraw();
+  });
+  for (const control of [kind, insurance, districtBox]) control.addEventListener("change", recount);
+  tag.addEventListener("input", recount);
+  sendAt.addEventListener("input", redraw);
+
+  const form = h("form", { class: "card", "aria-label": "发送申请" },
+    h("h2", {}, "新建发送申请"),
+    h("div", { class: "grid2" },
+      h("div", {},
+        field("模板", template, { name: "template_id" }),
+        h("fieldset", {}, h("legend", {}, "变量取值（所有对象相同）"), valuesBox, h("div", { class: "field-error", "data-error-for": "values", role: "alert" })),
+        h("fieldset", {}, h("legend", {}, "发送对象"),
+          field("对象类型", kind, { name: "audience.kind" }),
+          h("div", {}, h("span", {}, district ? "区县（本区县）" : "区县（不选为全市）"), districtBox,
+            h("div", { class: "field-error", "data-error-for": "audience.districts", role: "alert" })),
+          h("div", { class: "row" }, field("险种", insurance, { name: "audience.insurance_type" }), field("标签", tag, { name: "audience.tag" })),
+          h("div", { class: "field-error", "data-error-for": "audience", role: "alert" })),
+        field("发送时间（北京时间，不填为审核通过后立即发送）", sendAt, { name: "send_at" }),
+        field("申请说明", note, { name: "note" }),
+      ),
+      h("div", {},
+        h("p", { class: "stat" }, "发送对象人数", count),
+        h("h3", {}, "样例（手机上显示为）"), sample, totals, timing),
+    ),
+    formError(),
+    h("button", { type: "submit", class: "primary" }, "提交审核"),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitting(form, async () => {
+      if (chosen && chosen.category === "publicity" && !inPublicityWindow(sendAt.value)) {
+        throw { message: "宣传类短信只能在每天 08:00 至 21:00（北京时间）之间发送", field: "send_at", details: [] };
+      }
+      const created = await post("/send-requests", {
+        template_id: template.value, values: values(), audience: segment(),
+        send_at: beijingIso(sendAt.value), note: note.value.trim() || null,
+      });
+      toast("发送申请已提交，等待市社保中心审核");
+      ctx.navigate(`#/sends/${created.request_id}`);
+    });
+  });
+  area.append(form);
+  recount();
+}
+
+function progressView(p, size) {
+  const done = p.delivered + p.failed + p.suppressed;
+  return h("div", { id: "send-progress" },
+    h("progress", { class: "progress", max: String(Math.max(size, 1)), value: String(done), "aria-label": "发送进度" }),
+    h("p", {}, ["expanded", "queued", "sent", "delivered", "failed", "suppressed", "waiting"].map((key) =>
+      h("span", { class: "stat", "data-stat": key },
+        { expanded: "已展开", queued: "已排队", sent: "已发送", delivered: "已送达", failed: "失败", suppressed: "已拦截", waiting: "等待中" }[key],
+        h("b", {}, String(p[key] ?? 0))))),
+    h("p", {}, `送达率：${p.delivery_rate === null || p.delivery_rate === undefined ? "—" : (p.delivery_rate * 100).toFixed(1) + "%"}，计费条数：${p.parts_used}`),
+    p.paused_until ? h("p", { class: "notice" }, `已到 21:00，暂停至 ${when(p.paused_until)} 继续发送`) : null);
+}
+
+async function detail(area, ctx, requestId) {
+  const view = await get(`/send-requests/${requestId}`);
+  const r = view.request;
+  const reason = h("textarea", { rows: "2", maxlength: "300" });
+  const actions = h("form", { "aria-label": "审核发送申请" });
+  const canReview = ctx.has("city_reviewer") && r.status === "submitted" && r.author.account_id !== ctx.me.account_id;
+  const act = (call, message) => submitting(actions, async () => {
+    await call();
+    toast(message);
+    ctx.navigate(`#/sends/${requestId}`);
+  });
+  if (canReview) {
+    actions.append(field("不通过的原因", reason, { name: "reason" }), formError(), h("div", { class: "actions" },
+      h("button", { type: "button", class: "primary", onclick: () => act(() => post(`/send-requests/${requestId}/approval`), "已批准") }, "审核通过"),
+      h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/rejection`, { reason: reason.value }), "已退回") }, "不通过")));
+  } else if (["submitted", "approved"].includes(r.status) && (r.author.account_id === ctx.me.account_id || ctx.has("city_reviewer"))) {
+    actions.append(formError(), h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/cancellation`), "已取消") }, "取消申请"));
+  } else if (RUNNING.has(r.status) && ctx.has("city_reviewer")) {
+    actions.append(field("停止原因", reason, { name: "reason" }), formError(),
+      h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/stop`, { reason: reason.value }), "已停止发送") }, "停止发送"));
+  }
+  const progress = h("div");
+  area.append(
+    section(`${r.kind_name}：${r.template_name}`,
+      h("dl", { class: "facts" },
+        h("dt", {}, "状态"), h("dd", { id: "request-status" }, statusBadge(r.status, r.status_name)),
+        h("dt", {}, "单位"), h("dd", {}, `${r.office_name}（签名【${r.sign_name}】）`),
+        h("dt", {}, "申请人"), h("dd", {}, `${r.author.real_name}，${when(r.created_at)}`),
+        h("dt", {}, "样例"), h("dd", { class: "preview" }, view.sample),
+        h("dt", {}, "字数与条数"), h("dd", {}, `${view.characters} 字，每人 ${view.parts} 条`),
+        h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
+        h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
+        h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
+        r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
+        r.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", {}, r.reject_reason)] : null,
+        r.stop_reason ? [h("dt", {}, "停止原因"), h("dd", {}, r.stop_reason)] : null,
+      ),
+      actions),
+    section("发送进度", progress),
+  );
+  const draw = (current) => {
+    if (current.progress) clear(progress, progressView(current.progress, current.audience_size));
+    else clear(progress, h("p", {}, current.request.status === "approved" ? `已批准，将于 ${when(current.timing.starts_at)} 开始发送。` : "尚未开始发送。"));
+    clear(document.getElementById("request-status") || h("span"), statusBadge(current.request.status, current.request.status_name));
+  };
+  draw(view);
+  // Poll while the send may still move: approved (waiting for release) or running.
+  const poll = async () => {
+    if (!area.isConnected) return;
+    const current = await get(`/send-requests/${requestId}`);
+    if (!area.isConnected) return;
+    draw(current);
+    const p = current.progress;
+    const settled = p && current.request.status !== "sending" && p.waiting === 0 && p.sent === p.delivered + p.failed;
+    if (["approved", "sending", "fanned_out"].includes(current.request.status) && !settled) setTimeout(poll, 2000);
+  };
+  if (["approved", "sending", "fanned_out"].includes(r.status)) setTimeout(poll, 2000);
+}

@@ -1,0 +1,75 @@
+"""A district office's publicity send in the portal: built with a live count and sample,
+approved by the city office, followed while it runs and then seen delivered on the dashboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+from sms_platform import sms
+
+from tests.browser.conftest import shot, sign_in
+from tests.contacts_support import person
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
+
+TEXT = "威海社保提醒：城乡居民养老保险集中缴费已开始，请及时缴纳。拒收请回复R"
+
+
+def test_a_district_publicity_request_is_approved_by_the_city_and_seen_delivered(portal_platform, staff_api, browser):
+    district = staff_api.account("pub-op-", "huancui", ["district_operator"], "赵区县")
+    reviewer = staff_api.account("pub-rev-", "city", ["city_reviewer"], "钱审核")
+    contacts = [person(7100 + n, district="huancui") for n in range(3)]
+    batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": contacts})
+    assert batch["rejected"] == 0, batch
+    template = staff_api.active_template(district, reviewer, {
+        "name": "居民养老缴费提醒", "category": "publicity", "office": "huancui", "text": TEXT, "variables": [],
+        "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
+        "remark": "年度集中缴费宣传",
+    })  # fmt: skip
+    signature = next(
+        s["name"] for s in staff_api.call("GET", "/signatures", district["token"])["signatures"] if s["office"] == "huancui"
+    )
+    parts = sms.measure(TEXT, signature).parts
+
+    page = browser.new_page()
+    sign_in(page, portal_platform, district["username"], district["password"])
+    page.get_by_role("link", name="发送申请").click()
+    page.get_by_role("link", name="新建发送申请").click()
+    page.get_by_label("模板").select_option(template["template_id"])
+    expect(page.locator("#audience-count")).to_have_text("3 人")
+    expect(page.locator("#send-sample")).to_have_text(f"【{signature}】{TEXT}")
+    expect(page.locator("#send-totals")).to_have_text(f"每人 {parts} 条，共 3 人，合计 {3 * parts} 条")
+
+    # Publicity only between 08:00 and 21:00 Beijing time.
+    late = f"{staff_api.platform_now().date().isoformat()}T22:30"
+    page.get_by_label("发送时间（北京时间，不填为审核通过后立即发送）").fill(late)
+    expect(page.locator("#send-timing")).to_contain_text("不在 08:00-21:00")
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.locator('[data-error-for="send_at"]')).to_contain_text("08:00 至 21:00")
+    page.get_by_label("发送时间（北京时间，不填为审核通过后立即发送）").fill("")
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.locator("#request-status")).to_have_text("待审核")
+    request_id = page.url.rsplit("/", 1)[1]
+
+    review = browser.new_page()
+    sign_in(review, portal_platform, reviewer["username"], reviewer["password"])
+    review.get_by_role("link", name="发送申请").click()
+    review.get_by_role("link", name="待审核").click()
+    review.locator(f'a[href="#/sends/{request_id}"]').click()
+    expect(review.locator("#request-audience")).to_contain_text("3 人（参保人员，环翠区）")
+    review.get_by_role("button", name="审核通过").click()
+    expect(review.locator("#request-status")).to_have_text("已批准，待发送")
+
+    # The release schedule runs every minute; the progress view follows the send without a reload.
+    delivered = review.locator('[data-stat="delivered"] b')
+    expect(delivered).to_have_text("3", timeout=150_000)
+    expect(review.locator('[data-stat="failed"] b')).to_have_text("0")
+    expect(review.locator("#request-status")).to_have_text(re.compile("发送中|已全部排队发送"))
+
+    review.get_by_role("link", name="统计与运维").click()
+    totals = review.locator("#delivery-totals")
+    expect(totals.locator('[data-stat="delivered"] b')).to_have_text(re.compile(r"^[3-9]|\d\d+"))
+    expect(review.get_by_role("img", name="各单位送达条数")).to_contain_text("环翠区")
+    shot(review, "publicity-delivered")
