@@ -1,60 +1,133 @@
-"""The staff API's resolver and the routers it serves.
+"""The staff API's resolvers and the routers they serve.
 
 Every staff route lives under ``/v1/staff`` in a router of its own area
 (``staff_routes/<area>.py``), declares its rights with ``sms_platform.rights`` and has
 pydantic request and response models, so that ``GET /v1/openapi.json`` documents it.
-To add an area, add one ``include`` line below.
+To add an area, add one ``include`` line below: the area and the paths (under ``/v1/staff``)
+its router serves.
+
+A request only imports the router of its own area (and the domain code behind it): a cold
+``GET /v1/staff/me`` does not load the address book or the templates. ``resolve`` picks the
+area by the longest matching path prefix and builds that area's resolver on first use. The
+OpenAPI document, rarely asked for, builds the full app with every router.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
+from typing import Any
 
 from sms_platform import http, rights
 
 STAFF_PREFIX = "/v1/staff"
+OPENAPI_PATH = "/v1/openapi.json"
 TITLE = "威海市社会保险业务短信服务平台 工作人员接口"
 VERSION = "1.0.0"
 
-app = rights.staff_resolver(enable_validation=True)
-http.register_error_handlers(app)
+# area -> the path prefixes under STAFF_PREFIX its router serves (filled by the include lines)
+AREAS: dict[str, tuple[str, ...]] = {}
 
 
-def include(area: str) -> None:
-    app.include_router(import_module(f"staff_routes.{area}").router, prefix=STAFF_PREFIX)
+def include(area: str, *prefixes: str) -> None:
+    """Serve the router of ``staff_routes/<area>.py`` for paths under ``prefixes``."""
+    if not prefixes:
+        raise ValueError(f"include({area!r}) needs the path prefixes its router serves, e.g. '/{area}'")
+    taken = {prefix: owner for owner, owned in AREAS.items() for prefix in owned}
+    for prefix in prefixes:
+        if not prefix.startswith("/") or prefix.endswith("/"):
+            raise ValueError(f"prefix {prefix!r} of {area!r} must start with '/' and not end with one")
+        if prefix in taken:
+            raise ValueError(f"prefix {prefix!r} of {area!r} is already served by {taken[prefix]!r}")
+    AREAS[area] = tuple(prefixes)
 
 
-# ---- staff routers: one line per area -------------------------------------------------
-include("session")
-include("accounts")
-include("trigger_rules")
-include("hotline_desk")
-include("subscription_items")
-include("contacts")
-include("templates")
-include("signatures")
-include("audit")
-include("send_requests")
-include("operations")
+# ---- staff routers: one line per area, with the paths it serves --------------------------
+include("session", "/session")
+include("accounts", "/me", "/offices", "/roles", "/accounts")
+include("trigger_rules", "/trigger-rules", "/event-grants")
+include("hotline_desk", "/hotline")
+include("subscription_items", "/subscription-items", "/subscription-settings")
+include("contacts", "/contacts", "/audiences")
+include("templates", "/templates", "/template-reviews", "/forbidden-words")
+include("signatures", "/signatures")
+include("audit", "/audit")
+include("send_requests", "/send-requests", "/me/test-phone")
+include("operations", "/dead-letters", "/delivery-reports", "/message-lookup")
 # ---------------------------------------------------------------------------------------
 
 
-@app.get("/v1/openapi.json", include_in_schema=False)
-@rights.public
-def openapi_document():  # noqa: ANN201 - the document itself, not a model
-    from aws_lambda_powertools.event_handler import Response
-    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+def area_of(path: str) -> str | None:
+    """The area whose router serves ``path`` (a full request path), by its longest prefix."""
+    if not path.startswith(STAFF_PREFIX + "/"):
+        return None
+    rest = path[len(STAFF_PREFIX) :]
+    best: tuple[int, str] | None = None
+    for area, prefixes in AREAS.items():
+        for prefix in prefixes:
+            if (rest == prefix or rest.startswith(prefix + "/")) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), area)
+    return best[1] if best else None
 
-    document = app.get_openapi_json_schema(
-        title=TITLE,
-        version=VERSION,
-        description="工作人员门户使用的接口。除登录外，均需在 Authorization 头中携带 Bearer 访问令牌。",
-        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
-        security=[{"bearer": []}],
-    )
-    return Response(status_code=200, content_type=http.JSON, body=document)
+
+def router_of(area: str) -> Any:
+    return import_module(f"staff_routes.{area}").router
+
+
+def _new_resolver() -> Any:
+    resolver = rights.staff_resolver(enable_validation=True)
+    http.register_error_handlers(resolver)
+    return resolver
+
+
+@cache
+def area_resolver(area: str | None) -> Any:
+    """The resolver of one area (None: no area, every request answered 404), built once."""
+    resolver = _new_resolver()
+    if area is not None:
+        resolver.include_router(router_of(area), prefix=STAFF_PREFIX)
+    return resolver
+
+
+@cache
+def full_app() -> Any:
+    """Every router in one resolver, with the OpenAPI document (built once, when first asked)."""
+    app = _new_resolver()
+    for area in AREAS:
+        app.include_router(router_of(area), prefix=STAFF_PREFIX)
+
+    @app.get(OPENAPI_PATH, include_in_schema=False)
+    @rights.public
+    def openapi_document():  # noqa: ANN202 - the document itself, not a model
+        from aws_lambda_powertools.event_handler import Response
+        from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+        document = app.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description="工作人员门户使用的接口。除登录外，均需在 Authorization 头中携带 Bearer 访问令牌。",
+            security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+            security=[{"bearer": []}],
+        )
+        return Response(status_code=200, content_type=http.JSON, body=document)
+
+    return app
+
+
+def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Answer one API Gateway proxy event with the resolver of its area."""
+    path = event.get("path") or ""
+    if path == OPENAPI_PATH:
+        return full_app().resolve(event, context)
+    area = area_of(path)
+    resolver = area_resolver(area)
+    if area is not None:
+        # A router reads the request (router.current_event) through the resolver that included
+        # it last; the full app includes every router too, so point it back at this one.
+        router_of(area).api_resolver = resolver
+    return resolver.resolve(event, context)
 
 
 def route_rights() -> list[rights.RouteRight]:
     """Every staff route with the roles it allows (the rights matrix test walks this)."""
-    return rights.route_rights(app)
+    return rights.route_rights(full_app())
