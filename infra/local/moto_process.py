@@ -85,6 +85,20 @@ def _exit_when_orphaned(parent: int) -> None:
     os._exit(0)
 
 
+def preflight_without_query(app: Any) -> Any:
+    """A browser's CORS preflight (OPTIONS) for a presigned upload carries the URL's signature
+    but not the headers it signs, and S3 answers it from the bucket's CORS rules without
+    checking any signature; moto checks it and refuses. Dropping the query string from
+    preflights lets moto answer them from the CORS rules, as S3 does."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD") == "OPTIONS" and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"):
+            environ = {**environ, "QUERY_STRING": ""}
+        return app(environ, start_response)
+
+    return wrapped
+
+
 def main(argv: list[str]) -> None:
     import logging
 
@@ -95,7 +109,11 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the platform logs requests itself
     server = make_server(
-        host, port, DomainDispatcherApplication(create_backend_app), threaded=True, request_handler=MotoRequestHandler
+        host,
+        port,
+        preflight_without_query(DomainDispatcherApplication(create_backend_app)),
+        threaded=True,
+        request_handler=MotoRequestHandler,
     )
     os.write(bound, b"bound\n")  # the port is ours: tell the platform
     os.close(bound)
