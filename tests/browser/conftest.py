@@ -93,18 +93,24 @@ class StaffApi:
         answer = self.call("POST", "/session", body={"username": ADMIN[0], "password": ADMIN[1]})
         if answer["status"] == "challenge":
             answer = self.call(
-                "POST", "/session/challenge",
-                body={"username": ADMIN[0], "challenge": answer["challenge"], "session": answer["session"],
-                      "code": totp_code(self.admin_secret)},
-            )  # fmt: skip
+                "POST",
+                "/session/challenge",
+                body={
+                    "username": ADMIN[0],
+                    "challenge": answer["challenge"],
+                    "session": answer["session"],
+                    "code": totp_code(self.admin_secret),
+                },
+            )
         token = answer["access_token"]
         if answer["restriction"] == "totp_enrolment":
             self.admin_secret = self.call("POST", "/me/totp", token)["secret_code"]
             self.call("POST", "/me/totp/verification", token, {"code": totp_code(self.admin_secret)})
             deadline = time.monotonic() + 15  # the authorizer reads account records cached for seconds
             while time.monotonic() < deadline:
-                answer = requests.get(f"{self.base}/v1/staff/offices", headers={"Authorization": f"Bearer {token}"},
-                                      timeout=30)  # fmt: skip
+                answer = requests.get(
+                    f"{self.base}/v1/staff/offices", headers={"Authorization": f"Bearer {token}"}, timeout=30
+                )
                 if answer.status_code == 200:
                     break
                 time.sleep(0.5)
@@ -116,25 +122,40 @@ class StaffApi:
         number = next(self.numbers)
         username = f"{prefix}{number}-{os.getpid()}"
         created = self.call(
-            "POST", "/accounts", self.admin(),
-            {"username": username, "real_name": real_name, "staff_number": f"W{os.getpid()}{number:03d}",
-             "office": office, "roles": roles},
-        )  # fmt: skip
+            "POST",
+            "/accounts",
+            self.admin(),
+            {
+                "username": username,
+                "real_name": real_name,
+                "staff_number": f"W{os.getpid()}{number:03d}",
+                "office": office,
+                "roles": roles,
+            },
+        )
         return {**created["account"], "temporary_password": created["temporary_password"]}
 
     def account(self, prefix: str, office: str, roles: list[str], real_name: str) -> dict[str, Any]:
         """A new account that has set its own password (``PASSWORD``), with a token."""
         account = self.create_account(prefix, office, roles, real_name)
-        answer = self.call("POST", "/session", body={"username": account["username"],
-                                                     "password": account["temporary_password"]})  # fmt: skip
         answer = self.call(
-            "POST", "/session/challenge",
-            body={"username": account["username"], "challenge": "NEW_PASSWORD_REQUIRED",
-                  "session": answer["session"], "new_password": PASSWORD},
-        )  # fmt: skip
+            "POST", "/session", body={"username": account["username"], "password": account["temporary_password"]}
+        )
+        answer = self.call(
+            "POST",
+            "/session/challenge",
+            body={
+                "username": account["username"],
+                "challenge": "NEW_PASSWORD_REQUIRED",
+                "session": answer["session"],
+                "new_password": PASSWORD,
+            },
+        )
         return {**account, "password": PASSWORD, "token": answer["access_token"]}
 
-    def active_template(self, author: dict[str, Any], reviewer: dict[str, Any], draft: dict[str, Any]) -> dict[str, Any]:
+    def active_template(
+        self, author: dict[str, Any], reviewer: dict[str, Any], draft: dict[str, Any]
+    ) -> dict[str, Any]:
         """A template written, approved, filed and made active, as its filing poller does it."""
         created = self.call("POST", "/templates", author["token"], draft)
         template_id = created["template_id"]
@@ -169,10 +190,15 @@ class StaffApi:
         stamp = str(int(self.platform_now().timestamp()))
         signature = hmac.new(HOTLINE_SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
         answer = requests.post(
-            f"{self.base}/v1/hotline/hangups", data=body, timeout=30,
-            headers={"Content-Type": "application/json", "X-Hotline-Timestamp": stamp,
-                     "X-Hotline-Signature": signature},
-        )  # fmt: skip
+            f"{self.base}/v1/hotline/hangups",
+            data=body,
+            timeout=30,
+            headers={
+                "Content-Type": "application/json",
+                "X-Hotline-Timestamp": stamp,
+                "X-Hotline-Signature": signature,
+            },
+        )
         assert answer.status_code == 202, answer.text
         return answer.json()
 

@@ -22,8 +22,10 @@ def test_a_csv_import_shows_progress_and_a_rejected_row_report(portal_platform, 
     bad_phone = "1231234567"
     rows = [["类型", "证件号码", "姓名", "区县", "手机号码", "已核验"]]
     rows += [["person", number, f"导入人{n}", "wendeng", phone, "是"] for n, (number, phone) in enumerate(good)]
-    rows += [["person", bad_id, "错号人", "wendeng", mobile(88_019_000), "是"],
-             ["person", id_number(8812), "错手机", "wendeng", bad_phone, "是"]]  # fmt: skip
+    rows += [
+        ["person", bad_id, "错号人", "wendeng", mobile(88_019_000), "是"],
+        ["person", id_number(8812), "错手机", "wendeng", bad_phone, "是"],
+    ]
     upload = tmp_path / "contacts.csv"
     with upload.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out).writerows(rows)

@@ -21,19 +21,38 @@ def test_an_agent_answers_a_waiting_call_and_looks_up_its_delivery(portal_platfo
     reviewer = staff_api.account("desk-rev-", "city", ["city_reviewer"], "周审核")
     manager = staff_api.account("desk-mgr-", "hotline", ["hotline_manager"], "吴主管")
     agent = staff_api.account("desk-agent-", "hotline", ["hotline_agent"], "郑坐席")
-    template = staff_api.active_template(operator, reviewer, {
-        "name": "资格认证答复", "category": "hangup", "office": "hotline", "text": ANSWER, "variables": [],
-        "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-        "remark": "12333 挂机短信：资格认证",
-    })  # fmt: skip
-    entry = staff_api.call("POST", "/hotline/entries", operator["token"],
-                           {"question": "如何办理养老待遇资格认证", "template_id": template["template_id"]})  # fmt: skip
+    template = staff_api.active_template(
+        operator,
+        reviewer,
+        {
+            "name": "资格认证答复",
+            "category": "hangup",
+            "office": "hotline",
+            "text": ANSWER,
+            "variables": [],
+            "valid_from": staff_api.platform_now().date().isoformat(),
+            "valid_until": "2030-12-31",
+            "remark": "12333 挂机短信：资格认证",
+        },
+    )
+    entry = staff_api.call(
+        "POST",
+        "/hotline/entries",
+        operator["token"],
+        {"question": "如何办理养老待遇资格认证", "template_id": template["template_id"]},
+    )
     staff_api.call("PUT", f"/hotline/entries/{entry['faq_id']}/scope", manager["token"], {"in_scope": True})
     caller = f"1391234{os.getpid() % 10000:04d}"
     masked = f"{caller[:3]}****{caller[-4:]}"
     call_id = f"call-{os.getpid()}"
-    answer = staff_api.hangup({"call_id": call_id, "caller": caller, "agent_id": agent["staff_number"],
-                               "ended_at": staff_api.platform_now().isoformat()})  # fmt: skip
+    answer = staff_api.hangup(
+        {
+            "call_id": call_id,
+            "caller": caller,
+            "agent_id": agent["staff_number"],
+            "ended_at": staff_api.platform_now().isoformat(),
+        }
+    )
     assert answer["status"] == "awaiting_agent"
 
     page = browser.new_page()

@@ -23,13 +23,24 @@ def test_a_district_publicity_request_is_approved_by_the_city_and_seen_delivered
     contacts = [person(7100 + n, district="huancui") for n in range(3)]
     batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": contacts})
     assert batch["rejected"] == 0, batch
-    template = staff_api.active_template(district, reviewer, {
-        "name": "居民养老缴费提醒", "category": "publicity", "office": "huancui", "text": TEXT, "variables": [],
-        "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-        "remark": "年度集中缴费宣传",
-    })  # fmt: skip
+    template = staff_api.active_template(
+        district,
+        reviewer,
+        {
+            "name": "居民养老缴费提醒",
+            "category": "publicity",
+            "office": "huancui",
+            "text": TEXT,
+            "variables": [],
+            "valid_from": staff_api.platform_now().date().isoformat(),
+            "valid_until": "2030-12-31",
+            "remark": "年度集中缴费宣传",
+        },
+    )
     signature = next(
-        s["name"] for s in staff_api.call("GET", "/signatures", district["token"])["signatures"] if s["office"] == "huancui"
+        s["name"]
+        for s in staff_api.call("GET", "/signatures", district["token"])["signatures"]
+        if s["office"] == "huancui"
     )
     parts = sms.measure(TEXT, signature).parts
 

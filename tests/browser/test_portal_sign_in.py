@@ -58,4 +58,6 @@ def test_first_sign_in_sets_a_password_and_enrols_totp_then_signs_out(portal_pla
 def staff_api_call_status(platform, token: str) -> int:
     import requests
 
-    return requests.get(f"{platform.api}/v1/staff/me", headers={"Authorization": f"Bearer {token}"}, timeout=30).status_code
+    return requests.get(
+        f"{platform.api}/v1/staff/me", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).status_code

@@ -46,9 +46,19 @@ def test_the_portal_counts_characters_and_parts_as_the_platform_does(portal_plat
         assert counted["characters"] == sms.utf16_length(message)
     assert counted["too_long"] is too_long
     if expected is not None:
-        assert (counted["characters"], counted["encoding"], counted["parts"], counted["per_part"], counted["units"]) == (
-            expected.characters, expected.encoding, expected.parts, expected.per_part, expected.units,
-        )  # fmt: skip
+        assert (
+            counted["characters"],
+            counted["encoding"],
+            counted["parts"],
+            counted["per_part"],
+            counted["units"],
+        ) == (
+            expected.characters,
+            expected.encoding,
+            expected.parts,
+            expected.per_part,
+            expected.units,
+        )
 
 
 def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_filed(
@@ -78,7 +88,9 @@ def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_fi
     expect(page.locator("#content-findings")).not_to_contain_text("尚未声明")
     expect(page.locator("#content-findings")).not_to_contain_text("网址")
     length = sms.measure(TEXT, city_signature)
-    expect(page.locator("#length-counter")).to_contain_text(f"含签名共 {length.characters} 字，按 {length.parts} 条计费")
+    expect(page.locator("#length-counter")).to_contain_text(
+        f"含签名共 {length.characters} 字，按 {length.parts} 条计费"
+    )
     expect(page.locator("#message-preview")).to_have_text(f"【{city_signature}】{TEXT}")
 
     # The API's refusal shows beside the field it concerns.

@@ -1,0 +1,78 @@
+// The audit trail: search, verify a day's chain, export a day as JSON lines.
+
+import { get } from "../api.js";
+import { OFFICE_NAMES } from "../common.js";
+import { beijingDay, clear, downloadText, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+
+const dayStart = (day) => `${day}T00:00:00+08:00`;
+const dayEnd = (day) => `${day}T23:59:59.999+08:00`;
+
+export async function render(main) {
+  main.append(h("h1", {}, "审计"), search(), verify());
+}
+
+function search() {
+  const from = input({ type: "date", value: beijingDay() });
+  const to = input({ type: "date", value: beijingDay() });
+  const operator = input({ placeholder: "账号 ID" });
+  const office = select([["", "全部单位"], ...Object.entries(OFFICE_NAMES)]);
+  const template = input({ placeholder: "模板 ID" });
+  const box = h("div", { id: "audit-results" });
+  const pages = [];
+  const query = (cursor) => ({ start: dayStart(from.value), end: dayEnd(to.value), operator: operator.value.trim(), office: office.value,
+    template_id: template.value.trim(), limit: 50, cursor });
+  const load = async (cursor) => {
+    const answer = await get("/audit/entries", query(cursor));
+    const more = answer.cursor ? h("button", { type: "button", onclick: () => { pages.push(cursor); load(answer.cursor); } }, "下一页") : null;
+    const back = pages.length ? h("button", { type: "button", onclick: () => load(pages.pop()) }, "上一页") : null;
+    clear(box, pagedTable([
+      ["时间", (e) => when(e.at)], ["操作人", (e) => `${e.actor.real_name || "系统"}${e.actor.username ? "（" + e.actor.username + "）" : ""}`],
+      ["单位", (e) => OFFICE_NAMES[e.office] || e.office || ""], ["操作", (e) => e.action], ["对象", (e) => e.target],
+      ["变更", (e) => h("details", {}, h("summary", {}, "前后内容"), h("pre", {}, JSON.stringify({ before: e.before, after: e.after }, null, 2)))],
+      ["链", (e) => `${e.chain} #${e.seq}`],
+    ], answer.entries, { empty: "没有符合条件的记录", pageSize: 50 }), h("nav", { class: "pager", "aria-label": "审计分页" }, back, more));
+  };
+  const form = h("form", { "aria-label": "查询审计记录" },
+    h("div", { class: "row" }, field("开始日期", from, { name: "start" }), field("结束日期", to, { name: "end" }),
+      field("操作人", operator, { name: "operator" }), field("单位", office, { name: "office" }), field("模板", template, { name: "template_id" }),
+      h("button", { type: "submit", class: "primary" }, "查询")), formError(), box);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    pages.length = 0;
+    submitting(form, () => load(null));
+  });
+  return section("查询", form);
+}
+
+function verify() {
+  const day = input({ type: "date", value: beijingDay() });
+  const result = h("div", { id: "verification", "aria-live": "polite" });
+  const form = h("form", { "aria-label": "校验与导出" },
+    h("div", { class: "row" }, field("日期", day, { name: "day" }),
+      h("button", { type: "submit", value: "verify", class: "primary" }, "校验审计链"),
+      h("button", { type: "submit", value: "export" }, "导出当天（JSON Lines）")), formError(), result);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const exporting = event.submitter && event.submitter.value === "export";
+    submitting(form, async () => {
+      if (!exporting) {
+        const answer = await get("/audit/verification", { day: day.value });
+        clear(result, answer.intact
+          ? h("p", { class: "notice" }, `${answer.day} 的审计链完整。`)
+          : h("div", { class: "error-box" }, `${answer.day} 的审计链在 ${answer.broken.chain} 第 ${answer.broken.seq} 条处断裂：${answer.broken.message}`));
+        return;
+      }
+      // Every entry of the day, page by page, one JSON object per line with its chain hashes.
+      const lines = [];
+      let cursor = null;
+      do {
+        const page = await get("/audit/entries", { start: dayStart(day.value), end: dayEnd(day.value), limit: 500, cursor });
+        for (const entry of page.entries) lines.push(JSON.stringify(entry));
+        cursor = page.cursor;
+      } while (cursor);
+      downloadText(`audit-${day.value}.jsonl`, lines.join("\n") + (lines.length ? "\n" : ""), "application/x-ndjson");
+      toast(`已导出 ${lines.length} 条`);
+    });
+  });
+  return section("校验与导出", form);
+}

@@ -1,0 +1,37 @@
+// The 12333 question bank: entries whose answers are hang-up templates (their text is reviewed
+// as templates are), and the scope the hotline manager chooses.
+
+import { get, post, put } from "../api.js";
+import { clear, h, input, pagedTable, section, toast, when } from "../ui.js";
+import { form } from "./governance.js";
+
+export async function render(main, ctx) {
+  main.append(h("h1", {}, "12333问答库"),
+    h("p", { class: "hint" }, "每条问答的答案是一个“12333挂机短信”模板，由市社保中心编写、审核并向运营商报备；12333管理员选定纳入问答库的条目。"));
+  const box = h("div");
+  const load = async () => {
+    const { entries } = await get("/hotline/entries");
+    clear(box, pagedTable([
+      ["问题", (e) => e.question],
+      ["答案模板", (e) => (ctx.has("city_operator", "city_reviewer", "hotline_manager") ? h("a", { href: `#/templates/${e.template_id}` }, e.template_id) : e.template_id)],
+      ["纳入范围", (e) => (e.in_scope ? "是" : "否")],
+      ["选定时间", (e) => when(e.scope_at)],
+      ["操作", (e) => ctx.has("hotline_manager")
+        ? h("button", { type: "button", "aria-label": `${e.in_scope ? "移出" : "纳入"} ${e.question}`, onclick: async () => {
+          try { await put(`/hotline/entries/${e.faq_id}/scope`, { in_scope: !e.in_scope }); toast("已更新"); await load(); } catch (error) { toast(error.message, "bad"); }
+        } }, e.in_scope ? "移出范围" : "纳入范围")
+        : ""],
+    ], entries, { empty: "问答库还没有条目" }));
+  };
+  main.append(section("问答条目", box));
+  if (ctx.has("city_operator")) {
+    const question = input({ maxlength: "100" });
+    const template = input({ placeholder: "12333挂机短信模板 ID" });
+    main.append(form("新建问答条目", [["问题标题", question, "question"], ["答案模板", template, "template_id"]], async () => {
+      await post("/hotline/entries", { question: question.value, template_id: template.value.trim() });
+      toast("问答条目已新建，待12333管理员纳入范围");
+      await load();
+    }, "新建"));
+  }
+  await load();
+}

@@ -1,0 +1,62 @@
+// Shared pieces of the reviewed definitions (trigger rules, subscription items): a list with
+// the actions each role may take, and a form whose errors sit beside their fields.
+
+import { post } from "../api.js";
+import { statusBadge } from "../common.js";
+import { field, formError, h, input, submitting, toast } from "../ui.js";
+
+export const STATUS_NAMES = {
+  draft: "草稿", submitted: "待审核", active: "生效中", on_sale: "在售", rejected: "已驳回",
+  retired: "已停用", withdrawn: "已下架", superseded: "已被新版本取代",
+};
+
+export function status(value) {
+  return statusBadge(value, STATUS_NAMES[value] || value);
+}
+
+// Buttons for one definition: submit (author), approve or reject with a reason (reviewer).
+export function reviewActions(ctx, base, item, authorId, reload) {
+  const box = h("div", { class: "actions" });
+  const run = async (call, message) => {
+    try {
+      await call();
+      toast(message);
+      await reload();
+    } catch (error) {
+      toast(error.message, "bad");
+    }
+  };
+  if (["draft", "rejected"].includes(item.status) && ctx.has("city_operator")) {
+    box.append(h("button", { type: "button", onclick: () => run(() => post(`${base}/submission`), "已提交审核") }, "提交审核"));
+  }
+  if (item.status === "submitted" && ctx.has("city_reviewer") && authorId !== ctx.me.account_id) {
+    const reason = input({ placeholder: "驳回理由", "aria-label": "驳回理由" });
+    box.append(
+      h("button", { type: "button", class: "primary", onclick: () => run(() => post(`${base}/approval`), "已审核通过") }, "审核通过"),
+      reason,
+      h("button", { type: "button", class: "danger", onclick: () => run(() => post(`${base}/rejection`, { reason: reason.value }), "已驳回") }, "驳回"),
+    );
+  }
+  return box;
+}
+
+export function form(label, fields, onSubmit, button = "保存草稿") {
+  const node = h("form", { class: "card", "aria-label": label }, h("h2", {}, label),
+    ...fields.map(([text, control, name, hint]) => field(text, control, { name, hint })), formError(),
+    h("button", { type: "submit", class: "primary" }, button));
+  node.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitting(node, () => onSubmit(node));
+  });
+  return node;
+}
+
+// "name=data.path" lines as a mapping, for variable mappings from event data.
+export function mapping(text) {
+  const result = {};
+  for (const line of text.split("\n")) {
+    const [name, ...rest] = line.split("=");
+    if (name.trim()) result[name.trim()] = rest.join("=").trim();
+  }
+  return result;
+}
