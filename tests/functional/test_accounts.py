@@ -256,6 +256,93 @@ def test_a_suspended_office_can_do_nothing(staff):
     assert twice.status == 409
 
 
+def _queue_for(office: str, source_id: str, numbers: list[str]) -> None:
+    from sms_platform import outbox
+
+    outbox.enqueue("triggered", source_id, office, "荣成市社会保险事业中心", template_code="SMS_100001",
+                   template_id="tpl-r18", template_version=1, parts=1,
+                   recipients=[(number, None) for number in numbers])  # fmt: skip
+
+
+def _message_of(source_id: str, number: str) -> dict:
+    from sms_platform import crypto, message_store
+    from sms_platform.messages import message_id
+
+    return message_store.get(message_id(source_id, crypto.keyed_hash(number)))
+
+
+def test_a_suspended_offices_queued_messages_are_suppressed_until_reinstatement(
+    staff, staff_clock, carrier_simulator, aws, lambda_context
+):
+    from tests.functional.dispatch_support import LaneRunner
+
+    lanes = LaneRunner(aws, staff_clock, lambda_context)
+    admin = staff.account(Role.permission_admin)
+    held = ["13900000001", "13900000002"]
+    _queue_for("rongcheng", "event-held", held)
+    _queue_for("rushan", "event-neighbour", ["13900000009"])
+
+    suspended = staff.call(
+        "POST", "/v1/staff/offices/rongcheng/suspension", token=admin.token, body={"reason": "违反短信平台管理办法"}
+    )
+    lanes.run()
+
+    assert suspended.status == 200
+    assert [m.phone for m in carrier_simulator.sent] == ["13900000009"]  # only the other office's
+    for number in held:
+        message = _message_of("event-held", number)
+        assert (message["state"], message["suppress_reason"]) == ("suppressed", "suspended_office")
+
+    assert staff.call("DELETE", "/v1/staff/offices/rongcheng/suspension", token=admin.token).status == 200
+    _queue_for("rongcheng", "event-after", held)
+    lanes.run()
+
+    assert sorted(m.phone for m in carrier_simulator.sent if m.out_id == "event-after") == held
+    assert {_message_of("event-after", n)["state"] for n in held} == {"sent"}
+    assert _message_of("event-held", held[0])["state"] == "suppressed"  # nothing held is sent late
+    assert len(carrier_simulator.sent) == 3
+
+
+def test_an_administrator_resets_another_accounts_totp(staff):
+    admin = staff.account(Role.permission_admin)
+    other = staff.account(Role.permission_admin)
+
+    reset = staff.call("POST", f"/v1/staff/accounts/{other.username}/totp-reset", token=admin.token)
+
+    assert reset.status == 200
+    assert (reset.json["totp_enabled"], reset.json["restriction"]) == (False, "totp_enrolment")
+    assert staff.call("GET", "/v1/staff/me", token=other.token).status == 401  # signed out everywhere
+    again = _sign_in(staff, other.username, PASSWORD)
+    assert again.json["status"] == "signed_in"  # no code asked: the old device no longer counts
+    blocked = staff.call("GET", "/v1/staff/accounts", token=again.json["access_token"])
+    assert blocked.status == 403
+    assert blocked.json["error"]["message"] == "权限管理员须先绑定动态口令（TOTP）才能进行其他操作"
+    assert ("account.reset_totp", f"account:{other.username}", admin.username) in _audit_actions()
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "message"),
+    [
+        ("self", 403, "不能重置本人的动态口令，请由另一位权限管理员操作"),
+        ("without_totp", 409, "该账号尚未绑定动态口令，无需重置"),
+        ("unknown", 404, None),
+    ],
+)
+def test_a_totp_reset_that_cannot_apply_is_refused_and_changes_nothing(staff, who, status, message):
+    admin = staff.account(Role.permission_admin)
+    reviewer = staff.account(Role.city_reviewer)
+    target = {"self": admin.username, "without_totp": reviewer.username, "unknown": "nobody-here"}[who]
+    before = _audit_actions()
+
+    refused = staff.call("POST", f"/v1/staff/accounts/{target}/totp-reset", token=admin.token)
+
+    assert refused.status == status
+    if message:
+        assert refused.json["error"]["message"] == message
+    assert _audit_actions() == before
+    assert staff.call("GET", "/v1/staff/me", token=admin.token).json["totp_enabled"] is True
+
+
 def test_five_failed_sign_ins_lock_the_account_until_the_lockout_ends(staff, staff_clock):
     member = staff.account(Role.city_reviewer)
 

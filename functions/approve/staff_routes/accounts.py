@@ -1,7 +1,8 @@
 """Accounts and rights (R9, R13, R18): the signed-in account, offices and roles, and what a
 permission administrator does: create accounts, grant and withdraw roles, suspend and
-reinstate an account or a whole office, reset passwords. Also the self-service steps every
-account may take even before anything else: TOTP enrolment and changing its own password.
+reinstate an account or a whole office, reset passwords and TOTP devices. Also the
+self-service steps every account may take even before anything else: TOTP enrolment and
+changing its own password.
 """
 
 from __future__ import annotations
@@ -245,6 +246,12 @@ def reinstate_account(username: str) -> AccountOut:
 def reset_password(username: str) -> TemporaryPasswordOut:
     password = accounts.reset_password(current_staff(), username)
     return TemporaryPasswordOut(username=accounts.normalize_username(username), temporary_password=password)
+
+
+@router.post("/accounts/<username>/totp-reset", summary="重置动态口令（手机丢失或更换时）", tags=TAGS)
+@allow(ADMIN)
+def reset_totp(username: str) -> AccountOut:
+    return _out(accounts.reset_totp(current_staff(), username))
 
 
 @router.post("/offices/<office>/suspension", summary="暂停单位的平台使用权限", tags=TAGS)

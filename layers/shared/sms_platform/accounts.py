@@ -635,12 +635,19 @@ def reinstate_account(actor: StaffContext | None, username: str) -> Account:
 
 
 def suspend_office(actor: StaffContext | None, office: Office, reason: str) -> dict[str, Any]:
+    """Suspend an office (R18): its staff are refused at once, and its queued messages are held
+    (the dispatcher ends them ``suppressed`` as ``suspended_office``)."""
     from botocore.exceptions import ClientError
+
+    from sms_platform import message_store
 
     office = Office(office)
     if actor is not None and actor.office == office:
         raise Forbidden("不能暂停本人所在单位")
     now = get_clock().now()
+    # The hold first: should the record below fail, a retry finds the office not yet suspended
+    # and places both, while no queued message of the office has gone out meanwhile.
+    message_store.place_hold("office", office.value, reason, now)
     record = {
         **_office_key(office),
         "office": office.value,
@@ -662,7 +669,11 @@ def suspend_office(actor: StaffContext | None, office: Office, reason: str) -> d
 
 
 def reinstate_office(actor: StaffContext | None, office: Office) -> dict[str, Any]:
+    """Let a suspended office work again and lift the hold on its messages (new sends go out;
+    those suppressed during the suspension stay suppressed)."""
     from botocore.exceptions import ClientError
+
+    from sms_platform import message_store
 
     office = Office(office)
     try:
@@ -671,10 +682,13 @@ def reinstate_office(actor: StaffContext | None, office: Office) -> dict[str, An
         )["Attributes"]
     except ClientError as error:
         if _error_code(error) == "ConditionalCheckFailedException":
+            # Not suspended: no hold may remain (a retry after a fault between the two steps).
+            message_store.lift_hold("office", office.value)
             raise Conflict(f"{OFFICE_NAMES[office]}未被暂停") from error
         raise
     finally:
         forget_cached()
+    message_store.lift_hold("office", office.value)
     before = {"suspended": True, "reason": old.get("reason", "")}
     audit_action(actor, "office.reinstate", f"office:{office.value}", before, {"suspended": False}, office.value)
     return office_status(office, suspended=False)
@@ -709,6 +723,30 @@ def reset_password(actor: StaffContext | None, username: str) -> str:
     _end_sessions(account.username)
     audit_action(actor, "account.reset_password", f"account:{username}", _snapshot(account), _snapshot(saved))
     return password
+
+
+def reset_totp(actor: StaffContext | None, username: str) -> Account:
+    """Remove an account's TOTP device (lost or compromised phone): every open session is signed
+    out and a permission administrator must enrol a new device before anything else."""
+    pool = _require_pool()
+    account = require_account(username)
+    _not_self(actor, account.username, "不能重置本人的动态口令，请由另一位权限管理员操作")
+    if not account.totp_enabled:
+        raise Conflict("该账号尚未绑定动态口令，无需重置")
+    # Cognito first: a retry after a fault before the record is saved finds the account still
+    # marked enrolled and repeats this harmless step.
+    _idp().admin_set_user_mfa_preference(
+        UserPoolId=pool,
+        Username=account.username,
+        SoftwareTokenMfaSettings={"Enabled": False, "PreferredMfa": False},
+    )
+    _idp().admin_user_global_sign_out(UserPoolId=pool, Username=account.username)
+    saved = _save(replace(account, totp_enabled=False), expected_version=account.version)
+    _end_sessions(account.username)
+    audit_action(
+        actor, "account.reset_totp", f"account:{account.username}", _snapshot(account), _snapshot(saved), saved.office
+    )
+    return saved
 
 
 # ---------------------------------------------------------------------------- sessions
