@@ -67,7 +67,7 @@ def create() -> Response:
 @app.post("/v1/subscriptions/lookup")
 def lookup() -> Response:
     request = subscriptions.parse(subscriptions.LookupRequest, _json(_raw_body()))
-    return _reply(200, {"subscriptions": subscriptions.lookup(request.subscriber)})
+    return _reply(200, {"subscriptions": subscriptions.lookup(request.subscriber, get_clock().now())})
 
 
 @app.post("/v1/subscriptions/<subscription_id>/renewals")

@@ -1,8 +1,8 @@
-"""Shared set-up for the intake channels' tests: active templates, queued messages, signed bodies.
+"""Shared set-up for the intake channels' tests: queued messages read back from the lanes.
 
-``active_templates`` registers templates as the templates module would answer for an active,
-carrier-approved version; the channels' own code (rules, question bank, subscriptions, the
-outbox, the message store, SQS) runs for real on moto.
+Active templates are made the real way by ``tests.template_support.active_template``. The
+``active_templates`` fixture below stands in for the templates module instead; it is kept only
+for tests outside the intake channels that have not moved to the real templates yet.
 """
 
 from __future__ import annotations
@@ -27,7 +27,11 @@ def active_templates(monkeypatch):
         )  # fmt: skip
         return registry[template_id]
 
-    monkeypatch.setattr(channel_sends, "active_template", lambda template_id, now: registry.get(template_id))
+    def active(template_id, now, *, category=None):
+        found = registry.get(template_id)
+        return found if found and category in (None, found.category) else None
+
+    monkeypatch.setattr(channel_sends, "active_template", active)
     monkeypatch.setattr(
         channel_sends, "template_category", lambda template_id: getattr(registry.get(template_id), "category", None)
     )

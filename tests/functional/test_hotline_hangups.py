@@ -18,7 +18,8 @@ from sms_platform.messages import MessageState, message_id
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event
-from tests.functional.intake_support import active_templates, phones_of, queued_batches  # noqa: F401
+from tests.functional.intake_support import phones_of, queued_batches
+from tests.template_support import active_template
 
 SECRET = json.loads(TEST_SECRETS["WebhookSecret"])["hotline_webhook_secret"]
 NOW = datetime(2024, 3, 5, 23, 30, tzinfo=UTC)  # 07:30 the next morning in Beijing
@@ -34,16 +35,18 @@ def clock():
 
 
 @pytest.fixture
-def bank(aws, clock, active_templates):  # noqa: F811
-    """Three entries in scope and one out of scope, each its own hang-up template."""
+def bank(aws, carrier_simulator, clock):
+    """Three entries in scope and one out of scope, each its own active hang-up template."""
     ids = {}
-    for name in ("社保卡补办", "养老金查询", "医保报销", "失业金申领", "停用条目"):
-        active_templates(f"tpl-{name}", f"{name}：请携带身份证到就近社保经办窗口办理。", category="hangup",
-                         office="hotline")  # fmt: skip
-        entry = hotline.create_entry(name, f"tpl-{name}", actor="op-1", now=NOW)
+    for name in ("社保卡补办", "养老金查询", "医保报销", "停用条目"):
+        template_id = active_template(clock, category="hangup", office="hotline",
+                                      text=f"{name}：请携带身份证到就近社保经办窗口办理。")  # fmt: skip
+        entry = hotline.create_entry(name, template_id, actor="op-1", now=clock.now())
         if name != "停用条目":
-            hotline.set_scope(entry["faq_id"], True, actor="mgr-1", now=NOW)
+            hotline.set_scope(entry["faq_id"], True, actor="mgr-1", now=clock.now())
         ids[name] = entry["faq_id"]
+        ids[f"template:{name}"] = template_id
+    clock.set(NOW)
     return ids
 
 
@@ -75,7 +78,9 @@ def test_a_signed_hang_up_sends_one_sms_per_chosen_entry(aws, bank, lambda_conte
 
     assert (status, body) == (202, {"call_id": "call-0001", "status": "queued"})
     batches = queued_batches(aws)
-    assert sorted(b["template_id"] for b in batches) == ["tpl-养老金查询", "tpl-社保卡补办"]
+    assert sorted(b["template_id"] for b in batches) == sorted(
+        [bank["template:养老金查询"], bank["template:社保卡补办"]]
+    )
     assert all(b["kind"] == "hangup" for b in batches)
     assert phones_of(batches) == [CALLER, CALLER]
 
@@ -141,7 +146,7 @@ def test_a_body_that_fails_validation_gets_422_and_changes_nothing(aws, bank, la
 
 
 def test_more_than_three_entries_or_an_inactive_one_gets_422(aws, bank, lambda_context):
-    four = [bank["社保卡补办"], bank["养老金查询"], bank["医保报销"], bank["失业金申领"]]
+    four = [bank["社保卡补办"], bank["养老金查询"], bank["医保报销"], bank["停用条目"]]
     assert post(signed(call(faq_ids=four)), lambda_context)[0] == 422
     status, body = post(signed(call(faq_ids=[bank["社保卡补办"], bank["停用条目"]])), lambda_context)
     assert status == 422
@@ -209,3 +214,29 @@ def test_queued_messages_are_recorded_once_per_entry(aws, bank, lambda_context):
     assert stored["state"] == MessageState.QUEUED
     assert stored["phone_masked"] == "138****1111"
     assert CALLER not in json.dumps(stored, default=str)
+
+
+def test_an_entry_whose_answer_template_was_retired_is_no_longer_sent(aws, bank, lambda_context):
+    from tests.staff_calls import call as staff_call
+    from tests.template_support import HOTLINE_MANAGER
+
+    template_id = bank["template:医保报销"]
+    retired = staff_call(HOTLINE_MANAGER, "POST", f"/v1/staff/templates/{template_id}/retirement",
+                         {"reason": "医保报销政策调整，答案停用"})  # fmt: skip
+    assert retired.status == 200, retired.body
+
+    status, body = post(signed(call(faq_ids=[bank["医保报销"]])), lambda_context)
+    assert (status, body["error"]["field"]) == (422, "faq_ids")
+    assert sorted(e["faq_id"] for e in hotline.active_entries(NOW)) == sorted([bank["社保卡补办"], bank["养老金查询"]])
+    assert queued_batches(aws) == []
+
+
+def test_an_entry_can_only_answer_with_a_hang_up_template(aws, carrier_simulator, clock):
+    from sms_platform.errors import ValidationFailed
+
+    notice = active_template(clock, category="triggered", office="city", text="您的养老金已发放，请注意查收。")
+    with pytest.raises(ValidationFailed, match="挂机短信"):
+        hotline.create_entry("养老金发放", notice, actor="op-1", now=NOW)
+    with pytest.raises(ValidationFailed, match="挂机短信"):
+        hotline.create_entry("养老金发放", "tpl-never-written", actor="op-1", now=NOW)
+    assert hotline.list_entries() == []

@@ -19,7 +19,8 @@ from sms_platform.subscriptions import ItemDraft
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event, schedule_event
-from tests.functional.intake_support import active_templates, phones_of, queued_batches  # noqa: F401
+from tests.functional.intake_support import phones_of, queued_batches
+from tests.template_support import active_template
 
 PAY_SECRET = json.loads(TEST_SECRETS["WebhookSecret"])["payment_webhook_secret"]
 NOW = datetime(2024, 6, 4, 2, 0, tzinfo=UTC)  # 10:00 on 4 June in Beijing
@@ -37,18 +38,29 @@ def clock():
 
 
 @pytest.fixture
-def product(aws, clock, active_templates):  # noqa: F811
-    active_templates("tpl-otp", "您的验证码为${code}，5分钟内有效。", category="system", office="it",
-                     variables=[{"name": "code", "type": "code", "max_length": 6}])  # fmt: skip
-    active_templates("tpl-monthly", "您的养老金${amount}元已于${month}发放。", category="subscription",
-                     variables=[{"name": "amount", "type": "money", "max_length": 12},
-                                {"name": "month", "type": "text", "max_length": 20}])  # fmt: skip
-    active_templates("tpl-remind", "您订阅的${product}将于${end_date}到期。", category="subscription",
-                     variables=[{"name": "product", "type": "text", "max_length": 40},
-                                {"name": "end_date", "type": "date", "max_length": 10}])  # fmt: skip
-    subscriptions.set_settings("tpl-otp", "tpl-remind", actor="ops-1", now=NOW)
+def templates(aws, carrier_simulator, clock):
+    """The verification-code, monthly and reminder templates, active."""
+    made = {
+        "otp": active_template(clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
+                               variables=[{"name": "code", "type": "code", "max_length": 6}]),
+        "monthly": active_template(clock, category="subscription", office="city",
+                                   text="您的养老金${amount}元已于${month}发放。",
+                                   variables=[{"name": "amount", "type": "money", "max_length": 12},
+                                              {"name": "month", "type": "text", "max_length": 20}]),
+        "remind": active_template(clock, category="subscription", office="city",
+                                  text="您订阅的${product}将于${end_date}到期。",
+                                  variables=[{"name": "product", "type": "text", "max_length": 40},
+                                             {"name": "end_date", "type": "date", "max_length": 10}]),
+    }  # fmt: skip
+    clock.set(NOW)
+    return made
+
+
+@pytest.fixture
+def product(templates):
+    subscriptions.set_settings(templates["otp"], templates["remind"], actor="ops-1", now=NOW)
     item = subscriptions.create_item(
-        ItemDraft(name="养老金到账提醒", description="每月5日告知上月养老金发放金额", template_id="tpl-monthly",
+        ItemDraft(name="养老金到账提醒", description="每月5日告知上月养老金发放金额", template_id=templates["monthly"],
                   event_type="pension.paid", variables={"amount": "data.amount", "month": "data.month"},
                   trigger={"kind": "monthly", "day": 5}, price_fen=300, period_months=12),
         author="op-1", now=NOW,
@@ -207,14 +219,51 @@ def test_payment_refusals_change_nothing_and_a_repeat_gets_the_first_answer(aws,
     assert subscriptions.get_subscription(created["subscription_id"])["applied_orders"] == [order_id]
 
 
+def lookup(lambda_context) -> list[dict]:
+    status, found = call("POST", "/v1/subscriptions/lookup", lambda_context,
+                         body={"subscriber": {"kind": "person", "id": PERSON}})  # fmt: skip
+    assert status == 200
+    return found["subscriptions"]
+
+
 def test_an_unpaid_order_lapses_after_30_minutes(aws, product, clock, lambda_context):
     call("POST", "/v1/subscriptions/otp", lambda_context, body={"phone": PHONE})
-    _, created = order(lambda_context, latest_code(aws), product_id=product.product_id)
-    clock.advance(minutes=31)
+    code = latest_code(aws)
+    _, created = order(lambda_context, code, product_id=product.product_id)
+    clock.advance(minutes=29)
+    assert [s["status"] for s in lookup(lambda_context)] == ["pending_payment"]
+    clock.advance(minutes=2)
 
+    assert [s["status"] for s in lookup(lambda_context)] == ["lapsed"]
+    status, again = order(lambda_context, code, product_id=product.product_id)
+    assert (status, again["status"], again["order_id"]) == (201, "lapsed", created["order_id"])
     status, body = notify(lambda_context, created["order_id"], 300)
     assert status == 409 and "失效" in body["error"]["message"]
-    assert subscriptions.get_subscription(created["subscription_id"])["status"] == "pending_payment"
+    assert [s["status"] for s in lookup(lambda_context)] == ["lapsed"]
+
+
+def test_a_period_that_has_ended_reads_ended_before_the_daily_run(aws, product, clock, lambda_context):
+    subscribed(aws, product, lambda_context)
+    clock.set(datetime(2025, 6, 4, 1, 59, tzinfo=UTC))
+    assert [s["status"] for s in lookup(lambda_context)] == ["active"]
+    clock.set(datetime(2025, 6, 4, 2, 0, tzinfo=UTC))
+    assert [s["status"] for s in lookup(lambda_context)] == ["ended"]
+
+
+def test_an_item_is_put_on_sale_only_with_an_active_subscription_template(aws, templates, clock):
+    from sms_platform.errors import Conflict
+
+    for template_id in (templates["otp"], "tpl-never-written"):
+        item = subscriptions.create_item(
+            ItemDraft(name="医保到账提醒", description="医保报销到账时告知金额", template_id=template_id,
+                      event_type="medical.reimbursed", trigger={"kind": "event"}, price_fen=100, period_months=1),
+            author="op-1", now=NOW,
+        )  # fmt: skip
+        subscriptions.submit_item(item.product_id, now=NOW)
+        with pytest.raises(Conflict, match="付费订阅类"):
+            subscriptions.approve_item(item.product_id, reviewer="rev-1", now=NOW)
+        assert subscriptions.get_item(item.product_id).status == "submitted"
+    assert subscriptions.products() == []
 
 
 def test_a_renewal_starts_when_the_current_period_ends(aws, product, clock, lambda_context):
@@ -249,14 +298,14 @@ def test_scheduled_sends_use_the_latest_business_data_or_record_none(aws, produc
     ]
 
 
-def test_a_reminder_goes_seven_days_before_the_end(aws, product, clock, lambda_context):
+def test_a_reminder_goes_seven_days_before_the_end(aws, templates, product, clock, lambda_context):
     import periodic
 
     subscribed(aws, product, lambda_context)
     clock.set(datetime(2025, 5, 28, 1, 0, tzinfo=UTC))
     assert periodic.handler(schedule_event(), lambda_context)["reminders"] == 1
     batches = queued_batches(aws)
-    assert batches[0]["template_id"] == "tpl-remind"
+    assert batches[0]["template_id"] == templates["remind"]
     assert batches[0]["recipients"][0]["params"] == {"product": "养老金到账提醒", "end_date": "2025-06-04"}
 
 

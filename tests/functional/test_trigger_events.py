@@ -15,7 +15,8 @@ from sms_platform.errors import Conflict, Forbidden
 from sms_platform.trigger_rules import RuleDraft
 
 from tests.events import api_event, eventbridge_event
-from tests.functional.intake_support import active_templates, phones_of, queued_batches  # noqa: F401
+from tests.functional.intake_support import phones_of, queued_batches
+from tests.template_support import active_template
 
 NOW = datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
 PERSON = "11010519491231002X"
@@ -24,10 +25,11 @@ KEY = "key-pension-system"
 
 
 @pytest.fixture
-def platform(aws, active_templates):  # noqa: F811
-    set_clock(FixedClock(NOW))
-    active_templates(
-        "tpl-pension", "您${month}的养老金${amount}元已发放。", category="triggered",
+def platform(aws, carrier_simulator):
+    clock = FixedClock(NOW)
+    set_clock(clock)
+    template_id = active_template(
+        clock, category="triggered", office="city", text="您${month}的养老金${amount}元已发放。",
         variables=[{"name": "month", "type": "text", "max_length": 20},
                    {"name": "amount", "type": "money", "max_length": 12}],
     )  # fmt: skip
@@ -39,7 +41,7 @@ def platform(aws, active_templates):  # noqa: F811
     trigger_rules.grant(KEY, "pension.paid", by="ops-1", now=NOW)
     rule = trigger_rules.create(
         RuleDraft(name="养老金发放通知", event_type="pension.paid", condition='data["amount"] > 0',
-                  template_id="tpl-pension", recipients="subject",
+                  template_id=template_id, recipients="subject",
                   variables={"month": "data.month", "amount": "data.amount"},
                   valid_from="2024-01-01T00:00:00+08:00", valid_until="2025-01-01T00:00:00+08:00"),
         author="op-1", author_name="李四", now=NOW,
@@ -69,7 +71,7 @@ def test_a_matching_event_queues_the_filled_notice_on_the_high_lane(aws, platfor
 
     assert (status, body) == (202, {"event_id": "evt-1", "matched_rules": 1, "messages": 1})
     batches = queued_batches(aws)
-    assert [(b["kind"], b["template_id"]) for b in batches] == [("triggered", "tpl-pension")]
+    assert [(b["kind"], b["template_id"]) for b in batches] == [("triggered", platform.template_id)]
     assert batches[0]["recipients"][0]["params"] == {"month": "2024年5月", "amount": "3120.5"}
     assert phones_of(batches) == [PHONE]
 
@@ -153,3 +155,17 @@ def test_rule_lifecycle_refuses_self_approval_and_keeps_versions(aws, platform):
     assert (revised.version, active.status, replaced.status) == (2, "active", "retired")
     assert [r.status for r in trigger_rules.versions(platform.rule_id)] == ["retired", "active"]
     assert [r.version for r in trigger_rules.active_for("pension.paid")] == [2]
+
+
+def test_a_rule_with_a_template_of_another_kind_or_not_yet_active_cannot_be_approved(aws, platform):
+    clock = FixedClock(NOW)
+    set_clock(clock)
+    hangup = active_template(clock, category="hangup", office="hotline", text="社保卡补办请携带身份证到社保经办窗口。")
+    for template_id in (hangup, "tpl-never-written"):
+        draft = RuleDraft(**{**platform.model_dump(include=set(RuleDraft.model_fields)), "template_id": template_id})
+        rule = trigger_rules.create(draft, author="op-1", author_name="李四", now=NOW)
+        trigger_rules.submit(rule.rule_id, actor="op-1", now=NOW)
+        with pytest.raises(Conflict, match="业务触发类"):
+            trigger_rules.approve(rule.rule_id, reviewer="rev-1", now=NOW)
+        assert trigger_rules.get(rule.rule_id).status == "submitted"
+    assert [r.rule_id for r in trigger_rules.active_for("pension.paid")] == [platform.rule_id]

@@ -167,3 +167,26 @@ def test_unpaid_orders_lapse_after_their_deadline(status, minutes_after, state):
 
     order = {"status": status, "pay_before": (NOW + timedelta(minutes=30)).isoformat()}
     assert subscriptions.order_state(order, NOW + timedelta(minutes=minutes_after)) == state
+
+
+@pytest.mark.parametrize(
+    ("status", "order_status", "minutes_after", "reads"),
+    [
+        ("pending_payment", "pending_payment", 29, "pending_payment"),
+        ("pending_payment", "pending_payment", 31, "lapsed"),
+        ("pending_payment", "lapsed", 31, "lapsed"),
+        ("active", "paid", 60, "active"),
+        ("active", "paid", 60 * 24 * 31, "ended"),  # past the period's end, before the daily run
+        ("ended", "paid", 60 * 24 * 31, "ended"),
+        ("cancelled", "pending_payment", 31, "cancelled"),
+    ],
+)
+def test_a_subscription_reads_as_it_stands_now(status, order_status, minutes_after, reads):
+    from datetime import timedelta
+
+    subscription = {"status": status}
+    if status != "pending_payment":
+        subscription["period_end"] = (NOW + timedelta(days=30)).isoformat()
+    order = {"status": order_status, "pay_before": (NOW + timedelta(minutes=30)).isoformat()}
+    now = NOW + timedelta(minutes=minutes_after)
+    assert subscriptions.subscription_state(subscription, now, order) == reads

@@ -86,7 +86,7 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
 
     plans = []
     for rule in rules:
-        template = channel_sends.active_template(rule.template_id, now)
+        template = channel_sends.active_template(rule.template_id, now, category="triggered")
         if template is None:
             # A configuration fault, not the sender's: the rule is counted, nothing is sent.
             logger().error("trigger rule's template is not active", extra={"rule_id": rule.rule_id})

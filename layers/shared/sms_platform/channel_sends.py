@@ -40,14 +40,15 @@ def source_key(outside_id: str) -> str:
     return "h" + hashlib.sha256(outside_id.encode()).hexdigest()[:31]
 
 
-def active_template(template_id: str, now: datetime) -> TemplateUse | None:
-    """The template's active, carrier-approved version in force today, or None."""
+def active_template(template_id: str, now: datetime, *, category: str | None = None) -> TemplateUse | None:
+    """The template's active, carrier-approved version in force today, or None; with ``category``,
+    also None when the template is of another category (a channel sends only its own kind)."""
     from sms_platform import signatures, templates
     from sms_platform.errors import PlatformError
 
     try:
-        version = templates.usable_version(template_id)
-    except PlatformError:  # unknown, not active, or outside its validity
+        version = templates.usable_version(template_id, category=category)
+    except PlatformError:  # unknown, not active, of another category, or outside its validity
         return None
     return TemplateUse(
         template_id=version.template_id,
@@ -67,7 +68,7 @@ def template_category(template_id: str) -> str | None:
     from sms_platform.errors import NotFound
 
     try:
-        return str(templates._load(template_id).category)  # noqa: SLF001 - no public lookup without a staff context
+        return str(templates.find_template(template_id).category)
     except NotFound:
         return None
 

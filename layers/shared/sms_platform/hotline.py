@@ -184,7 +184,9 @@ def sendable_entries(faq_ids: list[str], now: datetime) -> list[tuple[str, Any]]
             entry = get_entry(faq_id)
         except NotFound:
             raise ValidationFailed(f"问答条目 {faq_id} 不存在", field="faq_ids") from None
-        template = channel_sends.active_template(entry["template_id"], now) if entry["in_scope"] else None
+        template = (
+            channel_sends.active_template(entry["template_id"], now, category="hangup") if entry["in_scope"] else None
+        )
         if template is None:
             raise ValidationFailed(f"问答条目 {faq_id} 未启用或不在有效期内", field="faq_ids")
         chosen.append((faq_id, template))
@@ -195,7 +197,11 @@ def active_entries(now: datetime) -> list[dict[str, Any]]:
     """Entries an agent can pick now."""
     from sms_platform import channel_sends
 
-    return [e for e in list_entries() if e["in_scope"] and channel_sends.active_template(e["template_id"], now)]
+    return [
+        e
+        for e in list_entries()
+        if e["in_scope"] and channel_sends.active_template(e["template_id"], now, category="hangup")
+    ]
 
 
 # ---------------------------------------------------------------- calls

@@ -92,6 +92,18 @@ def order_state(order: dict[str, Any], now: datetime) -> str:
     return order["status"]
 
 
+def subscription_state(subscription: dict[str, Any], now: datetime, first_order: dict[str, Any] | None = None) -> str:
+    """What a subscription reads as now, before any sweep has written it down: waiting for a
+    first payment whose order lapsed reads ``lapsed``; active past its period's end reads ``ended``."""
+    status = subscription["status"]
+    if status == "pending_payment" and first_order is not None and order_state(first_order, now) == "lapsed":
+        return "lapsed"
+    period_end = subscription.get("period_end")
+    if status == "active" and period_end and now >= datetime.fromisoformat(period_end):
+        return "ended"
+    return status
+
+
 # ---------------------------------------------------------------- items
 
 
@@ -239,8 +251,9 @@ def approve_item(product_id: str, *, reviewer: str, now: datetime) -> tuple[Item
     item = get_item(product_id)
     if item.author == reviewer:
         raise Forbidden("不能审核自己编写的订阅项目")
-    if item.status == "submitted" and channel_sends.active_template(item.template_id, now) is None:
-        raise Conflict("订阅项目使用的模板尚未生效，不能上架")
+    usable = channel_sends.active_template(item.template_id, now, category="subscription")
+    if item.status == "submitted" and usable is None:
+        raise Conflict("订阅项目使用的模板不是生效中的付费订阅类模板，不能上架")
     return _move(product_id, "submitted", now, status="active", reviewer=reviewer)
 
 
@@ -347,7 +360,7 @@ def request_otp(phone_raw: str, now: datetime) -> dict[str, Any]:
 
     phone = _phone(phone_raw)
     template_id = settings()["otp_template_id"]
-    template = channel_sends.active_template(template_id, now) if template_id else None
+    template = channel_sends.active_template(template_id, now, category="system") if template_id else None
     if template is None:
         raise Conflict("验证码短信模板尚未配置，暂时无法发送验证码")
     phone_hash = crypto.keyed_hash(phone)
@@ -423,7 +436,8 @@ def create_order(request: OrderRequest, *, channel: str, now: datetime) -> dict[
     existing = _get(f"sub#{subscription_id}")
     if existing:
         order = _get(f"order#{existing['first_order_id']}")
-        return {"subscription_id": subscription_id, "status": existing["status"], **_order_answer(order)}
+        status = subscription_state(existing, now, order)
+        return {"subscription_id": subscription_id, "status": status, **_order_answer(order)}
     try:
         item = get_item(request.product_id)
     except NotFound:
@@ -562,11 +576,14 @@ def _activate(order: dict[str, Any], now: datetime) -> None:
     )  # fmt: skip
 
 
-def view(subscription: dict[str, Any]) -> dict[str, Any]:
-    """What a channel sees: masked subscriber and phone, never their numbers in clear."""
+def view(subscription: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What a channel sees: the status as it reads now, masked subscriber and phone, never their
+    numbers in clear."""
+    first_order = get_order(subscription["first_order_id"]) if subscription["status"] == "pending_payment" else None
     return {
         "subscription_id": subscription["subscription_id"], "product_id": subscription["product_id"],
-        "product_name": subscription.get("product_name"), "status": subscription["status"],
+        "product_name": subscription.get("product_name"),
+        "status": subscription_state(subscription, now, first_order),
         "subscriber": {"kind": subscription["subscriber_kind"], "id": subscription["subscriber_masked"],
                        "name": subscription.get("subscriber_name")},
         "phone": subscription["phone_masked"], "period_start": subscription.get("period_start"),
@@ -574,7 +591,7 @@ def view(subscription: dict[str, Any]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def lookup(subscriber: SubscriberRef) -> list[dict[str, Any]]:
+def lookup(subscriber: SubscriberRef, now: datetime) -> list[dict[str, Any]]:
     from sms_platform import crypto
 
     subscriber_hash = crypto.keyed_hash(f"{subscriber.kind}:{subscriber.id}", purpose="id")
@@ -582,7 +599,7 @@ def lookup(subscriber: SubscriberRef) -> list[dict[str, Any]]:
         IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk",
         ExpressionAttributeValues={":pk": f"subscriber#{subscriber_hash}"},
     ).get("Items", [])  # fmt: skip
-    return [view(item) for item in items]
+    return [view(item, now) for item in items]
 
 
 def cancel(subscription_id: str, now: datetime) -> dict[str, Any]:
@@ -646,7 +663,7 @@ def _send_one(subscription: dict[str, Any], item: Item, context: dict[str, Any],
     from sms_platform import channel_sends, crypto, trigger_rules
     from sms_platform.lanes import SmsKind
 
-    template = channel_sends.active_template(item.template_id, now)
+    template = channel_sends.active_template(item.template_id, now, category="subscription")
     if template is None:
         raise Conflict("订阅项目的模板未生效")
     values = channel_sends.check_values(template, trigger_rules.fill_variables(item.variables, context))
@@ -758,7 +775,7 @@ def _remind(subscription: dict[str, Any], item: Item, period_end: datetime, temp
     from sms_platform.clock import BEIJING
     from sms_platform.lanes import SmsKind
 
-    template = channel_sends.active_template(template_id, now)
+    template = channel_sends.active_template(template_id, now, category="subscription")
     if template is None:
         return 0
     end_date = period_end.astimezone(BEIJING).date()

@@ -354,8 +354,8 @@ def approve(rule_id: str, *, reviewer: str, now: datetime) -> tuple[Rule, Rule |
         raise Forbidden("不能审核自己编写的规则")
     from sms_platform import channel_sends
 
-    if channel_sends.active_template(rule.template_id, now) is None:
-        raise Conflict("规则使用的模板尚未生效（未审核、未备案或不在有效期内），不能启用")
+    if channel_sends.active_template(rule.template_id, now, category="triggered") is None:
+        raise Conflict("规则使用的模板不是生效中的业务触发类模板（未审核、未备案、不在有效期内或类别不符），不能启用")
     active = rule.model_copy(update={"status": "active", "reviewer": reviewer, "updated_at": now})
     _put(active, expect_status="submitted")
     replaced = None
