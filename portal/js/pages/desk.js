@@ -2,7 +2,7 @@
 // and sent with the resulting messages previewed; and "did my message arrive?".
 
 import { get, post } from "../api.js";
-import { statusBadge } from "../common.js";
+import { CATEGORY_NAMES, statusBadge } from "../common.js";
 import { clear, field, formError, h, input, pagedTable, section, submitting, toast, when } from "../ui.js";
 
 export async function render(main, ctx) {
@@ -94,7 +94,7 @@ function lookup(main) {
       clear(found, pagedTable([
         ["时间", (m) => when(m.created_at)],
         ["单位", (m) => m.office_name],
-        ["类别", (m) => m.kind],
+        ["类别", (m) => CATEGORY_NAMES[m.kind] || m.kind || ""],
         ["状态", (m) => statusBadge(m.state, m.state_name)],
         ["原因", (m) => m.reason || ""],
         ["送达时间", (m) => when(m.final_at)],
