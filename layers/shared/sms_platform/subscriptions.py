@@ -225,7 +225,9 @@ def update_item(product_id: str, draft: ItemDraft, *, author: str, now: datetime
     before = get_item(product_id)
     if before.status not in ("draft", "rejected"):
         raise Conflict("只有草稿或被驳回的订阅项目可以修改；已上架的项目请新建")
-    after = before.model_copy(update={**draft.model_dump(), "status": "draft", "author": author, "updated_at": now,
+    # The draft's own attribute values (model_copy does not validate, so no dumping nested models to dicts).
+    changes = {name: getattr(draft, name) for name in ItemDraft.model_fields}
+    after = before.model_copy(update={**changes, "status": "draft", "author": author, "updated_at": now,
                                       "reject_reason": None})  # fmt: skip
     _save_item(after, condition="#s = :s", values={":s": before.status})
     return before, after
@@ -277,6 +279,15 @@ def settings() -> dict[str, Any]:
 
 
 def set_settings(otp_template_id: str | None, reminder_template_id: str | None, *, actor: str, now: datetime) -> dict:
+    """Choose the verification-code template (a platform ``system`` one) and the renewal reminder
+    (a ``subscription`` one); a template of another category, or none at all, is refused."""
+    from sms_platform import channel_sends
+
+    wanted = (("otp_template_id", otp_template_id, "system", "平台系统消息"),
+              ("reminder_template_id", reminder_template_id, "subscription", "付费订阅类"))  # fmt: skip
+    for field, template_id, category, name in wanted:
+        if template_id is not None and channel_sends.template_category(template_id) != category:
+            raise ValidationFailed(f"应选择“{name}”类别的模板", field=field)
     _control().put_item(
         Item={"pk": "config", "sk": "subscriptions", "otp_template_id": otp_template_id,
               "reminder_template_id": reminder_template_id, "updated_by": actor, "updated_at": now.isoformat()}
