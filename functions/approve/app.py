@@ -54,6 +54,11 @@ include("signatures", "/signatures")
 include("audit", "/audit")
 include("send_requests", "/send-requests", "/me/test-phone")
 include("operations", "/dead-letters", "/delivery-reports", "/message-lookup")
+include("content_check", "/templates/content-check")
+include("replies", "/replies")
+include("queue_lanes", "/operations")
+include("reports", "/reports")
+include("audit_export", "/audit/export")
 # ---------------------------------------------------------------------------------------
 
 

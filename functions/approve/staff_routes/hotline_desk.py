@@ -42,6 +42,19 @@ class EntryList(BaseModel):
     entries: list[Entry]
 
 
+class ActiveEntry(Entry):
+    template_version: int = Field(description="答案模板的启用版本")
+    text: str = Field(description="审核通过的答案内容（不含签名）")
+    signature: str = Field(description="12333服务中心的签名（不含括号）")
+    message: str = Field(description="来电人手机上显示的短信（含签名）")
+    characters: int = Field(description="含签名的字数")
+    parts: int = Field(description="计费条数")
+
+
+class ActiveEntryList(BaseModel):
+    entries: list[ActiveEntry]
+
+
 class ScopeIn(BaseModel):
     in_scope: bool = Field(description="是否纳入问答库范围")
 
@@ -71,10 +84,10 @@ def list_entries() -> EntryList:
     return EntryList(entries=[Entry(**entry) for entry in hotline.list_entries()])
 
 
-@router.get("/hotline/entries/active", summary="当前可发送的问答条目", tags=TAGS)
+@router.get("/hotline/entries/active", summary="当前可发送的问答条目及其答案短信（含签名与条数）", tags=TAGS)
 @allow(Role.hotline_manager, Role.hotline_agent)
-def active_entries() -> EntryList:
-    return EntryList(entries=[Entry(**entry) for entry in hotline.active_entries(get_clock().now())])
+def active_entries() -> ActiveEntryList:
+    return ActiveEntryList(entries=[ActiveEntry(**entry) for entry in hotline.active_entries(get_clock().now())])
 
 
 @router.post("/hotline/entries", summary="新建问答条目（答案为挂机短信模板）", tags=TAGS)

@@ -193,15 +193,34 @@ def sendable_entries(faq_ids: list[str], now: datetime) -> list[tuple[str, Any]]
     return chosen
 
 
+def answer_preview(text: str, sign_name: str) -> dict[str, Any]:
+    """The SMS an entry sends, exactly as the caller's phone shows it, with its length and parts.
+
+    Hang-up answers carry no values (nothing but the call is known), so the text is rendered
+    with none, as ``channel_sends.send`` renders it.
+    """
+    from sms_platform import sms, templating
+
+    rendered = templating.render(text, {})
+    length = sms.measure(rendered, sign_name)
+    return {"message": sms.full_text(rendered, sign_name), "characters": length.characters, "parts": length.parts}
+
+
 def active_entries(now: datetime) -> list[dict[str, Any]]:
-    """Entries an agent can pick now."""
+    """Entries an agent can pick now, each with the approved answer it sends: the active version's
+    text, the 12333 centre's signature and the resulting message (``answer_preview``)."""
     from sms_platform import channel_sends
 
-    return [
-        e
-        for e in list_entries()
-        if e["in_scope"] and channel_sends.active_template(e["template_id"], now, category="hangup")
-    ]
+    found = []
+    for entry in list_entries():
+        template = (
+            channel_sends.active_template(entry["template_id"], now, category="hangup") if entry["in_scope"] else None
+        )
+        if template is None:
+            continue
+        answer = {"template_version": template.version, "text": template.text, "signature": template.sign_name}
+        found.append({**entry, **answer, **answer_preview(template.text, template.sign_name)})
+    return found
 
 
 # ---------------------------------------------------------------- calls

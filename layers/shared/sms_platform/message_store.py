@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sms_platform import aws
+from sms_platform import aws, daily_stats
 from sms_platform.messages import MessageState, SuppressReason
 
 TABLE_ENV = "MESSAGES_TABLE"
@@ -97,6 +97,7 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
         if isinstance(state_value, dict):  # error answers carry raw attribute values
             state_value = state_value.get("S")
         return MessageState(state_value) if state_value else MessageState.QUEUED
+    daily_stats.count_move(None, item)  # counts a message created final (suppressed, undeliverable)
     return None
 
 
@@ -159,6 +160,8 @@ def _move(
     removes = list(removes)
     if removes:
         expression += " REMOVE " + ", ".join(removes)
+    # Moves that can change the daily statistics read the item as it was, to count the change.
+    counted = target not in (MessageState.QUEUED, MessageState.SENDING)
     try:
         answer = _table().update_item(
             Key=_key(mid),
@@ -166,12 +169,19 @@ def _move(
             ConditionExpression=condition,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW" if return_new else "NONE",
+            ReturnValues="ALL_OLD" if counted else "ALL_NEW" if return_new else "NONE",
         )
     except Exception as error:
         if _conditional_failed(error):
             return None
         raise
+    if counted:
+        old = answer.get("Attributes", {})
+        new = {**old, **(sets or {}), "state": str(target), "updated_at": values[":now"]}
+        for name in removes:
+            new.pop(name, None)
+        daily_stats.count_move(old, new)  # only after the conditional move succeeded: never twice
+        return new if return_new else {"message_id": mid}
     return answer.get("Attributes", {}) if return_new else {"message_id": mid}
 
 

@@ -1,0 +1,68 @@
+"""The content check while a template is written: the findings the reviewer will see on
+submission (forbidden words from the reviewers' current list, links, the opt-out line,
+relevance), the variable declarations, and the length and parts with the owning office's
+signature. Allowed to the roles that write templates; a check stores nothing and is not audited.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, Field
+from sms_platform.rights import allow, current_staff
+from sms_platform.staff import Office, Role
+from sms_platform.templating import VariableSpec
+
+router = Router()
+TAGS = ["短信模板"]
+AUTHORS = (Role.city_operator, Role.district_operator, Role.hotline_manager, Role.it_ops)  # as the templates routes
+
+Category = Literal["triggered", "targeted", "publicity", "hangup", "subscription", "system"]
+
+
+class ContentCheckIn(BaseModel):
+    text: str = Field(max_length=1000, description="短信内容（不含签名），变量写作 ${name}")
+    category: Category = Field(description="模板类别")
+    office: Office = Field(description="所属单位（决定签名）")
+    variables: list[VariableSpec] = Field(default_factory=list, max_length=20, description="已声明的变量")
+
+
+class FindingOut(BaseModel):
+    level: Literal["block", "warn", "info"] = Field(description="block：不能通过审核；warn：请审核员注意；info：说明")
+    code: str
+    message: str
+
+
+class LengthOut(BaseModel):
+    characters: int = Field(description="含签名的字数")
+    encoding: Literal["GSM-7", "UCS-2"] | None = Field(description="编码；超长时为空")
+    parts: int | None = Field(description="计费条数；超长时为空")
+    per_part: int | None
+    units: int | None
+    too_long: bool
+    limit: int = Field(description="含签名最多字数")
+
+
+class ContentCheckOut(BaseModel):
+    findings: list[FindingOut]
+    blocks: bool = Field(description="是否有不能通过审核的问题")
+    signature: str = Field(description="所属单位的签名（不含括号）")
+    preview: str = Field(description="手机上显示的内容（含签名）")
+    length: LengthOut
+
+
+@router.post("/templates/content-check", summary="编写模板时的内容检查（不保存）", tags=TAGS)
+@allow(*AUTHORS)
+def content_check(body: Annotated[ContentCheckIn, Body()]) -> ContentCheckOut:
+    from sms_platform import template_check
+
+    result = template_check.check(
+        current_staff(),
+        text=body.text,
+        category=body.category,
+        office=body.office,
+        variables=[v.model_dump() for v in body.variables],
+    )
+    return ContentCheckOut(**result)

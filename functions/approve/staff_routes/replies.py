@@ -1,0 +1,72 @@
+"""The replies inbox: citizens' replies to the platform's messages that are not opt-outs (those
+are applied automatically), month by month, newest first, with the number masked.
+
+Who reads it: the city office's operators and reviewers, who publish the notices citizens answer,
+and the 12333 centre's manager and agents, who answer citizens' questions. The IT office, the
+districts and auditors do not: a reply is a citizen's own words (R15), and auditors see what staff
+did through the audit trail instead.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, Field
+from sms_platform.rights import allow
+from sms_platform.staff import Role
+
+router = Router()
+TAGS = ["市民回复"]
+READERS = (Role.city_operator, Role.city_reviewer, Role.hotline_manager, Role.hotline_agent)
+
+
+class ReplyOut(BaseModel):
+    reply_id: str
+    received_at: str = Field(description="平台收到的时间")
+    send_time: str = Field(description="市民发出的时间（北京时间）")
+    phone_masked: str = Field(description="回复人号码（已脱敏）")
+    content: str = Field(description="回复内容")
+    sign_name: str = Field(description="所回复短信的签名")
+
+
+class RepliesOut(BaseModel):
+    replies: list[ReplyOut]
+    cursor: str | None = Field(default=None, description="下一页的翻页标记；为空表示没有更多")
+
+
+def _check_cursor(cursor: str | None, month: str) -> None:
+    """A cursor is the last key of a page of the same month; anything else is refused (400)."""
+    import base64
+    import binascii
+    import json
+
+    from sms_platform.errors import BadRequest
+
+    if cursor is None:
+        return
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        key = None
+    if not (isinstance(key, dict) and set(key) == {"pk", "sk"} and key["pk"] == f"inbox#{month}"
+            and isinstance(key["sk"], str)):  # fmt: skip
+        raise BadRequest("分页游标无效", field="cursor")
+
+
+@router.get("/replies", summary="市民回复收件箱（不含退订回复）", tags=TAGS)
+@allow(*READERS)
+def list_replies(
+    month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份（北京时间）YYYY-MM")],
+    cursor: Annotated[str | None, Query(max_length=2048, description="上一页返回的翻页标记")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RepliesOut:
+    from sms_platform import inbox
+
+    _check_cursor(cursor, month)
+    items, next_cursor = inbox.list_replies(month, limit=limit, cursor=cursor)
+    return RepliesOut(
+        replies=[ReplyOut(**{k: v or "" for k, v in item.items() if k in ReplyOut.model_fields}) for item in items],
+        cursor=next_cursor,
+    )
