@@ -147,7 +147,23 @@ def test_verify_command_reports_an_intact_day(clock, capsys):
     assert "完整" in capsys.readouterr().out
 
 
-def test_concurrent_appends_keep_every_chain_whole(clock):
+@pytest.fixture
+def atomic_conditional_puts(monkeypatch):
+    """DynamoDB checks a put's condition and writes in one step; moto does not when threads
+    race, so two writers could both "win" one sequence number. Make moto's step atomic."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.put_item
+
+    def put_item(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "put_item", put_item)
+
+
+def test_concurrent_appends_keep_every_chain_whole(clock, atomic_conditional_puts):
     errors: list[BaseException] = []
 
     def writer(n: int) -> None:
