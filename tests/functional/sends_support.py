@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,10 +39,12 @@ NOTICE_VALUES = {"unit": "文登社保", "date": "2025-03-31"}
 PUBLICITY = "医保电子凭证可在手机上激活使用，看病购药更方便。拒收请回复R"
 
 
+@dataclass
 class Pump(LaneRunner):
     """The fan-out queue and the lanes, each record handed to its real handler."""
 
-    fanout_outcomes: list[str]
+    fanout_responses: list[dict[str, Any]] = field(default_factory=list)
+    lane_depths: list[int] = field(default_factory=list)  # lane messages waiting after each fan-out run
 
     def urls(self) -> list[str]:
         return [self.provisioned.queue_url("FanoutQueue"), *super().urls()]
@@ -55,11 +57,30 @@ class Pump(LaneRunner):
 
         response = fanout.handler(event, self.context)
         self.responses.append(response)
+        self.fanout_responses.append(response)
+        self.lane_depths.append(len(self.pending("NormalQueue")) + len(self.pending("BulkQueue")))
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         for record in event["Records"]:
             if record["messageId"] not in failed:
                 aws.client("sqs").delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
         return response
+
+    def receive_event(self, url: str) -> dict[str, Any]:
+        if url != self.provisioned.queue_url("FanoutQueue"):
+            return super().receive_event(url)
+        # The fan-out's event source mapping has BatchSize 1: one chunk per invocation.
+        from sms_platform import aws
+
+        sqs = aws.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, AttributeNames=["All"])
+        records = [
+            {"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+             "attributes": m["Attributes"], "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+             "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1"}
+            for m in answer.get("Messages", [])
+        ]  # fmt: skip
+        return {"Records": records}
 
     def fanout_pending(self) -> list[Any]:
         return list(_moto_queue(self.provisioned.queue_url("FanoutQueue"))._messages)

@@ -43,6 +43,8 @@ from sms_platform.messages import delay_seconds, in_publicity_window, is_due, ne
 QUEUE_ENV = "FANOUT_QUEUE_URL"
 BACKPRESSURE_DELAY = 30
 PAGES_PER_RUN = 200
+TIME_MARGIN = 20  # seconds of the invocation left when a chunk hands over to a fresh job
+DEFAULT_CHUNK_RECIPIENTS = 5000  # audience size per parallel chunk (FANOUT_CHUNK_RECIPIENTS)
 DEFAULT_MAX_LANE_DEPTH = 1000  # queued batches of 100: 100,000 recipients waiting on the lane
 
 
@@ -129,7 +131,8 @@ def plan(request: Any) -> int:
     from sms_platform import send_requests
     from sms_platform.contacts.audiences import plan_chunks
 
-    specs = plan_chunks(_segment(request), send_requests.chunk_count(request.audience_size))
+    per_chunk = int(os.environ.get("FANOUT_CHUNK_RECIPIENTS", DEFAULT_CHUNK_RECIPIENTS))
+    specs = plan_chunks(_segment(request), send_requests.chunk_count(request.audience_size, per_chunk))
     table = _table()
     for index, spec in enumerate(specs):
         try:
@@ -300,7 +303,7 @@ def run_chunk(
         if page.cursor is None:
             _finish_if_all_done(job.request_id)
             return "done"
-        if used >= pages or (time_left is not None and time_left() < 60):
+        if used >= pages or (time_left is not None and time_left() < TIME_MARGIN):
             send_jobs([ChunkJob(request_id=job.request_id, chunk=job.chunk)], now)
             return "continued"
     # The iterator ended without a final page (an empty range): the chunk is done.

@@ -1,0 +1,133 @@
+"""Operations through the staff API and the command: dead-letter inspection and redrive, the
+per-send and daily delivery reports, and the 12333 desk's lookup of a caller's messages."""
+
+from __future__ import annotations
+
+import json
+
+from sms_platform import dlq, outbox
+from sms_platform.clock import BEIJING
+
+from tests.contacts_support import mobile
+from tests.functional.dispatch_support import receipt_for, receipts_event
+from tests.functional.sends_support import (
+    AGENT,
+    IT_OPS,
+    REVIEWER,
+    WENDENG,
+    active_template,
+    add_people,
+    approved_request,
+    sends,  # noqa: F401
+)
+from tests.staff_calls import call
+
+
+def _queue_batch(phone: str, source: str = "event-ops-1") -> None:
+    outbox.enqueue("triggered", source, "city", "威海市社会保险事业中心", template_code="SMS_1", template_id="t1",
+                   template_version=1, parts=1, recipients=[(phone, None)])  # fmt: skip
+
+
+def test_dead_letters_are_listed_without_numbers_and_redriven_to_their_lane(sends, capsys):  # noqa: F811
+    sends.simulator.set_faults(fail_rate=1.0)
+    _queue_batch("13700000001")
+    sends.pump.run(max_seconds=86400)  # five failed receives: the batch goes to the dead-letter queue
+    assert len(sends.pump.dead_letters("HighQueue")) == 1
+
+    depths = call(IT_OPS, "GET", "/v1/staff/dead-letters")
+    listed = call(IT_OPS, "GET", "/v1/staff/dead-letters/high")
+    refused = call(WENDENG, "GET", "/v1/staff/dead-letters/high")
+    assert dlq.main(["list", "--lane", "high"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+
+    assert depths.status == 200 and depths.body["depths"]["high"] == 1 and depths.body["depths"]["bulk"] == 0
+    assert listed.body["messages"][0]["source_id"] == "event-ops-1"
+    assert listed.body["messages"][0]["recipients"] == 1 and listed.body["messages"][0]["receive_count"] >= 5
+    assert "13700000001" not in json.dumps(listed.body) and "phone_token" not in json.dumps(listed.body)
+    assert printed["depth"] == 1 and printed["messages"][0]["batch_id"] == listed.body["messages"][0]["batch_id"]
+    assert refused.status == 403
+
+    sends.simulator.set_faults(fail_rate=0.0)
+    redriven = call(IT_OPS, "POST", "/v1/staff/dead-letters/high/redrive", {"max_messages": 10})
+    sends.pump.run()
+
+    assert redriven.status == 200 and redriven.body == {"lane": "high", "redriven": 1}
+    assert sends.pump.dead_letters("HighQueue") == []
+    assert [m.phone for m in sends.simulator.sent] == ["13700000001"]
+    assert call(IT_OPS, "GET", "/v1/staff/dead-letters/nowhere").status == 422
+
+
+def test_redrive_by_command(sends, capsys):  # noqa: F811
+    sends.simulator.set_faults(fail_rate=1.0)
+    _queue_batch("13700000002", "event-ops-2")
+    sends.pump.run(max_seconds=86400)
+    sends.simulator.set_faults(fail_rate=0.0)
+
+    assert dlq.main(["redrive", "--lane", "high", "--max", "5"]) == 0
+    sends.pump.run()
+
+    assert json.loads(capsys.readouterr().out) == {"lane": "high", "redriven": 1}
+    assert [m.phone for m in sends.simulator.sent] == ["13700000002"]
+
+
+def test_delivery_reports_per_send_and_per_day(sends):  # noqa: F811
+    template_id = active_template(sends.clock)
+    add_people(6)
+    request_id = approved_request(sends, template_id)
+    sends.release()
+    sends.pump.run()
+    ok = {m.phone: m.phone != mobile(0) for m in sends.simulator.sent}
+    receipts = [receipt_for(m, success=ok[m.phone], err_code="DELIVERED" if ok[m.phone] else "MK:0005")
+                for m in sends.simulator.sent]  # fmt: skip
+    import carrier_callbacks
+
+    answer = carrier_callbacks.handler(receipts_event(receipts), sends.pump.context)
+    assert answer["statusCode"] == 200
+
+    report = call(REVIEWER, "GET", f"/v1/staff/send-requests/{request_id}/report")
+    day = sends.clock.now().astimezone(BEIJING).date().isoformat()
+    daily = call(REVIEWER, "GET", "/v1/staff/delivery-reports/daily", query={"day": day})
+    other_day = call(REVIEWER, "GET", "/v1/staff/delivery-reports/daily", query={"day": "2025-03-01"})
+
+    assert report.status == 200
+    assert report.body["states"]["delivered"] == 5 and report.body["states"]["failed"] == 1
+    assert report.body["delivery_rate"] == round(5 / 6, 4)
+    assert report.body["failure_reasons"] == {"MK:0005": 1}
+    assert report.body["parts_used"] == 6
+    assert daily.status == 200
+    assert daily.body["offices"] == [
+        {
+            "office": "wendeng",
+            "sends": 1,
+            "messages": 6,
+            "parts_used": 6,
+            "states": {**{s: 0 for s in report.body["states"]}, "delivered": 5, "failed": 1},
+            "failure_reasons": {"MK:0005": 1},
+            "delivery_rate": round(5 / 6, 4),
+        }
+    ]
+    assert other_day.body["offices"] == []
+    assert call(AGENT, "GET", "/v1/staff/delivery-reports/daily").status == 403
+
+
+def test_a_12333_agent_looks_up_a_callers_messages_by_number_in_the_body(sends):  # noqa: F811
+    template_id = active_template(sends.clock)
+    add_people(3)
+    approved_request(sends, template_id)
+    sends.release()
+    sends.pump.run()
+    _queue_batch(mobile(1), "event-ops-3")  # a second message to the same caller, still queued
+
+    found = call(AGENT, "POST", "/v1/staff/message-lookup", {"phone": f"+86 {mobile(1)}"})
+    nothing = call(AGENT, "POST", "/v1/staff/message-lookup", {"phone": "13800009999"})
+    bad = call(AGENT, "POST", "/v1/staff/message-lookup", {"phone": "12345678901"})
+    district = call(WENDENG, "POST", "/v1/staff/message-lookup", {"phone": mobile(1)})
+
+    assert found.status == 200
+    assert found.body["phone_masked"] == "139****0001"
+    assert [m["state"] for m in found.body["messages"]] == ["queued", "sent"]  # newest first
+    assert found.body["messages"][1]["office_name"] == "文登区" and found.body["messages"][1]["state_name"]
+    assert mobile(1) not in json.dumps(found.body, ensure_ascii=False)
+    assert nothing.body == {"phone_masked": "138****9999", "messages": []}
+    assert bad.status == 422 and "12345678901" not in json.dumps(bad.body, ensure_ascii=False)
+    assert district.status == 403
