@@ -31,7 +31,7 @@ NDJSON = "application/x-ndjson"
     },
 )
 @allow(Role.auditor)
-def export(day: Annotated[date, Query(description="日期（北京时间）YYYY-MM-DD")]) -> Response:
+def export(day: Annotated[date, Query(description="日期（北京时间）YYYY-MM-DD")]) -> Response[str]:
     from sms_platform import audit
     from sms_platform.clock import BEIJING, get_clock
     from sms_platform.errors import ValidationFailed
