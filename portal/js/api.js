@@ -77,6 +77,11 @@ async function send(method, path, body, params) {
 export async function api(method, path, body, params) {
   const { response, data } = await send(method, path, body, params);
   if (response.ok) return data;
+  throw await refusal(path, response, data);
+}
+
+// The error of a refused call; a sign-in that is over sends the portal back to sign in.
+async function refusal(path, response, data) {
   const error = new ApiError(response.status, data);
   if (session() && !path.startsWith("/session")) {
     if (response.status === 401) {
@@ -91,7 +96,28 @@ export async function api(method, path, body, params) {
       }
     }
   }
-  throw error;
+  return error;
+}
+
+// A file the API serves (JSON lines, CSV): resolves with its text and the name it suggests.
+export async function download(path, params) {
+  const headers = { Accept: "*/*" };
+  const current = session();
+  if (current && current.access_token) headers.Authorization = `Bearer ${current.access_token}`;
+  const response = await fetch(`${BASE}/v1/staff${path}${query(params)}`, { headers });
+  const text = await response.text();
+  if (!response.ok) {
+    let data = null;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+    throw await refusal(path, response, data);
+  }
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const named = /filename="([^"]+)"/.exec(disposition);
+  return { text, filename: named ? named[1] : null, type: response.headers.get("Content-Type") || "text/plain" };
 }
 
 export const get = (path, params) => api("GET", path, undefined, params);

@@ -8,7 +8,7 @@ const ALL = null;
 // Each page: where it lives, its title, the roles that see it (the API's own rights) and its module.
 export const PAGES = [
   { path: "mywork", title: "我的工作", roles: ["city_operator", "district_operator", "hotline_manager", "city_reviewer", "it_ops"], module: "./pages/mywork.js" },
-  { path: "dashboard", title: "统计与运维", roles: ["city_reviewer", "auditor", "it_ops"], module: "./pages/dashboard.js" },
+  { path: "dashboard", title: "统计与运维", roles: ["city_operator", "city_reviewer", "district_operator", "hotline_manager", "it_ops", "auditor"], module: "./pages/dashboard.js" },
   { path: "templates", title: "短信模板", roles: ["city_operator", "district_operator", "hotline_manager", "it_ops", "city_reviewer", "auditor"], module: "./pages/templates.js" },
   { path: "sends", title: "发送申请", roles: ["city_operator", "district_operator", "city_reviewer", "auditor"], module: "./pages/sends.js" },
   { path: "rules", title: "触发规则", roles: ["city_operator", "city_reviewer"], module: "./pages/rules.js" },
@@ -16,7 +16,7 @@ export const PAGES = [
   { path: "faq", title: "12333问答库", roles: ["hotline_manager", "hotline_agent", "city_operator", "city_reviewer"], module: "./pages/faq.js" },
   { path: "desk", title: "12333坐席", roles: ["hotline_manager", "hotline_agent", "it_ops"], module: "./pages/desk.js" },
   { path: "contacts", title: "通讯录", roles: ["city_operator", "city_reviewer", "district_operator", "phone_reveal", "hotline_manager", "hotline_agent"], module: "./pages/contacts.js" },
-  { path: "replies", title: "回复收件箱", roles: ["city_operator", "city_reviewer", "hotline_manager"], module: "./pages/replies.js" },
+  { path: "replies", title: "回复收件箱", roles: ["city_operator", "city_reviewer", "hotline_manager", "hotline_agent"], module: "./pages/replies.js" },
   { path: "accounts", title: "账号与权限", roles: ["permission_admin"], module: "./pages/accounts.js" },
   { path: "audit", title: "审计", roles: ["auditor"], module: "./pages/audit.js" },
   { path: "security", title: "账号安全", roles: ALL, module: "./pages/security.js" },

@@ -66,26 +66,9 @@ export function measure(text, signature = null) {
   return { characters, encoding, parts: countParts(sizes, multi), per_part: multi, units, too_long: tooLong };
 }
 
-// ---------------------------------------------------------------------------- hints as you type
-// The API checks again on submission (forbidden words included); these are the same rules the
-// author can see at once: placeholders, links, length, the opt-out line, relevance.
-
-const URL_PATTERNS = [
-  /[a-z][a-z0-9+.-]*:\/\//i,
-  /www\./i,
-  /[a-z0-9-]+(?:\.[a-z0-9-]+)+\//i,
-  /(?<![a-z0-9-])[a-z0-9-]+\.[a-z]{2,}(?![a-z0-9])/i,
-  /(?<!\d)\d{1,3}(?:\.\d{1,3}){3}(?!\d)/,
-];
-const RELEVANCE = ["社保", "社会保险", "社会保障", "养老", "医疗", "医保", "失业", "工伤", "生育", "参保",
-  "缴费", "缴纳", "待遇", "人社", "人力资源", "12333", "退休", "就业", "社保卡", "保险费", "经办", "认证",
-  "个人账户", "补贴"];
-export const OPT_OUT_LINE = "拒收请回复R";
-
-export function containsUrl(text) {
-  const folded = text.normalize("NFKC").replaceAll("。", ".");
-  return URL_PATTERNS.some((pattern) => pattern.test(folded));
-}
+// ---------------------------------------------------------------------------- placeholders
+// The content check itself (forbidden words, links, the opt-out line, relevance) runs on the
+// API: POST /v1/staff/templates/content-check.
 
 export function placeholders(text) {
   return [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]);
@@ -95,41 +78,4 @@ export function render(text, values) {
   return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name) =>
     values && values[name] ? values[name] : whole,
   );
-}
-
-// [{level: "block" | "warn" | "info", message}]
-export function hints(text, { signature, category, variables = [] }) {
-  const found = [];
-  if (!text.trim()) return [{ level: "block", message: "短信内容不能为空" }];
-  const declared = new Set(variables.map((v) => v.name));
-  const used = placeholders(text);
-  for (const name of new Set(used)) {
-    if (!declared.has(name)) found.push({ level: "block", message: `变量 \${${name}} 尚未声明` });
-  }
-  for (const name of declared) {
-    if (!used.includes(name)) found.push({ level: "warn", message: `已声明的变量 ${name} 未在内容中使用` });
-  }
-  if (containsUrl(text)) found.push({ level: "block", message: "短信内容不能含有网址或链接" });
-  const length = measure(text, signature);
-  if (length.too_long) {
-    found.push({ level: "block", message: `短信内容（含签名）最多 ${MAX_CHARACTERS} 字，当前 ${length.characters} 字` });
-  }
-  if (category === "publicity") {
-    const ending = text.normalize("NFKC").trimEnd().replace(/[。.!！]+$/u, "");
-    if (!ending.endsWith(OPT_OUT_LINE)) found.push({ level: "block", message: `宣传类短信必须以“${OPT_OUT_LINE}”结尾` });
-  }
-  if (category !== "system" && !RELEVANCE.some((term) => text.normalize("NFKC").toLowerCase().includes(term))) {
-    found.push({ level: "warn", message: "短信内容看不出与社会保险业务有关，请确认是否属于社保业务" });
-  }
-  if (variables.length) {
-    let longest = text;
-    for (const v of variables) longest = longest.replaceAll(`\${${v.name}}`, "字".repeat(Number(v.max_length) || 1));
-    const worst = measure(longest, signature);
-    found.push({
-      level: worst.too_long ? "warn" : "info",
-      message: `变量取最大长度时含签名共 ${worst.characters} 字，按 ${worst.parts} 条计费`,
-    });
-  }
-  const order = { block: 0, warn: 1, info: 2 };
-  return found.sort((a, b) => order[a.level] - order[b.level]);
 }

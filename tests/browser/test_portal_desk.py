@@ -8,6 +8,7 @@ import os
 import pytest
 import requests
 from playwright.sync_api import expect
+from sms_platform import sms
 
 from tests.browser.conftest import shot, sign_in
 
@@ -69,8 +70,14 @@ def test_an_agent_answers_a_waiting_call_and_looks_up_its_delivery(portal_platfo
     page.get_by_label("查找问答").fill("资格认证")
     page.get_by_label("如何办理养老待遇资格认证").check()
     preview = page.locator("#pick-preview")
-    expect(preview).to_contain_text(f"发送到 {masked}，共 1 条")
+    signature = next(s["name"] for s in staff_api.call("GET", "/signatures", operator["token"])["signatures"]
+                     if s["office"] == "hotline")  # fmt: skip
+    length = sms.measure(ANSWER, signature)
+    expect(preview).to_contain_text(f"发送到 {masked}，共 1 条（计费 {length.parts} 条）")
     expect(preview).to_contain_text("如何办理养老待遇资格认证")
+    # The exact SMS the caller will get: the approved answer under the 12333 centre's signature.
+    expect(preview.locator(".preview")).to_contain_text(f"【{signature}】{ANSWER}")
+    expect(preview).to_contain_text(f"含签名共 {length.characters} 字，按 {length.parts} 条计费")
     page.get_by_role("button", name="发送").click()
     expect(page.locator("#toast")).to_contain_text(f"已发送 1 条短信到 {masked}")
     expect(page.get_by_role("table").filter(has_text="等待坐席选择问答")).not_to_contain_text(masked)

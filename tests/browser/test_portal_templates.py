@@ -1,4 +1,4 @@
-"""Templates in the portal: an operator writes one with a live count and content hints, a
+"""Templates in the portal: an operator writes one with a live count and the API's content check, a
 reviewer approves it and sees it filed with the carrier; the portal counts as the platform does."""
 
 from __future__ import annotations
@@ -77,16 +77,22 @@ def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_fi
     page.get_by_label("类别").select_option("targeted")
     page.get_by_label("所属单位（决定签名）").select_option("city")
 
-    # Findings show while typing: a link is not allowed.
+    # The API's content check shows while typing: a link is not allowed, and neither is a word
+    # the reviewers put on the list a moment ago.
+    staff_api.call("POST", "/forbidden-words", reviewer["token"], {"word": "代办黄牛"})
     content = page.get_by_label("短信内容（变量写作 ${name}）")
     content.fill("详情见 www.example.com")
     expect(page.locator("#content-findings")).to_contain_text("短信内容不能含有网址或链接")
+    content.fill("社保缴费可找代办黄牛")
+    expect(page.locator("#content-findings")).to_contain_text("含有禁止发送的内容“代办黄牛”")
+    expect(page.locator("#content-findings")).not_to_contain_text("网址")
 
     content.fill(TEXT)
-    expect(page.locator("#content-findings")).to_contain_text("变量 ${name} 尚未声明")
+    expect(page.locator("#content-findings")).to_contain_text("模板中的变量 ${name} 未声明类型和长度")
     page.get_by_role("button", name="从内容中识别变量").click()
-    expect(page.locator("#content-findings")).not_to_contain_text("尚未声明")
-    expect(page.locator("#content-findings")).not_to_contain_text("网址")
+    expect(page.locator("#content-findings")).not_to_contain_text("未声明")
+    expect(page.locator("#content-findings")).not_to_contain_text("禁止发送")
+    expect(page.locator("#content-findings li.block")).to_have_count(0)
     length = sms.measure(TEXT, city_signature)
     expect(page.locator("#length-counter")).to_contain_text(
         f"含签名共 {length.characters} 字，按 {length.parts} 条计费"

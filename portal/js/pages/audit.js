@@ -1,6 +1,6 @@
 // The audit trail: search, verify a day's chain, export a day as JSON lines.
 
-import { get } from "../api.js";
+import { download, get } from "../api.js";
 import { OFFICE_NAMES } from "../common.js";
 import { beijingDay, clear, downloadText, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
@@ -62,16 +62,18 @@ function verify() {
           : h("div", { class: "error-box" }, `${answer.day} 的审计链在 ${answer.broken.chain} 第 ${answer.broken.seq} 条处断裂：${answer.broken.message}`));
         return;
       }
-      // Every entry of the day, page by page, one JSON object per line with its chain hashes.
-      const lines = [];
-      let cursor = null;
-      do {
-        const page = await get("/audit/entries", { start: dayStart(day.value), end: dayEnd(day.value), limit: 500, cursor });
-        for (const entry of page.entries) lines.push(JSON.stringify(entry));
-        cursor = page.cursor;
-      } while (cursor);
-      downloadText(`audit-${day.value}.jsonl`, lines.join("\n") + (lines.length ? "\n" : ""), "application/x-ndjson");
-      toast(`已导出 ${lines.length} 条`);
+      // The day's chains as the nightly archive writes them: a header line (each chain's length,
+      // head hash and the verification result), then every entry with its hashes. The export is
+      // itself recorded in the audit trail.
+      const file = await download("/audit/export", { day: day.value });
+      const lines = file.text.split("\n").filter(Boolean);
+      const header = lines.length ? JSON.parse(lines[0]) : null;
+      downloadText(file.filename || `audit-${day.value}.jsonl`, file.text, "application/x-ndjson");
+      const entries = Math.max(0, lines.length - 1);
+      clear(result, header && !header.verified
+        ? h("div", { class: "error-box" }, `已导出 ${entries} 条；该日审计链在 ${header.broken.chain} 第 ${header.broken.seq} 条处断裂：${header.broken.message}`)
+        : h("p", { class: "notice" }, `已导出 ${day.value} 的 ${entries} 条审计记录（审计链完整）。`));
+      toast(`已导出 ${entries} 条`);
     });
   });
   return section("校验与导出", form);

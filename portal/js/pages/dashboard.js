@@ -1,117 +1,113 @@
-// Dashboard: sent, delivered and failed over the last days, by office and by kind, delivery
-// rate, parts used and the main failure reasons; for IT operations the dead-letter queues.
+// Dashboard: sent, delivered and failed over the last days, by kind and by office, delivery
+// rate, parts used and the main failure reasons, all five kinds of SMS, from the daily
+// statistics (GET /reports/daily; a district sees its own district only); for IT operations
+// the lanes' depths and their dead-letter queues with redrive.
 
 import { get, post } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
-import { OFFICE_NAMES } from "../common.js";
+import { CATEGORY_NAMES, OFFICE_NAMES } from "../common.js";
 import { beijingDay, clear, h, input, pagedTable, section, toast } from "../ui.js";
 
 const DAYS = 7;
 const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", normal: "普通（定向通知）", bulk: "批量（宣传公告）", fanout: "展开" };
+const REPORT_READERS = ["city_operator", "city_reviewer", "district_operator", "hotline_manager", "it_ops", "auditor"];
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "统计与运维"));
-  if (ctx.has("city_reviewer", "auditor", "it_ops")) await delivery(main, ctx);
-  if (ctx.has("it_ops")) await deadLetters(main);
+  if (ctx.has(...REPORT_READERS)) await statistics(main);
+  if (ctx.has("it_ops")) await lanes(main);
 }
 
-function taken(states) {
-  return (states.sent || 0) + (states.delivered || 0) + (states.failed || 0);
-}
+const rate = (delivered, failed) => (delivered + failed ? `${((delivered / (delivered + failed)) * 100).toFixed(1)}%` : "—");
 
-async function delivery(main, ctx) {
-  const days = Array.from({ length: DAYS }, (_, i) => beijingDay(i - DAYS + 1));
-  const reports = await Promise.all(days.map((day) => get("/delivery-reports/daily", { day })));
-  const perDay = reports.map((r) => r.offices.reduce((sum, o) => {
-    sum.sent += taken(o.states);
-    sum.delivered += o.states.delivered || 0;
-    sum.failed += o.states.failed || 0;
-    return sum;
-  }, { sent: 0, delivered: 0, failed: 0 }));
-  const offices = {};
-  const reasons = {};
-  let parts = 0;
-  for (const report of reports) {
-    for (const o of report.offices) {
-      const row = (offices[o.office] ||= { sent: 0, delivered: 0, failed: 0 });
-      row.sent += taken(o.states);
-      row.delivered += o.states.delivered || 0;
-      row.failed += o.states.failed || 0;
-      parts += o.parts_used || 0;
-      for (const [reason, n] of Object.entries(o.failure_reasons || {})) reasons[reason] = (reasons[reason] || 0) + n;
-    }
+// Adds up report rows by a key: {key: {sent, delivered, failed, suppressed, parts, reasons}}.
+function totalsBy(rows, key) {
+  const totals = {};
+  for (const row of rows) {
+    const t = (totals[key(row)] ||= { sent: 0, delivered: 0, failed: 0, suppressed: 0, parts: 0, reasons: {} });
+    for (const name of ["sent", "delivered", "failed", "suppressed", "parts"]) t[name] += row[name];
+    for (const [reason, n] of Object.entries(row.failure_reasons)) t.reasons[reason] = (t.reasons[reason] || 0) + n;
   }
-  const delivered = perDay.reduce((s, d) => s + d.delivered, 0);
-  const failed = perDay.reduce((s, d) => s + d.failed, 0);
-  const sent = perDay.reduce((s, d) => s + d.sent, 0);
-  const rate = delivered + failed ? `${((delivered / (delivered + failed)) * 100).toFixed(1)}%` : "—";
-  main.append(section(`近 ${DAYS} 天（${days[0]} 至 ${days[DAYS - 1]}）发送申请的送达情况`,
+  return totals;
+}
+
+async function statistics(main) {
+  const days = Array.from({ length: DAYS }, (_, i) => beijingDay(i - DAYS + 1));
+  const report = await get("/reports/daily", { from: days[0], to: days[DAYS - 1] });
+  const rows = report.rows;
+  const all = totalsBy(rows, () => "all").all || { sent: 0, delivered: 0, failed: 0, suppressed: 0, parts: 0, reasons: {} };
+  const perDay = totalsBy(rows, (r) => r.day);
+  const perKind = totalsBy(rows, (r) => r.kind);
+  const perOffice = totalsBy(rows, (r) => r.office);
+  const series = (name) => days.map((d) => (perDay[d] ? perDay[d][name] : 0));
+  const scope = report.offices.length === 1 ? `（${OFFICE_NAMES[report.offices[0]] || report.offices[0]}）` : "";
+  main.append(section(`近 ${DAYS} 天（${days[0]} 至 ${days[DAYS - 1]}）各类短信的发送与送达${scope}`,
     h("div", { id: "delivery-totals" },
-      h("span", { class: "stat", "data-stat": "sent" }, "已发送", h("b", {}, String(sent))),
-      h("span", { class: "stat", "data-stat": "delivered" }, "已送达", h("b", {}, String(delivered))),
-      h("span", { class: "stat", "data-stat": "failed" }, "失败", h("b", {}, String(failed))),
-      h("span", { class: "stat", "data-stat": "rate" }, "送达率", h("b", {}, rate)),
-      h("span", { class: "stat", "data-stat": "parts" }, "计费条数", h("b", {}, String(parts)))),
+      h("span", { class: "stat", "data-stat": "sent" }, "已发送", h("b", {}, String(all.sent))),
+      h("span", { class: "stat", "data-stat": "delivered" }, "已送达", h("b", {}, String(all.delivered))),
+      h("span", { class: "stat", "data-stat": "failed" }, "失败", h("b", {}, String(all.failed))),
+      h("span", { class: "stat", "data-stat": "suppressed" }, "未发送（拦截）", h("b", {}, String(all.suppressed))),
+      h("span", { class: "stat", "data-stat": "rate" }, "送达率", h("b", {}, rate(all.delivered, all.failed))),
+      h("span", { class: "stat", "data-stat": "parts" }, "计费条数", h("b", {}, String(all.parts)))),
     lineChart("每日发送、送达与失败", days.map((d) => d.slice(5)), [
-      { name: "已发送", values: perDay.map((d) => d.sent) },
-      { name: "已送达", values: perDay.map((d) => d.delivered) },
-      { name: "失败", values: perDay.map((d) => d.failed) },
+      { name: "已发送", values: series("sent") },
+      { name: "已送达", values: series("delivered") },
+      { name: "失败", values: series("failed") },
     ]),
     h("div", { class: "grid2" },
-      barChart("各单位送达条数", Object.entries(offices).map(([o, v]) => [OFFICE_NAMES[o] || o, v.delivered])),
-      barChart("主要失败原因", Object.entries(reasons).sort((a, b) => b[1] - a[1]).slice(0, 8))),
-    await byKind(ctx, days[0]),
+      barChart("按类别：发送条数", Object.entries(perKind).map(([k, v]) => [CATEGORY_NAMES[k] || k, v.sent])),
+      barChart("按类别：计费条数", Object.entries(perKind).map(([k, v]) => [CATEGORY_NAMES[k] || k, v.parts]))),
+    h("div", { class: "grid2" },
+      barChart("各单位送达条数", Object.entries(perOffice).map(([o, v]) => [OFFICE_NAMES[o] || o, v.delivered])),
+      barChart("各单位送达率", Object.entries(perOffice).filter(([, v]) => v.delivered + v.failed)
+        .map(([o, v]) => [OFFICE_NAMES[o] || o, Number(((v.delivered / (v.delivered + v.failed)) * 100).toFixed(1))]), { unit: "%" })),
+    h("div", { class: "grid2" },
+      barChart("主要失败原因", Object.entries(all.reasons).sort((a, b) => b[1] - a[1]).slice(0, 8)),
+      barChart("各单位计费条数", Object.entries(perOffice).map(([o, v]) => [OFFICE_NAMES[o] || o, v.parts]))),
+    pagedTable([
+      ["日期", (r) => r.day], ["类别", (r) => CATEGORY_NAMES[r.kind] || r.kind], ["单位", (r) => OFFICE_NAMES[r.office] || r.office],
+      ["已发送", (r) => String(r.sent)], ["已送达", (r) => String(r.delivered)], ["失败", (r) => String(r.failed)],
+      ["未发送", (r) => String(r.suppressed)], ["送达率", (r) => rate(r.delivered, r.failed)], ["计费条数", (r) => String(r.parts)],
+    ], [...rows].reverse(), { caption: "每日明细", empty: "这段时间没有短信" }),
   ));
 }
 
-// By kind: the released send requests of the period, each with its report.
-async function byKind(ctx, since) {
-  if (!ctx.has("city_reviewer", "auditor")) return null;
-  const names = { targeted: "定向通知", publicity: "宣传公告" };
-  const totals = {};
-  const lists = await Promise.all(["sending", "fanned_out", "stopped"].map((status) => get("/send-requests", { status })));
-  const released = lists.flatMap((l) => l.requests).filter((r) => (r.released_at || "").slice(0, 10) >= since).slice(0, 50);
-  const reports = await Promise.all(released.map((r) => get(`/send-requests/${r.request_id}/report`)));
-  for (const report of reports) {
-    const row = (totals[report.kind] ||= { delivered: 0, parts: 0 });
-    row.delivered += report.states.delivered || 0;
-    row.parts += report.parts_used || 0;
-  }
-  return h("div", { class: "grid2" },
-    barChart("按类别：送达条数", Object.entries(totals).map(([k, v]) => [names[k] || k, v.delivered])),
-    barChart("按类别：计费条数", Object.entries(totals).map(([k, v]) => [names[k] || k, v.parts])));
-}
-
-async function deadLetters(main) {
-  const box = h("div", { id: "dead-letters" });
+async function lanes(main) {
+  const box = h("div", { id: "lane-depths" });
   const detail = h("div");
   const load = async () => {
-    const { depths } = await get("/dead-letters");
+    const answer = await get("/operations/lanes");
     clear(box, pagedTable([
-      ["队列", ([lane]) => LANES[lane] || lane],
-      ["死信数量", ([, depth]) => String(depth)],
-      ["操作", ([lane, depth]) => {
-        const most = input({ type: "number", min: "1", max: "10000", value: "100", "aria-label": `${LANES[lane] || lane} 重新投递的最多条数` });
+      ["队列", (l) => LANES[l.lane] || l.lane],
+      ["等待处理", (l) => String(l.visible)],
+      ["处理中", (l) => String(l.in_flight)],
+      ["延迟中", (l) => String(l.delayed)],
+      ["死信数量", (l) => h("span", { "data-dead-letters": l.lane }, String(l.dead_letters))],
+      ["死信操作", (l) => {
+        const most = input({ type: "number", min: "1", max: "10000", value: "100", "aria-label": `${LANES[l.lane] || l.lane} 重新投递的最多条数` });
         return h("div", { class: "actions" },
-          h("button", { type: "button", "aria-label": `查看 ${lane} 死信`, onclick: () => peek(lane) }, "查看"),
+          h("button", { type: "button", "aria-label": `查看 ${l.lane} 死信`, onclick: () => peek(l.lane) }, "查看"),
           most,
-          h("button", { type: "button", disabled: depth === 0, "aria-label": `重新投递 ${lane} 死信`, onclick: async () => {
+          h("button", { type: "button", disabled: l.dead_letters === 0, "aria-label": `重新投递 ${l.lane} 死信`, onclick: async () => {
             try {
-              const answer = await post(`/dead-letters/${lane}/redrive`, { max_messages: Number(most.value) || 100 });
-              toast(`已重新投递 ${answer.redriven} 条`);
+              const done = await post(`/dead-letters/${l.lane}/redrive`, { max_messages: Number(most.value) || 100 });
+              toast(`已重新投递 ${done.redriven} 条`);
               await load();
             } catch (error) {
               toast(error.message, "bad");
             }
           } }, "重新投递"));
       }],
-    ], Object.entries(depths)));
+    ], answer.lanes, { caption: "各队列的消息数量（约数）" }));
   };
   const peek = async (lane) => {
     const answer = await get(`/dead-letters/${lane}`, { limit: 10 });
     clear(detail, h("h3", {}, `${LANES[lane] || lane}：共 ${answer.depth} 条`),
       h("pre", { class: "preview" }, JSON.stringify(answer.messages, null, 2)));
   };
-  main.append(section("死信队列", h("p", { class: "hint" }, "处理失败的消息在此等待排查；确认原因已消除后重新投递回原队列。"), box, detail));
+  main.append(section("队列与死信",
+    h("p", { class: "hint" }, "等待处理、处理中与延迟中的消息数量反映各队列的积压；处理失败的消息在死信队列中等待排查，确认原因已消除后重新投递回原队列。"),
+    h("div", { class: "actions" }, h("button", { type: "button", onclick: () => load() }, "刷新")),
+    box, detail));
   await load();
 }

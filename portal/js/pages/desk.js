@@ -11,21 +11,10 @@ export async function render(main, ctx) {
   lookup(main);
 }
 
-async function answerText(entry, cache) {
-  // An entry's answer is its own template; its text shows when the account may read it.
-  if (entry.text) return entry.signature ? `【${entry.signature}】${entry.text}` : entry.text;
-  if (!cache.has(entry.template_id)) {
-    cache.set(entry.template_id, get(`/templates/${entry.template_id}`).then((t) => {
-      const v = t.versions.find((x) => x.version === t.active_version);
-      return v ? (v.signature ? `【${v.signature}】${v.text}` : v.text) : null;
-    }).catch(() => null));
-  }
-  return cache.get(entry.template_id);
-}
-
 async function waiting(main, ctx) {
+  // Each active entry comes with the message it sends: the approved answer under the 12333
+  // centre's signature, its length and parts.
   const [calls, entries] = await Promise.all([get("/hotline/calls/waiting"), get("/hotline/entries/active")]);
-  const texts = new Map();
   const desk = h("div", { id: "desk-call" });
   const list = pagedTable([
     ["来电号码", (c) => c.caller],
@@ -48,12 +37,14 @@ async function waiting(main, ctx) {
       formError(),
       h("button", { type: "submit", class: "primary" }, "发送"));
     const picked = () => [...results.querySelectorAll("input:checked")].map((c) => c.value);
-    const drawPreview = async () => {
+    const drawPreview = () => {
       const chosen = entries.entries.filter((e) => picked().includes(e.faq_id));
       if (!chosen.length) return clear(preview, h("p", { class: "hint" }, "请选择 1-3 条问答，每条发送一条短信。"));
-      const items = await Promise.all(chosen.map(async (e) => [e, await answerText(e, texts)]));
-      clear(preview, h("p", {}, `发送到 ${call.caller}，共 ${items.length} 条：`), items.map(([e, text]) =>
-        h("div", { class: "preview", "data-faq": e.faq_id }, h("strong", {}, e.question), h("br"), text || "（答案内容以审核通过的模板为准）")));
+      const parts = chosen.reduce((sum, e) => sum + e.parts, 0);
+      clear(preview, h("p", {}, `发送到 ${call.caller}，共 ${chosen.length} 条（计费 ${parts} 条）：`), chosen.map((e) =>
+        h("div", { class: "preview", "data-faq": e.faq_id },
+          h("strong", {}, e.question), h("br"), e.message,
+          h("div", { class: "hint" }, `含签名共 ${e.characters} 字，按 ${e.parts} 条计费`))));
     };
     const drawResults = () => {
       const needle = search.value.trim();

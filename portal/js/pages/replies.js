@@ -17,7 +17,7 @@ export async function render(main) {
         ["签名", (r) => r.sign_name], ["发送时间", (r) => r.send_time],
       ], answer.replies, { empty: "本月没有回复" }), h("nav", { class: "pager", "aria-label": "回复分页" }, back, more));
     } catch (error) {
-      clear(box, h("div", { class: "error-box", role: "alert" }, error.status === 404 ? "回复收件箱的接口尚未开放" : error.message));
+      clear(box, h("div", { class: "error-box", role: "alert" }, error.message));
     }
   };
   month.addEventListener("change", () => { pages.length = 0; load(null); });

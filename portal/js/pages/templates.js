@@ -1,9 +1,10 @@
-// Templates: list and filter, the editor with a live count and content hints, submission, the
+// Templates: list and filter, the editor with a live count and the API's content check as you
+// type (forbidden words from the reviewers' current list included), submission, the
 // review queue (approve, reject with a reason), carrier filing status and version history.
 
 import { get, post, put } from "../api.js";
 import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } from "../common.js";
-import { hints, measure, placeholders } from "../sms.js";
+import { measure, placeholders } from "../sms.js";
 import { beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
 const AUTHORS = ["city_operator", "district_operator", "hotline_manager", "it_ops"];
@@ -126,13 +127,35 @@ async function editor(area, ctx, base, { template, mode = "new" } = {}) {
     clear(office, offices.map((o) => h("option", { value: o }, OFFICE_NAMES[o] || o)));
   };
   const specs = () => [...variables.querySelectorAll(".variable")].map((row) => row.read()).filter((s) => s.name);
+  // The content check runs on the API (the same review as on submission); only the latest
+  // answer is shown, however the requests overtake one another.
+  let asked = 0;
+  const check = debounce(async () => {
+    const mine = ++asked;
+    try {
+      const answer = await post("/templates/content-check", {
+        text: text.value, category: category.value, office: office.value, variables: specs(),
+      });
+      if (mine !== asked) return;
+      findings.setAttribute("aria-busy", "false");
+      clear(findings, answer.findings.length
+        ? answer.findings.map((f) => h("li", { class: f.level, "data-code": f.code }, f.message))
+        : h("li", { class: "info" }, "未发现问题"));
+    } catch (error) {
+      if (mine !== asked) return;
+      findings.setAttribute("aria-busy", "false");
+      clear(findings, h("li", { class: "warn" }, `内容检查暂不可用：${error.message}`));
+    }
+  }, 400);
   const refresh = async () => {
     const signature = await signatureOf(office.value);
     const length = measure(text.value, signature);
-    counter.textContent = `含签名共 ${length.characters} 字，按 ${length.parts} 条计费（${length.encoding}，每条 ${length.per_part}）`;
+    counter.textContent = length.too_long
+      ? `含签名共 ${length.characters} 字，超过 500 字的上限`
+      : `含签名共 ${length.characters} 字，按 ${length.parts} 条计费（${length.encoding}，每条 ${length.per_part}）`;
     preview.textContent = signature ? `【${signature}】${text.value}` : text.value;
-    const found = hints(text.value, { signature, category: category.value, variables: specs() });
-    clear(findings, found.map((f) => h("li", { class: f.level }, f.message)));
+    findings.setAttribute("aria-busy", "true");
+    check();
   };
   const addVariable = (spec) => variables.append(variableRow(spec, refresh, refresh));
   for (const spec of base ? base.variables : []) addVariable(spec);
