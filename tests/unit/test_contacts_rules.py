@@ -287,3 +287,126 @@ def test_rejected_rows_show_only_masked_values_and_a_reason():
     assert rejected[0][2] == BAD_CHECK_ID[:3] + "*" * 13 + BAD_CHECK_ID[-2:]
     assert rejected[0][3] == "139****0002"
     assert fields[4] == "phone"
+
+
+# ------------------------------------------------------------------ bulk writes
+
+C1, C2, C3 = ("cnt#person#all", "wendeng#01"), ("cnt#person#ins=pension", "wendeng#01"), ("cnt#unit#all", "rushan#02")
+
+
+@pytest.mark.parametrize(
+    ("writes", "limit", "groups"),
+    [
+        pytest.param([], 25, [], id="nothing to write"),
+        pytest.param([(3, [C1, C2])] * 4, 25, [[0, 1, 2, 3]], id="shared counters cost one action each"),
+        pytest.param([(3, [C1, C2])] * 8, 25, [[0, 1, 2, 3, 4, 5, 6], [7]], id="7 x 3 items + 2 counters = 23"),
+        pytest.param([(3, [C1]), (3, [C3]), (3, [C1])], 8, [[0, 1], [2]], id="a new counter costs an action"),
+        pytest.param([(2, []), (30, [C1]), (2, [])], 25, [[0], [1], [2]], id="an oversized write stands alone"),
+        pytest.param([(12, [C1]), (12, [C1])], 25, [[0, 1]], id="exactly at the limit"),
+        pytest.param([(12, [C1]), (12, [C1, C2])], 25, [[0], [1]], id="one over the limit"),
+    ],
+)
+def test_record_writes_are_packed_into_transactions_within_the_limit(writes, limit, groups):
+    packed = list(records.pack_writes(writes, limit))
+    assert packed == groups
+    for group in packed:
+        counters = {key for position in group for key in writes[position][1]}
+        actions = sum(writes[position][0] for position in group) + len(counters)
+        assert actions <= limit or len(group) == 1
+
+
+def test_packing_reads_at_most_one_write_past_the_group_it_yields():
+    read = []
+
+    def writes():
+        for position in range(10):
+            read.append(position)
+            yield 10, [C1]
+
+    packing = records.pack_writes(writes(), 25)
+    assert next(packing) == [0, 1] and read == [0, 1, 2]
+    assert next(packing) == [2, 3] and read == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("changes", "total"),
+    [
+        ([{C1: 1, C2: 1}, {C1: 1}], {C1: 2, C2: 1}),
+        ([{C1: 1}, {C1: -1, C3: 1}], {C3: 1}),  # one record joins, another leaves: no update at all
+        ([], {}),
+    ],
+)
+def test_a_groups_counter_moves_are_summed_per_counter(changes, total):
+    assert records.sum_deltas(changes) == total
+
+
+def test_records_sharing_kind_district_and_shard_share_a_counter_group():
+    a = _contact("wendeng", ["pension"], [])
+    key = records.counter_group_key("person", "wendeng", a.id_hash)
+    assert key == ("person", "wendeng", int(a.id_hash[:8], 16) % records.COUNTER_SHARDS)
+    assert {k[1] for k in records.counter_keys(a)} == {f"wendeng#{key[2]:02d}"}
+
+
+# ------------------------------------------------------------------ channel batches
+
+
+@pytest.mark.parametrize(("size", "refused"), [(1, False), (500, False), (501, True)])
+def test_a_batch_holds_at_most_500_records(size, refused):
+    from sms_platform.errors import PayloadTooLarge
+
+    batch = [{"kind": "person"}] * size  # each one invalid, so nothing reaches storage
+    if refused:
+        with pytest.raises(PayloadTooLarge):
+            collection.upsert_batch(batch, at=NOW)
+    else:
+        results = collection.upsert_batch(batch, at=NOW)
+        assert [r.index for r in results] == list(range(size))
+        assert {r.status for r in results} == {"rejected"}
+
+
+@pytest.mark.parametrize(
+    ("phones", "granted", "filled"),
+    [
+        ([{"number": "13900000001"}], ["kiosk"], ["kiosk"]),
+        ([{"number": "13900000001", "source": ""}], ["kiosk"], ["kiosk"]),
+        ([{"number": "13900000001", "source": "mobile_app"}], ["kiosk"], ["mobile_app"]),  # checked later
+        ([{"number": "13900000001"}], ["kiosk", "mobile_app"], [None]),  # which one? left to refuse
+    ],
+)
+def test_a_number_without_a_source_takes_the_keys_only_channel(phones, granted, filled):
+    from sms_platform.contacts import channels
+
+    record = channels.with_default_source(person(1, phones=phones), granted)
+    assert [phone.get("source") for phone in record["phones"]] == filled
+
+
+@pytest.mark.parametrize(
+    ("sources", "granted", "refused"),
+    [
+        (["kiosk"], ["kiosk"], []),
+        (["kiosk", "服务大厅"], ["kiosk"], ["phones.1.source"]),
+        (["personal_online", "online_declaration"], ["online_declaration", "personal_online"], []),
+        (["import"], ["kiosk"], ["phones.0.source"]),
+    ],
+)
+def test_each_number_must_come_from_a_channel_granted_to_the_key(sources, granted, refused):
+    from sms_platform.contacts import channels
+
+    phones = [{"number": f"1390000000{i}", "source": source} for i, source in enumerate(sources)]
+    contact, errors = collection.validate(person(1, phones=phones))
+    assert errors == []
+    assert [error["field"] for error in channels.source_errors(contact, granted)] == refused
+
+
+@pytest.mark.parametrize(
+    ("value", "code"), [("kiosk", "kiosk"), ("手机APP", "mobile_app"), ("12333", "hotline_12333"), ("wechat", None)]
+)
+def test_grants_name_a_source_channel_by_code_or_chinese_name(value, code):
+    from sms_platform.contacts import channels
+    from sms_platform.errors import ValidationFailed
+
+    if code is None:
+        with pytest.raises(ValidationFailed):
+            channels.source_channel(value)
+    else:
+        assert channels.source_channel(value).value == code

@@ -385,3 +385,43 @@ def complete_list(list_id: str) -> ListOut:
     result = lists.complete(list_id)
     audit_action(staff, "audience.list.complete", f"audience-list:{list_id}", None, {"count": result["count"]})
     return ListOut(**result)
+
+
+# ------------------------------------------------------------------ channel keys
+
+
+class SourceGrantsOut(BaseModel):
+    api_key_id: str
+    sources: list[str] = Field(description="该密钥可提交的号码来源渠道")
+
+
+@router.get("/contact-grants/<api_key_id>", summary="渠道 API 密钥可提交的号码来源", tags=TAGS)
+@allow(Role.it_ops)
+def list_source_grants(api_key_id: str) -> SourceGrantsOut:
+    from sms_platform.contacts import channels
+
+    return SourceGrantsOut(api_key_id=api_key_id, sources=channels.sources_of(api_key_id))
+
+
+@router.put("/contact-grants/<api_key_id>/<source>", summary="授予号码来源渠道", tags=TAGS)
+@allow(Role.it_ops)
+def add_source_grant(api_key_id: str, source: str) -> SourceGrantsOut:
+    from sms_platform.contacts import channels
+
+    staff = current_staff()
+    before = channels.sources_of(api_key_id)
+    after = channels.grant(api_key_id, source, by=staff.account_id, at=get_clock().now())
+    audit_action(staff, "contact_grant.add", f"api_key:{api_key_id}", {"sources": before}, {"sources": after})
+    return SourceGrantsOut(api_key_id=api_key_id, sources=after)
+
+
+@router.delete("/contact-grants/<api_key_id>/<source>", summary="收回号码来源渠道", tags=TAGS)
+@allow(Role.it_ops)
+def remove_source_grant(api_key_id: str, source: str) -> SourceGrantsOut:
+    from sms_platform.contacts import channels
+
+    staff = current_staff()
+    before = channels.sources_of(api_key_id)
+    after = channels.revoke(api_key_id, source)
+    audit_action(staff, "contact_grant.remove", f"api_key:{api_key_id}", {"sources": before}, {"sources": after})
+    return SourceGrantsOut(api_key_id=api_key_id, sources=after)

@@ -6,6 +6,7 @@ so every channel gets the same checks and the same per-record answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -88,9 +89,17 @@ def validate(raw: Any) -> tuple[ContactIn | None, list[dict[str, str]]]:
         return None, describe(error.errors(include_input=False, include_url=False))
 
 
-def upsert_batch(raw_records: Any, *, at: datetime, districts: frozenset[str] | None = None) -> list[RecordResult]:
+def upsert_batch(
+    raw_records: Any,
+    *,
+    at: datetime,
+    districts: frozenset[str] | None = None,
+    prepare: Callable[[Any], Any] | None = None,
+    extra_check: Callable[[ContactIn], list[dict[str, str]]] | None = None,
+) -> list[RecordResult]:
     """Validate and upsert up to ``MAX_BATCH`` records; each gets its own result. Upserting the
-    same records again changes nothing (they come back ``unchanged``)."""
+    same records again changes nothing (they come back ``unchanged``). ``prepare`` may fill in a
+    raw record before it is checked; ``extra_check`` may refuse a valid one with its reasons."""
     from sms_platform.contacts import repository
 
     if not isinstance(raw_records, list) or not raw_records:
@@ -100,8 +109,10 @@ def upsert_batch(raw_records: Any, *, at: datetime, districts: frozenset[str] | 
     results: dict[int, RecordResult] = {}
     valid: list[tuple[int, ContactIn]] = []
     for index, raw in enumerate(raw_records):
-        record, errors = validate(raw)
-        if record is None:
+        record, errors = validate(prepare(raw) if prepare else raw)
+        if record is not None and extra_check is not None:
+            errors = extra_check(record)
+        if record is None or errors:
             results[index] = RecordResult(index=index, status="rejected", errors=errors)
         else:
             valid.append((index, record))

@@ -13,6 +13,8 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from sms_platform.contacts import validation
+
 MAX_PHONES_PER_RECORD = 10
 MAX_TAGS = 5
 MAX_TAG_LENGTH = 20
@@ -118,8 +120,6 @@ class PhoneIn(BaseModel):
     @field_validator("number")
     @classmethod
     def _mobile(cls, value: str) -> str:
-        from sms_platform.contacts import validation
-
         return validation.mobile(value)
 
     @field_validator("collected_at")
@@ -178,8 +178,6 @@ class ContactIn(BaseModel):
     @field_validator("id")
     @classmethod
     def _identifier(cls, value: str, info: ValidationInfo) -> str:
-        from sms_platform.contacts import validation
-
         kind = info.data.get("kind")
         if kind is None:
             return value  # the kind is refused already; the ID cannot be checked without it

@@ -15,14 +15,17 @@ the same transaction as the record, so a retried write can never count a record 
 
 from __future__ import annotations
 
+import itertools
+import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from sms_platform import aws, crypto
-from sms_platform.contacts import records
+from sms_platform.contacts import records, validation
 from sms_platform.contacts.models import Contact, ContactIn, Kind, PhoneEntry, Recipient, RecordResult
 
 TABLE_ENV = "CONTACTS_TABLE"
@@ -160,8 +163,6 @@ def _client() -> Any:
 
 
 def _table_name() -> str:
-    import os
-
     return os.environ[TABLE_ENV]
 
 
@@ -233,8 +234,6 @@ def get_by_ref(ref: str) -> Contact | None:
 
 def normalized_identifier(kind: str, identifier: str) -> str | None:
     """The ID number or credit code in its one stored form, or None when it is not valid."""
-    from sms_platform.contacts import validation
-
     try:
         return validation.id_number(identifier) if kind == "person" else validation.credit_code(identifier)
     except ValueError:
@@ -292,8 +291,8 @@ def recipients_of(kind: str, identifier: str) -> list[Recipient]:
 # ------------------------------------------------------------------ writes
 
 
-def _write_ops(before: Contact | None, after: Contact) -> list[dict[str, Any]]:
-    table = _table_name()
+def _record_ops(before: Contact | None, after: Contact, table: str) -> list[dict[str, Any]]:
+    """The record's own writes, conditioned on the version read (or on its absence)."""
     main, members = to_items(after)
     condition: dict[str, Any]
     if before is None:
@@ -306,22 +305,41 @@ def _write_ops(before: Contact | None, after: Contact) -> list[dict[str, Any]]:
     ops: list[dict[str, Any]] = [{"Put": {"TableName": table, "Item": _ser(main), **condition}}]
     for item in members.values():
         ops.append({"Put": {"TableName": table, "Item": _ser(item)}})
-    if before is not None:
-        _, old_members = to_items(before)
-        for sk in old_members.keys() - members.keys():
-            ops.append({"Delete": {"TableName": table, "Key": {"pk": {"S": main["pk"]}, "sk": {"S": sk}}}})
-    for (pk, sk), delta in sorted(records.counter_deltas(before, after).items()):
-        ops.append(
-            {
-                "Update": {
-                    "TableName": table,
-                    "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-                    "UpdateExpression": "ADD n :d",
-                    "ExpressionAttributeValues": {":d": {"N": str(delta)}},
-                }
-            }
-        )
+    for sk in sorted(_member_keys(before) - members.keys()):
+        ops.append({"Delete": {"TableName": table, "Key": {"pk": {"S": main["pk"]}, "sk": {"S": sk}}}})
     return ops
+
+
+def _member_keys(contact: Contact | None) -> set[str]:
+    """Sort keys of a record's index items (as ``to_items`` makes them)."""
+    if contact is None or contact.current_phone is None:
+        return set()
+    return {f"m#{dim}" for dim in records.index_dimensions(contact) if dim != records.ALL}
+
+
+def _record_op_count(before: Contact | None, after: Contact) -> int:
+    """How many actions ``_record_ops`` takes, without building them."""
+    members = _member_keys(after)
+    return 1 + len(members) + len(_member_keys(before) - members)
+
+
+def _counter_ops(deltas: dict[tuple[str, str], int], table: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+                "UpdateExpression": "ADD n :d",
+                "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+            }
+        }
+        for (pk, sk), delta in sorted(deltas.items())
+    ]
+
+
+def _write_ops(before: Contact | None, after: Contact) -> list[dict[str, Any]]:
+    table = _table_name()
+    return _record_ops(before, after, table) + _counter_ops(records.counter_deltas(before, after), table)
 
 
 def _is_cancelled(error: Exception) -> bool:
@@ -359,8 +377,6 @@ def save(
 
 def _collected(existing: Contact | None, incoming: ContactIn, at: datetime) -> list[PhoneEntry]:
     """The incoming numbers as history entries; a number already held keeps its ciphertext."""
-    from sms_platform.contacts import validation
-
     tokens = {entry.hash: entry.token for entry in existing.phones} if existing else {}
     entries = []
     for phone in incoming.phones:
@@ -379,6 +395,40 @@ def _collected(existing: Contact | None, incoming: ContactIn, at: datetime) -> l
     return entries
 
 
+class _Collection:
+    """One validated record on its way in: its key, how it is rebuilt over what is stored, and
+    where the writer may act (``districts``; None for everywhere)."""
+
+    def __init__(self, incoming: ContactIn, *, at: datetime, districts: frozenset[str] | None) -> None:
+        self.incoming = incoming
+        self.at = at
+        self.districts = districts
+        self.kind = incoming.kind.value
+        self.id_hash = id_hash_of(incoming.id)
+        self.pk = record_pk(self.kind, self.id_hash)
+        self.id_masked = validation.mask_identifier(self.kind, incoming.id)
+        self._id_token: str | None = None
+
+    def build(self, current: Contact | None) -> Contact:
+        if current is None and self._id_token is None:
+            self._id_token = crypto.encrypt(self.incoming.id)  # once, however often rebuilt
+        return records.merge(
+            current,
+            self.incoming,
+            id_hash=self.id_hash,
+            id_token=current.id_token if current else self._id_token,  # type: ignore[arg-type]
+            id_masked=self.id_masked,
+            collected=_collected(current, self.incoming, self.at),
+            at=self.at,
+        )
+
+    def check(self, current: Contact | None, after: Contact) -> None:
+        if self.districts is None:
+            return
+        if after.district not in self.districts or (current is not None and current.district not in self.districts):
+            raise OutOfScope()
+
+
 def upsert(
     incoming: ContactIn,
     *,
@@ -388,35 +438,13 @@ def upsert(
 ) -> tuple[str, Contact]:
     """Add or update one validated record. ``districts``, when given, is where the writer may
     act: a record in or moving to any other district raises ``OutOfScope``."""
-    from sms_platform.contacts import validation
+    collection = _Collection(incoming, at=at, districts=districts)
+    before = get(collection.pk) if existing is ... else existing
+    return save(collection.pk, before, collection.build, check=collection.check)  # type: ignore[arg-type]
 
-    kind = incoming.kind.value
-    id_hash = id_hash_of(incoming.id)
-    pk = record_pk(kind, id_hash)
-    before = get(pk) if existing is ... else existing
-    id_masked = validation.mask_identifier(kind, incoming.id)
-    id_token: list[str] = []
 
-    def build(current: Contact | None) -> Contact:
-        if current is None and not id_token:
-            id_token.append(crypto.encrypt(incoming.id))
-        return records.merge(
-            current,
-            incoming,
-            id_hash=id_hash,
-            id_token=current.id_token if current else id_token[0],
-            id_masked=id_masked,
-            collected=_collected(current, incoming, at),
-            at=at,
-        )
-
-    def check(current: Contact | None, after: Contact) -> None:
-        if districts is None:
-            return
-        if after.district not in districts or (current is not None and current.district not in districts):
-            raise OutOfScope()
-
-    return save(pk, before, build, check=check)  # type: ignore[arg-type]
+def _out_of_scope(index: int) -> RecordResult:
+    return RecordResult(index=index, status="rejected", errors=[{"field": "district", "message": OUT_OF_SCOPE}])
 
 
 def upsert_many(
@@ -425,23 +453,93 @@ def upsert_many(
     at: datetime,
     districts: frozenset[str] | None = None,
 ) -> list[RecordResult]:
-    """Upsert validated records (with their positions), reading existing ones in batches."""
-    pks = [record_pk(c.kind.value, id_hash_of(c.id)) for _, c in incoming]
-    existing: dict[str, Contact | None] = dict(get_many(pks))
-    results = []
-    for (index, contact), pk in zip(incoming, pks, strict=True):
+    """Upsert validated records (with their positions); one result each, in the given order.
+
+    Existing records are read in batches. The changed ones are written many to a transaction,
+    each conditioned on the version read (or on not existing yet), with one update per counter
+    item a group moves. A group that meets a concurrent change is cancelled whole, and its
+    records are then written one at a time, reading them again. A record given several times
+    is written in order: its first occurrence with the others, the later ones one by one after.
+    Writing the same records again changes nothing: they come back ``unchanged``.
+    """
+    if not incoming:
+        return []
+    collections = [_Collection(contact, at=at, districts=districts) for _, contact in incoming]
+    existing: dict[str, Contact] = get_many(c.pk for c in collections)
+    occurrences = Counter(c.pk for c in collections)
+    # Neighbours that move the same counters share transactions; a record's later occurrences
+    # sort with its first (the stable sort keeps their order).
+    group_of: dict[str, tuple[str, str, int]] = {}
+    for c in collections:
+        group_of.setdefault(c.pk, records.counter_group_key(c.kind, c.incoming.district, c.id_hash))
+    order = sorted(range(len(collections)), key=lambda position: group_of[collections[position].pk])
+
+    results: dict[int, RecordResult] = {}
+    one_by_one: list[int] = []
+    table = _table_name()
+    # Records are built as the packing reads them and dropped once sent, and a group's requests
+    # are made only when it is sent, so a chunk's worth never sits in memory at once.
+    prepared: dict[int, tuple[int, Contact | None, Contact, dict[tuple[str, str], int]]] = {}
+
+    def prepare() -> Iterator[tuple[int, list[tuple[str, str]]]]:
+        seen: set[str] = set()
+        numbers = itertools.count()  # the packing names writes by their order
+        for position in order:
+            collection = collections[position]
+            if collection.pk in seen:
+                one_by_one.append(position)
+                continue
+            seen.add(collection.pk)
+            before = existing.get(collection.pk)
+            after = collection.build(before)
+            try:
+                collection.check(before, after)
+            except OutOfScope:
+                results[position] = _out_of_scope(incoming[position][0])
+                continue
+            if records.same_content(before, after):
+                results[position] = RecordResult(index=incoming[position][0], status="unchanged", ref=after.ref)
+                continue
+            moved = records.counter_deltas(before, after)
+            prepared[next(numbers)] = position, before, after, moved
+            yield _record_op_count(before, after), list(moved)
+
+    reread: set[str] = set()
+    for group in records.pack_writes(prepare()):
+        writes = [prepared.pop(member) for member in group]
+        actions = [op for _, before, after, _ in writes for op in _record_ops(before, after, table)]
+        actions += _counter_ops(records.sum_deltas(moved for *_, moved in writes), table)
         try:
-            status, saved = upsert(contact, at=at, existing=existing.get(pk), districts=districts)
-        except OutOfScope:
-            results.append(
-                RecordResult(
-                    index=index, status="rejected", errors=[{"field": "district", "message": "只能维护本区县的通讯录"}]
-                )
-            )
+            _client().transact_write_items(TransactItems=actions)
+        except Exception as error:
+            if not _is_cancelled(error):
+                raise
+            for position, *_ in writes:
+                one_by_one.append(position)
+                reread.add(collections[position].pk)
             continue
-        existing[pk] = saved
-        results.append(RecordResult(index=index, status=status, ref=saved.ref))
-    return results
+        for position, before, after, _ in writes:
+            if occurrences[collections[position].pk] > 1:  # its later occurrences build on it
+                existing[collections[position].pk] = after
+            status = "created" if before is None else "updated"
+            results[position] = RecordResult(index=incoming[position][0], status=status, ref=after.ref)
+
+    for position in sorted(one_by_one):
+        index = incoming[position][0]
+        collection = collections[position]
+        if collection.pk in reread:
+            reread.discard(collection.pk)
+            before = get(collection.pk)
+        else:
+            before = existing.get(collection.pk)
+        try:
+            status, saved = save(collection.pk, before, collection.build, check=collection.check)
+        except OutOfScope:
+            results[position] = _out_of_scope(index)
+            continue
+        existing[collection.pk] = saved
+        results[position] = RecordResult(index=index, status=status, ref=saved.ref)
+    return [results[position] for position in range(len(incoming))]
 
 
 def list_page(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform import identifiers
+from sms_platform.errors import PlatformError
+
 _BAD_ID = "公民身份号码无效"
 _BAD_CODE = "统一社会信用代码无效"
 
 
 def _checked(function: Any, value: str, reason: str) -> str:
-    from sms_platform.errors import PlatformError
-
     try:
         result = function(value)
     except PlatformError as error:
@@ -28,32 +29,22 @@ def _checked(function: Any, value: str, reason: str) -> str:
 
 
 def mobile(value: str) -> str:
-    from sms_platform import identifiers
-
     return _checked(identifiers.normalize_mobile, value, "手机号码格式不正确")
 
 
 def id_number(value: str) -> str:
-    from sms_platform import identifiers
-
     return _checked(identifiers.validate_id_number, value.strip().upper(), _BAD_ID)
 
 
 def credit_code(value: str) -> str:
-    from sms_platform import identifiers
-
     return _checked(identifiers.validate_credit_code, value.strip().upper(), _BAD_CODE)
 
 
 def mask_mobile(value: str) -> str:
-    from sms_platform import identifiers
-
     return identifiers.mask_mobile(value)
 
 
 def mask_identifier(kind: str, value: str) -> str:
-    from sms_platform import identifiers
-
     if kind == "person":
         return identifiers.mask_id_number(value)
     return identifiers.mask_credit_code(value)

@@ -1,0 +1,74 @@
+"""Contacts from the service channels and business systems: ``POST /v1/contacts/batch`` with the
+caller's API key (one per channel or system).
+
+Each record is checked on its own (ID numbers and credit codes with their check characters)
+and answered in order; each number's source must be a channel granted to the key. The same
+body from the same key within a day gets the first answer again and changes nothing more
+(powertools Idempotency), so a channel may safely retry after a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from sms_platform.clock import get_clock
+from sms_platform.errors import Conflict, ValidationFailed
+from sms_platform.http import JSON, register_error_handlers
+from sms_platform.observability import logger
+
+KEEP_SECONDS = 24 * 3600
+
+app = APIGatewayRestResolver()
+register_error_handlers(app)
+
+
+@cache
+def _idempotent_upsert() -> Any:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+    from sms_platform import aws
+    from sms_platform.contacts import channels
+
+    persistence = DynamoDBPersistenceLayer(
+        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=aws.client("dynamodb")
+    )
+    # The key is a hash of the whole request: the caller's key id and its body.
+    config = IdempotencyConfig(expires_after_seconds=KEEP_SECONDS, hash_function="sha256")
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    def upsert(request: dict[str, Any]) -> dict[str, Any]:
+        return channels.upsert(request["body"], api_key_id=request["api_key_id"], at=get_clock().now())
+
+    return upsert, config
+
+
+@app.post("/v1/contacts/batch")
+def post_batch() -> Response:
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    try:
+        body = json.loads(app.current_event.body or "")
+    except ValueError as exc:
+        raise ValidationFailed("请求体不是有效的 JSON", field="body") from exc
+    api_key_id = app.current_event.request_context.identity.api_key_id
+    upsert, _ = _idempotent_upsert()
+    try:
+        answer = upsert(request={"api_key_id": api_key_id, "body": body})
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict("相同的请求正在处理，请稍后再试") from None
+    counts = {f"records_{key}": answer[key] for key in ("created", "updated", "unchanged", "rejected")}
+    logger().info("contacts batch", extra={"api_key_id": api_key_id, **counts})
+    return Response(200, JSON, json.dumps(answer, ensure_ascii=False))
+
+
+@logger().inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    _idempotent_upsert()[1].register_lambda_context(context)
+    return app.resolve(event, context)
