@@ -12,7 +12,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from sms_platform.observability import logger
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# One record per invocation: a failed chunk is reported like any partial failure, not raised.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 log = logger()
 
 

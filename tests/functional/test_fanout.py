@@ -27,11 +27,11 @@ from tests.functional.sends_support import (
 def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_redelivery(sends, monkeypatch):  # noqa: F811
     from sms_platform import audit, fanout, outbox
 
-    monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "300")
+    monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "60")
     template_id = active_template(sends.clock, office=Office.city)
-    add_people(700, district="wendeng")
-    add_people(700, district="rushan", start=700)
-    add_people(600, district="huancui", start=1400)
+    add_people(150, district="wendeng")
+    add_people(150, district="rushan", start=700)
+    add_people(100, district="huancui", start=1400)
     request_id = approved_request(sends, template_id, author=CITY_OPERATOR, audience={"kind": "person"})
     sends.release()
     jobs = [m.body for m in sends.pump.fanout_pending()]
@@ -64,17 +64,19 @@ def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_re
     )
     sends.pump.run()
 
-    assert len(jobs) == 7  # 2000 recipients in chunks of about 300
+    assert len(jobs) == 7  # 400 recipients in chunks of about 60
     assert crashes == {"send": 1, "audit": 1}
     assert sum(len(r["batchItemFailures"]) for r in sends.pump.fanout_responses) == 2  # the two crashes only
     assert again == {"batchItemFailures": []}
     sent = Counter(m.phone for m in sends.simulator.sent if m.out_id == f"send:{request_id}")
-    assert len(sent) == 2000 and set(sent.values()) == {1}
+    assert len(sent) == 400 and set(sent.values()) == {1}
     assert sends.simulator.duplicates() == []
     progress = detail(request_id)["progress"]
-    assert progress["expanded"] == 2000 and progress["sent"] == 2000 and progress["waiting"] == 0
+    assert progress["expanded"] == 400 and progress["sent"] == 400 and progress["waiting"] == 0
     assert progress["chunks"] == progress["chunks_done"] == 7
-    assert fanout.fanout_progress(request_id)["queued"] >= 2000
+    # The redone pages met messages already queued (queued again) or already sent (duplicates).
+    redone = fanout.fanout_progress(request_id)
+    assert redone["queued"] + redone["duplicates"] > 400
     assert detail(request_id)["request"]["status"] == "fanned_out"
 
 
