@@ -28,6 +28,13 @@ def _queue_batch(phone: str, source: str = "event-ops-1") -> None:
                    template_version=1, parts=1, recipients=[(phone, None)])  # fmt: skip
 
 
+def printed_answer(capsys) -> dict:
+    """The command's answer: its one JSON line (log lines may share standard output)."""
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"lane"')]
+    assert len(lines) == 1
+    return json.loads(lines[0])
+
+
 def test_dead_letters_are_listed_without_numbers_and_redriven_to_their_lane(sends, capsys):  # noqa: F811
     sends.simulator.set_faults(fail_rate=1.0)
     _queue_batch("13700000001")
@@ -38,7 +45,7 @@ def test_dead_letters_are_listed_without_numbers_and_redriven_to_their_lane(send
     listed = call(IT_OPS, "GET", "/v1/staff/dead-letters/high")
     refused = call(WENDENG, "GET", "/v1/staff/dead-letters/high")
     assert dlq.main(["list", "--lane", "high"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    printed = printed_answer(capsys)
 
     assert depths.status == 200 and depths.body["depths"]["high"] == 1 and depths.body["depths"]["bulk"] == 0
     assert listed.body["messages"][0]["source_id"] == "event-ops-1"
@@ -66,7 +73,7 @@ def test_redrive_by_command(sends, capsys):  # noqa: F811
     assert dlq.main(["redrive", "--lane", "high", "--max", "5"]) == 0
     sends.pump.run()
 
-    assert json.loads(capsys.readouterr().out) == {"lane": "high", "redriven": 1}
+    assert printed_answer(capsys) == {"lane": "high", "redriven": 1}
     assert [m.phone for m in sends.simulator.sent] == ["13700000002"]
 
 

@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = {"lane": args.lane, "depth": depth(args.lane), "messages": peek(args.lane, min(args.max, PEEK_LIMIT))}
     else:
         result = {"lane": args.lane, "redriven": redrive(args.lane, args.max)}
-    json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+    json.dump(result, sys.stdout, ensure_ascii=False)  # one line: easy to pipe into jq
     sys.stdout.write("\n")
     return 0
 
