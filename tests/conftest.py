@@ -55,7 +55,9 @@ def aws(monkeypatch):
     from sms_platform import secrets
 
     from infra import provision, template_model
+    from tests import moto_speedups
 
+    moto_speedups.install()  # transactions that do not copy whole tables
     with mock_aws():
         provisioned = provision.provision(
             template_model.load(), boto3.Session(region_name="us-east-1"), stage="test", secrets=TEST_SECRETS
