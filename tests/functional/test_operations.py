@@ -123,6 +123,7 @@ def test_a_12333_agent_looks_up_a_callers_messages_by_number_in_the_body(sends):
     approved_request(sends, template_id)
     sends.release()
     sends.pump.run()
+    sends.clock.advance(minutes=1)  # newer: listed first (same-time messages have no order)
     _queue_batch(mobile(1), "event-ops-3")  # a second message to the same caller, still queued
 
     found = call(AGENT, "POST", "/v1/staff/message-lookup", {"phone": f"+86 {mobile(1)}"})
