@@ -37,3 +37,14 @@ def test_tampered_token_is_refused():
     tampered = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
     with pytest.raises(InvalidTag):
         crypto.decrypt(tampered)
+
+
+def test_numbers_sealed_together_open_in_order_and_hide_every_number():
+    numbers = ["13812341234", "13912345678", "13700000001"]
+    token = crypto.seal_many(numbers)
+    assert not any(n in token for n in numbers)
+    crypto.reset()  # a cold start opens it with the stored key
+    assert crypto.open_many(token) == numbers
+    assert crypto.open_many(crypto.seal_many([])) == []
+    with pytest.raises(ValueError):
+        crypto.seal_many(["138\n1234"])

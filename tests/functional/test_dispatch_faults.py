@@ -54,16 +54,16 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
 ):
     numbers = phones(4)
     enqueue("triggered", "event-crash", numbers)
-    real_mark_sent = message_store.mark_sent
+    real_mark_sent_many = message_store.mark_sent_many
     crashes = []
 
-    def crash_once(mid, biz_id, at):
+    def crash_once(mids, biz_id, at, items):
         if not crashes:
-            crashes.append(mid)
+            crashes.append(mids)
             raise ConnectionError("the function died before recording the send")
-        return real_mark_sent(mid, biz_id, at)
+        return real_mark_sent_many(mids, biz_id, at, items)
 
-    monkeypatch.setattr(message_store, "mark_sent", crash_once)
+    monkeypatch.setattr(message_store, "mark_sent_many", crash_once)
     lanes.step()
     assert lanes.responses[-1]["batchItemFailures"], "the crashed batch is reported failed and redelivered"
     assert {state_of("event-crash", p)["state"] for p in numbers} == {"sending"}

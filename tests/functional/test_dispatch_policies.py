@@ -186,3 +186,40 @@ def test_a_number_is_never_logged_in_clear(lanes, carrier_simulator, caplog):
     assert "carrier call" in logs
     assert not any(p in logs for p in numbers)
     assert CALLBACK_TOKEN not in logs
+
+
+def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_number(lanes, carrier_simulator):
+    from sms_platform import outbox
+    from sms_platform.messages import MessageState, QueuedBatch, message_id
+
+    busy, free = phones(2)
+    enqueue("targeted", "notice-first", [busy])
+    lanes.step()  # busy has had this template this minute
+    group = message_store.MessageGroup(
+        kind="targeted", source_id="notice-sealed", office="city", batch_id="b-sealed", sign_name="威海社保",
+        template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
+    )  # fmt: skip
+    hashes = [crypto.keyed_hash(p) for p in (busy, free)]
+    mids = [message_id("notice-sealed", h) for h in hashes]
+    created = message_store.record_many(group, list(zip(mids, hashes, ["m1", "m2"], strict=True)), "queued", MORNING)
+    assert created == [None, None]
+    again = message_store.record_many(group, list(zip(mids, hashes, ["m1", "m2"], strict=True)), "queued", MORNING)
+    assert again == [MessageState.QUEUED, MessageState.QUEUED]  # found, not written twice
+    batch = QueuedBatch(
+        batch_id="b-sealed", kind="targeted", source_id="notice-sealed", office="city", sign_name="威海社保",
+        template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
+        recipients=[{"message_id": m, "phone_hash": h} for m, h in zip(mids, hashes, strict=True)],
+        phones=crypto.seal_many([busy, free]),
+    )  # fmt: skip
+    outbox.send_batches([batch])
+
+    lanes.step()
+    assert [m.phone for m in carrier_simulator.sent if m.out_id == "notice-sealed"] == [free]
+    waiting = lanes.pending("NormalQueue")
+    assert len(waiting) == 1 and [r["message_id"] for r in waiting[0]["recipients"]] == [mids[0]]
+    assert crypto.open_many(waiting[0]["phones"]) == [busy]
+    assert busy not in json.dumps(waiting[0])
+
+    lanes.run()
+    assert sorted(m.phone for m in carrier_simulator.sent if m.out_id == "notice-sealed") == sorted([busy, free])
+    assert {state_of("notice-sealed", p)["state"] for p in (busy, free)} == {"sent"}

@@ -146,15 +146,16 @@ def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, c
 
     numbers = phones(2)
     enqueue("triggered", "event-4", numbers)
-    real_mark_sent = message_store.mark_sent
+    real_mark_sent_many = message_store.mark_sent_many
 
-    def receipt_first(mid, biz_id, at):
-        # The carrier's receipt overtakes the dispatcher's own write.
-        sent = [m for m in carrier_simulator.sent if message_id("event-4", crypto.keyed_hash(m.phone)) == mid]
-        carrier_callbacks.handler(receipts_event([receipt_for(sent[0])]), lanes.context)
-        return real_mark_sent(mid, biz_id, at)
+    def receipt_first(mids, biz_id, at, items):
+        # The carrier's receipts overtake the dispatcher's own writes.
+        for mid in mids:
+            sent = [m for m in carrier_simulator.sent if message_id("event-4", crypto.keyed_hash(m.phone)) == mid]
+            carrier_callbacks.handler(receipts_event([receipt_for(sent[0])]), lanes.context)
+        return real_mark_sent_many(mids, biz_id, at, items)
 
-    monkeypatch.setattr(message_store, "mark_sent", receipt_first)
+    monkeypatch.setattr(message_store, "mark_sent_many", receipt_first)
     lanes.run()
 
     for phone in numbers:

@@ -365,7 +365,8 @@ def record_send(
         "lane": lane,
         "signature": signature,
         "recipient_count": recipient_count if recipient_count is not None else len(recipients),
-        "recipients": [mask_recipient(r) for r in recipients],
+        # Masked with the rest of the entry (``_snapshot``): one pass over the text, not one per number.
+        "recipients": list(recipients),
         **dict(extra or {}),
     }
     return _append(

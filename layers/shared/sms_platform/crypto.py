@@ -3,6 +3,8 @@
 - ``encrypt``/``decrypt``: AES-256-GCM with a data key that KMS generates and wraps. The wrapped
   key is kept in the control table under its id; a token names that id, so keys can be rotated
   without re-encrypting old tokens. Plain data keys live only in this process's memory.
+- ``seal_many``/``open_many``: the same, for a list of numbers sealed together (a queued batch
+  carries its hundred numbers as one token, so the dispatcher opens them with one call).
 - ``keyed_hash``: HMAC-SHA256 with the platform's hash key, to find a record by its number
   without storing the number in clear.
 """
@@ -15,7 +17,9 @@ import hmac
 import os
 import threading
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from sms_platform import aws, secrets
 
@@ -23,7 +27,9 @@ _TOKEN_PREFIX = "v1"  # noqa: S105 - a format tag, not a secret
 _DATA_KEY_PK = "datakey"
 _lock = threading.Lock()
 _plain_keys: dict[str, bytes] = {}
+_ciphers: dict[str, object] = {}  # AESGCM per key id: made once, reused for every value
 _current_key_id: str | None = None
+_LIST_SEPARATOR = "\n"  # never part of a number
 
 
 def _b64(data: bytes) -> str:
@@ -74,23 +80,42 @@ def _current_key() -> tuple[str, bytes]:
     return key_id, _load_key(key_id)
 
 
-def encrypt(plain: str) -> str:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+def _cipher(key_id: str, key: bytes) -> Any:
+    cipher = _ciphers.get(key_id)
+    if cipher is None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+        cipher = _ciphers[key_id] = AESGCM(key)
+    return cipher
+
+
+def encrypt(plain: str) -> str:
     key_id, key = _current_key()
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, plain.encode(), key_id.encode())
+    sealed = _cipher(key_id, key).encrypt(nonce, plain.encode(), key_id.encode())
     return f"{_TOKEN_PREFIX}.{key_id}.{_b64(nonce + sealed)}"
 
 
 def decrypt(token: str) -> str:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     prefix, key_id, payload = token.split(".", 2)
     if prefix != _TOKEN_PREFIX:
         raise ValueError("unknown token version")
     raw = _unb64(payload)
-    return AESGCM(_load_key(key_id)).decrypt(raw[:12], raw[12:], key_id.encode()).decode()
+    cipher = _ciphers.get(key_id) or _cipher(key_id, _load_key(key_id))
+    return cipher.decrypt(raw[:12], raw[12:], key_id.encode()).decode()
+
+
+def seal_many(values: Sequence[str]) -> str:
+    """One token holding every value, in order (values must not contain a line break)."""
+    if any(_LIST_SEPARATOR in value for value in values):
+        raise ValueError("a sealed value cannot contain a line break")
+    return encrypt(_LIST_SEPARATOR.join(values))
+
+
+def open_many(token: str) -> list[str]:
+    """The values ``seal_many`` sealed, in the same order."""
+    text = decrypt(token)
+    return text.split(_LIST_SEPARATOR) if text else []
 
 
 @lru_cache(maxsize=1)
@@ -108,5 +133,6 @@ def reset() -> None:
     global _current_key_id
     with _lock:
         _plain_keys.clear()
+        _ciphers.clear()
         _current_key_id = None
     _hash_key.cache_clear()

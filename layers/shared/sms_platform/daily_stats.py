@@ -16,7 +16,9 @@ What a message contributes (``contribution``):
 
 Storage in ``SENDS_TABLE``: ``pk = "stats#<day>#<shard>"``, ``sk = "<kind>#<office>"``, updated
 with atomic ``ADD``. A message's shard comes from its id, so a two-million send spreads its
-counts over ``SHARDS`` items rather than one hot item; a report reads the day's shards.
+counts over ``SHARDS`` items rather than one hot item; a report reads the day's shards. Moves of
+a batch's messages alike (the same move, day, kind and office) are added in one ``ADD``, on the
+shard of one of them.
 
 Limit: the count is a second write after the state move. A crash between the two loses that
 message's count (never doubles it); the message itself, the truth, is unaffected.
@@ -134,11 +136,12 @@ def _table() -> Any:
     return aws.table(TABLE_ENV)
 
 
-def count(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, int]:
-    """Add a state move's change to its day's counters (one atomic ADD); returns the change."""
-    changes = delta(old, new)
-    if not changes:
-        return changes
+def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> dict[str, int]:
+    """Add a state move's change (``times`` such moves, of messages of the same day, kind and
+    office) to its day's counters, in one atomic ADD; returns the change."""
+    changes = {name: change * times for name, change in delta(old, new).items()}
+    if not changes or times <= 0:
+        return {}
     day = day_of(new)
     names: dict[str, str] = {}
     expires = datetime.combine(day, time.min, tzinfo=BEIJING) + timedelta(days=RETENTION_DAYS)
@@ -160,15 +163,15 @@ def count(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, in
     return changes
 
 
-def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> None:
+def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> None:
     """``count`` for the message store: a statistics fault is logged, never allowed to stop a
     send or a receipt (the message's own state is already written)."""
     try:
-        count(old, new)
+        count(old, new, times)
     except Exception:  # noqa: BLE001 - any fault of the counter write, whatever its kind
         from sms_platform.observability import logger
 
-        logger().warning("daily statistics not counted", extra={"message_id": new.get("message_id")})
+        logger().warning("daily statistics not counted", extra={"message_id": new.get("message_id"), "times": times})
 
 
 def _day_items(day: date) -> list[dict[str, Any]]:

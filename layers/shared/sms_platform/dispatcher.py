@@ -10,11 +10,12 @@ For each batch, in order:
    carrier by an earlier attempt whose outcome is unknown (a crash, a timeout): they are settled
    with ``QuerySendDetails``, never sent again; others are done.
 5. A stopped send or a suspended office suppresses; publicity honours opt-outs.
-6. Frequency limits: over a limit, transactional messages (and publicity over a per-template
-   limit) wait for the window to pass in a new delayed message; publicity over its daily limit
-   is suppressed.
-7. ``queued → sending`` by conditional write: only recipients this attempt moved are sent.
-8. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
+6. Frequency limits and ``queued → sending``, one transaction per recipient (packed a hundred
+   writes to a ``TransactWriteItems`` call): the recipient is counted in each window and taken
+   for sending, or neither. Over a limit, transactional messages (and publicity over a
+   per-template limit) wait for the window to pass in a new delayed message; publicity over
+   its daily limit is suppressed. Only recipients this attempt moved are sent.
+7. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
    ``OK`` → ``sent`` with the BizId; ``REJECTED`` → ``failed`` with the carrier's code;
    ``LIMITED`` → back to ``queued`` and a new message 15 minutes later (three times, then
    ``failed``); ``RETRY`` → back to ``queued`` and ``TransientCarrierFault`` so that SQS
@@ -22,7 +23,10 @@ For each batch, in order:
    ``UNKNOWN`` → settled now, and in later ``settle`` rounds while the carrier has no record.
 
 Waiting is always a new delayed message, never a failed receive, so a message's receive count
-climbs only for real faults.
+climbs only for real faults. The per-recipient work of a batch is kept to building its writes:
+numbers sealed together are opened with one decryption, states are read with one
+``BatchGetItem``, moves go in transactions, daily counts in one ``ADD``, and nothing is logged
+per recipient.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from sms_platform.messages import (
     carrier_call_for,
     in_publicity_window,
     is_due,
-    limit_windows,
+    limit_specs,
     next_publicity_opening,
     send_details_of,
     settle_delay,
@@ -62,6 +66,19 @@ from sms_platform.messages import (
 
 QUERY_PAGE_SIZE = 50
 QUERY_MAX_PAGES = 5
+_QUEUED = MessageState.QUEUED.value
+_SENDING = MessageState.SENDING.value
+
+
+def numbers_of(batch: QueuedBatch) -> dict[str, str]:
+    """Each recipient's number (message id → number), opened from the batch's sealed numbers
+    with one decryption, or from each recipient's own token."""
+    if batch.phones is None:
+        return {r.message_id: crypto.decrypt(r.phone_token or "") for r in batch.recipients}
+    numbers = crypto.open_many(batch.phones)
+    if len(numbers) != len(batch.recipients):
+        raise ValueError("the batch's sealed numbers do not match its recipients")
+    return {r.message_id: number for r, number in zip(batch.recipients, numbers, strict=True)}
 
 
 class TransientCarrierFault(Exception):
@@ -133,45 +150,37 @@ class Dispatcher:
             outbox.send_again(batch, not_before=next_publicity_opening(now))
             return
 
-        phones = {r.message_id: crypto.decrypt(r.phone_token) for r in batch.recipients}
+        phones = numbers_of(batch)
         items = message_store.get_many(phones)
-        queued = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.QUEUED]
-        in_flight = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.SENDING]
+        queued: list[QueuedRecipient] = []
+        in_flight: list[QueuedRecipient] = []
+        for recipient in batch.recipients:
+            item = items.get(recipient.message_id)
+            state = item.get("state") if item else None
+            if state == _QUEUED:
+                queued.append(recipient)
+            elif state == _SENDING:
+                in_flight.append(recipient)
         if in_flight:
             self._settle(batch, in_flight, phones, items, rounds_done=0)
         if queued:
             queued = self._screen(batch, queued, now)
         if queued:
-            self._send(batch, queued, phones)
+            self._send(batch, queued, phones, items, now)
 
     # ------------------------------------------------------------------ checks before sending
     def _screen(self, batch: QueuedBatch, recipients: list[QueuedRecipient], now: datetime) -> list[QueuedRecipient]:
+        """Holds and opt-outs; frequency limits are checked as the messages are taken (``_send``)."""
         hold = message_store.hold_reason(batch.source_id, batch.office)
         if hold:
             self._suppress(batch, recipients, hold, now)
             return []
         if batch.kind is SmsKind.PUBLICITY:
             opted_out = optouts.opted_out_among(r.phone_hash for r in recipients)
-            self._suppress(batch, [r for r in recipients if r.phone_hash in opted_out], SuppressReason.OPT_OUT, now)
-            recipients = [r for r in recipients if r.phone_hash not in opted_out]
-
-        allowed: list[QueuedRecipient] = []
-        over_daily: list[QueuedRecipient] = []
-        waiting: dict[datetime, list[QueuedRecipient]] = {}
-        for recipient in recipients:
-            windows = limit_windows(self.rules, batch.kind, batch.template_code, recipient.phone_hash, now)
-            full = frequency_limits.reserve(windows, recipient.message_id)
-            if full is None:
-                allowed.append(recipient)
-            elif full.over_limit == "suppress":
-                over_daily.append(recipient)
-            else:
-                waiting.setdefault(full.ends_at, []).append(recipient)
-        self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
-        for due, group in waiting.items():
-            outbox.send_again(batch, recipients=group, not_before=due)
-            self.tally.add("delayed", batch.kind, batch.office, len(group))
-        return allowed
+            if opted_out:
+                self._suppress(batch, [r for r in recipients if r.phone_hash in opted_out], SuppressReason.OPT_OUT, now)
+                recipients = [r for r in recipients if r.phone_hash not in opted_out]
+        return recipients
 
     def _suppress(
         self, batch: QueuedBatch, recipients: Iterable[QueuedRecipient], reason: SuppressReason, now: datetime
@@ -180,27 +189,79 @@ class Dispatcher:
         self.tally.add("suppressed", batch.kind, batch.office, done)
 
     # ------------------------------------------------------------------ sending
-    def _send(self, batch: QueuedBatch, recipients: list[QueuedRecipient], phones: dict[str, str]) -> None:
+    def _take(
+        self, batch: QueuedBatch, recipients: list[QueuedRecipient], phones: dict[str, str], now: datetime
+    ) -> tuple[str, list[QueuedRecipient]]:
+        """Count each recipient in its frequency windows and move it ``queued → sending``, in one
+        transaction per message; the attempt's token and the recipients this attempt took.
+
+        Over a limit, transactional messages (and publicity over a per-template limit) wait for
+        the window to pass in a new delayed message; publicity over its daily limit is suppressed.
+        """
         attempt = uuid.uuid4().hex
-        now = self.now()
-        mine = [r for r in recipients if message_store.mark_sending(r.message_id, attempt, batch.out_id, now)]
+        specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
+        counters = frequency_limits.count_actions(specs) if specs else None
+        outcome = message_store.mark_sending_many(
+            [r.message_id for r in recipients],
+            attempt,
+            batch.out_id,
+            now,
+            with_each=(lambda i: counters(recipients[i].phone_hash, recipients[i].message_id)) if counters else None,
+        )
+        if not outcome.refused and not outcome.unwritten:
+            return attempt, recipients
+        mine: list[QueuedRecipient] = []
+        over_daily: list[QueuedRecipient] = []
+        waiting: dict[datetime, list[QueuedRecipient]] = {}
+        later = set(outcome.unwritten)
+        for index, recipient in enumerate(recipients):
+            refusal = outcome.refused.get(index)
+            if refusal is None:
+                if index not in later:
+                    mine.append(recipient)
+            elif refusal.action < len(specs):  # a full window; at len(specs): no longer queued
+                full = specs[refusal.action]
+                if full.over_limit == "suppress":
+                    over_daily.append(recipient)
+                else:
+                    waiting.setdefault(full.ends_at, []).append(recipient)
+        self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
+        for due, group in waiting.items():
+            outbox.send_again(batch, numbers=phones, recipients=group, not_before=due)
+            self.tally.add("delayed", batch.kind, batch.office, len(group))
+        if later:  # still queued after repeated write conflicts: a fresh message tries them again
+            outbox.send_again(batch, numbers=phones, recipients=[recipients[i] for i in sorted(later)])
+        return attempt, mine
+
+    def _send(
+        self,
+        batch: QueuedBatch,
+        recipients: list[QueuedRecipient],
+        phones: dict[str, str],
+        items: dict[str, dict[str, Any]],
+        now: datetime,
+    ) -> None:
+        attempt, mine = self._take(batch, recipients, phones, now)
         if not mine:
             return
         numbers = [phones[r.message_id] for r in mine]
-        params = [batch.params_for(r) for r in mine]
-        if carrier_call_for(params) == "send_sms":
-            result = self.carrier.send_sms(numbers, batch.sign_name, batch.template_code, params[0], batch.out_id)
+        sign, code, out_id = batch.sign_name, batch.template_code, batch.out_id
+        if all(r.params is None for r in mine):  # one text for all: the shared values
+            result = self.carrier.send_sms(numbers, sign, code, batch.shared_params, out_id)
         else:
-            result = self.carrier.send_batch_sms(
-                numbers, batch.sign_name, batch.template_code, [p or {} for p in params], batch.out_id
-            )
-        self._after_send(batch, mine, phones, attempt, result)
+            params = [batch.params_for(r) for r in mine]
+            if carrier_call_for(params) == "send_sms":
+                result = self.carrier.send_sms(numbers, sign, code, params[0], out_id)
+            else:
+                result = self.carrier.send_batch_sms(numbers, sign, code, [p or {} for p in params], out_id)
+        self._after_send(batch, mine, phones, items, attempt, result)
 
     def _after_send(
         self,
         batch: QueuedBatch,
         mine: list[QueuedRecipient],
         phones: dict[str, str],
+        items: dict[str, dict[str, Any]],
         attempt: str,
         result: Any,
     ) -> None:
@@ -209,9 +270,8 @@ class Dispatcher:
         now = self.now()
         kind, office = batch.kind, batch.office
         if result.outcome is Outcome.OK:
-            # A receipt may have landed first; mark_sent then only records the BizId.
-            for r in mine:
-                message_store.mark_sent(r.message_id, result.biz_id, now)
+            # A receipt may have landed first; that message then only records the BizId.
+            message_store.mark_sent_many([r.message_id for r in mine], result.biz_id, now, items)
             self.tally.add("sent", kind, office, len(mine))
             self.tally.add("parts", kind, office, len(mine) * batch.parts)
         elif result.outcome is Outcome.REJECTED:
@@ -231,6 +291,7 @@ class Dispatcher:
             if again:
                 outbox.send_again(
                     batch,
+                    numbers=phones,
                     recipients=again,
                     attempt=batch.attempt + 1,
                     not_before=now + timedelta(seconds=LIMITED_DELAY_SECONDS),
@@ -245,7 +306,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ settling unknown outcomes
     def _settle_round(self, batch: QueuedBatch) -> None:
-        phones = {r.message_id: crypto.decrypt(r.phone_token) for r in batch.recipients}
+        phones = numbers_of(batch)
         items = message_store.get_many(phones)
         still = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.SENDING]
         if still:
@@ -282,6 +343,7 @@ class Dispatcher:
             return
         outbox.send_again(
             batch,
+            numbers=phones,
             action=BatchAction.SETTLE,
             recipients=unresolved,
             attempt=next_round,

@@ -5,11 +5,12 @@ item per chunk and puts one job per chunk on ``FANOUT_QUEUE_URL``; each job is t
 invocation, so the chunks expand side by side.
 
 ``run_chunk`` expands one chunk a page at a time from its saved cursor. For each page it
-records one message per number (``message_store.record``, keyed by the send and the number's
-hash) and sends batches of 100 to the lane; then it saves the cursor and the page's counts in
-one conditional write. A crash before that write redoes the page: messages already recorded
-are found, not duplicated, and a message left ``queued`` is queued again, which the
-dispatcher's conditional ``queued → sending`` makes harmless. Two copies of one job cannot
+records one message per number (``message_store.record_many``, keyed by the send and the
+number's hash, conditional puts in transactions) and sends batches of 100 to the lane; then it
+saves the cursor and the page's counts in one conditional write. A crash before that write
+redoes the page: messages already recorded are found, not duplicated, and a message left
+``queued`` is queued again, which the dispatcher's conditional ``queued → sending`` makes
+harmless. Two copies of one job cannot
 both advance a chunk: the cursor write is conditional on the version read.
 
 Waiting is always a new job message, never a failed receive:
@@ -164,52 +165,62 @@ def chunks(request_id: str) -> list[dict[str, Any]]:
 
 
 def _messages_for(request: Any, recipients: list[Any], now: datetime, stopped: bool) -> PageCounts:
-    """Record the page's messages and queue the new ones in batches of 100 (or suppress them)."""
-    from sms_platform import audit, message_store, outbox
+    """Record the page's messages and queue the new ones in batches of 100 (or suppress them).
+
+    Each batch's records go in transactions of conditional puts (``message_store.record_many``):
+    a message that already exists is found, not written again. Its numbers are sealed together
+    (one token per batch), and the batch is validated once, not recipient by recipient.
+    """
+    from sms_platform import audit, crypto, message_store, outbox
     from sms_platform.lanes import lane_for
-    from sms_platform.messages import BATCH_SIZE, MessageState, QueuedBatch, QueuedRecipient, message_id
+    from sms_platform.messages import BATCH_SIZE, MessageState, QueuedBatch, message_id
 
     counts = PageCounts(expanded=len(recipients))
-    source = request.source_id
-    index_keys = {"gsi2pk": f"src#{source}"}
+    source, office = request.source_id, request.office.value
     target = MessageState.SUPPRESSED if stopped else MessageState.QUEUED
     extra = {"suppress_reason": "stopped_send", "final_at": now.isoformat(timespec="milliseconds")} if stopped else {}
+    shared = {
+        "kind": request.kind, "source_id": source, "office": office, "sign_name": request.sign_name,
+        "template_code": request.carrier_code, "template_id": request.template_id,
+        "template_version": request.template_version, "parts": request.parts,
+    }  # fmt: skip
     batches = []
     for start in range(0, len(recipients), BATCH_SIZE):
+        page = recipients[start : start + BATCH_SIZE]
         batch_id = uuid.uuid4().hex
-        ready = []
-        for recipient in recipients[start : start + BATCH_SIZE]:
-            mid = message_id(source, recipient.phone_hash)
-            new = message_store.NewMessage(
-                message_id=mid, kind=request.kind, source_id=source, office=request.office.value,
-                batch_id=batch_id, sign_name=request.sign_name, template_code=request.carrier_code,
-                template_id=request.template_id, template_version=request.template_version, parts=request.parts,
-                phone_hash=recipient.phone_hash, phone_masked=recipient.phone_masked,
-            )  # fmt: skip
-            existing = message_store.record(new, target, now, **index_keys, gsi2sk=mid, **extra)
-            if stopped:
-                counts.stopped += existing is None
-                counts.duplicates += existing is not None
-            elif existing in (None, MessageState.QUEUED):
-                # A message left queued by an earlier try is queued again: the dispatcher sends it once.
-                ready.append(QueuedRecipient(message_id=mid, phone_token=recipient.phone_token,
-                                             phone_hash=recipient.phone_hash))  # fmt: skip
-            else:
-                counts.duplicates += 1
-        if ready:
-            batch = QueuedBatch(
-                batch_id=batch_id, kind=request.kind, source_id=source, office=request.office.value,
-                sign_name=request.sign_name, template_code=request.carrier_code, template_id=request.template_id,
-                template_version=request.template_version, parts=request.parts,
-                shared_params=dict(request.values) or None, recipients=ready,
-            )  # fmt: skip
-            batches.append((batch, [r.phone_masked for r in recipients[start : start + BATCH_SIZE]]))
-            counts.queued += len(ready)
+        mids = [message_id(source, r.phone_hash) for r in page]
+        existing = message_store.record_many(
+            message_store.MessageGroup(**shared, batch_id=batch_id),
+            [(mid, r.phone_hash, r.phone_masked) for mid, r in zip(mids, page, strict=True)],
+            target,
+            now,
+            source_index=True,
+            **extra,
+        )
+        if stopped:
+            created = sum(1 for state in existing if state is None)
+            counts.stopped += created
+            counts.duplicates += len(page) - created
+            continue
+        # A message left queued by an earlier try is queued again: the dispatcher sends it once.
+        ready = [i for i, state in enumerate(existing) if state is None or state is MessageState.QUEUED]
+        counts.duplicates += len(page) - len(ready)
+        if not ready:
+            continue
+        batch = QueuedBatch.model_validate(
+            {
+                **shared, "batch_id": batch_id, "shared_params": dict(request.values) or None,
+                "recipients": [{"message_id": mids[i], "phone_hash": page[i].phone_hash} for i in ready],
+                "phones": crypto.seal_many([crypto.decrypt(page[i].phone_token) for i in ready]),
+            }
+        )  # fmt: skip
+        batches.append((batch, [r.phone_masked for r in page]))
+        counts.queued += len(ready)
     if batches:
         outbox.send_batches([b for b, _ in batches], now=now)
         for batch, masked in batches:
             audit.record_send(
-                batch_id=batch.batch_id, source=source, office=request.office.value,
+                batch_id=batch.batch_id, source=source, office=office,
                 template_id=request.template_id, template_version=request.template_version,
                 lane=str(lane_for(request.kind)), signature=request.sign_name, recipients=masked,
                 recipient_count=len(batch.recipients),

@@ -7,8 +7,11 @@ arrive?"). Items hold the masked number only, never the clear one, and expire af
 
 Every state move is one conditional write on the current state (see ``messages.TRANSITIONS``),
 so a redelivered SQS message or a retried invocation cannot send a recipient twice: only the
-writer that moves ``queued → sending`` calls the carrier. A receipt may arrive while the message
-is still ``sending``; it lands, and the later ``sent`` write then only records the BizId.
+writer that moves ``queued → sending`` calls the carrier. The moves of a whole batch (records,
+``queued → sending``, ``sending → sent``) go in transactions of up to 100 conditional writes
+(``sms_platform.transactions``), each message's write standing or falling on its own. A
+receipt may arrive while the message is still ``sending``; it lands, and the later ``sent``
+write then only records the BizId.
 
 Holds (``pk = "hold#<scope>#<key>"``) stop queued messages of a stopped send or a suspended
 office from going out: the dispatcher suppresses them with the hold's reason.
@@ -16,12 +19,12 @@ office from going out: the dispatcher suppresses them with the hold's reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sms_platform import aws, daily_stats
+from sms_platform import aws, daily_stats, transactions
 from sms_platform.messages import MessageState, SuppressReason
 
 TABLE_ENV = "MESSAGES_TABLE"
@@ -99,6 +102,94 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
         return MessageState(state_value) if state_value else MessageState.QUEUED
     daily_stats.count_move(None, item)  # counts a message created final (suppressed, undeliverable)
     return None
+
+
+@dataclass(frozen=True)
+class MessageGroup:
+    """What the messages of one queued batch share."""
+
+    kind: str
+    source_id: str
+    office: str
+    batch_id: str
+    sign_name: str
+    template_code: str
+    template_id: str
+    template_version: int
+    parts: int
+
+
+def record_many(
+    group: MessageGroup,
+    recipients: Sequence[tuple[str, str, str]],
+    state: MessageState,
+    at: datetime,
+    *,
+    source_index: bool = False,
+    **extra: Any,
+) -> list[MessageState | None]:
+    """``record`` for many messages of one batch, given as (message id, phone hash, masked
+    number), in a few transactions: None for each message created, else the state it had.
+
+    ``source_index`` also indexes each message under its source (``gsi2``).
+    """
+    from boto3.dynamodb.types import TypeSerializer
+
+    now = _iso(at)
+    plain_common = {
+        **asdict(group),
+        "state": str(state),
+        "created_at": now,
+        "updated_at": now,
+        "expires_at": int((at + timedelta(days=RETENTION_DAYS)).timestamp()),
+        **extra,
+    }
+    if source_index:
+        plain_common["gsi2pk"] = f"src#{group.source_id}"
+    serializer = TypeSerializer()
+    common = {name: serializer.serialize(value) for name, value in plain_common.items()}
+    table_name = _table().name
+    groups = []
+    for mid, phone_hash, masked in recipients:
+        item = {
+            **common,
+            "pk": {"S": "msg#" + mid},
+            "sk": _SK_VALUE,
+            "message_id": {"S": mid},
+            "phone_hash": {"S": phone_hash},
+            "phone_masked": {"S": masked},
+            "gsi1pk": {"S": "phone#" + phone_hash},
+            "gsi1sk": {"S": f"{now}#{mid}"},
+        }
+        if source_index:
+            item["gsi2sk"] = {"S": mid}
+        groups.append(
+            [
+                {
+                    "Put": {
+                        "TableName": table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            ]
+        )
+    outcome = transactions.write_groups(_client(), groups)
+    found: list[MessageState | None] = [None] * len(recipients)
+    for index, refusal in outcome.refused.items():
+        old_state = (refusal.item or {}).get("state")
+        found[index] = MessageState(old_state) if old_state else MessageState.QUEUED
+    for index in outcome.unwritten:  # left by repeated conflicts: one write each
+        mid, phone_hash, masked = recipients[index]
+        new = NewMessage(**asdict(group), message_id=mid, phone_hash=phone_hash, phone_masked=masked)
+        keys = {"gsi2pk": plain_common["gsi2pk"], "gsi2sk": mid} if source_index else {}
+        found[index] = record(new, state, at, **extra, **keys)
+    created = sum(1 for index, value in enumerate(found) if value is None and index not in outcome.unwritten)
+    if created:  # a message created final (suppressed, undeliverable) counts; queued ones add nothing
+        first = recipients[0][0]
+        daily_stats.count_move(None, {**plain_common, "message_id": first}, created)
+    return found
 
 
 def get_many(message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -218,6 +309,122 @@ def mark_sent(mid: str, biz_id: str | None, at: datetime) -> bool:
         if not _conditional_failed(error):
             raise
     return False
+
+
+_STATE_NAME = {"#s": "state"}
+_SENDING_UPDATE = "SET #s = :to, updated_at = :now, attempt_token = :attempt, out_id = :out, sending_at = :now"
+_SENT_UPDATE = "SET #s = :to, updated_at = :now, sent_at = :now, biz_id = :biz"
+_SENT_UPDATE_NO_BIZ = "SET #s = :to, updated_at = :now, sent_at = :now"
+
+
+def _client() -> Any:
+    """The low-level client: transactions are built with typed values (``{"S": ...}``), so a
+    value all the writes share is built once, and boto3 has nothing to convert."""
+    return aws.client("dynamodb")
+
+
+_SK_VALUE = {"S": _SK}
+
+
+def sending_actions(mids: Sequence[str], attempt: str, out_id: str, at: datetime) -> list[dict[str, Any]]:
+    """``queued → sending`` of each message as a transaction action (``mark_sending`` in bulk)."""
+    name = _table().name
+    values = {
+        ":to": {"S": "sending"}, ":from": {"S": "queued"}, ":now": {"S": _iso(at)},
+        ":attempt": {"S": attempt}, ":out": {"S": out_id},
+    }  # fmt: skip
+    return [
+        {
+            "Update": {
+                "TableName": name,
+                "Key": {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE},
+                "UpdateExpression": _SENDING_UPDATE,
+                "ConditionExpression": "#s = :from",
+                "ExpressionAttributeNames": _STATE_NAME,
+                "ExpressionAttributeValues": values,
+            }
+        }
+        for mid in mids
+    ]
+
+
+def mark_sending_many(
+    mids: Sequence[str],
+    attempt: str,
+    out_id: str,
+    at: datetime,
+    *,
+    with_each: Callable[[int], list[dict[str, Any]]] | None = None,
+) -> transactions.Outcome:
+    """``mark_sending`` for many messages in a few transactions.
+
+    Each message's move is written together with ``with_each(index)`` (its frequency counters),
+    all or nothing, and stands or falls alone. A refusal's ``action`` is the index of the first
+    write whose condition failed: below ``len(with_each(index))`` a counter, at it the message
+    (no longer ``queued``: another attempt has it).
+    """
+    moves = sending_actions(mids, attempt, out_id, at)
+    if with_each is None:
+        groups = [[move] for move in moves]
+    else:
+        groups = [[*with_each(index), move] for index, move in enumerate(moves)]
+    return transactions.write_groups(_client(), groups)
+
+
+def mark_sent_many(
+    mids: Sequence[str], biz_id: str | None, at: datetime, items: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """``mark_sent`` for many messages in a few transactions; the ids moved to ``sent``.
+
+    ``items`` are the messages as read before sending (their day, kind and office for the daily
+    statistics). A message whose receipt got there first fails its condition alone and then only
+    records the BizId (``mark_sent``).
+    """
+    name, now = _table().name, _iso(at)
+    values: dict[str, Any] = {":to": {"S": "sent"}, ":from": {"S": "sending"}, ":now": {"S": now}}
+    if biz_id:
+        values[":biz"] = {"S": biz_id}
+    update = _SENT_UPDATE if biz_id else _SENT_UPDATE_NO_BIZ
+    groups = [
+        [
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE},
+                    "UpdateExpression": update,
+                    "ConditionExpression": "#s = :from",
+                    "ExpressionAttributeNames": _STATE_NAME,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        ]
+        for mid in mids
+    ]
+    outcome = transactions.write_groups(_client(), groups)
+    left = sorted([*outcome.refused, *outcome.unwritten])
+    skip = set(left)
+    moved = [mid for index, mid in enumerate(mids) if index not in skip]
+    changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
+    _count_alike(moved, items, MessageState.SENDING, changes)
+    for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
+        if mark_sent(mids[index], biz_id, at):
+            moved.append(mids[index])
+    return moved
+
+
+def _count_alike(
+    mids: Sequence[str], items: Mapping[str, Mapping[str, Any]], old_state: MessageState, changes: dict[str, Any]
+) -> None:
+    """Count the same move of many messages: one ADD per (creation time, kind, office, parts)."""
+    alike: dict[tuple[Any, ...], list[str]] = {}
+    for mid in mids:
+        item = items.get(mid)
+        if item is not None:
+            key = (item.get("created_at"), item.get("kind"), item.get("office"), item.get("parts"))
+            alike.setdefault(key, []).append(mid)
+    for same in alike.values():
+        old = {**items[same[0]], "state": str(old_state)}
+        daily_stats.count_move(old, {**old, **changes}, len(same))
 
 
 def requeue(mid: str, attempt: str, at: datetime) -> bool:

@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sms_platform.clock import BEIJING
 from sms_platform.lanes import SmsKind
@@ -97,7 +97,9 @@ class QueuedRecipient(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     message_id: str
-    phone_token: str  # crypto.encrypt of the number: the queue never holds it in clear
+    # crypto.encrypt of the number, when the batch does not carry its numbers sealed together
+    # (``QueuedBatch.phones``): the queue never holds a number in clear.
+    phone_token: str | None = None
     phone_hash: str
     params: dict[str, str] | None = None
 
@@ -119,8 +121,17 @@ class QueuedBatch(BaseModel):
     parts: int = Field(ge=1)
     shared_params: dict[str, str] | None = None
     recipients: list[QueuedRecipient] = Field(min_length=1, max_length=BATCH_SIZE)
+    # The recipients' numbers sealed together, in recipient order (``crypto.seal_many``): one
+    # decryption per batch instead of one per number. Without it each recipient has a token.
+    phones: str | None = None
     not_before: datetime | None = None
     attempt: int = 0  # LIMITED re-sends for ``send``; settle rounds for ``settle``
+
+    @model_validator(mode="after")
+    def _numbers_present(self) -> QueuedBatch:
+        if self.phones is None and any(r.phone_token is None for r in self.recipients):
+            raise ValueError("every recipient needs a phone token when the batch has no sealed numbers")
+        return self
 
     @property
     def out_id(self) -> str:
@@ -277,10 +288,25 @@ class LimitWindow:
     over_limit: Literal["delay", "suppress"]
 
 
-def limit_windows(
-    rules: LimitRules, kind: SmsKind, template_code: str, phone_hash: str, at: datetime
-) -> list[LimitWindow]:
-    """The counters a message to ``phone_hash`` at ``at`` must fit in.
+@dataclass(frozen=True)
+class LimitSpec:
+    """One window as every number of a batch meets it: the key differs only by the number."""
+
+    prefix: str
+    suffix: str
+    limit: int
+    ends_at: datetime
+    over_limit: Literal["delay", "suppress"]
+
+    def key_for(self, phone_hash: str) -> str:
+        return f"{self.prefix}{phone_hash}{self.suffix}"
+
+    def window(self, phone_hash: str) -> LimitWindow:
+        return LimitWindow(self.key_for(phone_hash), self.limit, self.ends_at, self.over_limit)
+
+
+def limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, at: datetime) -> list[LimitSpec]:
+    """The counters a message of this kind and template sent at ``at`` must fit in, for any number.
 
     Fixed windows (the minute, the hour, the Beijing day) keep each check to one conditional
     write per counter; the price is that two messages may straddle a window's edge.
@@ -288,20 +314,22 @@ def limit_windows(
     local = at.astimezone(BEIJING)
     minute = local.replace(second=0, microsecond=0)
     hour = minute.replace(minute=0)
-    windows = []
+    specs = []
     if rules.same_template_per_minute > 0:
-        windows.append(
-            LimitWindow(
-                f"tpl#{phone_hash}#{template_code}#{minute:%Y%m%d%H%M}",
+        specs.append(
+            LimitSpec(
+                "tpl#",
+                f"#{template_code}#{minute:%Y%m%d%H%M}",
                 rules.same_template_per_minute,
                 minute + timedelta(minutes=1),
                 "delay",
             )
         )
     if rules.same_template_per_hour > 0:
-        windows.append(
-            LimitWindow(
-                f"tpl#{phone_hash}#{template_code}#{hour:%Y%m%d%H}",
+        specs.append(
+            LimitSpec(
+                "tpl#",
+                f"#{template_code}#{hour:%Y%m%d%H}",
                 rules.same_template_per_hour,
                 hour + timedelta(hours=1),
                 "delay",
@@ -309,12 +337,17 @@ def limit_windows(
         )
     if kind is SmsKind.PUBLICITY and rules.publicity_per_day > 0:
         day = datetime.combine(local.date(), time(0), tzinfo=BEIJING)
-        windows.append(
-            LimitWindow(
-                f"pub#{phone_hash}#{local:%Y%m%d}", rules.publicity_per_day, day + timedelta(days=1), "suppress"
-            )
+        specs.append(
+            LimitSpec("pub#", f"#{local:%Y%m%d}", rules.publicity_per_day, day + timedelta(days=1), "suppress")
         )
-    return windows
+    return specs
+
+
+def limit_windows(
+    rules: LimitRules, kind: SmsKind, template_code: str, phone_hash: str, at: datetime
+) -> list[LimitWindow]:
+    """The counters a message to ``phone_hash`` at ``at`` must fit in (see ``limit_specs``)."""
+    return [spec.window(phone_hash) for spec in limit_specs(rules, kind, template_code, at)]
 
 
 # ------------------------------------------------------------------ carrier pushes

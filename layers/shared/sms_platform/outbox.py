@@ -19,7 +19,7 @@ chain: the batch carries ``not_before`` and the dispatcher sends it on again, de
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -182,8 +182,17 @@ def _send_group(sqs, url: str, entries: list[dict]) -> None:
     raise RuntimeError(f"SQS refused {len(pending)} queued batches")
 
 
-def send_again(batch: QueuedBatch, **changes) -> QueuedBatch:
-    """Queue a copy of ``batch`` as a new SQS message (a delay, a settle round, a LIMITED retry)."""
+def send_again(batch: QueuedBatch, *, numbers: Mapping[str, str] | None = None, **changes) -> QueuedBatch:
+    """Queue a copy of ``batch`` as a new SQS message (a delay, a settle round, a LIMITED retry).
+
+    A copy for some of the recipients of a batch whose numbers are sealed together needs those
+    numbers (``numbers``: message id → number) to seal the copy's own.
+    """
+    recipients = changes.get("recipients")
+    if recipients is not None and batch.phones is not None:
+        if numbers is None:
+            raise ValueError("a part of a batch with sealed numbers needs the numbers to seal again")
+        changes["phones"] = crypto.seal_many([numbers[r.message_id] for r in recipients])
     copy = batch.model_copy(update={"batch_id": new_batch_id(), **changes})
     send_batches([copy])
     return copy

@@ -1,0 +1,100 @@
+"""Many conditional writes in few DynamoDB calls, each group standing or falling on its own.
+
+A group is the writes that must happen together for one message (for example its counter
+reservations and its ``queued → sending`` move). Groups are packed into ``TransactWriteItems``
+calls of up to 100 actions. DynamoDB cancels a whole transaction when one condition fails, and
+says which one in its cancellation reasons: that group is refused (one recipient already sent
+cannot block the others) and the rest are written again without it. Groups cancelled for another
+reason (a conflict with a concurrent transaction) are tried again, finally each on its own; those
+still not written are returned as such, so the caller can leave them for a later attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_ACTIONS = 100  # DynamoDB's limit per TransactWriteItems call
+ROUNDS = 3  # the last round writes each group alone
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a group was not written: its action at ``action`` found its condition false."""
+
+    action: int
+    item: dict[str, Any] | None = None  # that item as it was, when the action asked for it
+
+
+@dataclass
+class Outcome:
+    refused: dict[int, Refusal] = field(default_factory=dict)  # by group index
+    unwritten: list[int] = field(default_factory=list)  # neither written nor refused
+
+
+def _packs(indexes: list[int], groups: Sequence[Sequence[dict[str, Any]]], alone: bool) -> Iterator[list[int]]:
+    pack: list[int] = []
+    size = 0
+    for index in indexes:
+        length = len(groups[index])
+        if length > MAX_ACTIONS:
+            raise ValueError(f"a group of {length} writes does not fit one transaction")
+        if pack and (alone or size + length > MAX_ACTIONS):
+            yield pack
+            pack, size = [], 0
+        pack.append(index)
+        size += length
+    if pack:
+        yield pack
+
+
+def _cancelled_reasons(error: Exception) -> list[dict[str, Any]] | None:
+    response = getattr(error, "response", None) or {}
+    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return None
+    return list(response.get("CancellationReasons") or [])
+
+
+def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Cancellation reasons carry raw attribute values (``{"S": ...}``): make them plain."""
+    if not item:
+        return None
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
+
+
+def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Outcome:
+    """Write every group that can be written; report the refused and the unwritten ones.
+
+    ``client`` is a DynamoDB client taking plain values (a table resource's ``meta.client``).
+    No two groups may name the same item (DynamoDB refuses such a transaction outright).
+    """
+    outcome = Outcome()
+    pending = list(range(len(groups)))
+    for round_number in range(ROUNDS):
+        again: list[int] = []
+        for pack in _packs(pending, groups, alone=round_number == ROUNDS - 1):
+            try:
+                client.transact_write_items(TransactItems=[action for index in pack for action in groups[index]])
+            except Exception as error:
+                reasons = _cancelled_reasons(error)
+                if reasons is None:
+                    raise
+                offset = 0
+                for index in pack:
+                    size = len(groups[index])
+                    mine = reasons[offset : offset + size]
+                    offset += size
+                    failed = next((n for n, r in enumerate(mine) if r.get("Code") == "ConditionalCheckFailed"), None)
+                    if failed is None:
+                        again.append(index)
+                    else:
+                        outcome.refused[index] = Refusal(failed, _plain(mine[failed].get("Item")))
+        if not again:
+            return outcome
+        pending = again
+    outcome.unwritten = pending
+    return outcome
