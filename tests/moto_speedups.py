@@ -1,14 +1,17 @@
-"""moto's DynamoDB transactions at a cost that does not grow with the table.
+"""Two costs of the test harness that grow with no benefit, taken away without changing what
+moto or botocore answer.
 
-moto 5 takes a deep copy of every table a ``TransactWriteItems`` call touches before it
-writes, so that it can put the table back if the transaction is cancelled. With a few
-thousand contacts or messages in a table, each transaction then costs about a second, and a
-test of a few hundred recipients spends most of its time copying. ``install()`` makes that
-copy cheap and keeps moto's rollback exact: the copy shares every item the transaction does
-not name (moto only writes to the named ones) and deep-copies the named ones.
-
-Everything else about moto's transactions (conditions, cancellation reasons, the check that
-no item is named twice) is moto's own code, unchanged.
+- moto 5 takes a deep copy of every table a ``TransactWriteItems`` call touches before it
+  writes, so that it can put the table back if the transaction is cancelled. With a few
+  thousand contacts or messages in a table, each transaction then costs about a second, and a
+  test of a few hundred recipients spends most of its time copying. Here the copy shares every
+  item the transaction does not name (moto only writes to the named ones) and deep-copies the
+  named ones, so moto's rollback stays exact. Everything else about moto's transactions
+  (conditions, cancellation reasons, the check that no item is named twice) is moto's own code.
+- Every test starts a fresh moto, so the platform's boto3 clients are made anew, and each new
+  botocore session reads and parses the same service-model JSON files again (about 40 ms a
+  client). Here every session shares one loader, which keeps what it read (the files never
+  change during a run).
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ class _CopyModule:
 
 
 def install() -> None:
-    """Patch moto once per process; later calls do nothing."""
+    """Patch moto and botocore once per process; later calls do nothing."""
+    _share_botocore_loader()
     from moto.dynamodb import models
 
     original = models.DynamoDBBackend.transact_write_items
@@ -90,3 +94,20 @@ def install() -> None:
     transact_write_items.snapshots_named_items = True  # type: ignore[attr-defined]
     models.DynamoDBBackend.transact_write_items = transact_write_items
     models.copy = _CopyModule()  # type: ignore[assignment]
+
+
+def _share_botocore_loader() -> None:
+    import botocore.loaders
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "shared", False):
+        return
+    loaders: dict[Any, Any] = {}
+
+    def create_loader(search_path_string: Any = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = botocore.loaders.create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    create_loader.shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = create_loader

@@ -1,10 +1,12 @@
 """Active templates made the real way, for tests that send with them.
 
-``active_template(clock, ...)`` writes a template through the staff API (``tests.staff_calls``),
-submits it, has a city reviewer who did not write it approve it (which files it with the
-carrier), moves the platform's clock past the carrier's review delay and runs the filing poller,
-which activates it. It needs the ``carrier_simulator`` fixture (listed after ``aws``) and a
-``FixedClock`` set as the platform's clock.
+``active_template(clock, ...)`` goes through the templates domain (``sms_platform.templates``)
+as the staff routes do, with staff contexts for an author and a reviewer: the author writes the
+template and submits it, a city reviewer who did not write it approves it (which files it with
+the carrier), the platform's clock moves past the carrier's review delay and the filing poller
+activates it. Calling the domain directly rather than the staff API keeps it quick; the routes
+themselves are tested in tests/functional/test_templates.py. It needs the ``carrier_simulator``
+fixture (listed after ``aws``) and a ``FixedClock`` set as the platform's clock.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from sms_platform.clock import BEIJING, FixedClock
 from sms_platform.staff import Office, Role
 
-from tests.staff_calls import call, member
+from tests.staff_calls import member
 
 CITY_OPERATOR = member("tpl-author-city", Office.city, Role.city_operator, real_name="周文")
 IT_OPS = member("tpl-author-it", Office.it, Role.it_ops, real_name="陈涛")
@@ -45,26 +47,20 @@ def active_template(
 
     author = AUTHOR_OF.get(category, CITY_OPERATOR)
     today = clock.now().astimezone(BEIJING).date()
-    body = {
-        "name": name or f"{templates.CATEGORY_NAMES[category]}模板",
-        "category": category,
-        "office": Office(office).value,
-        "text": text,
-        "variables": [dict(spec) for spec in variables],
-        "valid_from": today.isoformat(),
-        "valid_until": (today + timedelta(days=valid_days)).isoformat(),
-        "remark": "社保业务短信",
-    }
-    created = call(author, "POST", "/v1/staff/templates", body)
-    assert created.status == 201, created.body
-    template_id = created.body["template_id"]
-    submitted = call(author, "POST", f"/v1/staff/templates/{template_id}/versions/1/submission")
-    assert submitted.status == 200, submitted.body
-    approved = call(
-        TEMPLATE_REVIEWER, "POST", f"/v1/staff/templates/{template_id}/versions/1/approval", {"note": "同意"}
+    draft = templates.TemplateDraft(
+        name=name or f"{templates.CATEGORY_NAMES[category]}模板",
+        category=category,
+        office=Office(office),
+        text=text,
+        variables=[dict(spec) for spec in variables],
+        valid_from=today,
+        valid_until=today + timedelta(days=valid_days),
+        remark="社保业务短信",
     )
-    assert approved.status == 200, approved.body
-    assert approved.body["status"] == "filed", approved.body
+    template_id = templates.create_template(author, draft).template_id
+    templates.submit(author, template_id, 1)
+    filed = templates.approve(TEMPLATE_REVIEWER, template_id, 1, "同意")
+    assert filed.status == "filed", filed
     clock.advance(seconds=CARRIER_REVIEW_WAIT.total_seconds())
     templates.poll_filings()
     assert templates.find_template(template_id).active_version == 1

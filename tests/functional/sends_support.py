@@ -4,14 +4,14 @@
   Beijing time, and a ``Pump`` that runs the fan-out queue and the three lanes through their
   real handlers the way Lambda's event source mappings would (moving time on when only delayed
   messages are left).
-- Templates become active the real way: written, submitted, approved by another reviewer, filed
-  with the carrier simulator and activated by the filing poller.
+- Templates become active the real way (tests/template_support.py): written, submitted, approved
+  by another reviewer, filed with the carrier simulator and activated by the filing poller.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -127,30 +127,19 @@ def sends(aws, carrier_simulator, lambda_context):
 def active_template(
     clock: FixedClock, *, category: str = "targeted", office: Office = Office.wendeng, text: str | None = None
 ) -> str:
-    """A template of ``office`` made active through review, filing and the filing poller."""
-    import filing
+    """A targeted notice (``NOTICE``) or publicity (``PUBLICITY``) template of ``office``, made
+    active through review, filing and the filing poller (tests/template_support.py)."""
+    from tests import template_support
 
-    from tests.conftest import LambdaContext
-
-    author = CITY_OPERATOR
-    body = {
-        "name": "缴费基数申报提醒" if category == "targeted" else "医保电子凭证宣传",
-        "category": category,
-        "office": office.value,
-        "text": text or (NOTICE if category == "targeted" else PUBLICITY),
-        "variables": NOTICE_VARS if category == "targeted" else [],
-        "valid_from": clock.now().astimezone(BEIJING).date().isoformat(),
-        "valid_until": (clock.now().astimezone(BEIJING).date() + timedelta(days=365)).isoformat(),
-        "remark": "向参保对象发送的业务通知",
-    }
-    created = call(author, "POST", "/v1/staff/templates", body)
-    assert created.status == 201, created.body
-    template_id = created.body["template_id"]
-    assert call(author, "POST", f"/v1/staff/templates/{template_id}/versions/1/submission").status == 200
-    approved = call(REVIEWER, "POST", f"/v1/staff/templates/{template_id}/versions/1/approval", {"note": "同意"})
-    assert approved.status == 200, approved.body
-    filing.handler(schedule_event(), LambdaContext())
-    return template_id
+    targeted = category == "targeted"
+    return template_support.active_template(
+        clock,
+        category=category,
+        office=office,
+        text=text or (NOTICE if targeted else PUBLICITY),
+        variables=NOTICE_VARS if targeted else (),
+        name="缴费基数申报提醒" if targeted else "医保电子凭证宣传",
+    )
 
 
 def add_people(count: int, *, district: str = "wendeng", start: int = 0, **overrides: Any) -> None:
