@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from sms_platform import dlq, outbox
 from sms_platform.clock import BEIJING
 
 from tests.contacts_support import mobile
+from tests.events import sqs_event
 from tests.functional.dispatch_support import receipt_for, receipts_event
 from tests.functional.sends_support import (
     AGENT,
@@ -75,6 +78,46 @@ def test_redrive_by_command(sends, capsys):  # noqa: F811
 
     assert printed_answer(capsys) == {"lane": "high", "redriven": 1}
     assert [m.phone for m in sends.simulator.sent] == ["13700000002"]
+
+
+def _fail_work_job_five_times(world, body: str) -> None:
+    """Queue a contact-import job on the work queue and let its worker fail it on every receive,
+    as Lambda's event source mapping would, until SQS moves it to the dead-letter queue."""
+    import imports as worker  # the handler module of ImportWorkerFunction
+    from sms_platform import aws
+
+    sqs, url = aws.client("sqs"), world.provisioned.queue_url("WorkQueue")
+    sqs.send_message(QueueUrl=url, MessageBody=body)
+    for _ in range(6):  # the sixth receive finds it gone to the dead-letter queue
+        for message in sqs.receive_message(QueueUrl=url, VisibilityTimeout=0).get("Messages", []):
+            # A batch whose every record failed makes the worker raise: Lambda leaves it all queued.
+            with pytest.raises(BatchProcessingError):
+                worker.handler(sqs_event([message["Body"]]), world.pump.context)
+
+
+def test_a_failed_contact_import_job_is_listed_and_redriven_to_the_work_queue(sends, capsys):  # noqa: F811
+    from sms_platform import aws
+
+    job = {"kind": "contacts.import.plan", "import_id": "0" * 32}  # no such import: the job fails
+    _fail_work_job_five_times(sends, json.dumps(job))
+
+    depths = call(IT_OPS, "GET", "/v1/staff/dead-letters")
+    listed = call(IT_OPS, "GET", "/v1/staff/dead-letters/work")
+    assert dlq.main(["list", "--lane", "work"]) == 0
+    printed = printed_answer(capsys)
+    redriven = call(IT_OPS, "POST", "/v1/staff/dead-letters/work/redrive", {"max_messages": 10})
+    sqs = aws.client("sqs")
+    back = sqs.receive_message(QueueUrl=sends.provisioned.queue_url("WorkQueue"))["Messages"]
+
+    assert depths.status == 200 and depths.body["depths"]["work"] == 1
+    assert listed.status == 200 and listed.body["depth"] == 1
+    assert {k: listed.body["messages"][0][k] for k in ("kind", "import_id")} == job
+    assert listed.body["messages"][0]["receive_count"] >= 5
+    assert printed["lane"] == "work" and printed["messages"][0]["import_id"] == job["import_id"]
+    assert redriven.status == 200 and redriven.body == {"lane": "work", "redriven": 1}
+    assert [json.loads(m["Body"]) for m in back] == [job]
+    assert call(IT_OPS, "GET", "/v1/staff/dead-letters").body["depths"]["work"] == 0
+    assert call(WENDENG, "POST", "/v1/staff/dead-letters/work/redrive", {"max_messages": 1}).status == 403
 
 
 def test_delivery_reports_per_send_and_per_day(sends):  # noqa: F811

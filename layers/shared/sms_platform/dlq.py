@@ -1,11 +1,12 @@
 """Dead-letter queues: look at what failed for good, and send it back to its queue.
 
-Each lane (and the fan-out queue) sends a message to its dead-letter queue after five failed
-receives. Operations inspect them (``list``: ids, times, receive counts and a summary of each
-queued batch, never a number) and, once the cause is fixed, redrive them to the queue they came
-from; the dispatcher's conditional state moves make a redriven batch safe to send again.
+Each lane, the fan-out queue and the work queue (contact-import jobs) send a message to its
+dead-letter queue after five failed receives. Operations inspect them (``list``: ids, times,
+receive counts and a summary of each queued batch or job, never a number) and, once the cause is
+fixed, redrive them to the queue they came from; the dispatcher's conditional state moves make a
+redriven batch safe to send again, and every fan-out and import job is safe to run twice.
 
-    python -m sms_platform.dlq list --lane high
+    python -m sms_platform.dlq list --lane high      (high, normal, bulk, fanout or work)
     python -m sms_platform.dlq redrive --lane high [--max 100]
 
 The dead-letter queue of a lane is read from the lane queue's own redrive policy, so nothing
@@ -29,6 +30,7 @@ SOURCE_QUEUES = {
     "normal": "NORMAL_QUEUE_URL",
     "bulk": "BULK_QUEUE_URL",
     "fanout": "FANOUT_QUEUE_URL",
+    "work": "WORK_QUEUE_URL",
 }
 PEEK_LIMIT = 50
 
@@ -66,7 +68,7 @@ def describe(body: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {"unreadable": True}
     keep = ("batch_id", "action", "kind", "source_id", "office", "template_id", "template_version", "attempt",
-            "request_id", "chunk")  # fmt: skip
+            "request_id", "import_id", "chunk")  # fmt: skip
     summary = {k: data[k] for k in keep if k in data}
     if isinstance(data.get("recipients"), list):
         summary["recipients"] = len(data["recipients"])
