@@ -635,11 +635,12 @@ def reinstate_account(actor: StaffContext | None, username: str) -> Account:
 
 
 def suspend_office(actor: StaffContext | None, office: Office, reason: str) -> dict[str, Any]:
-    """Suspend an office (R18): its staff are refused at once, and its queued messages are held
-    (the dispatcher ends them ``suppressed`` as ``suspended_office``)."""
+    """Suspend an office (R18): its staff are refused at once, its queued messages are held
+    (the dispatcher ends them ``suppressed`` as ``suspended_office``) and its pending send
+    requests are cancelled or stopped (``send_requests.halt_office``)."""
     from botocore.exceptions import ClientError
 
-    from sms_platform import message_store
+    from sms_platform import message_store, send_requests
 
     office = Office(office)
     if actor is not None and actor.office == office:
@@ -648,6 +649,8 @@ def suspend_office(actor: StaffContext | None, office: Office, reason: str) -> d
     # The hold first: should the record below fail, a retry finds the office not yet suspended
     # and places both, while no queued message of the office has gone out meanwhile.
     message_store.place_hold("office", office.value, reason, now)
+    # Its pending send requests are cancelled and sends being expanded stopped (repeatable too).
+    send_requests.halt_office(actor, office)
     record = {
         **_office_key(office),
         "office": office.value,

@@ -21,6 +21,12 @@ Rules:
   the parts per message, the total parts and the timing.
 - Before approval the author may send the text to their own phone, verified by a code sent to
   it first (the platform's verification-code template), through the ``high`` lane.
+- A suspended office (R18) sends nothing: ``halt_office`` cancels its submitted and approved
+  requests and stops its sends still being expanded, each with the reason 发送单位已被暂停 and
+  audited. Reinstatement resumes none of them: the office proposes afresh, so nothing proposed
+  before the suspension goes out without a new review. Messages already queued are held by the
+  office's message hold (``accounts.suspend_office``). As a second guard, a request of a
+  suspended office cannot be approved, and the release schedule cancels it instead of releasing.
 
 Storage in ``SENDS_TABLE``: ``pk="send#<id>"`` holds ``sk="request"`` (``gsi1`` by status and
 due time, so the release schedule and the review queue find their work) and ``sk="chunk#NNNN"``
@@ -36,6 +42,7 @@ import hmac
 import secrets as _secrets
 import uuid
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -72,6 +79,7 @@ CODE_TTL = timedelta(minutes=5)
 CODE_MAX_TRIES = 5
 CODES_PER_DAY = 5
 STOP_REASON = "stopped_send"  # messages.SuppressReason.STOPPED_SEND
+OFFICE_SUSPENDED = "发送单位已被暂停"
 
 
 # ---------------------------------------------------------------------------- pure rules
@@ -201,6 +209,7 @@ class SendRequest(BaseModel):
     reviewed_at: datetime | None = None
     reject_reason: str | None = None
     cancelled_by: PersonOut | None = None
+    cancel_reason: str | None = None
     stopped_by: PersonOut | None = None
     stop_reason: str | None = None
     released_at: datetime | None = None
@@ -215,7 +224,8 @@ class SendRequest(BaseModel):
         return f"send_request:{self.request_id}"
 
     def summary(self) -> dict[str, Any]:
-        keep = ("status", "template_id", "template_version", "audience_size", "send_at", "reject_reason")
+        keep = ("status", "template_id", "template_version", "audience_size", "send_at", "reject_reason",
+                "cancel_reason", "stop_reason")  # fmt: skip
         return self.model_dump(mode="json", include=set(keep))
 
 
@@ -499,9 +509,10 @@ def approve(ctx: StaffContext, request_id: str) -> SendRequest:
         raise Forbidden(refusal)
     if request.status != "submitted":
         raise Conflict(f"该申请{request.status_name}，不在待审核状态")
+    if _office_suspended(request.office):
+        raise Conflict(f"{request.office_name}已被暂停，不能批准其发送申请")
     now = get_clock().now()
-    if request.send_at and request.send_at < now - PAST_TOLERANCE:
-        pass  # a send time that passed while waiting: released at the next tick of the schedule
+    # A send time that passed while waiting is released at the next tick of the schedule.
     return _move(ctx, request, "send_request.approve", status="approved", reviewer=_person(ctx), reviewed_at=now)
 
 
@@ -542,6 +553,60 @@ def stop(ctx: StaffContext, request_id: str, reason: str) -> SendRequest:
     # The hold first: from this moment no queued message of the send goes to the carrier.
     message_store.place_hold("source", request.source_id, reason, get_clock().now())
     return _move(ctx, request, "send_request.stop", status="stopped", stopped_by=_person(ctx), stop_reason=reason)
+
+
+# ---------------------------------------------------------------------------- suspended offices
+
+
+def _office_suspended(office: Office) -> bool:
+    from sms_platform import accounts
+
+    return accounts.office_suspended(office)
+
+
+def _halt(ctx: Any, request: SendRequest) -> str | None:
+    """Cancel or stop one request of a suspended office; what was done (None: nothing to do)."""
+    if request.status in CANCELLABLE:
+        _move(ctx, request, "send_request.cancel", status="cancelled", cancel_reason=OFFICE_SUSPENDED,
+              cancelled_by=_person(ctx) if ctx else None)  # fmt: skip
+        return "cancelled"
+    if request.status == "sending":
+        from sms_platform import message_store
+
+        # As in ``stop``: the hold first, then the fan-out records the rest suppressed.
+        message_store.place_hold("source", request.source_id, OFFICE_SUSPENDED, get_clock().now())
+        _move(ctx, request, "send_request.stop", status="stopped", stop_reason=OFFICE_SUSPENDED,
+              stopped_by=_person(ctx) if ctx else None)  # fmt: skip
+        return "stopped"
+    return None  # finished, or fanned out: its queued messages are under the office's message hold
+
+
+def halt_office(ctx: StaffContext | None, office: Office | str) -> dict[str, list[str]]:
+    """Stop everything pending of a suspended office (R18); safe to repeat.
+
+    Submitted and approved requests are cancelled, sends being expanded are stopped. The
+    statuses are read in the order requests move through them, so a request that moves on while
+    this runs is met again further on; a request moved by someone else between our read and our
+    write is read again.
+    """
+    office = Office(office)
+    done: dict[str, list[str]] = {"cancelled": [], "stopped": []}
+    for status in ("submitted", "approved", "sending"):
+        for request in by_status(status):
+            if request.office != office:
+                continue
+            for _ in range(3):
+                try:
+                    outcome = _halt(ctx, request)
+                except Conflict:
+                    request = load(request.request_id)
+                    continue
+                if outcome and request.request_id not in done[outcome]:
+                    done[outcome].append(request.request_id)
+                break
+            else:
+                raise Conflict("发送申请正在被他人处理，请稍后重试暂停")
+    return done
 
 
 # ---------------------------------------------------------------------------- test sends
@@ -692,8 +757,15 @@ def release_due(now: datetime | None = None) -> list[str]:
 
     now = now or get_clock().now()
     released = []
+    suspended: dict[Office, bool] = {}
     for request in by_status("approved", due_before=now):
         if request.kind == "publicity" and not in_publicity_window(now):
+            continue
+        if request.office not in suspended:
+            suspended[request.office] = _office_suspended(request.office)
+        if suspended[request.office]:
+            with suppress(Conflict):  # someone else moved it meanwhile
+                _halt(None, request)  # approved before the suspension took effect: never released
             continue
         try:
             after = _move(None, request, "send_request.release", status="sending", released_at=now)
