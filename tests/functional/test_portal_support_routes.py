@@ -210,7 +210,7 @@ def test_it_ops_sees_each_lanes_waiting_in_flight_delayed_and_dead_letters(staff
     lanes = {lane["lane"]: lane for lane in answer.json["lanes"]}
     assert lanes["high"] == {"lane": "high", "visible": 1, "in_flight": 1, "delayed": 1, "dead_letters": 0}
     assert lanes["bulk"] == {"lane": "bulk", "visible": 0, "in_flight": 0, "delayed": 0, "dead_letters": 1}
-    assert lanes["normal"]["visible"] == 0 and "fanout" in lanes
+    assert lanes["normal"]["visible"] == 0 and "fanout" in lanes and "work" in lanes
 
 
 # ---------------------------------------------------------------------------- audit export

@@ -2,8 +2,8 @@
 (in flight), waiting out a delay (delayed), and what lies in its dead-letter queue.
 
 SQS gives approximate counts (``ApproximateNumberOfMessages...``); they are what CloudWatch
-shows too. The lanes are the ones ``dlq`` knows (high, normal, bulk and the fan-out queue),
-each read only when the function's environment names its queue.
+shows too. The lanes are the queues ``dlq`` knows (high, normal, bulk, the fan-out queue and
+the work queue of contact imports), each read only when the function's environment names it.
 """
 
 from __future__ import annotations
