@@ -206,6 +206,7 @@ async function detail(area, ctx, requestId) {
         r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
         r.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", {}, r.reject_reason)] : null,
         r.stop_reason ? [h("dt", {}, "停止原因"), h("dd", {}, r.stop_reason)] : null,
+        r.cancel_reason ? [h("dt", {}, "取消原因"), h("dd", {}, r.cancel_reason)] : null,
       ),
       actions),
     section("发送进度", progress),
