@@ -213,7 +213,9 @@ class Platform:
         sqs = self.session.client("sqs")
         stoppable: list[Any] = []
         for source in self.model.queue_sources:
-            size = source.max_concurrency or self.settings.lane_concurrency
+            size = self.settings.lane_concurrency
+            if source.max_concurrency:  # a capped lane: the template's cap or the machine's, the lower
+                size = min(source.max_concurrency, self.settings.bulk_concurrency)
             pool = self.functions.pool(source.function, size)
             poller = Poller(source, out.physical[source.queue], out.arns[source.queue], pool, sqs, REGION, size)
             stoppable.append(poller)

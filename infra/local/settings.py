@@ -70,6 +70,13 @@ def _count(env: dict[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def default_bulk_concurrency() -> int:
+    """Half the cores: locally every invocation shares one moto server and these cores, so
+    more bulk consumers do not drain faster, they only slow each other (past their timeout)
+    and the high lane, which is what the template's cap on the bulk lane is there to prevent."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 @dataclass(frozen=True)
 class Settings:
     api_port: int
@@ -81,6 +88,7 @@ class Settings:
     supplied: frozenset[str]  # names whose values came from the environment
     lane_concurrency: int = 4
     api_concurrency: int = 4
+    bulk_concurrency: int = 1  # at most this many invocations on a capped lane (the bulk one)
 
     @property
     def api_url(self) -> str:
@@ -138,5 +146,6 @@ def load(env: dict[str, str] | None = None) -> Settings:
         values=values,
         supplied=supplied,
         lane_concurrency=_count(env, "LOCAL_LANE_CONCURRENCY", 4),
+        bulk_concurrency=_count(env, "LOCAL_BULK_CONCURRENCY", default_bulk_concurrency()),
         api_concurrency=_count(env, "LOCAL_API_CONCURRENCY", 4),
     )

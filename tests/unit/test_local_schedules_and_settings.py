@@ -125,7 +125,9 @@ def test_defaults_fill_what_the_environment_leaves_out_and_only_defaults_are_pri
     assert loaded.receipt_url() == "http://127.0.0.1:3100/v1/carrier/receipts?token=real-token"
 
 
-@pytest.mark.parametrize("name", ["API_PORT", "CARRIER_PORT", "MOTO_PORT", "LOCAL_LANE_CONCURRENCY"])
+@pytest.mark.parametrize(
+    "name", ["API_PORT", "CARRIER_PORT", "MOTO_PORT", "LOCAL_LANE_CONCURRENCY", "LOCAL_BULK_CONCURRENCY"]
+)
 @pytest.mark.parametrize("value", ["abc", "0", "70000"])
 def test_a_bad_port_or_count_stops_the_start_with_a_clear_message(name, value):
     with pytest.raises(SystemExit, match=name):

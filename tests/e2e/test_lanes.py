@@ -1,0 +1,79 @@
+"""The lanes under load, through the local platform: while a publicity send of a few thousand
+recipients drains on the bulk lane, a hang-up answer put on the high lane reaches the carrier
+within seconds, ahead of most of the publicity queued before it; afterwards every publicity
+recipient got exactly one SMS.
+
+The platform's clock starts at 10:00 Beijing time, inside the publicity window. Messages are
+queued with ``sms_platform.outbox.enqueue`` against the platform's own tables and queues, as the
+fan-out and the hang-up webhook queue them; what arrived, in which order and when, is read from
+the carrier simulator.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e import lanes_support
+from tests.e2e.lanes_support import HANGUP_TEXT, PUBLICITY_TEXT, SIGN_NAME
+
+pytestmark = [pytest.mark.e2e]
+
+RECIPIENTS = 3_000
+HIGH_WITHIN_SECONDS = 5.0
+DRAIN_TIMEOUT = 300.0
+
+
+def wait_for_count(platform: Any, wanted: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while (count := lanes_support.carrier_count(platform)) < wanted:
+        if time.monotonic() > deadline:
+            pytest.fail(f"the carrier got {count} of {wanted} messages within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def test_a_hangup_answer_overtakes_a_draining_publicity_send(start_platform: Callable[..., Any]) -> None:
+    from sms_platform import crypto, message_store
+    from sms_platform.messages import message_id
+
+    platform = start_platform({"PLATFORM_CLOCK": lanes_support.beijing_morning()})
+    with platform.functions_environment():
+        lanes_support.follow_platform_clock(platform)
+        templates = lanes_support.file_templates()
+        # A first answer starts the high lane's environment, so the timed one measures the lane
+        # rather than an interpreter starting.
+        lanes_support.enqueue_hangup("call#lanes-warm", templates.hangup, lanes_support.high_number(0))
+        wait_for_count(platform, 1, 60)
+
+        # Given a publicity send queued on the bulk lane and going out
+        numbers = lanes_support.publicity_numbers(RECIPIENTS)
+        assert lanes_support.enqueue_publicity("pub-lanes-1", templates.publicity, numbers) == RECIPIENTS
+        wait_for_count(platform, 2, 60)
+
+        # When a hang-up answer is queued while it drains
+        caller = lanes_support.high_number(1)
+        enqueued_at = lanes_support.enqueue_hangup("call#lanes-1", templates.hangup, caller)
+        wait_for_count(platform, 1 + RECIPIENTS + 1, DRAIN_TIMEOUT)
+        sent = lanes_support.carrier_sent(platform)
+        states = message_store.get_many(message_id("pub-lanes-1", crypto.keyed_hash(n)) for n in numbers)
+
+    # Then the caller got the answer within seconds, as the citizen reads it
+    answers = [m for m in sent if m["phone"] == caller]
+    assert [m["content"] for m in answers] == [f"【{SIGN_NAME}】{HANGUP_TEXT}"]
+    answer_at = lanes_support.arrival(answers[0])
+    assert (answer_at - enqueued_at).total_seconds() < HIGH_WITHIN_SECONDS
+
+    # ... before the publicity send had finished, ahead of most of it though queued after it
+    publicity = [m for m in sent if m["template_code"] == templates.publicity]
+    later = [m for m in publicity if lanes_support.arrival(m) > answer_at]
+    assert len(later) > RECIPIENTS // 2, f"only {len(later)} publicity messages went out after the answer"
+
+    # ... and every publicity recipient got the publicity exactly once
+    assert Counter(m["phone"] for m in publicity) == Counter(numbers)
+    assert {m["content"] for m in publicity} == {f"【{SIGN_NAME}】{PUBLICITY_TEXT}"}
+    assert len(states) == RECIPIENTS
+    assert {item["state"] for item in states.values()} <= {"sent", "delivered"}
