@@ -97,6 +97,7 @@ def summary(name: str, values: list[float]) -> tuple[float, float]:
 
 
 def run() -> None:
+    from infra.local.settings import default_bulk_concurrency
     from tests.e2e import lanes_support
     from tests.e2e.conftest import start
 
@@ -105,7 +106,8 @@ def run() -> None:
     os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 - moto accepts any credentials
     started = time.monotonic()
     platform = start({"PLATFORM_CLOCK": lanes_support.beijing_morning()})
-    print(f"local platform ready in {time.monotonic() - started:.1f} s (bulk lane consumers capped as it logs)")
+    consumers = os.environ.get("LOCAL_BULK_CONCURRENCY") or default_bulk_concurrency()
+    print(f"local platform ready in {time.monotonic() - started:.1f} s; bulk lane consumers: at most {consumers}")
     feeder = None
     try:
         with platform.functions_environment():
