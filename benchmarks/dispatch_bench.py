@@ -11,7 +11,7 @@
     (``fanout._messages_for``). Target: at least 50,000.
 (d) Peak memory (tracemalloc) of dispatching ten batches of 100.
 (c) (high-lane latency while a 20,000-recipient publicity send drains in the local platform)
-    is not measured here yet.
+    is measured by benchmarks/lanes_bench.py (``python -m benchmarks lanes``).
 
 The stubs stand in at the boto3 boundary and answer as DynamoDB and SQS would for batches
 freshly queued: every message is read back as the fan-out recorded it (``queued``), every
@@ -229,6 +229,6 @@ def run() -> None:
     print(f"(a) dispatch per recipient {per_recipient:.1f} us, bare build+sign {bare:.1f} us: "
           f"ratio {ratio:.2f} (target <= 2.0)")  # fmt: skip
     print(f"(b) fan-out {rate:,.0f} recipients/s per worker (target >= 50,000)")
-    print("(c) high-lane latency under a 20,000-recipient publicity send: not measured yet (needs infra/local)")
+    print("(c) high-lane latency under a 20,000-recipient publicity send: see the lanes benchmark")
     print(f"(d) peak memory dispatching 10 batches of 100: {memory:.2f} MiB")
     print(json.dumps({"dispatch_ratio": round(ratio, 2), "fanout_per_s": round(rate), "peak_mib": round(memory, 2)}))

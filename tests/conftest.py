@@ -54,8 +54,7 @@ def aws(monkeypatch):
     from sms_platform import aws as platform_aws
     from sms_platform import secrets
 
-    from infra import provision, template_model
-    from tests import moto_speedups
+    from infra import moto_speedups, provision, template_model
 
     moto_speedups.install()  # transactions that do not copy whole tables
     with mock_aws():

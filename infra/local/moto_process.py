@@ -105,7 +105,7 @@ def main(argv: list[str]) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    from tests import moto_speedups
+    from infra import moto_speedups
 
     host, port, bound = argv[0], int(argv[1]), int(argv[2])
     # moto copies whole tables for each transaction, and the sending path writes in

@@ -103,13 +103,19 @@ class RunningPlatform:
         """This process as a function of the platform sees it: its tables, queues, secrets and
         moto endpoint, for calling ``sms_platform`` against the running platform."""
         from sms_platform import aws, crypto, secrets
+        from sms_platform.carrier.client import carrier_client_from_environment
+
+        def forget_clients() -> None:
+            # Everything cached per process was made for whichever platform (or moto) came before.
+            aws.reset()
+            secrets.clear_cache()
+            crypto.reset()
+            carrier_client_from_environment.cache_clear()
 
         wanted = {**self.ready["environment"], "AWS_ENDPOINT_URL": self.moto}
         saved = {name: os.environ.get(name) for name in wanted}
         os.environ.update(wanted)
-        aws.reset()
-        secrets.clear_cache()
-        crypto.reset()
+        forget_clients()
         try:
             yield
         finally:
@@ -118,9 +124,7 @@ class RunningPlatform:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            aws.reset()
-            secrets.clear_cache()
-            crypto.reset()
+            forget_clients()
 
     def stop(self, timeout: float = 60.0) -> tuple[int, list[int]]:
         """Ctrl-C: SIGINT to the platform, then its exit code and what of it is still running."""

@@ -1,4 +1,4 @@
-"""The test harness's cheaper moto transactions (tests/moto_speedups.py) still behave as
+"""The test harness's cheaper moto transactions (infra/moto_speedups.py) still behave as
 DynamoDB's: a cancelled transaction leaves every item as it was, a committed one writes all,
 and what the transaction did not name is never touched."""
 

@@ -1,5 +1,5 @@
-"""Two costs of the test harness that grow with no benefit, taken away without changing what
-moto or botocore answer.
+"""Two costs of running on moto (the test harness and the local platform) that grow with no
+benefit, taken away without changing what moto or botocore answer.
 
 - moto 5 takes a deep copy of every table a ``TransactWriteItems`` call touches before it
   writes, so that it can put the table back if the transaction is cancelled. With a few
