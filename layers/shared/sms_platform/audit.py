@@ -335,6 +335,20 @@ def record(
     )
 
 
+def record_change(actor: Any, action: str, before: Any, after: Any) -> dict[str, Any]:
+    """A staff action on a versioned record (a template version, a send request) that names its
+    own ``target``, ``office`` and ``template_id`` and gives its ``summary()``."""
+    return record(
+        actor,
+        action,
+        after.target,
+        before=before.summary() if before else None,
+        after=after.summary(),
+        office=after.office.value,
+        template_id=after.template_id,
+    )
+
+
 def mask_recipient(value: str) -> str:
     """A recipient as the trail keeps it: mobile numbers masked (``138****1234``)."""
     from sms_platform.observability import redact

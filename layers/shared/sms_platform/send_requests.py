@@ -326,15 +326,7 @@ def _save(before: SendRequest, after: SendRequest) -> None:
 def _audit(ctx: Any, action: str, before: SendRequest | None, after: SendRequest) -> None:
     from sms_platform import audit
 
-    audit.record(
-        ctx,
-        action,
-        after.target,
-        before=before.summary() if before else None,
-        after=after.summary(),
-        office=after.office.value,
-        template_id=after.template_id,
-    )
+    audit.record_change(ctx, action, before, after)
 
 
 def _query_all(**kwargs: Any) -> list[dict[str, Any]]:

@@ -401,15 +401,7 @@ def _save_version(before: TemplateVersion, after: TemplateVersion, head: Templat
 def _audit(ctx: Any, action: str, before: TemplateVersion | None, after: TemplateVersion) -> None:
     from sms_platform import audit
 
-    audit.record(
-        ctx,
-        action,
-        after.target,
-        before=before.summary() if before else None,
-        after=after.summary(),
-        office=after.office.value,
-        template_id=after.template_id,
-    )
+    audit.record_change(ctx, action, before, after)
 
 
 def _check_content(category: str, office: Office, content: TemplateContent) -> None:
