@@ -33,6 +33,11 @@ def table(env_name: str) -> Any:
     return _session().resource("dynamodb").Table(os.environ[env_name])
 
 
+def condition_failed(error: Exception) -> bool:
+    """Whether a DynamoDB call was refused because its condition did not hold."""
+    return getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
 def reset() -> None:
     """Forget cached clients (tests start a new moto for each case)."""
     table.cache_clear()

@@ -80,10 +80,6 @@ def _chunk_key(request_id: str, chunk: int) -> dict[str, str]:
     return {"pk": f"send#{request_id}", "sk": f"chunk#{chunk:04d}"}
 
 
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 # ---------------------------------------------------------------------------- queue
 
 
@@ -143,7 +139,7 @@ def plan(request: Any) -> int:
                 ConditionExpression="attribute_not_exists(pk)",
             )  # fmt: skip
         except Exception as error:
-            if not _conditional_failed(error):
+            if not aws.condition_failed(error):
                 raise
     send_jobs(ChunkJob(request_id=request.request_id, chunk=i) for i in range(len(specs)))
     released = request.released_at or get_clock().now()
@@ -251,7 +247,7 @@ def _save_page(request_id: str, chunk: int, version: int, cursor: dict | None, c
             ExpressionAttributeValues=values,
         )
     except Exception as error:
-        if _conditional_failed(error):
+        if aws.condition_failed(error):
             return False
         raise
     return True

@@ -66,7 +66,7 @@ def keep_reply(
     try:
         _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     except Exception as error:
-        if getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if aws.condition_failed(error):
             return False
         raise
     return True

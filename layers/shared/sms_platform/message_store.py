@@ -44,10 +44,6 @@ def _iso(at: datetime) -> str:
     return at.isoformat(timespec="milliseconds")
 
 
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 @dataclass(frozen=True)
 class NewMessage:
     message_id: str
@@ -93,7 +89,7 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
             Item=item, ConditionExpression="attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD"
         )
     except Exception as error:
-        if not _conditional_failed(error):
+        if not aws.condition_failed(error):
             raise
         old = error.response.get("Item") or {}  # type: ignore[attr-defined]
         state_value = old.get("state")
@@ -263,7 +259,7 @@ def _move(
             ReturnValues="ALL_OLD" if counted else "ALL_NEW" if return_new else "NONE",
         )
     except Exception as error:
-        if _conditional_failed(error):
+        if aws.condition_failed(error):
             return None
         raise
     if counted:
@@ -306,7 +302,7 @@ def mark_sent(mid: str, biz_id: str | None, at: datetime) -> bool:
             },
         )
     except Exception as error:
-        if not _conditional_failed(error):
+        if not aws.condition_failed(error):
             raise
     return False
 

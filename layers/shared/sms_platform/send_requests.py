@@ -279,10 +279,6 @@ def _from_item(item: Mapping[str, Any]) -> SendRequest:
 _FIELDS = frozenset(SendRequest.model_fields)
 
 
-def _conditional_failed(error: Exception) -> bool:
-    return getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
 def load_item(request_id: str) -> dict[str, Any]:
     item = _table().get_item(Key=_key(request_id), ConsistentRead=True).get("Item")
     if not item:
@@ -318,7 +314,7 @@ def _save(before: SendRequest, after: SendRequest) -> None:
             ExpressionAttributeValues=values,
         )
     except Exception as error:
-        if _conditional_failed(error):
+        if aws.condition_failed(error):
             raise Conflict("发送申请已被他人处理，请刷新后重试") from error
         raise
 
@@ -644,7 +640,7 @@ def request_phone_code(ctx: StaffContext, raw_phone: str) -> dict[str, Any]:
             ReturnValues="UPDATED_NEW",
         )  # fmt: skip
     except Exception as error:
-        if _conditional_failed(error):
+        if aws.condition_failed(error):
             raise RateLimited(f"每天最多获取 {CODES_PER_DAY} 次验证码，请明天再试") from error
         raise
     code = f"{_secrets.randbelow(1_000_000):06d}"
@@ -716,7 +712,7 @@ def send_test(ctx: StaffContext, request_id: str) -> dict[str, Any]:
             ReturnValues="UPDATED_NEW",
         )
     except Exception as error:
-        if _conditional_failed(error):
+        if aws.condition_failed(error):
             raise Conflict("该申请已不能发送测试短信") from error
         raise
     number = int(answer["Attributes"]["test_sends"])
@@ -805,5 +801,5 @@ def finish_fanout(request_id: str) -> None:
             ExpressionAttributeValues={":done": "fanned_out", ":g": "send-status#fanned_out", ":sending": "sending"},
         )
     except Exception as error:
-        if not _conditional_failed(error):
+        if not aws.condition_failed(error):
             raise
