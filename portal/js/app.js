@@ -82,15 +82,18 @@ async function route() {
   for (const link of document.querySelectorAll("nav.side a")) {
     link.toggleAttribute("aria-current", link.dataset.page === page.path);
   }
+  // Each visit renders into its own element: a page still loading when the user moves on
+  // finishes into a detached element instead of adding itself to the next page.
   const main = document.getElementById("main");
-  clear(main, h("p", { class: "loading" }, "正在加载…"));
+  const view = h("div", {}, h("p", { class: "loading" }, "正在加载…"));
+  clear(main, view);
   document.title = `${page.title} - 短信服务平台`;
   try {
     const module = await import(page.module);
-    clear(main);
-    await module.render(main, context(), rest.map(decodeURIComponent));
+    clear(view);
+    await module.render(view, context(), rest.map(decodeURIComponent));
   } catch (error) {
-    if (session()) clear(main, h("div", { class: "error-box", role: "alert" }, error.message || String(error)));
+    if (session()) clear(view, h("div", { class: "error-box", role: "alert" }, error.message || String(error)));
   }
 }
 
