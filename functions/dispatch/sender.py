@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from sms_platform import runtime
 from sms_platform.observability import logger
 
 # Every record failing is still a partial response (all listed), not an invocation error.
@@ -51,3 +52,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     finally:
         dispatcher.tally.emit()
+        runtime.end_of_first_invocation()  # the rest of the init: modules and clients made on first use
+
+
+# The end of this environment's init: what it made lives as long as the environment, and a
+# dispatch makes many short-lived objects whose collections would otherwise walk all of it again.
+runtime.end_of_init()

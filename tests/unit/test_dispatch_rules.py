@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 from sms_platform.clock import BEIJING
-from sms_platform.lanes import Lane, SmsKind, is_transactional, lane_for
+from sms_platform.lanes import Lane, is_transactional, lane_for
 from sms_platform.messages import (
     BATCH_SIZE,
-    LimitRules,
     MessageState,
     QueuedBatch,
     QueuedRecipient,
@@ -20,7 +19,6 @@ from sms_platform.messages import (
     delay_seconds,
     in_publicity_window,
     is_opt_out_reply,
-    limit_windows,
     message_id,
     next_publicity_opening,
     retry_visibility_seconds,
@@ -173,30 +171,6 @@ def test_send_details_in_either_nesting(data):
 
 def test_no_send_details_is_an_empty_list():
     assert send_details_of(None) == [] and send_details_of({}) == []
-
-
-@pytest.mark.parametrize(
-    ("kind", "keys"),
-    [
-        ("triggered", ["tpl#h#SMS_1#202405061015", "tpl#h#SMS_1#2024050610"]),
-        ("publicity", ["tpl#h#SMS_1#202405061015", "tpl#h#SMS_1#2024050610", "pub#h#20240506"]),
-    ],
-)
-def test_limit_windows_per_kind(kind, keys):
-    windows = limit_windows(LimitRules(), SmsKind(kind), "SMS_1", "h", bj(2024, 5, 6, 10, 15, 30))
-    assert [w.key for w in windows] == keys
-    assert [w.limit for w in windows] == [1, 5, 3][: len(keys)]
-    assert windows[0].ends_at == bj(2024, 5, 6, 10, 16)
-    assert windows[1].ends_at == bj(2024, 5, 6, 11, 0)
-    assert [w.over_limit for w in windows] == ["delay", "delay", "suppress"][: len(keys)]
-
-
-def test_limits_are_configurable_and_zero_turns_one_off():
-    rules = LimitRules.from_environment(
-        {"LIMIT_SAME_TEMPLATE_PER_MINUTE": "0", "LIMIT_SAME_TEMPLATE_PER_HOUR": "10", "LIMIT_PUBLICITY_PER_DAY": "2"}
-    )
-    windows = limit_windows(rules, SmsKind.PUBLICITY, "SMS_1", "h", bj(2024, 5, 6, 10, 0))
-    assert [w.limit for w in windows] == [10, 2]
 
 
 @pytest.mark.parametrize(

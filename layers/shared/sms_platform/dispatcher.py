@@ -200,13 +200,13 @@ class Dispatcher:
         """
         attempt = uuid.uuid4().hex
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
-        counters = frequency_limits.count_actions(specs) if specs else None
+        counters = frequency_limits.BatchCounters(specs) if specs else None
         outcome = message_store.mark_sending_many(
             [r.message_id for r in recipients],
             attempt,
             batch.out_id,
             now,
-            with_each=(lambda i: counters(recipients[i].phone_hash, recipients[i].message_id)) if counters else None,
+            counts=[counters.actions(r.phone_hash, r.message_id) for r in recipients] if counters else None,
         )
         if not outcome.refused and not outcome.unwritten:
             return attempt, recipients
@@ -219,12 +219,13 @@ class Dispatcher:
             if refusal is None:
                 if index not in later:
                     mine.append(recipient)
-            elif refusal.action < len(specs):  # a full window; at len(specs): no longer queued
-                full = specs[refusal.action]
+            elif counters is not None and refusal.action < len(counters):  # a full window
+                full = counters.refused(refusal.action, refusal.item, recipient.message_id)
                 if full.over_limit == "suppress":
                     over_daily.append(recipient)
                 else:
                     waiting.setdefault(full.ends_at, []).append(recipient)
+            # else: refused by its own move, no longer queued (another attempt has it)
         self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
         for due, group in waiting.items():
             outbox.send_again(batch, numbers=phones, recipients=group, not_before=due)

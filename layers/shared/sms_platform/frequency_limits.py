@@ -1,64 +1,91 @@
-"""Per-number frequency counters on ``LIMITS_TABLE`` (``pk`` only; each window's item expires).
+"""Per-number frequency counters on ``LIMITS_TABLE`` (``pk`` only; each item expires).
 
-A counter is the set of message ids counted in one window, not a number: counting the same
-message again (a redelivered batch, a retry) changes nothing, and the check-and-count is one
-conditional write per window. The dispatcher puts a message's counter writes in the same
-transaction as its ``queued → sending`` move (``count_actions``), so a message is counted in
-every window and taken for sending, or neither.
+A window's count is the set of message ids counted in it, not a number: counting the same
+message again (a redelivered batch, a retry) changes nothing. A counter item holds the sets of
+all the windows that share it (``messages.LimitSpec``: a template's hour and minute to one
+number), so the check-and-count of a message is one conditional write per item, whose condition
+holds only if every window it names still has room. The dispatcher puts a message's counter
+writes in the same transaction as its ``queued → sending`` move (``BatchCounters.actions``), so
+a message is counted in every window and taken for sending, or neither.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from sms_platform import aws
-from sms_platform.messages import LimitSpec
+from sms_platform.messages import LimitSpec, counter_items, refused_window
 
 TABLE_ENV = "LIMITS_TABLE"
-_UPDATE = "ADD ids :one SET expires_at = if_not_exists(expires_at, :exp)"
-_CONDITION = "attribute_not_exists(ids) OR contains(ids, :mid) OR size(ids) < :limit"
-_GRACE = timedelta(hours=1)  # a window's item outlives its end a little
+_GRACE = timedelta(hours=1)  # an item outlives its last window's end a little
 
 
 def _table() -> Any:
     return aws.table(TABLE_ENV)
 
 
-def count_actions(specs: Sequence[LimitSpec]) -> Callable[[str, str], list[dict[str, Any]]]:
-    """A maker of one message's counter writes, as transaction actions: ``(phone hash, message
-    id)`` → one conditional ``ADD`` per window, in the order of ``specs``. Its condition fails
-    when the window already counts ``limit`` other messages."""
-    name = _table().name
-    # Typed values for the low-level client (see message_store._client); shared ones built once.
-    windows = [
-        (spec.prefix, spec.suffix, {"N": str(spec.limit)}, {"N": str(int((spec.ends_at + _GRACE).timestamp()))})
-        for spec in specs
-    ]
+def _room(index: int) -> str:
+    # The window's set is absent, already holds this message, or is not full yet.
+    return f"(attribute_not_exists(#w{index}) OR contains(#w{index}, :mid) OR size(#w{index}) < :l{index})"
 
-    def actions(phone_hash: str, mid: str) -> list[dict[str, Any]]:
-        return [
-            {
-                "Update": {
-                    "TableName": name,
-                    "Key": {"pk": {"S": prefix + phone_hash + suffix}},
-                    "UpdateExpression": _UPDATE,
-                    "ConditionExpression": _CONDITION,
-                    "ExpressionAttributeValues": {
-                        ":one": {"SS": [mid]},
-                        ":mid": {"S": mid},
-                        ":limit": limit,
-                        ":exp": expires,
-                    },
-                }
+
+class BatchCounters:
+    """The counter writes of one batch's messages, as transaction actions.
+
+    Everything the messages of a batch share (expressions, names, limits, expiry) is built once
+    here; a message adds only its item keys and its id. The values are typed for the low-level
+    client (see ``message_store._client``).
+    """
+
+    def __init__(self, specs: Sequence[LimitSpec]) -> None:
+        name = _table().name
+        self.items = counter_items(list(specs))
+        self._parts: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+        for windows in self.items:
+            ends = max(spec.ends_at for spec in windows)
+            shared: dict[str, Any] = {":exp": {"N": str(int((ends + _GRACE).timestamp()))}}
+            names: dict[str, str] = {}
+            for index, spec in enumerate(windows):
+                names[f"#w{index}"] = spec.field
+                shared[f":l{index}"] = {"N": str(spec.limit)}
+            adds = ", ".join(f"#w{index} :one" for index in range(len(windows)))
+            update: dict[str, Any] = {
+                "TableName": name,
+                "UpdateExpression": f"ADD {adds} SET expires_at = if_not_exists(expires_at, :exp)",
+                "ConditionExpression": " AND ".join(_room(index) for index in range(len(windows))),
+                "ExpressionAttributeNames": names,
             }
-            for prefix, suffix, limit, expires in windows
-        ]
+            if len(windows) > 1:  # a refusal then says which window was full (``refused``)
+                update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            self._parts.append((windows[0].prefix, windows[0].suffix, update, shared))
 
-    return actions
+    def __len__(self) -> int:
+        """Writes per message."""
+        return len(self._parts)
+
+    def actions(self, phone_hash: str, mid: str) -> list[dict[str, Any]]:
+        """One message's counter writes: one conditional ``ADD`` per item, in the items' order."""
+        found = []
+        one, this = {"SS": [mid]}, {"S": mid}
+        for prefix, suffix, shared_update, shared in self._parts:
+            values = shared.copy()
+            values[":one"] = one
+            values[":mid"] = this
+            update = shared_update.copy()
+            update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
+            update["ExpressionAttributeValues"] = values
+            found.append({"Update": update})
+        return found
+
+    def refused(self, action: int, item: dict[str, Any] | None, mid: str) -> LimitSpec:
+        """The window that refused message ``mid`` at its counter write ``action``, from the
+        item as it was (a transaction's cancellation reason carries it)."""
+        return refused_window(self.items[action], item, mid)
 
 
-def usage(key: str) -> int:
-    item = _table().get_item(Key={"pk": key}, ConsistentRead=True).get("Item") or {}
-    return len(item.get("ids", ()))
+def usage(spec: LimitSpec, phone_hash: str) -> int:
+    """How many messages a window has counted for a number."""
+    item = _table().get_item(Key={"pk": spec.key_for(phone_hash)}, ConsistentRead=True).get("Item") or {}
+    return len(item.get(spec.field, ()))

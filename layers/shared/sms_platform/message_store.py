@@ -19,9 +19,11 @@ office from going out: the dispatcher suppresses them with the hold's reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sms_platform import aws, daily_stats, transactions
@@ -193,7 +195,8 @@ def get_many(message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     ids = list(dict.fromkeys(message_ids))
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), 100):
-        found.update((item["message_id"], item) for item in _batch_get([_key(m) for m in ids[start : start + 100]]))
+        for item in _batch_get([{"pk": "msg#" + mid, "sk": _SK} for mid in ids[start : start + 100]]):
+            found[item["message_id"]] = item
     return found
 
 
@@ -322,26 +325,31 @@ def _client() -> Any:
 _SK_VALUE = {"S": _SK}
 
 
+def _moves(mids: Sequence[str], update: dict[str, Any]) -> list[dict[str, Any]]:
+    """One conditional move per message as transaction actions, all alike but for the key: each
+    a copy of ``update`` (copying a dict is cheaper than building it anew, and a batch has many)."""
+    found = []
+    for mid in mids:
+        action = update.copy()
+        action["Key"] = {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE}
+        found.append({"Update": action})
+    return found
+
+
 def sending_actions(mids: Sequence[str], attempt: str, out_id: str, at: datetime) -> list[dict[str, Any]]:
     """``queued → sending`` of each message as a transaction action (``mark_sending`` in bulk)."""
-    name = _table().name
     values = {
         ":to": {"S": "sending"}, ":from": {"S": "queued"}, ":now": {"S": _iso(at)},
         ":attempt": {"S": attempt}, ":out": {"S": out_id},
     }  # fmt: skip
-    return [
-        {
-            "Update": {
-                "TableName": name,
-                "Key": {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE},
-                "UpdateExpression": _SENDING_UPDATE,
-                "ConditionExpression": "#s = :from",
-                "ExpressionAttributeNames": _STATE_NAME,
-                "ExpressionAttributeValues": values,
-            }
-        }
-        for mid in mids
-    ]
+    update = {
+        "TableName": _table().name,
+        "UpdateExpression": _SENDING_UPDATE,
+        "ConditionExpression": "#s = :from",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+    }
+    return _moves(mids, update)
 
 
 def mark_sending_many(
@@ -350,20 +358,25 @@ def mark_sending_many(
     out_id: str,
     at: datetime,
     *,
-    with_each: Callable[[int], list[dict[str, Any]]] | None = None,
+    counts: Sequence[list[dict[str, Any]]] | None = None,
 ) -> transactions.Outcome:
     """``mark_sending`` for many messages in a few transactions.
 
-    Each message's move is written together with ``with_each(index)`` (its frequency counters),
-    all or nothing, and stands or falls alone. A refusal's ``action`` is the index of the first
-    write whose condition failed: below ``len(with_each(index))`` a counter, at it the message
-    (no longer ``queued``: another attempt has it).
+    Each message's move is written together with its ``counts`` (its frequency counter writes,
+    one list per message, made for this call: the move is appended to it), all or nothing, and
+    stands or falls alone. A refusal's ``action`` is the index of the first write whose
+    condition failed: below the number of counter writes a counter, at it the message (no
+    longer ``queued``: another attempt has it).
     """
     moves = sending_actions(mids, attempt, out_id, at)
-    if with_each is None:
+    if counts is None:
         groups = [[move] for move in moves]
     else:
-        groups = [[*with_each(index), move] for index, move in enumerate(moves)]
+        if len(counts) != len(moves):
+            raise ValueError("one list of counter writes per message")
+        groups = list(counts)
+        for writes, move in zip(groups, moves):  # noqa: B905 - lengths checked above
+            writes.append(move)
     return transactions.write_groups(_client(), groups)
 
 
@@ -380,26 +393,21 @@ def mark_sent_many(
     values: dict[str, Any] = {":to": {"S": "sent"}, ":from": {"S": "sending"}, ":now": {"S": now}}
     if biz_id:
         values[":biz"] = {"S": biz_id}
-    update = _SENT_UPDATE if biz_id else _SENT_UPDATE_NO_BIZ
-    groups = [
-        [
-            {
-                "Update": {
-                    "TableName": name,
-                    "Key": {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE},
-                    "UpdateExpression": update,
-                    "ConditionExpression": "#s = :from",
-                    "ExpressionAttributeNames": _STATE_NAME,
-                    "ExpressionAttributeValues": values,
-                }
-            }
-        ]
-        for mid in mids
-    ]
+    update = {
+        "TableName": name,
+        "UpdateExpression": _SENT_UPDATE if biz_id else _SENT_UPDATE_NO_BIZ,
+        "ConditionExpression": "#s = :from",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+    }
+    groups = [[move] for move in _moves(mids, update)]
     outcome = transactions.write_groups(_client(), groups)
-    left = sorted([*outcome.refused, *outcome.unwritten])
-    skip = set(left)
-    moved = [mid for index, mid in enumerate(mids) if index not in skip]
+    if not outcome.refused and not outcome.unwritten:
+        moved, left = list(mids), []
+    else:
+        left = sorted([*outcome.refused, *outcome.unwritten])
+        skip = set(left)
+        moved = [mid for index, mid in enumerate(mids) if index not in skip]
     changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
     _count_alike(moved, items, MessageState.SENDING, changes)
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
@@ -408,19 +416,30 @@ def mark_sent_many(
     return moved
 
 
+# What makes two messages' moves count alike in the daily statistics (see daily_stats.count).
+_ALIKE = ("created_at", "kind", "office", "parts")
+_alike_key = itemgetter(*_ALIKE)
+
+
 def _count_alike(
     mids: Sequence[str], items: Mapping[str, Mapping[str, Any]], old_state: MessageState, changes: dict[str, Any]
 ) -> None:
     """Count the same move of many messages: one ADD per (creation time, kind, office, parts)."""
-    alike: dict[tuple[Any, ...], list[str]] = {}
-    for mid in mids:
-        item = items.get(mid)
-        if item is not None:
-            key = (item.get("created_at"), item.get("kind"), item.get("office"), item.get("parts"))
-            alike.setdefault(key, []).append(mid)
-    for same in alike.values():
-        old = {**items[same[0]], "state": str(old_state)}
-        daily_stats.count_move(old, {**old, **changes}, len(same))
+    found = [item for item in map(items.get, mids) if item is not None]
+    if not found:
+        return
+    try:
+        keys = list(map(_alike_key, found))
+    except KeyError:  # an item without one of them: they count as missing (None)
+        keys = [tuple(item.get(name) for name in _ALIKE) for item in found]
+    if keys.count(keys[0]) == len(keys):  # the usual batch: all alike, one ADD
+        groups = [(found[0], len(keys))]
+    else:
+        first = dict(zip(reversed(keys), reversed(found), strict=True))  # each key's first item
+        groups = [(first[key], times) for key, times in Counter(keys).items()]
+    for item, times in groups:
+        old = {**item, "state": str(old_state)}
+        daily_stats.count_move(old, {**old, **changes}, times)
 
 
 def requeue(mid: str, attempt: str, at: datetime) -> bool:

@@ -279,21 +279,18 @@ class LimitRules:
 
 
 @dataclass(frozen=True)
-class LimitWindow:
-    """One fixed window of one counter: at most ``limit`` messages in ``[starts_at, ends_at)``."""
-
-    key: str
-    limit: int
-    ends_at: datetime
-    over_limit: Literal["delay", "suppress"]
-
-
-@dataclass(frozen=True)
 class LimitSpec:
-    """One window as every number of a batch meets it: the key differs only by the number."""
+    """One window as every number of a batch meets it: at most ``limit`` messages before
+    ``ends_at``, counted in the attribute ``field`` of the counter item keyed
+    ``prefix + phone hash + suffix`` (the key differs only by the number).
+
+    The minute and the hour of a template share one item (keyed by the hour; the minute's
+    attribute is named by the minute), so a message is counted in both with one write.
+    """
 
     prefix: str
     suffix: str
+    field: str
     limit: int
     ends_at: datetime
     over_limit: Literal["delay", "suppress"]
@@ -301,25 +298,24 @@ class LimitSpec:
     def key_for(self, phone_hash: str) -> str:
         return f"{self.prefix}{phone_hash}{self.suffix}"
 
-    def window(self, phone_hash: str) -> LimitWindow:
-        return LimitWindow(self.key_for(phone_hash), self.limit, self.ends_at, self.over_limit)
-
 
 def limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, at: datetime) -> list[LimitSpec]:
-    """The counters a message of this kind and template sent at ``at`` must fit in, for any number.
+    """The windows a message of this kind and template sent at ``at`` must fit in, for any number.
 
     Fixed windows (the minute, the hour, the Beijing day) keep each check to one conditional
-    write per counter; the price is that two messages may straddle a window's edge.
+    write per counter item; the price is that two messages may straddle a window's edge.
     """
     local = at.astimezone(BEIJING)
     minute = local.replace(second=0, microsecond=0)
     hour = minute.replace(minute=0)
+    same_template = f"#{template_code}#{hour:%Y%m%d%H}"
     specs = []
     if rules.same_template_per_minute > 0:
         specs.append(
             LimitSpec(
                 "tpl#",
-                f"#{template_code}#{minute:%Y%m%d%H%M}",
+                same_template,
+                f"m{minute:%M}",
                 rules.same_template_per_minute,
                 minute + timedelta(minutes=1),
                 "delay",
@@ -327,27 +323,39 @@ def limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, at: dateti
         )
     if rules.same_template_per_hour > 0:
         specs.append(
-            LimitSpec(
-                "tpl#",
-                f"#{template_code}#{hour:%Y%m%d%H}",
-                rules.same_template_per_hour,
-                hour + timedelta(hours=1),
-                "delay",
-            )
+            LimitSpec("tpl#", same_template, "h", rules.same_template_per_hour, hour + timedelta(hours=1), "delay")
         )
     if kind is SmsKind.PUBLICITY and rules.publicity_per_day > 0:
         day = datetime.combine(local.date(), time(0), tzinfo=BEIJING)
         specs.append(
-            LimitSpec("pub#", f"#{local:%Y%m%d}", rules.publicity_per_day, day + timedelta(days=1), "suppress")
+            LimitSpec("pub#", f"#{local:%Y%m%d}", "d", rules.publicity_per_day, day + timedelta(days=1), "suppress")
         )
     return specs
 
 
-def limit_windows(
-    rules: LimitRules, kind: SmsKind, template_code: str, phone_hash: str, at: datetime
-) -> list[LimitWindow]:
-    """The counters a message to ``phone_hash`` at ``at`` must fit in (see ``limit_specs``)."""
-    return [spec.window(phone_hash) for spec in limit_specs(rules, kind, template_code, at)]
+def counter_items(specs: list[LimitSpec]) -> list[tuple[LimitSpec, ...]]:
+    """``specs`` grouped by the counter item that holds them, in order: one write per group."""
+    groups: dict[tuple[str, str], list[LimitSpec]] = {}
+    for spec in specs:
+        groups.setdefault((spec.prefix, spec.suffix), []).append(spec)
+    return [tuple(group) for group in groups.values()]
+
+
+def refused_window(windows: tuple[LimitSpec, ...], item: dict[str, Any] | None, message_id: str) -> LimitSpec:
+    """Which of one counter item's ``windows`` refused a message, from the item as it was.
+
+    Of the windows already full without this message, the one that ends last: waiting only
+    for an earlier end would be refused again. With no item to tell, the one that ends last,
+    so the wait is never too short.
+    """
+    full = [
+        spec
+        for spec in windows
+        if item is not None
+        and message_id not in item.get(spec.field, ())
+        and len(item.get(spec.field, ())) >= spec.limit
+    ]
+    return max(full or windows, key=lambda spec: spec.ends_at)
 
 
 # ------------------------------------------------------------------ carrier pushes

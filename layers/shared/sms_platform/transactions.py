@@ -11,8 +11,9 @@ still not written are returned as such, so the caller can leave them for a later
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 MAX_ACTIONS = 100  # DynamoDB's limit per TransactWriteItems call
@@ -33,20 +34,31 @@ class Outcome:
     unwritten: list[int] = field(default_factory=list)  # neither written nor refused
 
 
-def _packs(indexes: list[int], groups: Sequence[Sequence[dict[str, Any]]], alone: bool) -> Iterator[list[int]]:
+def _packs(indexes: list[int], groups: Sequence[Sequence[dict[str, Any]]], alone: bool) -> list[list[int]]:
+    """``indexes`` cut into runs whose writes fit one transaction, in order (each alone when
+    ``alone``)."""
+    if alone:
+        return [[index] for index in indexes]
+    sizes = list(map(len, map(groups.__getitem__, indexes)))
+    if not sizes:
+        return []
+    largest = max(sizes)
+    if largest > MAX_ACTIONS:
+        raise ValueError(f"a group of {largest} writes does not fit one transaction")
+    if sizes.count(largest) == len(sizes):  # groups alike (a batch's messages): plain slices
+        step = MAX_ACTIONS // largest
+        return [indexes[start : start + step] for start in range(0, len(indexes), step)]
+    packs: list[list[int]] = []
     pack: list[int] = []
     size = 0
-    for index in indexes:
-        length = len(groups[index])
-        if length > MAX_ACTIONS:
-            raise ValueError(f"a group of {length} writes does not fit one transaction")
-        if pack and (alone or size + length > MAX_ACTIONS):
-            yield pack
+    for index, length in zip(indexes, sizes, strict=True):
+        if pack and size + length > MAX_ACTIONS:
+            packs.append(pack)
             pack, size = [], 0
         pack.append(index)
         size += length
-    if pack:
-        yield pack
+    packs.append(pack)
+    return packs
 
 
 def _cancelled_reasons(error: Exception) -> list[dict[str, Any]] | None:
@@ -78,7 +90,7 @@ def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Out
         again: list[int] = []
         for pack in _packs(pending, groups, alone=round_number == ROUNDS - 1):
             try:
-                client.transact_write_items(TransactItems=[action for index in pack for action in groups[index]])
+                client.transact_write_items(TransactItems=list(chain.from_iterable(map(groups.__getitem__, pack))))
             except Exception as error:
                 reasons = _cancelled_reasons(error)
                 if reasons is None:
