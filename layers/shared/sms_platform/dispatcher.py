@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sms_platform import crypto, frequency_limits, message_store, optouts, outbox
@@ -68,6 +69,7 @@ QUERY_PAGE_SIZE = 50
 QUERY_MAX_PAGES = 5
 _QUEUED = MessageState.QUEUED.value
 _SENDING = MessageState.SENDING.value
+_message_id = attrgetter("message_id")
 
 
 def numbers_of(batch: QueuedBatch) -> dict[str, str]:
@@ -78,7 +80,7 @@ def numbers_of(batch: QueuedBatch) -> dict[str, str]:
     numbers = crypto.open_many(batch.phones)
     if len(numbers) != len(batch.recipients):
         raise ValueError("the batch's sealed numbers do not match its recipients")
-    return {r.message_id: number for r, number in zip(batch.recipients, numbers, strict=True)}
+    return dict(zip(map(_message_id, batch.recipients), numbers, strict=True))
 
 
 class TransientCarrierFault(Exception):
@@ -200,7 +202,7 @@ class Dispatcher:
         """
         attempt = uuid.uuid4().hex
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
-        counters = frequency_limits.BatchCounters(specs) if specs else None
+        counters = frequency_limits.counters_for(specs) if specs else None
         outcome = message_store.mark_sending_many(
             [r.message_id for r in recipients],
             attempt,

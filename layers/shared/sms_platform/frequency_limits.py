@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sms_platform import aws
@@ -39,8 +40,8 @@ class BatchCounters:
     client (see ``message_store._client``).
     """
 
-    def __init__(self, specs: Sequence[LimitSpec]) -> None:
-        name = _table().name
+    def __init__(self, specs: Sequence[LimitSpec], table_name: str | None = None) -> None:
+        name = table_name or _table().name
         self.items = counter_items(list(specs))
         self._parts: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
         for windows in self.items:
@@ -83,6 +84,17 @@ class BatchCounters:
         """The window that refused message ``mid`` at its counter write ``action``, from the
         item as it was (a transaction's cancellation reason carries it)."""
         return refused_window(self.items[action], item, mid)
+
+
+def counters_for(specs: Sequence[LimitSpec]) -> BatchCounters:
+    """``BatchCounters`` of ``specs``, made once for every batch meeting the same windows (they
+    hold nothing of a message, and the actions they make are only read)."""
+    return _counters(_table().name, tuple(specs))
+
+
+@lru_cache(maxsize=64)
+def _counters(table_name: str, specs: tuple[LimitSpec, ...]) -> BatchCounters:
+    return BatchCounters(specs, table_name)
 
 
 def usage(spec: LimitSpec, phone_hash: str) -> int:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -305,8 +306,13 @@ def limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, at: dateti
     Fixed windows (the minute, the hour, the Beijing day) keep each check to one conditional
     write per counter item; the price is that two messages may straddle a window's edge.
     """
-    local = at.astimezone(BEIJING)
-    minute = local.replace(second=0, microsecond=0)
+    return list(_limit_specs(rules, kind, template_code, at.astimezone(BEIJING).replace(second=0, microsecond=0)))
+
+
+@lru_cache(maxsize=64)
+def _limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, minute: datetime) -> tuple[LimitSpec, ...]:
+    # ``minute`` is Beijing's. Every batch of a template within a minute meets the same windows:
+    # built once.
     hour = minute.replace(minute=0)
     same_template = f"#{template_code}#{hour:%Y%m%d%H}"
     specs = []
@@ -326,11 +332,11 @@ def limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, at: dateti
             LimitSpec("tpl#", same_template, "h", rules.same_template_per_hour, hour + timedelta(hours=1), "delay")
         )
     if kind is SmsKind.PUBLICITY and rules.publicity_per_day > 0:
-        day = datetime.combine(local.date(), time(0), tzinfo=BEIJING)
+        day = datetime.combine(minute.date(), time(0), tzinfo=BEIJING)
         specs.append(
-            LimitSpec("pub#", f"#{local:%Y%m%d}", "d", rules.publicity_per_day, day + timedelta(days=1), "suppress")
+            LimitSpec("pub#", f"#{minute:%Y%m%d}", "d", rules.publicity_per_day, day + timedelta(days=1), "suppress")
         )
-    return specs
+    return tuple(specs)
 
 
 def counter_items(specs: list[LimitSpec]) -> list[tuple[LimitSpec, ...]]:
