@@ -10,6 +10,8 @@
     100 with the numbers sealed together, queuing and auditing each batch
     (``fanout._messages_for``). Target: at least 50,000.
 (d) Peak memory (tracemalloc) of dispatching ten batches of 100.
+(a) and (d) run under the garbage collector settings the sender makes at the end of its init and
+    of its first invocation (``sms_platform.runtime``), as it does; (b) under Python's defaults.
 (c) (high-lane latency while a 20,000-recipient publicity send drains in the local platform)
     is measured by benchmarks/lanes_bench.py (``python -m benchmarks lanes``).
 

@@ -46,7 +46,7 @@ def _packs(indexes: list[int], groups: Sequence[Sequence[dict[str, Any]]], alone
     if largest > MAX_ACTIONS:
         raise ValueError(f"a group of {largest} writes does not fit one transaction")
     if sizes.count(largest) == len(sizes):  # groups alike (a batch's messages): plain slices
-        step = MAX_ACTIONS // largest
+        step = MAX_ACTIONS // max(largest, 1)
         return [indexes[start : start + step] for start in range(0, len(indexes), step)]
     packs: list[list[int]] = []
     pack: list[int] = []
