@@ -29,7 +29,8 @@ from typing import Any
 HIGH_MESSAGES = 100
 WARM_UP = 3  # first answers, not timed: they start the high lane's environments
 IDLE_SPACING = 0.25
-PUBLICITY_RECIPIENTS = 20_000
+# A smaller send for a quick look while tuning: LANES_BENCH_RECIPIENTS=4000 python -m benchmarks lanes
+PUBLICITY_RECIPIENTS = int(os.environ.get("LANES_BENCH_RECIPIENTS") or 20_000)
 WAVE = 1_000  # recipients queued at a time
 MOST_WAITING = 20  # batches of 100 on the bulk lane before the next wave waits
 TARGET_P99_RATIO = 1.5
@@ -97,9 +98,13 @@ def summary(name: str, values: list[float]) -> tuple[float, float]:
 
 
 def run() -> None:
+    from infra.local import priority
     from infra.local.settings import default_bulk_concurrency
     from tests.e2e import lanes_support
     from tests.e2e.conftest import start
+
+    # This process queues the hang-up answers, standing in for the hotline function.
+    priority.mark_urgent_calls()
 
     # Fake credentials: everything here talks to the platform's moto, never to AWS.
     os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1")

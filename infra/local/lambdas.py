@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from infra.local import logs
+from infra.local import logs, priority
 from infra.template_model import ROOT, Function
 
 
@@ -126,9 +126,16 @@ class Environment:
 class Pool:
     """Up to ``size`` environments of one function, started on demand and kept warm."""
 
-    def __init__(self, function: Function, size: int, environment: Callable[[], dict[str, str]]) -> None:
+    def __init__(
+        self,
+        function: Function,
+        size: int,
+        environment: Callable[[], dict[str, str]],
+        priority_class: str | None = None,
+    ) -> None:
         self.function = function
         self.size = size
+        self.priority_class = priority_class  # see priority.py
         self._environment = environment
         self._idle: list[Environment] = []
         self._busy: set[Environment] = set()
@@ -167,7 +174,10 @@ class Pool:
         environment = self._acquire()
         try:
             if environment is None:
-                environment = Environment(self.function, self._environment())
+                variables = self._environment()
+                if self.priority_class:
+                    variables[priority.ENVIRONMENT_VARIABLE] = self.priority_class
+                environment = Environment(self.function, variables)
                 with self._condition:
                     self._busy.add(environment)
             return environment.invoke(event, timeout or self.function.timeout)
@@ -197,9 +207,12 @@ class Functions:
         self._pools: list[Pool] = []
         self._lock = threading.Lock()
 
-    def pool(self, logical_id: str, size: int) -> Pool:
+    def pool(self, logical_id: str, size: int, priority_class: str | None = None) -> Pool:
+        """A pool of ``logical_id``'s environments in ``priority_class`` (see ``priority.py``),
+        by default the function's own class (its API routes and schedules)."""
         function = self.functions[logical_id]
-        pool = Pool(function, size, lambda: self._environment(function))
+        chosen = priority_class or priority.of_function(logical_id)
+        pool = Pool(function, size, lambda: self._environment(function), chosen)
         with self._lock:
             self._pools.append(pool)
         return pool

@@ -205,6 +205,7 @@ class Platform:
         self._teardown.callback(stop_server)
 
     def _poll(self) -> None:
+        from infra.local import priority
         from infra.local.eventbridge import EventRoute
         from infra.local.pollers import Poller
         from infra.local.schedules import Scheduler
@@ -216,7 +217,7 @@ class Platform:
             size = self.settings.lane_concurrency
             if source.max_concurrency:  # a capped lane: the template's cap or the machine's, the lower
                 size = min(source.max_concurrency, self.settings.bulk_concurrency)
-            pool = self.functions.pool(source.function, size)
+            pool = self.functions.pool(source.function, size, priority.of_queue(source.queue))
             poller = Poller(source, out.physical[source.queue], out.arns[source.queue], pool, sqs, REGION, size)
             stoppable.append(poller)
         events = self.session.client("events")

@@ -59,6 +59,9 @@ def main() -> None:
     requests = Connection(int(os.environ.pop("LOCAL_WORKER_IN_FD")), writable=False)
     answers = Connection(int(os.environ.pop("LOCAL_WORKER_OUT_FD")), readable=False)
     code_path, handler = os.environ["LOCAL_CODE_PATH"], os.environ["_HANDLER"]
+    from infra.local import priority
+
+    priority.apply(os.environ.pop(priority.ENVIRONMENT_VARIABLE, None))  # before any AWS client exists
     # Lambda puts the function's code directory first on the path; the layer is installed.
     sys.path.insert(0, code_path)
     module_name, attribute = handler.rsplit(".", 1)

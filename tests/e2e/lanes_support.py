@@ -165,6 +165,9 @@ def feed_publicity(
 
     from sms_platform.clock import Clock, set_clock
 
+    from infra.local import priority
+
+    priority.apply(priority.BACKGROUND)  # as the fan-out's environments run
     os.environ.update(environment)
     set_clock(Clock(datetime.now(UTC) + timedelta(seconds=offset_seconds)))
     numbers = publicity_numbers(total)
