@@ -86,3 +86,25 @@ def test_an_item_named_twice_is_refused_and_nothing_changes(table):
 
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert _items(table) == before
+
+
+def test_a_cancelled_transaction_leaves_a_table_without_range_key_as_it_was(aws):
+    """The frequency counters' table has a hash key only: a counter the cancelled transaction
+    created is gone again, one it added to holds its old value."""
+    name = os.environ["LIMITS_TABLE"]
+    _client().put_item(TableName=name, Item={"pk": {"S": "old"}, "n": {"N": "1"}})
+    add = {":one": {"N": "1"}}
+    refused_transaction = [
+        {"Update": {"TableName": name, "Key": {"pk": {"S": "old"}}, "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": add}},
+        {"Update": {"TableName": name, "Key": {"pk": {"S": "new"}}, "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": add}},
+        {"ConditionCheck": {"TableName": name, "Key": {"pk": {"S": "absent"}},
+                            "ConditionExpression": "attribute_exists(pk)"}},
+    ]  # fmt: skip
+
+    with pytest.raises(_client().exceptions.TransactionCanceledException):
+        _client().transact_write_items(TransactItems=refused_transaction)
+
+    items = _client().scan(TableName=name, ConsistentRead=True)["Items"]
+    assert items == [{"pk": {"S": "old"}, "n": {"N": "1"}}]
