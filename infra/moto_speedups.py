@@ -105,18 +105,24 @@ def _pick_dict_entries_directly() -> None:
     general = ResponseSerializer.get_value
     if getattr(general, "dict_entries_directly", False):
         return
-    spellings: dict[tuple[int, str, int], tuple[Any, Any, tuple[str, ...]]] = {}
+    # moto makes a picker for every answer; pickers of one kind with the same alias providers
+    # try the same names, so they share entries. Shapes are botocore's, cached with the model.
+    spellings: dict[tuple[Any, ...], tuple[Any, tuple[str, ...] | None]] = {}
+    most_remembered = 20_000
 
     def names_to_try(picker: Any, shape: Any, key: str) -> tuple[str, ...] | None:
         """The names the picker tries, in order, for ``key`` of a plain dict: they depend on the
-        picker, the shape and the key only (the dict has no ``Meta``, its class is ``dict``)."""
-        cache_key = (id(picker), key, id(shape))
+        picker's kind and alias providers, the shape and the key only (the dict has no
+        ``Meta``, its class is ``dict``)."""
+        cache_key = (type(picker), tuple(picker.alias_providers), key, id(shape))
         found = spellings.get(cache_key)
-        if found is None or found[0] is not picker or found[1] is not shape:
+        if found is None or found[0] is not shape:
             context = AttributePickerContext(obj={}, key=key, shape=shape)
             names = tuple(picker.get_possible_keys(context))
-            found = spellings[cache_key] = (picker, shape, None if any("." in n for n in names) else names)
-        return found[2]
+            if len(spellings) >= most_remembered:  # shapes made anew would otherwise pile up
+                spellings.clear()
+            found = spellings[cache_key] = (shape, None if any("." in n for n in names) else names)
+        return found[1]
 
     def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
         picker = self._value_picker
