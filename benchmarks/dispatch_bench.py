@@ -130,23 +130,22 @@ def _batches(n: int) -> list[str]:
     bodies = []
     for b in range(n):
         numbers = [f"139{b:04d}{i:04d}" for i in range(100)]
-        recipients = [
-            {"message_id": f"{b:04d}{i:028d}", "phone_hash": crypto.keyed_hash(p)} for i, p in enumerate(numbers)
-        ]
+        mids = [f"{b:04d}{i:028d}" for i in range(100)]
+        hashes = [crypto.keyed_hash(p) for p in numbers]
         batch = QueuedBatch.model_validate(
             {
                 "batch_id": f"b{b}", "kind": "targeted", "source_id": f"send:bench{b}", "office": "city",
                 "sign_name": "威海市社会保险事业中心", "template_code": "SMS_100001", "template_id": "t1",
                 "template_version": 1, "parts": 1, "shared_params": {"unit": "威海社保", "date": "2025-03-31"},
-                "recipients": recipients, "phones": crypto.seal_many(numbers),
+                "message_ids": mids, "phone_hashes": hashes, "phones": crypto.seal_many(numbers),
             }
         )  # fmt: skip
-        for r in recipients:
-            _TABLE.items[f"msg#{r['message_id']}"] = {
-                "pk": f"msg#{r['message_id']}", "sk": "msg", "message_id": r["message_id"], "state": "queued",
+        for mid, phone_hash in zip(mids, hashes, strict=True):
+            _TABLE.items[f"msg#{mid}"] = {
+                "pk": f"msg#{mid}", "sk": "msg", "message_id": mid, "state": "queued",
                 "kind": "targeted", "source_id": batch.source_id, "office": "city", "batch_id": batch.batch_id,
                 "sign_name": batch.sign_name, "template_code": "SMS_100001", "template_id": "t1",
-                "template_version": 1, "parts": 1, "phone_hash": r["phone_hash"], "phone_masked": "139****0000",
+                "template_version": 1, "parts": 1, "phone_hash": phone_hash, "phone_masked": "139****0000",
                 "created_at": _CREATED, "updated_at": _CREATED,
             }  # fmt: skip
         bodies.append(batch.model_dump_json(exclude_defaults=True))

@@ -23,12 +23,8 @@ def queued_batches(aws, queue: str = "HighQueue") -> list[dict[str, Any]]:
         found.extend(json.loads(message["Body"]) for message in messages)
 
 
-def recipients(batches: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(source id, recipient) for every queued recipient."""
-    return [(batch["source_id"], recipient) for batch in batches for recipient in batch["recipients"]]
-
-
 def phones_of(batches: list[dict[str, Any]]) -> list[str]:
+    """Every queued recipient's number, opened from its batch's sealed numbers."""
     from sms_platform import crypto
 
-    return [crypto.decrypt(recipient["phone_token"]) for _, recipient in recipients(batches)]
+    return [phone for batch in batches for phone in crypto.open_many(batch["phones"])]

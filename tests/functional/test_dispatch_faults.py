@@ -103,7 +103,7 @@ def test_a_carrier_that_stays_down_sends_the_batch_to_the_dead_letter_queue_unse
     lanes.run()
     assert carrier_simulator.sent == []
     dead = lanes.dead_letters("HighQueue")
-    assert len(dead) == 1 and len(dead[0]["recipients"]) == 2  # kept for redrive, nothing lost
+    assert len(dead) == 1 and len(dead[0]["message_ids"]) == 2  # kept for redrive, nothing lost
     assert {state_of("event-down", p)["state"] for p in numbers} == {"queued"}
 
 

@@ -208,7 +208,7 @@ def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_nu
     batch = QueuedBatch(
         batch_id="b-sealed", kind="targeted", source_id="notice-sealed", office="city", sign_name="威海社保",
         template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
-        recipients=[{"message_id": m, "phone_hash": h} for m, h in zip(mids, hashes, strict=True)],
+        message_ids=mids, phone_hashes=hashes,
         phones=crypto.seal_many([busy, free]),
     )  # fmt: skip
     outbox.send_batches([batch])
@@ -216,7 +216,7 @@ def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_nu
     lanes.step()
     assert [m.phone for m in carrier_simulator.sent if m.out_id == "notice-sealed"] == [free]
     waiting = lanes.pending("NormalQueue")
-    assert len(waiting) == 1 and [r["message_id"] for r in waiting[0]["recipients"]] == [mids[0]]
+    assert len(waiting) == 1 and waiting[0]["message_ids"] == [mids[0]]
     assert crypto.open_many(waiting[0]["phones"]) == [busy]
     assert busy not in json.dumps(waiting[0])
 

@@ -93,7 +93,7 @@ def test_a_hundred_and_twenty_recipients_make_two_batches_on_the_bulk_lane(lanes
     numbers = phones(120)
     result = enqueue("publicity", "pub-1", numbers)
     assert len(result.batch_ids) == 2
-    assert sorted(len(b["recipients"]) for b in lanes.pending("BulkQueue")) == [20, 100]
+    assert sorted(len(b["message_ids"]) for b in lanes.pending("BulkQueue")) == [20, 100]
     assert lanes.pending("HighQueue") == [] and lanes.pending("NormalQueue") == []
     lanes.run()
     assert len(carrier_simulator.sent) == 120

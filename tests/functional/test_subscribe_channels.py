@@ -89,7 +89,7 @@ def latest_code(aws) -> str:
     batches = queued_batches(aws)
     assert [b["kind"] for b in batches] == ["system"]
     assert phones_of(batches) == [PHONE]
-    return batches[0]["recipients"][0]["params"]["code"]
+    return batches[0]["params"][0]["code"]
 
 
 def order(lambda_context, code, channel_order_id="app-order-1", **changes):
@@ -293,7 +293,7 @@ def test_scheduled_sends_use_the_latest_business_data_or_record_none(aws, produc
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 1
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 0  # a second run sends nothing more
     batches = queued_batches(aws)
-    assert [(b["kind"], b["recipients"][0]["params"]) for b in batches] == [
+    assert [(b["kind"], b["params"][0]) for b in batches] == [
         ("subscription", {"amount": "3120.5", "month": "5月"})
     ]
 
@@ -306,7 +306,7 @@ def test_a_reminder_goes_seven_days_before_the_end(aws, templates, product, cloc
     assert periodic.handler(schedule_event(), lambda_context)["reminders"] == 1
     batches = queued_batches(aws)
     assert batches[0]["template_id"] == templates["remind"]
-    assert batches[0]["recipients"][0]["params"] == {"product": "养老金到账提醒", "end_date": "2025-06-04"}
+    assert batches[0]["params"][0] == {"product": "养老金到账提醒", "end_date": "2025-06-04"}
 
 
 def test_a_cancelled_subscription_gets_no_further_sends(aws, product, clock, lambda_context):

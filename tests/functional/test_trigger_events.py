@@ -72,7 +72,7 @@ def test_a_matching_event_queues_the_filled_notice_on_the_high_lane(aws, platfor
     assert (status, body) == (202, {"event_id": "evt-1", "matched_rules": 1, "messages": 1})
     batches = queued_batches(aws)
     assert [(b["kind"], b["template_id"]) for b in batches] == [("triggered", platform.template_id)]
-    assert batches[0]["recipients"][0]["params"] == {"month": "2024年5月", "amount": "3120.5"}
+    assert batches[0]["params"][0] == {"month": "2024年5月", "amount": "3120.5"}
     assert phones_of(batches) == [PHONE]
 
 

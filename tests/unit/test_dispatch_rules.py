@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +13,6 @@ from sms_platform.messages import (
     BATCH_SIZE,
     MessageState,
     QueuedBatch,
-    QueuedRecipient,
     can_move,
     carrier_call_for,
     chunk,
@@ -182,23 +182,29 @@ def test_opt_out_replies(content, opt_out):
     assert is_opt_out_reply(content) is opt_out
 
 
-def recipient(n: int) -> QueuedRecipient:
-    return QueuedRecipient(message_id=f"m{n}", phone_token="v1.k.x", phone_hash=f"h{n}")
+FIELDS = dict(
+    batch_id="b", kind="triggered", source_id="evt#1#r", office="city", sign_name="威海社保",
+    template_code="SMS_1", template_id="t", template_version=1, parts=1,
+)  # fmt: skip
 
 
-def batch(**changes) -> QueuedBatch:
-    fields = dict(
-        batch_id="b", kind="triggered", source_id="evt#1#r", office="city", sign_name="威海社保",
-        template_code="SMS_1", template_id="t", template_version=1, parts=1, recipients=[recipient(1)],
-    )  # fmt: skip
-    return QueuedBatch(**{**fields, **changes})
+def batch(size: int = 1, **changes) -> QueuedBatch:
+    lists = dict(
+        message_ids=[f"m{n}" for n in range(size)], phone_hashes=[f"h{n}" for n in range(size)], phones="v1.k.sealed"
+    )
+    return QueuedBatch(**{**FIELDS, **lists, **changes})
 
 
 @pytest.mark.parametrize(
     "changes",
     [
-        {"recipients": []},
-        {"recipients": [recipient(n) for n in range(BATCH_SIZE + 1)]},
+        {"message_ids": [], "phone_hashes": []},
+        {"message_ids": [f"m{n}" for n in range(BATCH_SIZE + 1)], "phone_hashes": ["h"] * (BATCH_SIZE + 1)},
+        {"phone_hashes": ["h0", "h1"]},  # more hashes than message ids
+        {"params": [None, None]},
+        {"phones": None},  # no numbers at all
+        {"phone_tokens": ["v1.k.x"]},  # numbers both sealed together and one by one
+        {"phones": None, "phone_tokens": []},
         {"source_id": "has space"},
         {"source_id": "x" * 129},
         {"kind": "spam"},
@@ -211,13 +217,57 @@ def test_a_malformed_batch_is_refused(changes):
 
 
 def test_recipient_params_override_the_shared_ones():
-    b = batch(shared_params={"a": "1", "b": "2"})
-    assert b.params_for(QueuedRecipient(message_id="m", phone_token="t", phone_hash="h", params={"b": "3"})) == {
-        "a": "1",
-        "b": "3",
+    b = batch(2, shared_params={"a": "1", "b": "2"}, params=[{"b": "3"}, None])
+    assert b.params_for(0) == {"a": "1", "b": "3"}
+    assert b.params_for(1) == {"a": "1", "b": "2"}
+    assert batch().params_for(0) is None
+    assert batch(params=[{"b": "3"}]).params_for(0) == {"b": "3"}
+
+
+@pytest.mark.parametrize(
+    ("params", "indexes", "one"),
+    [
+        (None, [0, 1, 2], True),
+        ([None, None, None], [0, 1, 2], True),
+        ([{"b": "2"}, None, {"b": "2"}], [0, 1, 2], False),  # the second falls back to the shared b=1
+        ([{"b": "2"}, None, {"b": "2"}], [0, 2], True),
+        ([{"b": "1"}, None, {"b": "3"}], [0, 1], True),  # the same text either way
+    ],
+)
+def test_one_text_when_every_picked_recipient_gets_the_same_values(params, indexes, one):
+    assert batch(3, shared_params={"b": "1"}, params=params).one_text(indexes) is one
+
+
+def test_a_part_keeps_the_picked_recipients_in_order_with_their_numbers_sealed_anew():
+    b = batch(3, params=[{"x": "0"}, None, {"x": "2"}], attempt=1)
+    part = b.part([2, 0], "v1.k.two", batch_id="p", attempt=2)
+    assert (part.batch_id, part.attempt, part.source_id) == ("p", 2, b.source_id)
+    assert part.message_ids == ["m2", "m0"] and part.phone_hashes == ["h2", "h0"]
+    assert part.params == [{"x": "2"}, {"x": "0"}] and part.phones == "v1.k.two"
+    tokens = batch(3, phones=None, phone_tokens=["t0", "t1", "t2"])
+    assert tokens.part([1], None).phone_tokens == ["t1"]
+    with pytest.raises(ValueError, match="sealed again"):
+        b.part([0], None)
+
+
+def test_a_batch_queued_by_an_earlier_version_is_read_as_its_lists():
+    # Batches on the lanes during a deploy list their recipients as objects with their own tokens.
+    body = {
+        **FIELDS,
+        "recipients": [
+            {"message_id": "m0", "phone_token": "t0", "phone_hash": "h0", "params": {"a": "1"}},
+            {"message_id": "m1", "phone_token": "t1", "phone_hash": "h1"},
+        ],
     }
-    assert b.params_for(recipient(1)) == {"a": "1", "b": "2"}
-    assert batch().params_for(recipient(1)) is None
+    b = QueuedBatch.model_validate_json(json.dumps(body))
+    assert (b.message_ids, b.phone_hashes, b.phone_tokens) == (["m0", "m1"], ["h0", "h1"], ["t0", "t1"])
+    assert b.params == [{"a": "1"}, None] and b.phones is None
+    plain = QueuedBatch.model_validate(
+        {**FIELDS, "phones": "v1.k.s", "recipients": [{"message_id": "m", "phone_hash": "h"}]}
+    )
+    assert (plain.message_ids, plain.params, plain.phone_tokens) == (["m"], None, None)
+    with pytest.raises(ValidationError, match="list of objects"):
+        QueuedBatch.model_validate({**FIELDS, "recipients": ["m0"]})
 
 
 def test_the_out_id_is_the_source_id_and_leads_back_to_it():

@@ -36,7 +36,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 from sms_platform import crypto, frequency_limits, message_store, optouts, outbox
@@ -51,11 +50,9 @@ from sms_platform.messages import (
     LimitRules,
     MessageState,
     QueuedBatch,
-    QueuedRecipient,
     Settlement,
     SuppressReason,
     beijing_date,
-    carrier_call_for,
     in_publicity_window,
     is_due,
     limit_specs,
@@ -69,18 +66,17 @@ QUERY_PAGE_SIZE = 50
 QUERY_MAX_PAGES = 5
 _QUEUED = MessageState.QUEUED.value
 _SENDING = MessageState.SENDING.value
-_message_id = attrgetter("message_id")
 
 
-def numbers_of(batch: QueuedBatch) -> dict[str, str]:
-    """Each recipient's number (message id → number), opened from the batch's sealed numbers
-    with one decryption, or from each recipient's own token."""
+def numbers_of(batch: QueuedBatch) -> list[str]:
+    """The recipients' numbers in recipient order, opened from the batch's sealed numbers with
+    one decryption, or from each recipient's own token."""
     if batch.phones is None:
-        return {r.message_id: crypto.decrypt(r.phone_token or "") for r in batch.recipients}
+        return [crypto.decrypt(token) for token in batch.phone_tokens or ()]
     numbers = crypto.open_many(batch.phones)
-    if len(numbers) != len(batch.recipients):
+    if len(numbers) != len(batch.message_ids):
         raise ValueError("the batch's sealed numbers do not match its recipients")
-    return dict(zip(map(_message_id, batch.recipients), numbers, strict=True))
+    return numbers
 
 
 class TransientCarrierFault(Exception):
@@ -152,48 +148,44 @@ class Dispatcher:
             outbox.send_again(batch, not_before=next_publicity_opening(now))
             return
 
-        phones = numbers_of(batch)
-        items = message_store.get_many(phones)
-        queued: list[QueuedRecipient] = []
-        in_flight: list[QueuedRecipient] = []
-        for recipient in batch.recipients:
-            item = items.get(recipient.message_id)
-            state = item.get("state") if item else None
-            if state == _QUEUED:
-                queued.append(recipient)
-            elif state == _SENDING:
-                in_flight.append(recipient)
+        # Recipients are handled by their index in the batch (its lists are parallel).
+        numbers = numbers_of(batch)
+        items = message_store.get_many(batch.message_ids)
+        states = [item.get("state") if item else None for item in map(items.get, batch.message_ids)]
+        if states.count(_QUEUED) == len(states):  # the usual case: a batch as the fan-out queued it
+            queued, in_flight = list(range(len(states))), []
+        else:
+            queued = [index for index, state in enumerate(states) if state == _QUEUED]
+            in_flight = [index for index, state in enumerate(states) if state == _SENDING]
         if in_flight:
-            self._settle(batch, in_flight, phones, items, rounds_done=0)
+            self._settle(batch, in_flight, numbers, items, rounds_done=0)
         if queued:
             queued = self._screen(batch, queued, now)
         if queued:
-            self._send(batch, queued, phones, items, now)
+            self._send(batch, queued, numbers, items, now)
 
     # ------------------------------------------------------------------ checks before sending
-    def _screen(self, batch: QueuedBatch, recipients: list[QueuedRecipient], now: datetime) -> list[QueuedRecipient]:
+    def _screen(self, batch: QueuedBatch, picked: list[int], now: datetime) -> list[int]:
         """Holds and opt-outs; frequency limits are checked as the messages are taken (``_send``)."""
         hold = message_store.hold_reason(batch.source_id, batch.office)
         if hold:
-            self._suppress(batch, recipients, hold, now)
+            self._suppress(batch, picked, hold, now)
             return []
         if batch.kind is SmsKind.PUBLICITY:
-            opted_out = optouts.opted_out_among(r.phone_hash for r in recipients)
+            hashes = batch.phone_hashes
+            opted_out = optouts.opted_out_among(hashes[i] for i in picked)
             if opted_out:
-                self._suppress(batch, [r for r in recipients if r.phone_hash in opted_out], SuppressReason.OPT_OUT, now)
-                recipients = [r for r in recipients if r.phone_hash not in opted_out]
-        return recipients
+                self._suppress(batch, [i for i in picked if hashes[i] in opted_out], SuppressReason.OPT_OUT, now)
+                picked = [i for i in picked if hashes[i] not in opted_out]
+        return picked
 
-    def _suppress(
-        self, batch: QueuedBatch, recipients: Iterable[QueuedRecipient], reason: SuppressReason, now: datetime
-    ) -> None:
-        done = sum(message_store.suppress(r.message_id, reason, now) for r in recipients)
+    def _suppress(self, batch: QueuedBatch, picked: Iterable[int], reason: SuppressReason, now: datetime) -> None:
+        mids = batch.message_ids
+        done = sum(message_store.suppress(mids[i], reason, now) for i in picked)
         self.tally.add("suppressed", batch.kind, batch.office, done)
 
     # ------------------------------------------------------------------ sending
-    def _take(
-        self, batch: QueuedBatch, recipients: list[QueuedRecipient], phones: dict[str, str], now: datetime
-    ) -> tuple[str, list[QueuedRecipient]]:
+    def _take(self, batch: QueuedBatch, picked: list[int], numbers: list[str], now: datetime) -> tuple[str, list[int]]:
         """Count each recipient in its frequency windows and move it ``queued → sending``, in one
         transaction per message; the attempt's token and the recipients this attempt took.
 
@@ -201,69 +193,61 @@ class Dispatcher:
         the window to pass in a new delayed message; publicity over its daily limit is suppressed.
         """
         attempt = uuid.uuid4().hex
+        mids = [batch.message_ids[i] for i in picked]
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
         counters = frequency_limits.counters_for(specs) if specs else None
-        outcome = message_store.mark_sending_many(
-            [r.message_id for r in recipients],
-            attempt,
-            batch.out_id,
-            now,
-            counts=[counters.actions(r.phone_hash, r.message_id) for r in recipients] if counters else None,
-        )
+        counts = None
+        if counters is not None:
+            counts = list(map(counters.actions, [batch.phone_hashes[i] for i in picked], mids))
+        outcome = message_store.mark_sending_many(mids, attempt, batch.out_id, now, counts=counts)
         if not outcome.refused and not outcome.unwritten:
-            return attempt, recipients
-        mine: list[QueuedRecipient] = []
-        over_daily: list[QueuedRecipient] = []
-        waiting: dict[datetime, list[QueuedRecipient]] = {}
+            return attempt, picked
+        mine: list[int] = []
+        over_daily: list[int] = []
+        waiting: dict[datetime, list[int]] = {}
         later = set(outcome.unwritten)
-        for index, recipient in enumerate(recipients):
-            refusal = outcome.refused.get(index)
+        for position, index in enumerate(picked):
+            refusal = outcome.refused.get(position)
             if refusal is None:
-                if index not in later:
-                    mine.append(recipient)
+                if position not in later:
+                    mine.append(index)
             elif counters is not None and refusal.action < len(counters):  # a full window
-                full = counters.refused(refusal.action, refusal.item, recipient.message_id)
+                full = counters.refused(refusal.action, refusal.item, mids[position])
                 if full.over_limit == "suppress":
-                    over_daily.append(recipient)
+                    over_daily.append(index)
                 else:
-                    waiting.setdefault(full.ends_at, []).append(recipient)
+                    waiting.setdefault(full.ends_at, []).append(index)
             # else: refused by its own move, no longer queued (another attempt has it)
         self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
         for due, group in waiting.items():
-            outbox.send_again(batch, numbers=phones, recipients=group, not_before=due)
+            outbox.send_again(batch, indexes=group, numbers=numbers, not_before=due)
             self.tally.add("delayed", batch.kind, batch.office, len(group))
         if later:  # still queued after repeated write conflicts: a fresh message tries them again
-            outbox.send_again(batch, numbers=phones, recipients=[recipients[i] for i in sorted(later)])
+            outbox.send_again(batch, indexes=[picked[position] for position in sorted(later)], numbers=numbers)
         return attempt, mine
 
     def _send(
-        self,
-        batch: QueuedBatch,
-        recipients: list[QueuedRecipient],
-        phones: dict[str, str],
-        items: dict[str, dict[str, Any]],
-        now: datetime,
+        self, batch: QueuedBatch, picked: list[int], numbers: list[str], items: dict[str, dict[str, Any]], now: datetime
     ) -> None:
-        attempt, mine = self._take(batch, recipients, phones, now)
+        attempt, mine = self._take(batch, picked, numbers, now)
         if not mine:
             return
-        numbers = [phones[r.message_id] for r in mine]
+        to = [numbers[i] for i in mine]
         sign, code, out_id = batch.sign_name, batch.template_code, batch.out_id
-        if all(r.params is None for r in mine):  # one text for all: the shared values
-            result = self.carrier.send_sms(numbers, sign, code, batch.shared_params, out_id)
+        if batch.params is None:  # one text for all: the shared values
+            result = self.carrier.send_sms(to, sign, code, batch.shared_params, out_id)
+        elif batch.one_text(mine):
+            result = self.carrier.send_sms(to, sign, code, batch.params_for(mine[0]), out_id)
         else:
-            params = [batch.params_for(r) for r in mine]
-            if carrier_call_for(params) == "send_sms":
-                result = self.carrier.send_sms(numbers, sign, code, params[0], out_id)
-            else:
-                result = self.carrier.send_batch_sms(numbers, sign, code, [p or {} for p in params], out_id)
-        self._after_send(batch, mine, phones, items, attempt, result)
+            values = [batch.params_for(i) or {} for i in mine]
+            result = self.carrier.send_batch_sms(to, sign, code, values, out_id)
+        self._after_send(batch, mine, numbers, items, attempt, result)
 
     def _after_send(
         self,
         batch: QueuedBatch,
-        mine: list[QueuedRecipient],
-        phones: dict[str, str],
+        mine: list[int],
+        numbers: list[str],
         items: dict[str, dict[str, Any]],
         attempt: str,
         result: Any,
@@ -272,83 +256,83 @@ class Dispatcher:
 
         now = self.now()
         kind, office = batch.kind, batch.office
+        mids = [batch.message_ids[i] for i in mine]
         if result.outcome is Outcome.OK:
             # A receipt may have landed first; that message then only records the BizId.
-            message_store.mark_sent_many([r.message_id for r in mine], result.biz_id, now, items)
-            self.tally.add("sent", kind, office, len(mine))
-            self.tally.add("parts", kind, office, len(mine) * batch.parts)
+            message_store.mark_sent_many(mids, result.biz_id, now, items)
+            self.tally.add("sent", kind, office, len(mids))
+            self.tally.add("parts", kind, office, len(mids) * batch.parts)
         elif result.outcome is Outcome.REJECTED:
-            failed = sum(
-                message_store.mark_failed(r.message_id, result.code, result.message, now) is not None for r in mine
-            )
+            failed = sum(message_store.mark_failed(mid, result.code, result.message, now) is not None for mid in mids)
             self.tally.add("failed", kind, office, failed)
         elif result.outcome is Outcome.LIMITED:
             if batch.attempt + 1 > MAX_LIMITED_ATTEMPTS:
                 failed = sum(
-                    message_store.mark_failed(r.message_id, result.code, LIMITED_EXHAUSTED_NOTE, now) is not None
-                    for r in mine
+                    message_store.mark_failed(mid, result.code, LIMITED_EXHAUSTED_NOTE, now) is not None for mid in mids
                 )
                 self.tally.add("failed", kind, office, failed)
                 return
-            again = [r for r in mine if message_store.requeue(r.message_id, attempt, now)]
+            again = [i for i, mid in zip(mine, mids, strict=True) if message_store.requeue(mid, attempt, now)]
             if again:
                 outbox.send_again(
                     batch,
-                    numbers=phones,
-                    recipients=again,
+                    indexes=again,
+                    numbers=numbers,
                     attempt=batch.attempt + 1,
                     not_before=now + timedelta(seconds=LIMITED_DELAY_SECONDS),
                 )
         elif result.outcome is Outcome.RETRY:
-            for r in mine:
-                message_store.requeue(r.message_id, attempt, now)
+            for mid in mids:
+                message_store.requeue(mid, attempt, now)
             raise TransientCarrierFault(result.code)
         else:  # UNKNOWN: the request may have been sent; ask, never send again
-            items = message_store.get_many(r.message_id for r in mine)
-            self._settle(batch, mine, phones, items, rounds_done=0)
+            items = message_store.get_many(mids)
+            self._settle(batch, mine, numbers, items, rounds_done=0)
 
     # ------------------------------------------------------------------ settling unknown outcomes
     def _settle_round(self, batch: QueuedBatch) -> None:
-        phones = numbers_of(batch)
-        items = message_store.get_many(phones)
-        still = [r for r in batch.recipients if items.get(r.message_id, {}).get("state") == MessageState.SENDING]
+        numbers = numbers_of(batch)
+        items = message_store.get_many(batch.message_ids)
+        still = [i for i, mid in enumerate(batch.message_ids) if items.get(mid, {}).get("state") == _SENDING]
         if still:
-            self._settle(batch, still, phones, items, rounds_done=batch.attempt)
+            self._settle(batch, still, numbers, items, rounds_done=batch.attempt)
 
     def _settle(
         self,
         batch: QueuedBatch,
-        recipients: list[QueuedRecipient],
-        phones: dict[str, str],
+        picked: list[int],
+        numbers: list[str],
         items: dict[str, dict[str, Any]],
         *,
         rounds_done: int,
     ) -> None:
         now = self.now()
-        unresolved: list[QueuedRecipient] = []
-        for recipient in recipients:
-            item = items.get(recipient.message_id, {})
-            found = self._ask_carrier(phones[recipient.message_id], item.get("out_id") or batch.out_id, item, now)
+        unresolved: list[int] = []
+        for index in picked:
+            mid = batch.message_ids[index]
+            item = items.get(mid, {})
+            found = self._ask_carrier(numbers[index], item.get("out_id") or batch.out_id, item, now)
             if found is None:
-                unresolved.append(recipient)
+                unresolved.append(index)
             else:
-                self._apply_settlement(batch, recipient, found, now)
+                self._apply_settlement(batch, mid, found, now)
         if not unresolved:
             return
         next_round = rounds_done + 1
         delay = settle_delay(next_round)
         if delay is None:
             failed = sum(
-                message_store.mark_failed(r.message_id, UNSETTLED_CODE, "运营商无此短信的发送记录", now) is not None
-                for r in unresolved
+                message_store.mark_failed(batch.message_ids[i], UNSETTLED_CODE, "运营商无此短信的发送记录", now)
+                is not None
+                for i in unresolved
             )
             self.tally.add("failed", batch.kind, batch.office, failed)
             return
         outbox.send_again(
             batch,
-            numbers=phones,
+            indexes=unresolved,
+            numbers=numbers,
             action=BatchAction.SETTLE,
-            recipients=unresolved,
             attempt=next_round,
             not_before=now + timedelta(seconds=delay),
         )
@@ -371,10 +355,7 @@ class Dispatcher:
                     break
         return None
 
-    def _apply_settlement(
-        self, batch: QueuedBatch, recipient: QueuedRecipient, found: Settlement, now: datetime
-    ) -> None:
-        mid = recipient.message_id
+    def _apply_settlement(self, batch: QueuedBatch, mid: str, found: Settlement, now: datetime) -> None:
         kind, office = batch.kind, batch.office
         if found.state is MessageState.FAILED:
             if message_store.mark_failed(

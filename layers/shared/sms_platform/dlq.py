@@ -70,8 +70,9 @@ def describe(body: str) -> dict[str, Any]:
     keep = ("batch_id", "action", "kind", "source_id", "office", "template_id", "template_version", "attempt",
             "request_id", "import_id", "chunk")  # fmt: skip
     summary = {k: data[k] for k in keep if k in data}
-    if isinstance(data.get("recipients"), list):
-        summary["recipients"] = len(data["recipients"])
+    listed = data.get("message_ids", data.get("recipients"))  # the latter in batches of earlier versions
+    if isinstance(listed, list):
+        summary["recipients"] = len(listed)
     return summary
 
 

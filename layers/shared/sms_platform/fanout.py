@@ -206,7 +206,7 @@ def _messages_for(request: Any, recipients: list[Any], now: datetime, stopped: b
         batch = QueuedBatch.model_validate(
             {
                 **shared, "batch_id": batch_id, "shared_params": dict(request.values) or None,
-                "recipients": [{"message_id": mids[i], "phone_hash": page[i].phone_hash} for i in ready],
+                "message_ids": [mids[i] for i in ready], "phone_hashes": [page[i].phone_hash for i in ready],
                 "phones": crypto.seal_many([crypto.decrypt(page[i].phone_token) for i in ready]),
             }
         )  # fmt: skip
@@ -219,7 +219,7 @@ def _messages_for(request: Any, recipients: list[Any], now: datetime, stopped: b
                 batch_id=batch.batch_id, source=source, office=office,
                 template_id=request.template_id, template_version=request.template_version,
                 lane=str(lane_for(request.kind)), signature=request.sign_name, recipients=masked,
-                recipient_count=len(batch.recipients),
+                recipient_count=len(batch.message_ids),
             )  # fmt: skip
     return counts
 

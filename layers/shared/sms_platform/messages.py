@@ -94,19 +94,13 @@ class BatchAction(StrEnum):
     SETTLE = "settle"  # ask the carrier what became of recipients left in ``sending``
 
 
-class QueuedRecipient(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    message_id: str
-    # crypto.encrypt of the number, when the batch does not carry its numbers sealed together
-    # (``QueuedBatch.phones``): the queue never holds a number in clear.
-    phone_token: str | None = None
-    phone_hash: str
-    params: dict[str, str] | None = None
-
-
 class QueuedBatch(BaseModel):
-    """One SQS message: up to 100 recipients of one template version."""
+    """One SQS message: up to 100 recipients of one template version.
+
+    Its recipients are parallel lists: the i-th message id, keyed hash, number and values belong
+    to one recipient. A batch is parsed at every delivery, and a hundred small objects would cost
+    more to parse than most of the checks of its dispatch.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -121,27 +115,80 @@ class QueuedBatch(BaseModel):
     template_version: int
     parts: int = Field(ge=1)
     shared_params: dict[str, str] | None = None
-    recipients: list[QueuedRecipient] = Field(min_length=1, max_length=BATCH_SIZE)
-    # The recipients' numbers sealed together, in recipient order (``crypto.seal_many``): one
-    # decryption per batch instead of one per number. Without it each recipient has a token.
+    message_ids: list[str] = Field(min_length=1, max_length=BATCH_SIZE)
+    phone_hashes: list[str]
+    # Each recipient's own values over ``shared_params`` (None for a recipient without any).
+    params: list[dict[str, str] | None] | None = None
+    # The numbers sealed together, in recipient order (``crypto.seal_many``): one decryption per
+    # batch. The queue never holds a number in clear.
     phones: str | None = None
+    # Or each number sealed alone (``crypto.encrypt``), as batches queued by earlier versions
+    # carry them.
+    phone_tokens: list[str] | None = None
     not_before: datetime | None = None
     attempt: int = 0  # LIMITED re-sends for ``send``; settle rounds for ``settle``
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_recipient_list(cls, data: Any) -> Any:
+        """Batches queued by earlier versions list their recipients as objects (message id,
+        hash, token, values): they are read as the lists, so none is lost across a deploy."""
+        if not isinstance(data, dict) or "recipients" not in data:
+            return data
+        data = dict(data)
+        recipients = data.pop("recipients")
+        if not isinstance(recipients, list) or not all(isinstance(r, dict) for r in recipients):
+            raise ValueError("recipients must be a list of objects")
+        data["message_ids"] = [r.get("message_id") for r in recipients]
+        data["phone_hashes"] = [r.get("phone_hash") for r in recipients]
+        if any(r.get("params") for r in recipients):
+            data["params"] = [r.get("params") for r in recipients]
+        if any("phone_token" in r for r in recipients):
+            data["phone_tokens"] = [r.get("phone_token") for r in recipients]
+        return data
+
     @model_validator(mode="after")
-    def _numbers_present(self) -> QueuedBatch:
-        if self.phones is None and any(r.phone_token is None for r in self.recipients):
-            raise ValueError("every recipient needs a phone token when the batch has no sealed numbers")
+    def _lists_align(self) -> QueuedBatch:
+        size = len(self.message_ids)
+        for name in ("phone_hashes", "params", "phone_tokens"):
+            values = getattr(self, name)
+            if values is not None and len(values) != size:
+                raise ValueError(f"{name} must have one entry per message id")
+        if (self.phones is None) == (self.phone_tokens is None):
+            raise ValueError("a batch carries its numbers either sealed together (phones) or one by one (phone_tokens)")
         return self
 
     @property
     def out_id(self) -> str:
         return out_id_for(self.source_id)
 
-    def params_for(self, recipient: QueuedRecipient) -> dict[str, str] | None:
-        if self.shared_params is None and recipient.params is None:
-            return None
-        return {**(self.shared_params or {}), **(recipient.params or {})}
+    def params_for(self, index: int) -> dict[str, str] | None:
+        """The template values of the recipient at ``index``: its own over the shared ones."""
+        own = self.params[index] if self.params is not None else None
+        if own is None:
+            return self.shared_params
+        return {**(self.shared_params or {}), **own}
+
+    def one_text(self, indexes: list[int]) -> bool:
+        """Whether the recipients at ``indexes`` all get the same text (one ``SendSms``)."""
+        return self.params is None or carrier_call_for([self.params_for(i) for i in indexes]) == "send_sms"
+
+    def part(self, indexes: list[int], phones: str | None, **changes: Any) -> QueuedBatch:
+        """A copy for the recipients at ``indexes`` only, with ``phones`` their numbers sealed
+        anew (a batch with sealed numbers cannot be cut without opening them)."""
+
+        def pick(values: list[Any] | None) -> list[Any] | None:
+            return None if values is None else [values[i] for i in indexes]
+
+        kept = {"message_ids": pick(self.message_ids), "phone_hashes": pick(self.phone_hashes)}
+        kept["params"] = pick(self.params)
+        if self.phones is not None:
+            if phones is None:
+                raise ValueError("a part of a batch with sealed numbers needs them sealed again")
+            kept["phones"] = phones
+        else:
+            kept["phone_tokens"] = pick(self.phone_tokens)
+        return self.model_copy(update={**kept, **changes})
 
 
 def out_id_for(source_id: str) -> str:

@@ -19,9 +19,10 @@ chain: the batch carries ``not_before`` and the dispatcher sends it on again, de
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sms_platform import aws, crypto, message_store
 from sms_platform.clock import get_clock
@@ -30,7 +31,6 @@ from sms_platform.lanes import SmsKind, lane_for, queue_url
 from sms_platform.messages import (
     MessageState,
     QueuedBatch,
-    QueuedRecipient,
     chunk,
     delay_seconds,
     message_id,
@@ -71,7 +71,7 @@ def enqueue(
     now = get_clock().now()
     result = EnqueueResult()
     seen: set[str] = set()
-    ready: list[QueuedRecipient] = []
+    ready: list[tuple[str, str, str, dict[str, str] | None]] = []  # (message id, hash, number, values)
     batch_id = new_batch_id()
 
     def new_message(mid: str, phone_hash: str, phone: str) -> message_store.NewMessage:
@@ -107,31 +107,30 @@ def enqueue(
         if existing not in (None, MessageState.QUEUED):
             result.duplicates += 1
             continue
-        ready.append(
-            QueuedRecipient(
-                message_id=mid,
-                phone_token=crypto.encrypt(phone),
-                phone_hash=phone_hash,
-                params={k: str(v) for k, v in params.items()} if params else None,
+        ready.append((mid, phone_hash, phone, {k: str(v) for k, v in params.items()} if params else None))
+    shared = {k: str(v) for k, v in shared_params.items()} if shared_params else None
+    batches = []
+    for index, group in enumerate(chunk(ready)):
+        mids, hashes, numbers, own = (list(column) for column in zip(*group, strict=True))
+        batches.append(
+            QueuedBatch(
+                batch_id=batch_id if index == 0 else new_batch_id(),
+                kind=kind,
+                source_id=source_id,
+                office=office,
+                sign_name=sign_name,
+                template_code=template_code,
+                template_id=template_id,
+                template_version=template_version,
+                parts=parts,
+                shared_params=shared,
+                message_ids=mids,
+                phone_hashes=hashes,
+                params=own if any(own) else None,
+                phones=crypto.seal_many(numbers),
+                not_before=not_before,
             )
         )
-    batches = [
-        QueuedBatch(
-            batch_id=batch_id if index == 0 else new_batch_id(),
-            kind=kind,
-            source_id=source_id,
-            office=office,
-            sign_name=sign_name,
-            template_code=template_code,
-            template_id=template_id,
-            template_version=template_version,
-            parts=parts,
-            shared_params={k: str(v) for k, v in shared_params.items()} if shared_params else None,
-            recipients=group,
-            not_before=not_before,
-        )
-        for index, group in enumerate(chunk(ready))
-    ]
     send_batches(batches, now=now)
     result.queued = len(ready)
     result.batch_ids = [b.batch_id for b in batches]
@@ -182,18 +181,25 @@ def _send_group(sqs, url: str, entries: list[dict]) -> None:
     raise RuntimeError(f"SQS refused {len(pending)} queued batches")
 
 
-def send_again(batch: QueuedBatch, *, numbers: Mapping[str, str] | None = None, **changes) -> QueuedBatch:
-    """Queue a copy of ``batch`` as a new SQS message (a delay, a settle round, a LIMITED retry).
+def send_again(
+    batch: QueuedBatch, *, indexes: list[int] | None = None, numbers: list[str] | None = None, **changes: Any
+) -> QueuedBatch:
+    """Queue a copy of ``batch`` as a new SQS message (a delay, a settle round, a LIMITED retry),
+    of the recipients at ``indexes`` only when given.
 
-    A copy for some of the recipients of a batch whose numbers are sealed together needs those
-    numbers (``numbers``: message id → number) to seal the copy's own.
+    A part of a batch whose numbers are sealed together needs its numbers (``numbers``, in the
+    batch's recipient order) to seal the part's own.
     """
-    recipients = changes.get("recipients")
-    if recipients is not None and batch.phones is not None:
-        if numbers is None:
-            raise ValueError("a part of a batch with sealed numbers needs the numbers to seal again")
-        changes["phones"] = crypto.seal_many([numbers[r.message_id] for r in recipients])
-    copy = batch.model_copy(update={"batch_id": new_batch_id(), **changes})
+    changes["batch_id"] = new_batch_id()
+    if indexes is None:
+        copy = batch.model_copy(update=changes)
+    else:
+        phones = None
+        if batch.phones is not None:
+            if numbers is None:
+                raise ValueError("a part of a batch with sealed numbers needs the numbers to seal again")
+            phones = crypto.seal_many([numbers[i] for i in indexes])
+        copy = batch.part(indexes, phones, **changes)
     send_batches([copy])
     return copy
 
