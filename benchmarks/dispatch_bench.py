@@ -2,8 +2,8 @@
 
 (a) Dispatch work per recipient (a ``targeted`` batch of 100 as the fan-out queues it, from the
     SQS body through ``Dispatcher.process``: parsing the batch, opening its sealed numbers,
-    reading states, hold checks, frequency counters with ``queued → sending`` and then
-    ``sending → sent`` in transactions, daily counts, building and signing the carrier request)
+    hold checks, frequency counters with ``queued → sending`` and then ``sending → sent`` in
+    transactions, daily counts, building and signing the carrier request)
     as a ratio to the bare cost of building and signing the same carrier requests with the same
     client. Target: at most 2.0.
 (b) Fan-out recipients per second per worker: recording one message per number, batching by
@@ -16,8 +16,8 @@
     is measured by benchmarks/lanes_bench.py (``python -m benchmarks lanes``).
 
 The stubs stand in at the boto3 boundary and answer as DynamoDB and SQS would for batches
-freshly queued: every message is read back as the fan-out recorded it (``queued``), every
-conditional write and transaction succeeds, an update asking for the old item gets it. So the
+freshly queued: every message is as the fan-out recorded it (``queued``), so every conditional
+write and transaction succeeds, and a read or an update asking for the old item gets it. So the
 figures are the platform's own Python work, not DynamoDB's or SQS's, and no stub makes the
 platform take a slower path (a fault branch, a warning) than it would against DynamoDB.
 """

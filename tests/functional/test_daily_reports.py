@@ -8,7 +8,7 @@ receipt counts once, and a district operator sees its own district only."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sms_platform import crypto, delivery_reports, message_store, outbox
@@ -128,6 +128,29 @@ def test_a_receipt_overturning_a_settled_outcome_moves_the_count(aws, staff_cloc
     assert [(r["kind"], r["sent"], r["delivered"], r["failed"], r["failure_reasons"]) for r in rows] == [
         ("hangup", 1, 0, 1, {"MK:0001": 1})
     ]
+
+
+def test_a_message_counts_on_the_day_it_was_sent_and_one_never_sent_on_the_day_it_was_created(lanes, carrier_simulator):
+    from sms_platform import daily_stats
+
+    # Queued half a minute before Beijing midnight, handed to the carrier just after it.
+    today = lanes.clock.now().astimezone(BEIJING).date()
+    midnight = datetime.combine(today + timedelta(days=1), time(0), BEIJING)
+    lanes.clock.set(midnight - timedelta(seconds=30))
+    numbers = ["13800001111", "13800002222"]
+    enqueue("triggered", "event-midnight", "city", numbers)
+    message_store.place_hold("office", "rongcheng", "暂停", lanes.clock.now())
+    enqueue("targeted", "notice-midnight", "rongcheng", ["13700001111"])
+    lanes.advance(60)
+    lanes.run()
+    push(lanes, [receipt_for(m) for m in carrier_simulator.sent])
+
+    rows = daily_stats.report(today, today + timedelta(days=2))
+    found = {(r["day"], r["kind"]): (r["sent"], r["parts"], r["delivered"], r["suppressed"]) for r in rows}
+    assert found == {
+        (midnight.date().isoformat(), "triggered"): (2, 4, 2, 0),  # sent, and delivered, on the new day
+        (today.isoformat(), "targeted"): (0, 0, 0, 1),  # never handed over: the day it was created
+    }
 
 
 @pytest.mark.parametrize(

@@ -57,11 +57,11 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
     real_mark_sent_many = message_store.mark_sent_many
     crashes = []
 
-    def crash_once(mids, biz_id, at, items):
+    def crash_once(keys, biz_id, at, group):
         if not crashes:
-            crashes.append(mids)
+            crashes.append(keys)
             raise ConnectionError("the function died before recording the send")
-        return real_mark_sent_many(mids, biz_id, at, items)
+        return real_mark_sent_many(keys, biz_id, at, group)
 
     monkeypatch.setattr(message_store, "mark_sent_many", crash_once)
     lanes.step()

@@ -223,3 +223,33 @@ def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_nu
     lanes.run()
     assert sorted(m.phone for m in carrier_simulator.sent if m.out_id == "notice-sealed") == sorted([busy, free])
     assert {state_of("notice-sealed", p)["state"] for p in (busy, free)} == {"sent"}
+
+
+def test_a_redelivered_batch_leaves_a_finished_message_alone_even_when_its_window_is_full(lanes, carrier_simulator):
+    """A batch is not read before its moves: a message no longer queued is recognised by its
+    refused move, never delayed or counted because its number's window happens to be full."""
+    from sms_platform import outbox
+    from sms_platform.messages import QueuedBatch, SuppressReason, message_id
+
+    busy, free = phones(2)
+    enqueue("targeted", "notice-busy", [busy])
+    lanes.step()  # busy has had this template this minute: its window is full
+    hashes = [crypto.keyed_hash(p) for p in (busy, free)]
+    mids = [message_id("notice-late", h) for h in hashes]
+    group = message_store.MessageGroup(
+        kind="targeted", source_id="notice-late", office="city", batch_id="b-late", sign_name="威海社保",
+        template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
+    )  # fmt: skip
+    message_store.record_many(group, list(zip(mids, hashes, ["m1", "m2"], strict=True)), "queued", MORNING)
+    assert message_store.suppress(mids[0], SuppressReason.STOPPED_SEND, MORNING)  # busy's ended before its turn
+    batch = QueuedBatch(
+        batch_id="b-late", kind="targeted", source_id="notice-late", office="city", sign_name="威海社保",
+        template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
+        message_ids=mids, phone_hashes=hashes, phones=crypto.seal_many([busy, free]),
+    )  # fmt: skip
+    outbox.send_batches([batch])
+
+    lanes.step()
+    assert [m.phone for m in carrier_simulator.sent if m.out_id == "notice-late"] == [free]
+    assert state_of("notice-late", busy)["state"] == "suppressed"
+    assert lanes.pending() == []  # nothing waits for busy's window to pass

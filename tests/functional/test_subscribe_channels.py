@@ -293,9 +293,7 @@ def test_scheduled_sends_use_the_latest_business_data_or_record_none(aws, produc
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 1
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 0  # a second run sends nothing more
     batches = queued_batches(aws)
-    assert [(b["kind"], b["params"][0]) for b in batches] == [
-        ("subscription", {"amount": "3120.5", "month": "5月"})
-    ]
+    assert [(b["kind"], b["params"][0]) for b in batches] == [("subscription", {"amount": "3120.5", "month": "5月"})]
 
 
 def test_a_reminder_goes_seven_days_before_the_end(aws, templates, product, clock, lambda_context):

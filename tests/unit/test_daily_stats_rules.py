@@ -46,15 +46,24 @@ def test_what_a_state_move_changes_in_the_counters(old, new, expected):
 
 
 @pytest.mark.parametrize(
-    ("created_at", "day"),
+    ("times", "day"),
     [
-        ("2025-03-03T15:59:59.999+00:00", date(2025, 3, 3)),  # 23:59 in Beijing
-        ("2025-03-03T16:00:00.000+00:00", date(2025, 3, 4)),  # midnight in Beijing
-        ("2025-03-04T08:30:00.000+08:00", date(2025, 3, 4)),
+        ({"created_at": "2025-03-03T15:59:59.999+00:00"}, date(2025, 3, 3)),  # 23:59 in Beijing
+        ({"created_at": "2025-03-03T16:00:00.000+00:00"}, date(2025, 3, 4)),  # midnight in Beijing
+        ({"created_at": "2025-03-04T08:30:00.000+08:00"}, date(2025, 3, 4)),
+        # Handed to the carrier after midnight: it counts on the day it was sent (and billed).
+        (
+            {"created_at": "2025-03-03T15:59:00.000+00:00", "sending_at": "2025-03-03T16:00:01.000+00:00"},
+            date(2025, 3, 4),
+        ),
+        (
+            {"created_at": "2025-03-03T01:00:00.000+00:00", "sending_at": "2025-03-03T02:00:00.000+00:00"},
+            date(2025, 3, 3),
+        ),
     ],
 )
-def test_a_message_counts_on_the_beijing_day_it_was_created(created_at, day):
-    assert daily_stats.day_of({"created_at": created_at}) == day
+def test_a_message_counts_on_the_beijing_day_it_was_sent_or_else_created(times, day):
+    assert daily_stats.day_of(times) == day
 
 
 @pytest.mark.parametrize("message_id", ["0000", "ffff", "1a2b3c", "zz-not-hex", ""])

@@ -1,7 +1,10 @@
 """Daily delivery statistics (R16), kept as counters so a report never scans messages.
 
-Each message adds to the counters of its day (the Beijing day it was created, so one message's
-sending, delivery and failure land on the same day's row), its kind and its office. The message
+Each message adds to the counters of its day, its kind and its office. Its day is the Beijing
+day it was handed to the carrier (its last ``sending_at``), the day its parts are billed, or for
+a message never handed over, the day it was created. Its delivery or failure lands on the same
+day's row as its sending; and a batch's ``sending → sent`` moves know their day without reading
+the messages. The message
 store calls ``count(old, new)`` after each conditional state move that succeeded, with the item
 before and after the move: a repeated receipt or a redelivered batch fails its conditional
 write and so never counts twice, and a receipt that overturns an earlier outcome (delivered,
@@ -78,8 +81,10 @@ def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[
 
 
 def day_of(item: Mapping[str, Any]) -> date:
-    """The Beijing day a message counts on: the day it was created."""
-    return datetime.fromisoformat(str(item["created_at"])).astimezone(BEIJING).date()
+    """The Beijing day a message counts on: the day it was last handed to the carrier, or if it
+    never was, the day it was created."""
+    at = item.get("sending_at") or item["created_at"]
+    return datetime.fromisoformat(str(at)).astimezone(BEIJING).date()
 
 
 def shard_of(message_id: str) -> int:

@@ -6,16 +6,18 @@ For each batch, in order:
    messages covers waits longer than SQS's 15 minutes).
 2. A ``settle`` batch: ask the carrier what became of its recipients still in ``sending``.
 3. Publicity outside 08:00-21:00 Beijing time: queue it again for the next 08:00.
-4. Read the recipients' states. ``queued`` ones go on; ``sending`` ones were handed to the
-   carrier by an earlier attempt whose outcome is unknown (a crash, a timeout): they are settled
-   with ``QuerySendDetails``, never sent again; others are done.
-5. A stopped send or a suspended office suppresses; publicity honours opt-outs.
-6. Frequency limits and ``queued → sending``, one transaction per recipient (packed a hundred
+4. A stopped send or a suspended office suppresses the messages still queued; publicity
+   honours opt-outs.
+5. Frequency limits and ``queued → sending``, one transaction per recipient (packed a hundred
    writes to a ``TransactWriteItems`` call): the recipient is counted in each window and taken
    for sending, or neither. Over a limit, transactional messages (and publicity over a
    per-template limit) wait for the window to pass in a new delayed message; publicity over
    its daily limit is suppressed. Only recipients this attempt moved are sent.
-7. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
+   A refused move returns the message as it is, so a redelivered batch needs no read first:
+   ``sending`` ones were handed to the carrier by an earlier attempt whose outcome is unknown
+   (a crash, a timeout) and are settled with ``QuerySendDetails``, never sent again; others
+   are done.
+6. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
    ``OK`` → ``sent`` with the BizId; ``REJECTED`` → ``failed`` with the carrier's code;
    ``LIMITED`` → back to ``queued`` and a new message 15 minutes later (three times, then
    ``failed``); ``RETRY`` → back to ``queued`` and ``TransientCarrierFault`` so that SQS
@@ -24,9 +26,9 @@ For each batch, in order:
 
 Waiting is always a new delayed message, never a failed receive, so a message's receive count
 climbs only for real faults. The per-recipient work of a batch is kept to building its writes:
-numbers sealed together are opened with one decryption, states are read with one
-``BatchGetItem``, moves go in transactions, daily counts in one ``ADD``, and nothing is logged
-per recipient.
+numbers sealed together are opened with one decryption, states are learnt from the moves
+themselves, the two moves of a message share its key, moves go in transactions, daily counts in
+one ``ADD``, and nothing is logged per recipient.
 """
 
 from __future__ import annotations
@@ -64,7 +66,6 @@ from sms_platform.messages import (
 
 QUERY_PAGE_SIZE = 50
 QUERY_MAX_PAGES = 5
-_QUEUED = MessageState.QUEUED.value
 _SENDING = MessageState.SENDING.value
 
 
@@ -120,6 +121,16 @@ class Tally:
 
 
 @dataclass
+class Taken:
+    """What an attempt's ``queued → sending`` moves found."""
+
+    attempt: str  # the token its moves wrote
+    mine: list[int]  # the recipients it took (by index in the batch), to send now
+    in_flight: list[int] = field(default_factory=list)  # taken by an earlier attempt, outcome unknown
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # those messages as they are
+
+
+@dataclass
 class Dispatcher:
     carrier: Any = None  # a CarrierClient; the environment's one by default
     clock: Clock | None = None
@@ -150,19 +161,9 @@ class Dispatcher:
 
         # Recipients are handled by their index in the batch (its lists are parallel).
         numbers = numbers_of(batch)
-        items = message_store.get_many(batch.message_ids)
-        states = [item.get("state") if item else None for item in map(items.get, batch.message_ids)]
-        if states.count(_QUEUED) == len(states):  # the usual case: a batch as the fan-out queued it
-            queued, in_flight = list(range(len(states))), []
-        else:
-            queued = [index for index, state in enumerate(states) if state == _QUEUED]
-            in_flight = [index for index, state in enumerate(states) if state == _SENDING]
-        if in_flight:
-            self._settle(batch, in_flight, numbers, items, rounds_done=0)
-        if queued:
-            queued = self._screen(batch, queued, now)
-        if queued:
-            self._send(batch, queued, numbers, items, now)
+        picked = self._screen(batch, list(range(len(numbers))), now)
+        if picked:
+            self._send(batch, picked, numbers, now)
 
     # ------------------------------------------------------------------ checks before sending
     def _screen(self, batch: QueuedBatch, picked: list[int], now: datetime) -> list[int]:
@@ -185,24 +186,27 @@ class Dispatcher:
         self.tally.add("suppressed", batch.kind, batch.office, done)
 
     # ------------------------------------------------------------------ sending
-    def _take(self, batch: QueuedBatch, picked: list[int], numbers: list[str], now: datetime) -> tuple[str, list[int]]:
+    def _take(self, batch: QueuedBatch, picked: list[int], numbers: list[str], keys: list[Any], now: datetime) -> Taken:
         """Count each recipient in its frequency windows and move it ``queued → sending``, in one
-        transaction per message; the attempt's token and the recipients this attempt took.
+        transaction per message.
 
         Over a limit, transactional messages (and publicity over a per-template limit) wait for
         the window to pass in a new delayed message; publicity over its daily limit is suppressed.
         """
-        attempt = uuid.uuid4().hex
+        taken = Taken(uuid.uuid4().hex, picked)
         mids = [batch.message_ids[i] for i in picked]
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
         counters = frequency_limits.counters_for(specs) if specs else None
         counts = None
         if counters is not None:
             counts = list(map(counters.actions, [batch.phone_hashes[i] for i in picked], mids))
-        outcome = message_store.mark_sending_many(mids, attempt, batch.out_id, now, counts=counts)
+        outcome = message_store.mark_sending_many(
+            [keys[i] for i in picked], taken.attempt, batch.out_id, now, counts=counts
+        )
         if not outcome.refused and not outcome.unwritten:
-            return attempt, picked
-        mine: list[int] = []
+            return taken
+        move = len(counters) if counters is not None else 0  # the message's own write in its group
+        taken.mine = []
         over_daily: list[int] = []
         waiting: dict[datetime, list[int]] = {}
         later = set(outcome.unwritten)
@@ -210,26 +214,32 @@ class Dispatcher:
             refusal = outcome.refused.get(position)
             if refusal is None:
                 if position not in later:
-                    mine.append(index)
-            elif counters is not None and refusal.action < len(counters):  # a full window
+                    taken.mine.append(index)
+            elif move in refusal.failed:  # no longer queued: what is it now?
+                item = refusal.failed[move] or {}
+                if item.get("state") == _SENDING:  # an earlier attempt's, outcome unknown
+                    taken.in_flight.append(index)
+                    taken.items[mids[position]] = item
+            elif counters is not None:  # a full window
                 full = counters.refused(refusal.action, refusal.item, mids[position])
                 if full.over_limit == "suppress":
                     over_daily.append(index)
                 else:
                     waiting.setdefault(full.ends_at, []).append(index)
-            # else: refused by its own move, no longer queued (another attempt has it)
         self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
         for due, group in waiting.items():
             outbox.send_again(batch, indexes=group, numbers=numbers, not_before=due)
             self.tally.add("delayed", batch.kind, batch.office, len(group))
         if later:  # still queued after repeated write conflicts: a fresh message tries them again
             outbox.send_again(batch, indexes=[picked[position] for position in sorted(later)], numbers=numbers)
-        return attempt, mine
+        return taken
 
-    def _send(
-        self, batch: QueuedBatch, picked: list[int], numbers: list[str], items: dict[str, dict[str, Any]], now: datetime
-    ) -> None:
-        attempt, mine = self._take(batch, picked, numbers, now)
+    def _send(self, batch: QueuedBatch, picked: list[int], numbers: list[str], now: datetime) -> None:
+        keys = message_store.keys_of(batch.message_ids)
+        taken = self._take(batch, picked, numbers, keys, now)
+        if taken.in_flight:
+            self._settle(batch, taken.in_flight, numbers, taken.items, rounds_done=0)
+        mine = taken.mine
         if not mine:
             return
         to = [numbers[i] for i in mine]
@@ -241,16 +251,18 @@ class Dispatcher:
         else:
             values = [batch.params_for(i) or {} for i in mine]
             result = self.carrier.send_batch_sms(to, sign, code, values, out_id)
-        self._after_send(batch, mine, numbers, items, attempt, result)
+        self._after_send(batch, mine, numbers, keys, taken.attempt, result, sending_at=now)
 
     def _after_send(
         self,
         batch: QueuedBatch,
         mine: list[int],
         numbers: list[str],
-        items: dict[str, dict[str, Any]],
+        keys: list[Any],
         attempt: str,
         result: Any,
+        *,
+        sending_at: datetime,
     ) -> None:
         from sms_platform.carrier.client import Outcome
 
@@ -259,7 +271,8 @@ class Dispatcher:
         mids = [batch.message_ids[i] for i in mine]
         if result.outcome is Outcome.OK:
             # A receipt may have landed first; that message then only records the BizId.
-            message_store.mark_sent_many(mids, result.biz_id, now, items)
+            group = message_store.SentGroup(kind, office, batch.parts, sending_at)
+            message_store.mark_sent_many([keys[i] for i in mine], result.biz_id, now, group)
             self.tally.add("sent", kind, office, len(mids))
             self.tally.add("parts", kind, office, len(mids) * batch.parts)
         elif result.outcome is Outcome.REJECTED:

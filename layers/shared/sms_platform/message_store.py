@@ -19,11 +19,9 @@ office from going out: the dispatcher suppresses them with the hold's reason.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 from sms_platform import aws, daily_stats, transactions
@@ -325,19 +323,31 @@ def _client() -> Any:
 _SK_VALUE = {"S": _SK}
 
 
-def _moves(mids: Sequence[str], update: dict[str, Any]) -> list[dict[str, Any]]:
+def keys_of(mids: Iterable[str]) -> list[dict[str, Any]]:
+    """The messages' keys, typed for the low-level client: a batch's moves (``queued → sending``,
+    then ``sending → sent``) share them instead of building each key twice."""
+    return [{"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE} for mid in mids]
+
+
+def _id_of(key: Mapping[str, Any]) -> str:
+    return str(key["pk"]["S"]).removeprefix("msg#")
+
+
+def _moves(keys: Sequence[dict[str, Any]], update: dict[str, Any]) -> list[dict[str, Any]]:
     """One conditional move per message as transaction actions, all alike but for the key: each
     a copy of ``update`` (copying a dict is cheaper than building it anew, and a batch has many)."""
     found = []
-    for mid in mids:
+    for key in keys:
         action = update.copy()
-        action["Key"] = {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE}
+        action["Key"] = key
         found.append({"Update": action})
     return found
 
 
-def sending_actions(mids: Sequence[str], attempt: str, out_id: str, at: datetime) -> list[dict[str, Any]]:
-    """``queued → sending`` of each message as a transaction action (``mark_sending`` in bulk)."""
+def sending_actions(keys: Sequence[dict[str, Any]], attempt: str, out_id: str, at: datetime) -> list[dict[str, Any]]:
+    """``queued → sending`` of each message (``keys_of``) as a transaction action (``mark_sending``
+    in bulk). A refused move carries the message as it was: its state tells a message another
+    attempt is sending from one already done."""
     values = {
         ":to": {"S": "sending"}, ":from": {"S": "queued"}, ":now": {"S": _iso(at)},
         ":attempt": {"S": attempt}, ":out": {"S": out_id},
@@ -348,27 +358,28 @@ def sending_actions(mids: Sequence[str], attempt: str, out_id: str, at: datetime
         "ConditionExpression": "#s = :from",
         "ExpressionAttributeNames": _STATE_NAME,
         "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
     }
-    return _moves(mids, update)
+    return _moves(keys, update)
 
 
 def mark_sending_many(
-    mids: Sequence[str],
+    keys: Sequence[dict[str, Any]],
     attempt: str,
     out_id: str,
     at: datetime,
     *,
     counts: Sequence[list[dict[str, Any]]] | None = None,
 ) -> transactions.Outcome:
-    """``mark_sending`` for many messages in a few transactions.
+    """``mark_sending`` for many messages (``keys_of``) in a few transactions.
 
     Each message's move is written together with its ``counts`` (its frequency counter writes,
     one list per message, made for this call: the move is appended to it), all or nothing, and
-    stands or falls alone. A refusal's ``action`` is the index of the first write whose
-    condition failed: below the number of counter writes a counter, at it the message (no
-    longer ``queued``: another attempt has it).
+    stands or falls alone. In a refusal, the actions below the number of counter writes are
+    counters (a full window), the one at it is the message's own move (no longer ``queued``; its
+    item as it was says what it is now).
     """
-    moves = sending_actions(mids, attempt, out_id, at)
+    moves = sending_actions(keys, attempt, out_id, at)
     if counts is None:
         groups = [[move] for move in moves]
     else:
@@ -380,14 +391,24 @@ def mark_sending_many(
     return transactions.write_groups(_client(), groups)
 
 
-def mark_sent_many(
-    mids: Sequence[str], biz_id: str | None, at: datetime, items: Mapping[str, Mapping[str, Any]]
-) -> list[str]:
-    """``mark_sent`` for many messages in a few transactions; the ids moved to ``sent``.
+@dataclass(frozen=True)
+class SentGroup:
+    """What the messages of one ``mark_sent_many`` call share, for the daily statistics: they
+    were handed to the carrier together (``sending_at``) for one kind and office."""
 
-    ``items`` are the messages as read before sending (their day, kind and office for the daily
-    statistics). A message whose receipt got there first fails its condition alone and then only
-    records the BizId (``mark_sent``).
+    kind: str
+    office: str
+    parts: int
+    sending_at: datetime
+
+
+def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datetime, group: SentGroup) -> list[str]:
+    """``mark_sent`` for many messages (``keys_of``) in a few transactions; the ids moved to ``sent``.
+
+    A message whose receipt got there first fails its condition alone and then only records the
+    BizId (``mark_sent``). The moves are counted in the daily statistics in one ``ADD``: a
+    message counts on the day it was handed to the carrier, which the group says, so nothing
+    needs reading first.
     """
     name, now = _table().name, _iso(at)
     values: dict[str, Any] = {":to": {"S": "sent"}, ":from": {"S": "sending"}, ":now": {"S": now}}
@@ -400,46 +421,25 @@ def mark_sent_many(
         "ExpressionAttributeNames": _STATE_NAME,
         "ExpressionAttributeValues": values,
     }
-    groups = [[move] for move in _moves(mids, update)]
-    outcome = transactions.write_groups(_client(), groups)
+    outcome = transactions.write_groups(_client(), [[move] for move in _moves(keys, update)])
+    mids = list(map(_id_of, keys))
     if not outcome.refused and not outcome.unwritten:
-        moved, left = list(mids), []
+        moved, left = mids, []
     else:
         left = sorted([*outcome.refused, *outcome.unwritten])
         skip = set(left)
         moved = [mid for index, mid in enumerate(mids) if index not in skip]
-    changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
-    _count_alike(moved, items, MessageState.SENDING, changes)
+    if moved:
+        old = {
+            "message_id": moved[0], "kind": group.kind, "office": group.office, "parts": group.parts,
+            "state": str(MessageState.SENDING), "sending_at": _iso(group.sending_at),
+        }  # fmt: skip
+        changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
+        daily_stats.count_move(old, {**old, **changes}, len(moved))
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
         if mark_sent(mids[index], biz_id, at):
             moved.append(mids[index])
     return moved
-
-
-# What makes two messages' moves count alike in the daily statistics (see daily_stats.count).
-_ALIKE = ("created_at", "kind", "office", "parts")
-_alike_key = itemgetter(*_ALIKE)
-
-
-def _count_alike(
-    mids: Sequence[str], items: Mapping[str, Mapping[str, Any]], old_state: MessageState, changes: dict[str, Any]
-) -> None:
-    """Count the same move of many messages: one ADD per (creation time, kind, office, parts)."""
-    found = [item for item in map(items.get, mids) if item is not None]
-    if not found:
-        return
-    try:
-        keys = list(map(_alike_key, found))
-    except KeyError:  # an item without one of them: they count as missing (None)
-        keys = [tuple(item.get(name) for name in _ALIKE) for item in found]
-    if keys.count(keys[0]) == len(keys):  # the usual batch: all alike, one ADD
-        groups = [(found[0], len(keys))]
-    else:
-        first = dict(zip(reversed(keys), reversed(found), strict=True))  # each key's first item
-        groups = [(first[key], times) for key, times in Counter(keys).items()]
-    for item, times in groups:
-        old = {**item, "state": str(old_state)}
-        daily_stats.count_move(old, {**old, **changes}, times)
 
 
 def requeue(mid: str, attempt: str, at: datetime) -> bool:

@@ -18,14 +18,24 @@ from typing import Any
 
 MAX_ACTIONS = 100  # DynamoDB's limit per TransactWriteItems call
 ROUNDS = 3  # the last round writes each group alone
+_REFUSED = "ConditionalCheckFailed"
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a group was not written: its action at ``action`` found its condition false."""
+    """Why a group was not written: each of its actions that found its condition false (by index
+    in the group), with that item as it was when the action asked for it, else None."""
 
-    action: int
-    item: dict[str, Any] | None = None  # that item as it was, when the action asked for it
+    failed: dict[int, dict[str, Any] | None]
+
+    @property
+    def action(self) -> int:
+        """The first action that found its condition false."""
+        return min(self.failed)
+
+    @property
+    def item(self) -> dict[str, Any] | None:
+        return self.failed[self.action]
 
 
 @dataclass
@@ -81,7 +91,8 @@ def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
 def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Outcome:
     """Write every group that can be written; report the refused and the unwritten ones.
 
-    ``client`` is a DynamoDB client taking plain values (a table resource's ``meta.client``).
+    ``client`` is a DynamoDB client taking the actions as they are (typed values for the
+    low-level client).
     No two groups may name the same item (DynamoDB refuses such a transaction outright).
     """
     outcome = Outcome()
@@ -100,11 +111,11 @@ def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Out
                     size = len(groups[index])
                     mine = reasons[offset : offset + size]
                     offset += size
-                    failed = next((n for n, r in enumerate(mine) if r.get("Code") == "ConditionalCheckFailed"), None)
-                    if failed is None:
-                        again.append(index)
+                    failed = {n: _plain(r.get("Item")) for n, r in enumerate(mine) if r.get("Code") == _REFUSED}
+                    if failed:
+                        outcome.refused[index] = Refusal(failed)
                     else:
-                        outcome.refused[index] = Refusal(failed, _plain(mine[failed].get("Item")))
+                        again.append(index)
         if not again:
             return outcome
         pending = again
