@@ -68,12 +68,16 @@ def test_groups_are_packed_into_transactions_of_at_most_a_hundred_writes(sizes, 
         ([1, 1, 1], {"g1a0"}, {1: 0}),  # one message already sent: the others are written
         ([3, 3, 3], {"g0a1", "g2a2"}, {0: 1, 2: 2}),  # the first failing write of each group
         ([2, 2], {"g0a0", "g0a1"}, {0: 0}),
+        ([3, 1], {"g0a0", "g0a2"}, {0: 0}),
     ],
 )
 def test_a_refused_group_is_reported_and_the_others_are_written(sizes, refuse, refused):
     client = FakeClient(refuse=refuse)
     outcome = transactions.write_groups(client, groups_of(sizes))
     assert {index: r.action for index, r in outcome.refused.items()} == refused
+    assert {index: sorted(r.failed) for index, r in outcome.refused.items()} == {
+        g: sorted(a for a in range(sizes[g]) if f"g{g}a{a}" in refuse) for g in refused
+    }  # every failing write of the group, the first one first
     assert all(r.item == {"pk": r.item["pk"], "state": "sent"} for r in outcome.refused.values())  # plain values
     kept = [g for g in range(len(sizes)) if g not in refused]
     assert sorted(client.written) == sorted(f"g{g}a{a}" for g in kept for a in range(sizes[g]))
@@ -103,3 +107,31 @@ def test_a_group_too_big_for_one_transaction_is_refused_before_any_write():
     with pytest.raises(ValueError):
         transactions.write_groups(client, groups_of([101]))
     assert client.calls == []
+
+
+def alone(count: int) -> list[dict]:
+    return [put(f"g{g}a0") for g in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("count", "refuse", "conflicts", "calls"),
+    [
+        (250, set(), 0, [100, 100, 50]),  # cut straight into transactions
+        (150, {"g120a0"}, 0, [100, 50, 50, 49]),  # the cancelled pack again, then without the refused write
+        (3, set(), 3, [3, 3, 3, 1, 1, 1]),  # conflicts: tried again, the last time one by one
+    ],
+)
+def test_writes_standing_alone_are_packed_without_groups_and_report_as_groups_do(count, refuse, conflicts, calls):
+    client = FakeClient(refuse=refuse, conflicted={"g1a0"}, conflicts=conflicts)
+    outcome = transactions.write_each(client, alone(count))
+    assert [len(c) for c in client.calls] == calls
+    assert {index: r.action for index, r in outcome.refused.items()} == {int(n[1:-2]): 0 for n in refuse}
+    assert sorted(client.written) == sorted(f"g{g}a0" for g in range(count) if f"g{g}a0" not in refuse)
+    assert outcome.unwritten == []
+
+
+def test_a_write_standing_alone_still_in_conflict_after_every_round_is_left_unwritten():
+    client = FakeClient(conflicted={"g1a0"}, conflicts=4)
+    outcome = transactions.write_each(client, alone(3))
+    assert outcome.unwritten == [1] and outcome.refused == {}
+    assert sorted(client.written) == ["g0a0", "g2a0"]

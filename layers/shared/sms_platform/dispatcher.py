@@ -80,6 +80,12 @@ def numbers_of(batch: QueuedBatch) -> list[str]:
     return numbers
 
 
+def _pick(values: list[Any], picked: list[int]) -> list[Any]:
+    """The entries of one of the batch's parallel lists at ``picked`` (indexes in order); the
+    list itself when that is all of them, the usual case. Only read, never changed."""
+    return values if len(picked) == len(values) else [values[i] for i in picked]
+
+
 class TransientCarrierFault(Exception):
     """The carrier did not take the request (no connection, 5xx, throttling): retry later."""
 
@@ -194,15 +200,13 @@ class Dispatcher:
         the window to pass in a new delayed message; publicity over its daily limit is suppressed.
         """
         taken = Taken(uuid.uuid4().hex, picked)
-        mids = [batch.message_ids[i] for i in picked]
+        mids = _pick(batch.message_ids, picked)
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
         counters = frequency_limits.counters_for(specs) if specs else None
         counts = None
         if counters is not None:
-            counts = list(map(counters.actions, [batch.phone_hashes[i] for i in picked], mids))
-        outcome = message_store.mark_sending_many(
-            [keys[i] for i in picked], taken.attempt, batch.out_id, now, counts=counts
-        )
+            counts = list(map(counters.actions, _pick(batch.phone_hashes, picked), mids))
+        outcome = message_store.mark_sending_many(_pick(keys, picked), taken.attempt, batch.out_id, now, counts=counts)
         if not outcome.refused and not outcome.unwritten:
             return taken
         move = len(counters) if counters is not None else 0  # the message's own write in its group
@@ -242,7 +246,7 @@ class Dispatcher:
         mine = taken.mine
         if not mine:
             return
-        to = [numbers[i] for i in mine]
+        to = _pick(numbers, mine)
         sign, code, out_id = batch.sign_name, batch.template_code, batch.out_id
         if batch.params is None:  # one text for all: the shared values
             result = self.carrier.send_sms(to, sign, code, batch.shared_params, out_id)
@@ -268,11 +272,11 @@ class Dispatcher:
 
         now = self.now()
         kind, office = batch.kind, batch.office
-        mids = [batch.message_ids[i] for i in mine]
+        mids = _pick(batch.message_ids, mine)
         if result.outcome is Outcome.OK:
             # A receipt may have landed first; that message then only records the BizId.
             group = message_store.SentGroup(kind, office, batch.parts, sending_at)
-            message_store.mark_sent_many([keys[i] for i in mine], result.biz_id, now, group)
+            message_store.mark_sent_many(_pick(keys, mine), result.biz_id, now, group)
             self.tally.add("sent", kind, office, len(mids))
             self.tally.add("parts", kind, office, len(mids) * batch.parts)
         elif result.outcome is Outcome.REJECTED:

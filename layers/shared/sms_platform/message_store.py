@@ -402,8 +402,8 @@ class SentGroup:
     sending_at: datetime
 
 
-def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datetime, group: SentGroup) -> list[str]:
-    """``mark_sent`` for many messages (``keys_of``) in a few transactions; the ids moved to ``sent``.
+def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datetime, group: SentGroup) -> int:
+    """``mark_sent`` for many messages (``keys_of``) in a few transactions; how many moved to ``sent``.
 
     A message whose receipt got there first fails its condition alone and then only records the
     BizId (``mark_sent``). The moves are counted in the daily statistics in one ``ADD``: a
@@ -421,24 +421,20 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
         "ExpressionAttributeNames": _STATE_NAME,
         "ExpressionAttributeValues": values,
     }
-    outcome = transactions.write_groups(_client(), [[move] for move in _moves(keys, update)])
-    mids = list(map(_id_of, keys))
-    if not outcome.refused and not outcome.unwritten:
-        moved, left = mids, []
-    else:
-        left = sorted([*outcome.refused, *outcome.unwritten])
-        skip = set(left)
-        moved = [mid for index, mid in enumerate(mids) if index not in skip]
+    outcome = transactions.write_each(_client(), _moves(keys, update))
+    left = sorted([*outcome.refused, *outcome.unwritten])
+    moved = len(keys) - len(left)
     if moved:
+        # The count goes to the shard of the first message moved.
+        first = next(index for index in range(len(keys)) if index not in left) if left else 0
         old = {
-            "message_id": moved[0], "kind": group.kind, "office": group.office, "parts": group.parts,
+            "message_id": _id_of(keys[first]), "kind": group.kind, "office": group.office, "parts": group.parts,
             "state": str(MessageState.SENDING), "sending_at": _iso(group.sending_at),
         }  # fmt: skip
         changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
-        daily_stats.count_move(old, {**old, **changes}, len(moved))
+        daily_stats.count_move(old, {**old, **changes}, moved)
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
-        if mark_sent(mids[index], biz_id, at):
-            moved.append(mids[index])
+        moved += mark_sent(_id_of(keys[index]), biz_id, at)
     return moved
 
 

@@ -88,6 +88,30 @@ def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
+def write_each(client: Any, actions: Sequence[dict[str, Any]]) -> Outcome:
+    """``write_groups`` for writes that each stand alone (groups of one, indexed as ``actions``).
+
+    The usual batch is cut straight into transactions; only a cancelled transaction's writes
+    go through ``write_groups``, to find the refused ones and retry the rest.
+    """
+    cancelled: list[int] = []
+    for start in range(0, len(actions), MAX_ACTIONS):
+        pack = actions[start : start + MAX_ACTIONS]
+        try:
+            client.transact_write_items(TransactItems=list(pack))
+        except Exception as error:
+            if _cancelled_reasons(error) is None:
+                raise
+            cancelled.extend(range(start, start + len(pack)))
+    if not cancelled:
+        return Outcome()
+    rest = write_groups(client, [[actions[index]] for index in cancelled])
+    return Outcome(
+        refused={cancelled[index]: refusal for index, refusal in rest.refused.items()},
+        unwritten=[cancelled[index] for index in rest.unwritten],
+    )
+
+
 def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Outcome:
     """Write every group that can be written; report the refused and the unwritten ones.
 
