@@ -78,6 +78,17 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
         assert state_of("event-crash", phone)["biz_id"] == carrier_simulator.sent_to(phone)[0].biz_id
 
 
+def hourly_counts(lanes, numbers: list[str]) -> list[int]:
+    """Each number's count in this hour's window of the template ``enqueue`` uses."""
+    from sms_platform import crypto, frequency_limits
+    from sms_platform.lanes import SmsKind
+    from sms_platform.messages import LimitRules, limit_specs
+
+    specs = limit_specs(LimitRules(), SmsKind.TARGETED, "SMS_100001", lanes.clock.now())
+    hour = next(spec for spec in specs if spec.field == "hour")
+    return [frequency_limits.usage(hour, crypto.keyed_hash(phone)) for phone in numbers]
+
+
 @pytest.mark.parametrize("fault", [{"fail_rate": 1.0}, {"throttle_rate": 1.0}], ids=["http-500", "throttling"])
 def test_a_transient_carrier_fault_is_retried_with_backoff_and_then_sent_once(lanes, carrier_simulator, fault):
     numbers = phones(3)
@@ -88,10 +99,12 @@ def test_a_transient_carrier_fault_is_retried_with_backoff_and_then_sent_once(la
     assert lanes.responses[-1]["batchItemFailures"]
     assert {state_of("notice-retry", p)["state"] for p in numbers} == {"queued"}
     assert 25 <= lanes.earliest_wait_seconds() <= 30  # invisible for the first backoff step, not 180 s
+    assert hourly_counts(lanes, numbers) == [0, 0, 0]  # not sent: their frequency counts given back
 
     carrier_simulator.set_faults()
     lanes.run()
     assert sorted(m.phone for m in carrier_simulator.sent) == numbers
+    assert hourly_counts(lanes, numbers) == [1, 1, 1]
     deliver_all_receipts(lanes, carrier_simulator)
     assert_settled(carrier_simulator, "notice-retry", numbers, final={"delivered"})
 

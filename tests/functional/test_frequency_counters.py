@@ -1,36 +1,61 @@
-"""Per-number frequency counters on the limits table (moto): a message counts once however often
-it is counted, a full window refuses without counting anything, and the refusal names the
-window to wait for (or, for publicity over its day, to suppress)."""
+"""Per-number frequency counters on the limits table (moto), written as the dispatcher writes
+them: with each message's ``queued → sending`` move, in one transaction. A message counts once
+however often its batch comes back, a full window refuses without counting anything and names
+the window to wait for (or, for publicity over its day, to suppress), and a message put back
+because the carrier did not take it gives its counts back, once."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
-from sms_platform import aws, frequency_limits, transactions
+from sms_platform import frequency_limits, message_store
 from sms_platform.clock import BEIJING
 from sms_platform.lanes import SmsKind
-from sms_platform.messages import LimitRules, limit_specs
+from sms_platform.messages import LimitRules, MessageState, limit_specs
 
 PHONE = "phone-hash-1"
+NOT_QUEUED = "refused by its own move"
 
 
 def bj(*args: int) -> datetime:
     return datetime(*args, tzinfo=BEIJING)
 
 
-def count(at: datetime, mid: str, *, kind: str = "targeted", template: str = "SMS_1", phone: str = PHONE):
-    """Count one message as the dispatcher does (its counter writes in one transaction): None
-    when it fits, else (the refusing window's attribute, its end, what happens to the message)."""
-    specs = limit_specs(LimitRules(), SmsKind(kind), template, at)
-    counters = frequency_limits.BatchCounters(specs)
-    outcome = transactions.write_groups(aws.client("dynamodb"), [counters.actions(phone, mid)])
+def counters_at(at: datetime, kind: str, template: str) -> frequency_limits.BatchCounters:
+    return frequency_limits.BatchCounters(limit_specs(LimitRules(), SmsKind(kind), template, at))
+
+
+def take(at: datetime, mid: str, *, kind: str = "targeted", template: str = "SMS_1", phone: str = PHONE):
+    """Take message ``mid`` for sending as the dispatcher does (queued first if it is new): None
+    when it fits, else what refused it (the full window's attribute, its end and what happens
+    to the message; or its own move, when it is no longer queued)."""
+    new = message_store.NewMessage(
+        message_id=mid, kind=kind, source_id="src", office="city", batch_id="b", sign_name="威海社保",
+        template_code=template, template_id="t", template_version=1, parts=1, phone_hash=phone, phone_masked="m",
+    )  # fmt: skip
+    message_store.record(new, MessageState.QUEUED, at)
+    counters = counters_at(at, kind, template)
+    outcome = message_store.mark_sending_many(
+        message_store.keys_of([mid]), f"attempt-{mid}", "src", at, counters=counters, phone_hashes=[phone]
+    )
     assert outcome.unwritten == []
     refusal = outcome.refused.get(0)
     if refusal is None:
         return None
-    window = counters.refused(refusal.action, refusal.item, mid)
+    if len(counters) in refusal.failed:
+        return NOT_QUEUED
+    window = counters.refused(refusal.action, refusal.item)
     return window.field, window.ends_at, window.over_limit
+
+
+def put_back(taken_at: datetime, mid: str, at: datetime, *, phone: str = PHONE) -> bool:
+    """The carrier did not take ``mid``'s request: back to queued, its counts given back."""
+    counters = counters_at(taken_at, "targeted", "SMS_1")
+    moved = message_store.requeue_many(
+        message_store.keys_of([mid]), f"attempt-{mid}", at, releases=[counters.releases(phone)]
+    )
+    return moved == [0]
 
 
 def usage(at: datetime, field: str, *, kind: str = "targeted", template: str = "SMS_1", phone: str = PHONE) -> int:
@@ -38,49 +63,61 @@ def usage(at: datetime, field: str, *, kind: str = "targeted", template: str = "
     return frequency_limits.usage(spec, phone)
 
 
-def test_a_message_counts_once_however_often_it_is_counted(aws):
-    for at in (bj(2024, 5, 6, 10, 15), bj(2024, 5, 6, 10, 15, 40), bj(2024, 5, 6, 10, 40)):
-        assert count(at, "m1") is None  # a redelivered batch, a retry after a requeue
-    assert usage(bj(2024, 5, 6, 10, 15), "h") == 1
-    assert usage(bj(2024, 5, 6, 10, 15), "m15") == 1
+def test_a_message_counts_once_however_often_its_batch_comes_back(aws):
+    assert take(bj(2024, 5, 6, 10, 15), "m1") is None
+    for at in (bj(2024, 5, 6, 10, 15, 40), bj(2024, 5, 6, 10, 40)):  # a redelivered batch, a retried invocation
+        assert take(at, "m1") == NOT_QUEUED
+    assert usage(bj(2024, 5, 6, 10, 15), "hour") == 1
+    assert usage(bj(2024, 5, 6, 10, 15), "min15") == 1
+
+
+def test_a_message_put_back_gives_its_counts_back_once(aws):
+    taken_at = bj(2024, 5, 6, 10, 15)
+    assert take(taken_at, "m1") is None
+    assert put_back(taken_at, "m1", bj(2024, 5, 6, 10, 15, 2))
+    assert not put_back(taken_at, "m1", bj(2024, 5, 6, 10, 15, 3))  # no longer this attempt's: nothing given back
+    assert (usage(taken_at, "hour"), usage(taken_at, "min15")) == (0, 0)
+    assert take(bj(2024, 5, 6, 10, 15, 30), "m2") is None  # the minute has room again
+    assert take(bj(2024, 5, 6, 10, 16), "m1") is None  # and the message is taken once more, counted once
+    assert usage(taken_at, "hour") == 2
 
 
 def test_the_same_template_to_a_number_once_a_minute(aws):
-    assert count(bj(2024, 5, 6, 10, 15, 5), "m1") is None
-    assert count(bj(2024, 5, 6, 10, 15, 40), "m2") == ("m15", bj(2024, 5, 6, 10, 16), "delay")
-    assert usage(bj(2024, 5, 6, 10, 15), "h") == 1  # refused: counted in no window
-    assert count(bj(2024, 5, 6, 10, 16), "m2") is None
-    assert usage(bj(2024, 5, 6, 10, 16), "h") == 2
+    assert take(bj(2024, 5, 6, 10, 15, 5), "m1") is None
+    assert take(bj(2024, 5, 6, 10, 15, 40), "m2") == ("min15", bj(2024, 5, 6, 10, 16), "delay")
+    assert usage(bj(2024, 5, 6, 10, 15), "hour") == 1  # refused: counted in no window
+    assert take(bj(2024, 5, 6, 10, 16), "m2") is None
+    assert usage(bj(2024, 5, 6, 10, 16), "hour") == 2
 
 
 def test_the_same_template_to_a_number_five_times_an_hour(aws):
     for minute in range(5):
-        assert count(bj(2024, 5, 6, 10, minute), f"m{minute}") is None
-    assert count(bj(2024, 5, 6, 10, 5), "m5") == ("h", bj(2024, 5, 6, 11, 0), "delay")
+        assert take(bj(2024, 5, 6, 10, minute), f"m{minute}") is None
+    assert take(bj(2024, 5, 6, 10, 5), "m5") == ("hour", bj(2024, 5, 6, 11, 0), "delay")
     # the minute and the hour both full: wait for the hour, the later end
-    assert count(bj(2024, 5, 6, 10, 4, 30), "m5") == ("h", bj(2024, 5, 6, 11, 0), "delay")
-    assert usage(bj(2024, 5, 6, 10, 5), "m05") == 0
-    assert count(bj(2024, 5, 6, 11, 0), "m5") is None  # a new hour, a new item
+    assert take(bj(2024, 5, 6, 10, 4, 30), "m6") == ("hour", bj(2024, 5, 6, 11, 0), "delay")
+    assert usage(bj(2024, 5, 6, 10, 5), "min05") == 0
+    assert take(bj(2024, 5, 6, 11, 0), "m5") is None  # a new hour, a new item
 
 
 def test_other_templates_and_other_numbers_have_their_own_counters(aws):
     at = bj(2024, 5, 6, 10, 15)
-    assert count(at, "m1") is None
-    assert count(at, "m2", template="SMS_2") is None
-    assert count(at, "m3", phone="phone-hash-2") is None
-    assert count(at, "m4") == ("m15", bj(2024, 5, 6, 10, 16), "delay")
+    assert take(at, "m1") is None
+    assert take(at, "m2", template="SMS_2") is None
+    assert take(at, "m3", phone="phone-hash-2") is None
+    assert take(at, "m4") == ("min15", bj(2024, 5, 6, 10, 16), "delay")
 
 
 def test_a_fourth_publicity_message_in_a_beijing_day_is_suppressed(aws):
     for n in range(3):
-        assert count(bj(2024, 5, 6, 9 + n, 0), f"p{n}", kind="publicity", template=f"SMS_{n}") is None
-    refused = count(bj(2024, 5, 6, 20, 59), "p3", kind="publicity", template="SMS_3")
-    assert refused == ("d", bj(2024, 5, 7, 0, 0), "suppress")
-    assert usage(bj(2024, 5, 6, 20, 59), "h", kind="publicity", template="SMS_3") == 0  # nothing counted
-    assert count(bj(2024, 5, 7, 8, 0), "p3", kind="publicity", template="SMS_3") is None
+        assert take(bj(2024, 5, 6, 9 + n, 0), f"p{n}", kind="publicity", template=f"SMS_{n}") is None
+    refused = take(bj(2024, 5, 6, 20, 59), "p3", kind="publicity", template="SMS_3")
+    assert refused == ("day", bj(2024, 5, 7, 0, 0), "suppress")
+    assert usage(bj(2024, 5, 6, 20, 59), "hour", kind="publicity", template="SMS_3") == 0  # nothing counted
+    assert take(bj(2024, 5, 7, 8, 0), "p3", kind="publicity", template="SMS_3") is None
 
 
 @pytest.mark.parametrize("kind", ["targeted", "hangup"])
 def test_transactional_messages_have_no_daily_limit(aws, kind):
     for n in range(6):
-        assert count(bj(2024, 5, 6, 9 + n, 0), f"t{n}", kind=kind, template=f"SMS_{n}") is None
+        assert take(bj(2024, 5, 6, 9 + n, 0), f"t{n}", kind=kind, template=f"SMS_{n}") is None

@@ -113,25 +113,42 @@ def alone(count: int) -> list[dict]:
     return [put(f"g{g}a0") for g in range(count)]
 
 
+def flat(groups: int, run: int) -> list[dict]:
+    return [put(f"g{g}a{a}") for g in range(groups) for a in range(run)]
+
+
 @pytest.mark.parametrize(
-    ("count", "refuse", "conflicts", "calls"),
+    ("actions", "run", "refuse", "conflicts", "calls", "refused"),
     [
-        (250, set(), 0, [100, 100, 50]),  # cut straight into transactions
-        (150, {"g120a0"}, 0, [100, 50, 50, 49]),  # the cancelled pack again, then without the refused write
-        (3, set(), 3, [3, 3, 3, 1, 1, 1]),  # conflicts: tried again, the last time one by one
+        (alone(250), 1, set(), 0, [100, 100, 50], {}),  # cut straight into transactions
+        (alone(150), 1, {"g120a0"}, 0, [100, 50, 49], {120: 0}),  # the cancelled pack again, without the refused
+        (alone(3), 1, set(), 2, [3, 3, 1, 1, 1], {}),  # conflicts: tried again, the last time one by one
+        (flat(60, 2), 2, {"g10a1"}, 0, [100, 20, 98], {10: 1}),  # whole groups to a transaction
+        (flat(40, 3), 3, {"g5a0", "g5a2"}, 0, [99, 21, 96], {5: 0}),
     ],
 )
-def test_writes_standing_alone_are_packed_without_groups_and_report_as_groups_do(count, refuse, conflicts, calls):
+def test_groups_given_flat_are_packed_whole_and_report_as_groups_do(actions, run, refuse, conflicts, calls, refused):
     client = FakeClient(refuse=refuse, conflicted={"g1a0"}, conflicts=conflicts)
-    outcome = transactions.write_each(client, alone(count))
+    outcome = transactions.write_runs(client, actions, run)
     assert [len(c) for c in client.calls] == calls
-    assert {index: r.action for index, r in outcome.refused.items()} == {int(n[1:-2]): 0 for n in refuse}
-    assert sorted(client.written) == sorted(f"g{g}a0" for g in range(count) if f"g{g}a0" not in refuse)
+    assert {index: r.action for index, r in outcome.refused.items()} == refused
+    groups = {name[: name.index("a")] for name in refuse}
+    assert sorted(client.written) == sorted(
+        a["Put"]["Item"]["pk"]["S"] for a in actions if a["Put"]["Item"]["pk"]["S"].split("a")[0] not in groups
+    )
     assert outcome.unwritten == []
 
 
-def test_a_write_standing_alone_still_in_conflict_after_every_round_is_left_unwritten():
-    client = FakeClient(conflicted={"g1a0"}, conflicts=4)
-    outcome = transactions.write_each(client, alone(3))
+def test_a_group_given_flat_still_in_conflict_after_every_round_is_left_unwritten():
+    client = FakeClient(conflicted={"g1a0"}, conflicts=3)
+    outcome = transactions.write_runs(client, alone(3))
     assert outcome.unwritten == [1] and outcome.refused == {}
     assert sorted(client.written) == ["g0a0", "g2a0"]
+
+
+@pytest.mark.parametrize(("count", "run"), [(3, 2), (101, 101), (0, 0)])
+def test_actions_that_are_not_whole_groups_that_fit_are_refused_before_any_write(count, run):
+    client = FakeClient()
+    with pytest.raises(ValueError):
+        transactions.write_runs(client, alone(count), run)
+    assert client.calls == []

@@ -131,6 +131,7 @@ class Taken:
     """What an attempt's ``queued → sending`` moves found."""
 
     attempt: str  # the token its moves wrote
+    counters: frequency_limits.BatchCounters | None  # the windows it counted the messages in
     mine: list[int]  # the recipients it took (by index in the batch), to send now
     in_flight: list[int] = field(default_factory=list)  # taken by an earlier attempt, outcome unknown
     items: dict[str, dict[str, Any]] = field(default_factory=dict)  # those messages as they are
@@ -199,14 +200,14 @@ class Dispatcher:
         Over a limit, transactional messages (and publicity over a per-template limit) wait for
         the window to pass in a new delayed message; publicity over its daily limit is suppressed.
         """
-        taken = Taken(uuid.uuid4().hex, picked)
-        mids = _pick(batch.message_ids, picked)
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
         counters = frequency_limits.counters_for(specs) if specs else None
-        counts = None
-        if counters is not None:
-            counts = list(map(counters.actions, _pick(batch.phone_hashes, picked), mids))
-        outcome = message_store.mark_sending_many(_pick(keys, picked), taken.attempt, batch.out_id, now, counts=counts)
+        taken = Taken(uuid.uuid4().hex, counters, picked)
+        mids = _pick(batch.message_ids, picked)
+        hashes = _pick(batch.phone_hashes, picked)
+        outcome = message_store.mark_sending_many(
+            _pick(keys, picked), taken.attempt, batch.out_id, now, counters=counters, phone_hashes=hashes
+        )
         if not outcome.refused and not outcome.unwritten:
             return taken
         move = len(counters) if counters is not None else 0  # the message's own write in its group
@@ -225,7 +226,7 @@ class Dispatcher:
                     taken.in_flight.append(index)
                     taken.items[mids[position]] = item
             elif counters is not None:  # a full window
-                full = counters.refused(refusal.action, refusal.item, mids[position])
+                full = counters.refused(refusal.action, refusal.item)
                 if full.over_limit == "suppress":
                     over_daily.append(index)
                 else:
@@ -255,15 +256,14 @@ class Dispatcher:
         else:
             values = [batch.params_for(i) or {} for i in mine]
             result = self.carrier.send_batch_sms(to, sign, code, values, out_id)
-        self._after_send(batch, mine, numbers, keys, taken.attempt, result, sending_at=now)
+        self._after_send(batch, taken, numbers, keys, result, sending_at=now)
 
     def _after_send(
         self,
         batch: QueuedBatch,
-        mine: list[int],
+        taken: Taken,
         numbers: list[str],
         keys: list[Any],
-        attempt: str,
         result: Any,
         *,
         sending_at: datetime,
@@ -271,6 +271,7 @@ class Dispatcher:
         from sms_platform.carrier.client import Outcome
 
         now = self.now()
+        mine = taken.mine
         kind, office = batch.kind, batch.office
         mids = _pick(batch.message_ids, mine)
         if result.outcome is Outcome.OK:
@@ -289,7 +290,7 @@ class Dispatcher:
                 )
                 self.tally.add("failed", kind, office, failed)
                 return
-            again = [i for i, mid in zip(mine, mids, strict=True) if message_store.requeue(mid, attempt, now)]
+            again = self._requeue(batch, taken, keys, now)
             if again:
                 outbox.send_again(
                     batch,
@@ -299,12 +300,20 @@ class Dispatcher:
                     not_before=now + timedelta(seconds=LIMITED_DELAY_SECONDS),
                 )
         elif result.outcome is Outcome.RETRY:
-            for mid in mids:
-                message_store.requeue(mid, attempt, now)
+            self._requeue(batch, taken, keys, now)
             raise TransientCarrierFault(result.code)
         else:  # UNKNOWN: the request may have been sent; ask, never send again
             items = message_store.get_many(mids)
             self._settle(batch, mine, numbers, items, rounds_done=0)
+
+    @staticmethod
+    def _requeue(batch: QueuedBatch, taken: Taken, keys: list[Any], now: datetime) -> list[int]:
+        """Put the attempt's messages back to ``queued``, their frequency counts given back (the
+        carrier did not take the request); the ones moved back."""
+        mine, counters = taken.mine, taken.counters
+        releases = [counters.releases(batch.phone_hashes[i]) for i in mine] if counters is not None else None
+        moved = message_store.requeue_many(_pick(keys, mine), taken.attempt, now, releases=releases)
+        return [mine[position] for position in moved]
 
     # ------------------------------------------------------------------ settling unknown outcomes
     def _settle_round(self, batch: QueuedBatch) -> None:

@@ -1,12 +1,18 @@
 """Per-number frequency counters on ``LIMITS_TABLE`` (``pk`` only; each item expires).
 
-A window's count is the set of message ids counted in it, not a number: counting the same
-message again (a redelivered batch, a retry) changes nothing. A counter item holds the sets of
-all the windows that share it (``messages.LimitSpec``: a template's hour and minute to one
-number), so the check-and-count of a message is one conditional write per item, whose condition
-holds only if every window it names still has room. The dispatcher puts a message's counter
-writes in the same transaction as its ``queued → sending`` move (``BatchCounters.actions``), so
-a message is counted in every window and taken for sending, or neither.
+A counter item holds the counts of all the windows that share it (``messages.LimitSpec``: a
+template's hour and minute to one number), so the check-and-count of a message is one
+conditional ``ADD`` per item, whose condition holds only if every window it names still has
+room.
+
+A message counts once: the dispatcher writes its counts in the same transaction as its
+``queued → sending`` move (``BatchCounters.actions``), so it is counted in every window and taken
+for sending, or neither, and a redelivered batch or a retried invocation, whose moves are
+refused, counts nothing. A message put back to ``queued`` because the carrier did not take it
+gives its counts back in the same transaction as that move (``BatchCounters.releases``).
+
+The writes of a batch's messages differ only in their keys: everything else is built once per
+batch's windows and shared.
 """
 
 from __future__ import annotations
@@ -21,69 +27,96 @@ from sms_platform.messages import LimitSpec, counter_items, refused_window
 
 TABLE_ENV = "LIMITS_TABLE"
 _GRACE = timedelta(hours=1)  # an item outlives its last window's end a little
+_ONE, _MINUS_ONE = {"N": "1"}, {"N": "-1"}
 
 
 def _table() -> Any:
     return aws.table(TABLE_ENV)
 
 
-def _room(index: int) -> str:
-    # The window's set is absent, already holds this message, or is not full yet.
-    return f"(attribute_not_exists(#w{index}) OR contains(#w{index}, :mid) OR size(#w{index}) < :l{index})"
-
-
 class BatchCounters:
     """The counter writes of one batch's messages, as transaction actions.
 
     Everything the messages of a batch share (expressions, names, limits, expiry) is built once
-    here; a message adds only its item keys and its id. The values are typed for the low-level
-    client (see ``message_store._client``).
+    here; a message adds only its item keys. The values are typed for the low-level client (see
+    ``message_store._client``), and are only read, so the actions share them.
     """
 
     def __init__(self, specs: Sequence[LimitSpec], table_name: str | None = None) -> None:
         name = table_name or _table().name
         self.items = counter_items(list(specs))
-        self._parts: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+        self._counts: list[tuple[str, str, dict[str, Any]]] = []
+        self._releases: list[tuple[str, str, dict[str, Any]]] = []
         for windows in self.items:
             ends = max(spec.ends_at for spec in windows)
-            shared: dict[str, Any] = {":exp": {"N": str(int((ends + _GRACE).timestamp()))}}
-            names: dict[str, str] = {}
+            names = {f"#w{index}": spec.field for index, spec in enumerate(windows)}
+            values: dict[str, Any] = {":one": _ONE, ":exp": {"N": str(int((ends + _GRACE).timestamp()))}}
+            room = []
             for index, spec in enumerate(windows):
-                names[f"#w{index}"] = spec.field
-                shared[f":l{index}"] = {"N": str(spec.limit)}
-            adds = ", ".join(f"#w{index} :one" for index in range(len(windows)))
-            update: dict[str, Any] = {
+                values[f":l{index}"] = {"N": str(spec.limit)}
+                room.append(f"(attribute_not_exists(#w{index}) OR #w{index} < :l{index})")
+            count: dict[str, Any] = {
                 "TableName": name,
-                "UpdateExpression": f"ADD {adds} SET expires_at = if_not_exists(expires_at, :exp)",
-                "ConditionExpression": " AND ".join(_room(index) for index in range(len(windows))),
+                "UpdateExpression": f"ADD {', '.join(f'{n} :one' for n in names)} "
+                "SET expires_at = if_not_exists(expires_at, :exp)",
+                "ConditionExpression": " AND ".join(room),
                 "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
             }
             if len(windows) > 1:  # a refusal then says which window was full (``refused``)
-                update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-            self._parts.append((windows[0].prefix, windows[0].suffix, update, shared))
+                count["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            release = {
+                "TableName": name,
+                "UpdateExpression": f"ADD {', '.join(f'{n} :back' for n in names)}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {":back": _MINUS_ONE},
+            }
+            self._counts.append((windows[0].prefix, windows[0].suffix, count))
+            self._releases.append((windows[0].prefix, windows[0].suffix, release))
 
     def __len__(self) -> int:
         """Writes per message."""
-        return len(self._parts)
+        return len(self._counts)
 
-    def actions(self, phone_hash: str, mid: str) -> list[dict[str, Any]]:
-        """One message's counter writes: one conditional ``ADD`` per item, in the items' order."""
+    @staticmethod
+    def _for(parts: list[tuple[str, str, dict[str, Any]]], phone_hash: str) -> list[dict[str, Any]]:
         found = []
-        one, this = {"SS": [mid]}, {"S": mid}
-        for prefix, suffix, shared_update, shared in self._parts:
-            values = shared.copy()
-            values[":one"] = one
-            values[":mid"] = this
-            update = shared_update.copy()
+        for prefix, suffix, shared in parts:
+            update = shared.copy()
             update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
-            update["ExpressionAttributeValues"] = values
             found.append({"Update": update})
         return found
 
-    def refused(self, action: int, item: dict[str, Any] | None, mid: str) -> LimitSpec:
-        """The window that refused message ``mid`` at its counter write ``action``, from the
-        item as it was (a transaction's cancellation reason carries it)."""
-        return refused_window(self.items[action], item, mid)
+    def actions(self, phone_hash: str) -> list[dict[str, Any]]:
+        """One message's counter writes: one conditional ``ADD`` per item, in the items' order."""
+        return self._for(self._counts, phone_hash)
+
+    def with_counts(self, phone_hashes: Sequence[str], own: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each message's counter writes followed by its own write (``own``, in the same order),
+        as one flat list: runs of ``len(self) + 1`` actions (``transactions.write_runs``)."""
+        found: list[dict[str, Any]] = []
+        if len(self._counts) != 1:
+            for phone_hash, write in zip(phone_hashes, own, strict=True):
+                found += self.actions(phone_hash)
+                found.append(write)
+            return found
+        # The windows share one item (every kind but publicity): one loop, no call per message.
+        prefix, suffix, shared = self._counts[0]
+        for phone_hash, write in zip(phone_hashes, own, strict=True):
+            update = shared.copy()
+            update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
+            found.append({"Update": update})
+            found.append(write)
+        return found
+
+    def releases(self, phone_hash: str) -> list[dict[str, Any]]:
+        """What gives one message's counts back (it was counted by ``actions`` and not sent)."""
+        return self._for(self._releases, phone_hash)
+
+    def refused(self, action: int, item: dict[str, Any] | None) -> LimitSpec:
+        """The window that refused a message at its counter write ``action``, from the item as
+        it was (a transaction's cancellation reason carries it)."""
+        return refused_window(self.items[action], item)
 
 
 def counters_for(specs: Sequence[LimitSpec]) -> BatchCounters:
@@ -100,4 +133,4 @@ def _counters(table_name: str, specs: tuple[LimitSpec, ...]) -> BatchCounters:
 def usage(spec: LimitSpec, phone_hash: str) -> int:
     """How many messages a window has counted for a number."""
     item = _table().get_item(Key={"pk": spec.key_for(phone_hash)}, ConsistentRead=True).get("Item") or {}
-    return len(item.get(spec.field, ()))
+    return int(item.get(spec.field) or 0)

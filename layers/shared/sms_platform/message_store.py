@@ -22,9 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sms_platform import aws, daily_stats, transactions
+
+if TYPE_CHECKING:
+    from sms_platform.frequency_limits import BatchCounters
 from sms_platform.messages import MessageState, SuppressReason
 
 TABLE_ENV = "MESSAGES_TABLE"
@@ -369,26 +372,20 @@ def mark_sending_many(
     out_id: str,
     at: datetime,
     *,
-    counts: Sequence[list[dict[str, Any]]] | None = None,
+    counters: BatchCounters | None = None,
+    phone_hashes: Sequence[str] = (),
 ) -> transactions.Outcome:
     """``mark_sending`` for many messages (``keys_of``) in a few transactions.
 
-    Each message's move is written together with its ``counts`` (its frequency counter writes,
-    one list per message, made for this call: the move is appended to it), all or nothing, and
-    stands or falls alone. In a refusal, the actions below the number of counter writes are
-    counters (a full window), the one at it is the message's own move (no longer ``queued``; its
-    item as it was says what it is now).
+    With ``counters``, each message's move is written together with its frequency counter
+    writes (``phone_hashes`` name its number), all or nothing, and stands or falls alone. In a
+    refusal, the actions below ``len(counters)`` are counters (a full window), the one at it is
+    the message's own move (no longer ``queued``; its item as it was says what it is now).
     """
     moves = sending_actions(keys, attempt, out_id, at)
-    if counts is None:
-        groups = [[move] for move in moves]
-    else:
-        if len(counts) != len(moves):
-            raise ValueError("one list of counter writes per message")
-        groups = list(counts)
-        for writes, move in zip(groups, moves):  # noqa: B905 - lengths checked above
-            writes.append(move)
-    return transactions.write_groups(_client(), groups)
+    if counters is None:
+        return transactions.write_runs(_client(), moves)
+    return transactions.write_runs(_client(), counters.with_counts(phone_hashes, moves), len(counters) + 1)
 
 
 @dataclass(frozen=True)
@@ -421,7 +418,7 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
         "ExpressionAttributeNames": _STATE_NAME,
         "ExpressionAttributeValues": values,
     }
-    outcome = transactions.write_each(_client(), _moves(keys, update))
+    outcome = transactions.write_runs(_client(), _moves(keys, update))
     left = sorted([*outcome.refused, *outcome.unwritten])
     moved = len(keys) - len(left)
     if moved:
@@ -438,20 +435,39 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
     return moved
 
 
-def requeue(mid: str, attempt: str, at: datetime) -> bool:
-    """``sending → queued`` when the carrier certainly did not take this attempt's request."""
-    return (
-        _move(
-            mid,
-            MessageState.QUEUED,
-            [MessageState.SENDING],
-            at,
-            removes=["attempt_token", "sending_at"],
-            extra_condition="attempt_token = :attempt",
-            extra_values={":attempt": attempt},
-        )
-        is not None
-    )
+def requeue_many(
+    keys: Sequence[dict[str, Any]],
+    attempt: str,
+    at: datetime,
+    *,
+    releases: Sequence[list[dict[str, Any]]] | None = None,
+) -> list[int]:
+    """``sending → queued`` of this attempt's messages (``keys_of``) when the carrier certainly
+    did not take its request; the indexes of those moved back.
+
+    Each move is written with the message's ``releases`` (giving back its frequency counts, one
+    list per message, made for this call), all or nothing: only a message this attempt still
+    holds gives its counts back, and only once.
+    """
+    values = {
+        ":to": {"S": "queued"}, ":from": {"S": "sending"}, ":now": {"S": _iso(at)}, ":attempt": {"S": attempt},
+    }  # fmt: skip
+    update = {
+        "TableName": _table().name,
+        "UpdateExpression": "SET #s = :to, updated_at = :now REMOVE attempt_token, sending_at",
+        "ConditionExpression": "#s = :from AND attempt_token = :attempt",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+    }
+    moves = _moves(keys, update)
+    if releases is None:
+        outcome = transactions.write_runs(_client(), moves)
+    else:
+        if len(releases) != len(moves):
+            raise ValueError("one list of releases per message")
+        outcome = transactions.write_groups(_client(), [[*writes, move] for writes, move in zip(releases, moves)])  # noqa: B905
+    left = {*outcome.refused, *outcome.unwritten}
+    return [index for index in range(len(keys)) if index not in left]
 
 
 def mark_failed(

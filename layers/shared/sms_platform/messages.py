@@ -329,7 +329,7 @@ class LimitRules:
 @dataclass(frozen=True)
 class LimitSpec:
     """One window as every number of a batch meets it: at most ``limit`` messages before
-    ``ends_at``, counted in the attribute ``field`` of the counter item keyed
+    ``ends_at``, counted in the number attribute ``field`` of the counter item keyed
     ``prefix + phone hash + suffix`` (the key differs only by the number).
 
     The minute and the hour of a template share one item (keyed by the hour; the minute's
@@ -368,7 +368,7 @@ def _limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, minute: d
             LimitSpec(
                 "tpl#",
                 same_template,
-                f"m{minute:%M}",
+                f"min{minute:%M}",
                 rules.same_template_per_minute,
                 minute + timedelta(minutes=1),
                 "delay",
@@ -376,12 +376,12 @@ def _limit_specs(rules: LimitRules, kind: SmsKind, template_code: str, minute: d
         )
     if rules.same_template_per_hour > 0:
         specs.append(
-            LimitSpec("tpl#", same_template, "h", rules.same_template_per_hour, hour + timedelta(hours=1), "delay")
+            LimitSpec("tpl#", same_template, "hour", rules.same_template_per_hour, hour + timedelta(hours=1), "delay")
         )
     if kind is SmsKind.PUBLICITY and rules.publicity_per_day > 0:
         day = datetime.combine(minute.date(), time(0), tzinfo=BEIJING)
         specs.append(
-            LimitSpec("pub#", f"#{minute:%Y%m%d}", "d", rules.publicity_per_day, day + timedelta(days=1), "suppress")
+            LimitSpec("pub#", f"#{minute:%Y%m%d}", "day", rules.publicity_per_day, day + timedelta(days=1), "suppress")
         )
     return tuple(specs)
 
@@ -394,20 +394,14 @@ def counter_items(specs: list[LimitSpec]) -> list[tuple[LimitSpec, ...]]:
     return [tuple(group) for group in groups.values()]
 
 
-def refused_window(windows: tuple[LimitSpec, ...], item: dict[str, Any] | None, message_id: str) -> LimitSpec:
+def refused_window(windows: tuple[LimitSpec, ...], item: dict[str, Any] | None) -> LimitSpec:
     """Which of one counter item's ``windows`` refused a message, from the item as it was.
 
-    Of the windows already full without this message, the one that ends last: waiting only
-    for an earlier end would be refused again. With no item to tell, the one that ends last,
-    so the wait is never too short.
+    Of the windows already full, the one that ends last: waiting only for an earlier end would
+    be refused again. With no item to tell, the one that ends last, so the wait is never too
+    short.
     """
-    full = [
-        spec
-        for spec in windows
-        if item is not None
-        and message_id not in item.get(spec.field, ())
-        and len(item.get(spec.field, ())) >= spec.limit
-    ]
+    full = [spec for spec in windows if item is not None and int(item.get(spec.field) or 0) >= spec.limit]
     return max(full or windows, key=lambda spec: spec.ends_at)
 
 

@@ -88,42 +88,25 @@ def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
-def write_each(client: Any, actions: Sequence[dict[str, Any]]) -> Outcome:
-    """``write_groups`` for writes that each stand alone (groups of one, indexed as ``actions``).
-
-    The usual batch is cut straight into transactions; only a cancelled transaction's writes
-    go through ``write_groups``, to find the refused ones and retry the rest.
-    """
-    cancelled: list[int] = []
-    for start in range(0, len(actions), MAX_ACTIONS):
-        pack = actions[start : start + MAX_ACTIONS]
-        try:
-            client.transact_write_items(TransactItems=list(pack))
-        except Exception as error:
-            if _cancelled_reasons(error) is None:
-                raise
-            cancelled.extend(range(start, start + len(pack)))
-    if not cancelled:
-        return Outcome()
-    rest = write_groups(client, [[actions[index]] for index in cancelled])
-    return Outcome(
-        refused={cancelled[index]: refusal for index, refusal in rest.refused.items()},
-        unwritten=[cancelled[index] for index in rest.unwritten],
-    )
+def _refusal(reasons: list[dict[str, Any]]) -> Refusal | None:
+    """The refusal of a group from its actions' cancellation reasons; None if none of its
+    conditions failed (the transaction was cancelled for another group, or a conflict)."""
+    failed = {n: _plain(r.get("Item")) for n, r in enumerate(reasons) if r.get("Code") == _REFUSED}
+    return Refusal(failed) if failed else None
 
 
-def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Outcome:
+def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]], *, rounds: int = ROUNDS) -> Outcome:
     """Write every group that can be written; report the refused and the unwritten ones.
 
     ``client`` is a DynamoDB client taking the actions as they are (typed values for the
-    low-level client).
-    No two groups may name the same item (DynamoDB refuses such a transaction outright).
+    low-level client). No two groups may name the same item (DynamoDB refuses such a
+    transaction outright).
     """
     outcome = Outcome()
     pending = list(range(len(groups)))
-    for round_number in range(ROUNDS):
+    for round_number in range(rounds):
         again: list[int] = []
-        for pack in _packs(pending, groups, alone=round_number == ROUNDS - 1):
+        for pack in _packs(pending, groups, alone=round_number == rounds - 1):
             try:
                 client.transact_write_items(TransactItems=list(chain.from_iterable(map(groups.__getitem__, pack))))
             except Exception as error:
@@ -133,15 +116,49 @@ def write_groups(client: Any, groups: Sequence[Sequence[dict[str, Any]]]) -> Out
                 offset = 0
                 for index in pack:
                     size = len(groups[index])
-                    mine = reasons[offset : offset + size]
+                    refusal = _refusal(reasons[offset : offset + size])
                     offset += size
-                    failed = {n: _plain(r.get("Item")) for n, r in enumerate(mine) if r.get("Code") == _REFUSED}
-                    if failed:
-                        outcome.refused[index] = Refusal(failed)
-                    else:
+                    if refusal is None:
                         again.append(index)
+                    else:
+                        outcome.refused[index] = refusal
         if not again:
             return outcome
         pending = again
     outcome.unwritten = pending
+    return outcome
+
+
+def write_runs(client: Any, actions: list[dict[str, Any]], run: int = 1) -> Outcome:
+    """``write_groups`` for groups of one size given as one flat list: each ``run`` consecutive
+    actions are a group (group ``g`` is ``actions[g * run : (g + 1) * run]``).
+
+    A batch's messages make such groups. The list is cut straight into transactions, with
+    nothing to gather first; the groups of a cancelled transaction are sorted out as
+    ``write_groups`` does, and its other rounds are left to it.
+    """
+    if not 1 <= run <= MAX_ACTIONS:
+        raise ValueError(f"a group of {run} writes does not fit one transaction")
+    if len(actions) % run:
+        raise ValueError("the actions are not whole groups")
+    outcome, again = Outcome(), []
+    step = MAX_ACTIONS // run * run
+    for start in range(0, len(actions), step):
+        pack = actions[start : start + step]
+        try:
+            client.transact_write_items(TransactItems=pack)
+        except Exception as error:
+            reasons = _cancelled_reasons(error)
+            if reasons is None:
+                raise
+            for offset in range(0, len(pack), run):
+                refusal = _refusal(reasons[offset : offset + run])
+                if refusal is None:
+                    again.append((start + offset) // run)
+                else:
+                    outcome.refused[(start + offset) // run] = refusal
+    if again:
+        rest = write_groups(client, [actions[g * run : (g + 1) * run] for g in again], rounds=ROUNDS - 1)
+        outcome.refused.update({again[index]: refusal for index, refusal in rest.refused.items()})
+        outcome.unwritten = [again[index] for index in rest.unwritten]
     return outcome
