@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sms_platform.clock import BEIJING
@@ -55,29 +56,29 @@ def carrier_took(item: Mapping[str, Any]) -> bool:
     return state in ("sent", "delivered") or (state == "failed" and bool(item.get("biz_id") or item.get("receipt_at")))
 
 
-def contribution(item: Mapping[str, Any] | None) -> Counter[str]:
-    """The counters one message in its current state adds to its day's row."""
-    found: Counter[str] = Counter()
+def contribution(item: Mapping[str, Any] | None) -> dict[str, int]:
+    """The counters one message in its current state adds to its day's row (each named once)."""
+    found: dict[str, int] = {}
     if not item:
         return found
     state = str(item.get("state") or "")
     if carrier_took(item):
-        found["sent"] += 1
-        found["parts"] += int(item.get("parts") or 0)
+        found["sent"] = 1
+        found["parts"] = int(item.get("parts") or 0)
     if state in FINAL_COUNTS:
-        found[state] += 1
+        found[state] = 1
     if state == "failed":
-        found[FAILURE_PREFIX + str(item.get("error_code") or "UNKNOWN")] += 1
+        found[FAILURE_PREFIX + str(item.get("error_code") or "UNKNOWN")] = 1
     if state == "suppressed":
-        found[SUPPRESS_PREFIX + str(item.get("suppress_reason") or "unknown")] += 1
+        found[SUPPRESS_PREFIX + str(item.get("suppress_reason") or "unknown")] = 1
     return found
 
 
 def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, int]:
     """What a state move changes in the counters (only the ones that change)."""
     before, after = contribution(old), contribution(new)
-    changes = {name: after[name] - before[name] for name in set(before) | set(after)}
-    return {name: change for name, change in sorted(changes.items()) if change}
+    changes = {name: after.get(name, 0) - before.get(name, 0) for name in sorted(before.keys() | after.keys())}
+    return {name: change for name, change in changes.items() if change}
 
 
 def day_of(item: Mapping[str, Any]) -> date:
@@ -141,6 +142,12 @@ def _table() -> Any:
     return aws.table(TABLE_ENV)
 
 
+@lru_cache(maxsize=8)
+def _expiry(day: date) -> int:
+    """When a day's counter items expire (epoch seconds)."""
+    return int((datetime.combine(day, time.min, tzinfo=BEIJING) + timedelta(days=RETENTION_DAYS)).timestamp())
+
+
 def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> dict[str, int]:
     """Add a state move's change (``times`` such moves, of messages of the same day, kind and
     office) to its day's counters, in one atomic ADD; returns the change."""
@@ -149,8 +156,7 @@ def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1)
         return {}
     day = day_of(new)
     names: dict[str, str] = {}
-    expires = datetime.combine(day, time.min, tzinfo=BEIJING) + timedelta(days=RETENTION_DAYS)
-    values: dict[str, Any] = {":ttl": int(expires.timestamp())}
+    values: dict[str, Any] = {":ttl": _expiry(day)}
     adds = []
     for index, (name, change) in enumerate(changes.items()):
         names[f"#c{index}"] = name
