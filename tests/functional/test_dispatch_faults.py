@@ -47,10 +47,12 @@ def assert_settled(simulator, source_id: str, numbers, *, final: set[str]) -> Co
     return states
 
 
+@pytest.mark.parametrize("hold", [None, "source", "office"], ids=["as-is", "then-stopped", "then-office-suspended"])
 def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_resent(
     lanes,
     carrier_simulator,
     monkeypatch,
+    hold,
 ):
     numbers = phones(4)
     enqueue("triggered", "event-crash", numbers)
@@ -67,6 +69,8 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
     lanes.step()
     assert lanes.responses[-1]["batchItemFailures"], "the crashed batch is reported failed and redelivered"
     assert {state_of("event-crash", p)["state"] for p in numbers} == {"sending"}
+    if hold:  # stopped (or its office suspended) before the redelivery: the numbers already sent still settle
+        message_store.place_hold(hold, "event-crash" if hold == "source" else "city", "停止", lanes.clock.now())
 
     lanes.run()
 

@@ -168,29 +168,39 @@ class Dispatcher:
 
         # Recipients are handled by their index in the batch (its lists are parallel).
         numbers = numbers_of(batch)
-        picked = self._screen(batch, list(range(len(numbers))), now)
+        picked, not_queued = self._screen(batch, list(range(len(numbers))), now)
+        if not_queued:  # held back, but no longer queued: one an earlier attempt left in flight is settled
+            self._settle_in_flight(batch, not_queued, numbers, rounds_done=0)
         if picked:
             self._send(batch, picked, numbers, now)
 
     # ------------------------------------------------------------------ checks before sending
-    def _screen(self, batch: QueuedBatch, picked: list[int], now: datetime) -> list[int]:
-        """Holds and opt-outs; frequency limits are checked as the messages are taken (``_send``)."""
+    def _screen(self, batch: QueuedBatch, picked: list[int], now: datetime) -> tuple[list[int], list[int]]:
+        """Holds and opt-outs; frequency limits are checked as the messages are taken (``_send``).
+        The recipients to go on, and those held back that were no longer queued."""
         hold = message_store.hold_reason(batch.source_id, batch.office)
         if hold:
-            self._suppress(batch, picked, hold, now)
-            return []
+            return [], self._suppress(batch, picked, hold, now)
+        not_queued: list[int] = []
         if batch.kind is SmsKind.PUBLICITY:
             hashes = batch.phone_hashes
             opted_out = optouts.opted_out_among(hashes[i] for i in picked)
             if opted_out:
-                self._suppress(batch, [i for i in picked if hashes[i] in opted_out], SuppressReason.OPT_OUT, now)
+                held = [i for i in picked if hashes[i] in opted_out]
+                not_queued = self._suppress(batch, held, SuppressReason.OPT_OUT, now)
                 picked = [i for i in picked if hashes[i] not in opted_out]
-        return picked
+        return picked, not_queued
 
-    def _suppress(self, batch: QueuedBatch, picked: Iterable[int], reason: SuppressReason, now: datetime) -> None:
-        mids = batch.message_ids
-        done = sum(message_store.suppress(mids[i], reason, now) for i in picked)
+    def _suppress(self, batch: QueuedBatch, picked: Iterable[int], reason: SuppressReason, now: datetime) -> list[int]:
+        """Suppress the recipients still queued; the others (no longer queued) are returned."""
+        mids, done, not_queued = batch.message_ids, 0, []
+        for index in picked:
+            if message_store.suppress(mids[index], reason, now):
+                done += 1
+            else:
+                not_queued.append(index)
         self.tally.add("suppressed", batch.kind, batch.office, done)
+        return not_queued
 
     # ------------------------------------------------------------------ sending
     def _take(self, batch: QueuedBatch, picked: list[int], numbers: list[str], keys: list[Any], now: datetime) -> Taken:
@@ -317,11 +327,14 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ settling unknown outcomes
     def _settle_round(self, batch: QueuedBatch) -> None:
-        numbers = numbers_of(batch)
-        items = message_store.get_many(batch.message_ids)
-        still = [i for i, mid in enumerate(batch.message_ids) if items.get(mid, {}).get("state") == _SENDING]
+        self._settle_in_flight(batch, list(range(len(batch.message_ids))), numbers_of(batch), rounds_done=batch.attempt)
+
+    def _settle_in_flight(self, batch: QueuedBatch, picked: list[int], numbers: list[str], *, rounds_done: int) -> None:
+        """Settle those of the recipients at ``picked`` still in ``sending`` (read first)."""
+        items = message_store.get_many(_pick(batch.message_ids, picked))
+        still = [i for i in picked if items.get(batch.message_ids[i], {}).get("state") == _SENDING]
         if still:
-            self._settle(batch, still, numbers, items, rounds_done=batch.attempt)
+            self._settle(batch, still, numbers, items, rounds_done=rounds_done)
 
     def _settle(
         self,
