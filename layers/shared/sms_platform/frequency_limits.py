@@ -95,17 +95,11 @@ class BatchCounters:
         """Each message's counter writes followed by its own write (``own``, in the same order),
         as one flat list: runs of ``len(self) + 1`` actions (``transactions.write_runs``)."""
         found: list[dict[str, Any]] = []
-        if len(self._counts) != 1:
-            for phone_hash, write in zip(phone_hashes, own, strict=True):
-                found += self.actions(phone_hash)
-                found.append(write)
-            return found
-        # The windows share one item (every kind but publicity): one loop, no call per message.
-        prefix, suffix, shared = self._counts[0]
         for phone_hash, write in zip(phone_hashes, own, strict=True):
-            update = shared.copy()
-            update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
-            found.append({"Update": update})
+            for prefix, suffix, shared in self._counts:  # ``actions``, without a call per message
+                update = shared.copy()
+                update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
+                found.append({"Update": update})
             found.append(write)
         return found
 

@@ -25,10 +25,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sms_platform import aws, daily_stats, transactions
+from sms_platform.messages import MessageState, SuppressReason
 
 if TYPE_CHECKING:
     from sms_platform.frequency_limits import BatchCounters
-from sms_platform.messages import MessageState, SuppressReason
 
 TABLE_ENV = "MESSAGES_TABLE"
 RETENTION_DAYS = 400
@@ -419,11 +419,12 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
         "ExpressionAttributeValues": values,
     }
     outcome = transactions.write_runs(_client(), _moves(keys, update))
-    left = sorted([*outcome.refused, *outcome.unwritten])
+    skip = {*outcome.refused, *outcome.unwritten}
+    left = sorted(skip)
     moved = len(keys) - len(left)
     if moved:
         # The count goes to the shard of the first message moved.
-        first = next(index for index in range(len(keys)) if index not in left) if left else 0
+        first = next(index for index in range(len(keys)) if index not in skip)
         old = {
             "message_id": _id_of(keys[first]), "kind": group.kind, "office": group.office, "parts": group.parts,
             "state": str(MessageState.SENDING), "sending_at": _iso(group.sending_at),
