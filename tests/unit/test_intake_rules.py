@@ -151,11 +151,16 @@ def test_reminders_go_within_seven_days_of_the_end(end, due):
     assert subscriptions.reminder_due(end, NOW) is due
 
 
-def test_codes_compare_by_digest():
-    digest = subscriptions.code_digest("h", "123456")
-    assert subscriptions.codes_match(digest, "h", "123456")
-    assert not subscriptions.codes_match(digest, "h", "123457")
-    assert not subscriptions.codes_match(digest, "other", "123456")
+def test_codes_compare_by_a_digest_bound_to_their_key():
+    from sms_platform import verification_codes
+
+    digest = verification_codes.digest("h", "123456")
+    assert "123456" not in digest
+    assert verification_codes.matches(digest, "h", "123456")
+    assert verification_codes.matches(digest, "h", " 123456 ")  # as typed, with spaces around
+    assert not verification_codes.matches(digest, "h", "123457")
+    assert not verification_codes.matches(digest, "other", "123456")
+    assert all(len(verification_codes.new_code()) == 6 for _ in range(20))
 
 
 @pytest.mark.parametrize(

@@ -48,8 +48,9 @@ def _iso(at: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class NewMessage:
-    message_id: str
+class MessageGroup:
+    """What the messages of one queued batch share."""
+
     kind: str
     source_id: str
     office: str
@@ -59,6 +60,13 @@ class NewMessage:
     template_id: str
     template_version: int
     parts: int
+
+
+@dataclass(frozen=True)
+class NewMessage(MessageGroup):
+    """One message: what its batch shares, and its own id and number (keyed hash, masked)."""
+
+    message_id: str
     phone_hash: str
     phone_masked: str
 
@@ -67,19 +75,8 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
     """Create the message in ``state``; if it already exists, return its current state instead."""
     item = {
         **_key(message.message_id),
-        "message_id": message.message_id,
+        **asdict(message),
         "state": str(state),
-        "kind": message.kind,
-        "source_id": message.source_id,
-        "office": message.office,
-        "batch_id": message.batch_id,
-        "sign_name": message.sign_name,
-        "template_code": message.template_code,
-        "template_id": message.template_id,
-        "template_version": message.template_version,
-        "parts": message.parts,
-        "phone_hash": message.phone_hash,
-        "phone_masked": message.phone_masked,
         "created_at": _iso(at),
         "updated_at": _iso(at),
         "expires_at": int((at + timedelta(days=RETENTION_DAYS)).timestamp()),
@@ -101,21 +98,6 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
         return MessageState(state_value) if state_value else MessageState.QUEUED
     daily_stats.count_move(None, item)  # counts a message created final (suppressed, undeliverable)
     return None
-
-
-@dataclass(frozen=True)
-class MessageGroup:
-    """What the messages of one queued batch share."""
-
-    kind: str
-    source_id: str
-    office: str
-    batch_id: str
-    sign_name: str
-    template_code: str
-    template_id: str
-    template_version: int
-    parts: int
 
 
 def record_many(

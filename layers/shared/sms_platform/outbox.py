@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +74,8 @@ def enqueue(
     ready: list[tuple[str, str, str, dict[str, str] | None]] = []  # (message id, hash, number, values)
     batch_id = new_batch_id()
 
-    def new_message(mid: str, phone_hash: str, phone: str) -> message_store.NewMessage:
-        return message_store.NewMessage(
-            message_id=mid,
+    group = asdict(
+        message_store.MessageGroup(
             kind=str(kind),
             source_id=source_id,
             office=office,
@@ -86,9 +85,11 @@ def enqueue(
             template_id=template_id,
             template_version=template_version,
             parts=parts,
-            phone_hash=phone_hash,
-            phone_masked=mask_mobile(phone),
         )
+    )
+
+    def new_message(mid: str, phone_hash: str, phone: str) -> message_store.NewMessage:
+        return message_store.NewMessage(**group, message_id=mid, phone_hash=phone_hash, phone_masked=mask_mobile(phone))
 
     for raw_phone, params in recipients:
         # The same number written differently is still one number.

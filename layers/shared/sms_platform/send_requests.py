@@ -37,9 +37,6 @@ test number (encrypted) and a pending code.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets as _secrets
 import uuid
 from collections.abc import Mapping
 from contextlib import suppress
@@ -75,9 +72,6 @@ STOPPABLE = frozenset({"sending", "fanned_out"})
 
 PAST_TOLERANCE = timedelta(minutes=1)
 MAX_TEST_SENDS = 5
-CODE_TTL = timedelta(minutes=5)
-CODE_MAX_TRIES = 5
-CODES_PER_DAY = 5
 STOP_REASON = "stopped_send"  # messages.SuppressReason.STOPPED_SEND
 OFFICE_SUSPENDED = "发送单位已被暂停"
 
@@ -138,10 +132,6 @@ def stop_refusal(ctx: StaffContext, status: str) -> str | None:
 def chunk_count(audience_size: int, per_chunk: int = 5000, most: int = 50) -> int:
     """How many parallel fan-out chunks an audience is cut into."""
     return max(1, min(most, -(-audience_size // per_chunk)))
-
-
-def code_digest(account_id: str, phone_hash: str, code: str) -> str:
-    return hashlib.sha256(f"{account_id}\n{phone_hash}\n{code}".encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------- models
@@ -620,8 +610,9 @@ def _verification_template(now: datetime) -> Any:
 
 
 def request_phone_code(ctx: StaffContext, raw_phone: str) -> dict[str, Any]:
-    """Send a 6-digit code to the number the author wants test sends on (5 a day at most)."""
-    from sms_platform import channel_sends, crypto
+    """Send a 6-digit code to the number the author wants test sends on (``verification_codes``:
+    5 a day at most)."""
+    from sms_platform import channel_sends, crypto, verification_codes
     from sms_platform.identifiers import mask_mobile, normalize_mobile
     from sms_platform.lanes import SmsKind
 
@@ -630,50 +621,22 @@ def request_phone_code(ctx: StaffContext, raw_phone: str) -> dict[str, Any]:
     template = _verification_template(now)
     phone_hash = crypto.keyed_hash(phone)
     day = now.astimezone(BEIJING).date()
-    try:
-        counted = _table().update_item(
-            Key=_phone_key(ctx.account_id, f"day#{day.isoformat()}"),
-            UpdateExpression="ADD sent :one SET expires_at = :exp",
-            ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
-            ExpressionAttributeValues={":one": 1, ":limit": CODES_PER_DAY,
-                                       ":exp": int((now + timedelta(days=2)).timestamp())},
-            ReturnValues="UPDATED_NEW",
-        )  # fmt: skip
-    except Exception as error:
-        if aws.condition_failed(error):
-            raise RateLimited(f"每天最多获取 {CODES_PER_DAY} 次验证码，请明天再试") from error
-        raise
-    code = f"{_secrets.randbelow(1_000_000):06d}"
-    _table().put_item(
-        Item={
-            **_phone_key(ctx.account_id, "code"),
-            "digest": code_digest(ctx.account_id, phone_hash, code),
-            "phone_token": crypto.encrypt(phone),
-            "phone_hash": phone_hash,
-            "phone_masked": mask_mobile(phone),
-            "tries": 0,
-            "valid_until": (now + CODE_TTL).isoformat(),
-            "expires_at": int((now + CODE_TTL).timestamp()) + 3600,
-        }
-    )
-    sequence = int(counted["Attributes"]["sent"])
+    sequence = verification_codes.count_today(_table(), _phone_key(ctx.account_id, f"day#{day.isoformat()}"), now)
+    code = verification_codes.new_code()
+    kept = {"phone_token": crypto.encrypt(phone), "phone_hash": phone_hash, "phone_masked": mask_mobile(phone)}
+    key = _phone_key(ctx.account_id, "code")  # a code proves the number it was sent to, for this account only
+    _table().put_item(Item=verification_codes.code_item(key, ctx.account_id, code, now, **kept))
     source = f"testphone:{ctx.account_id[:60]}:{day.isoformat()}:{sequence}"
     channel_sends.send(SmsKind.SYSTEM, source, template, [(phone, {"code": code})])
-    return {"phone_masked": mask_mobile(phone), "expires_in": int(CODE_TTL.total_seconds())}
+    return {"phone_masked": mask_mobile(phone), "expires_in": int(verification_codes.TTL.total_seconds())}
 
 
 def verify_phone_code(ctx: StaffContext, code: str) -> dict[str, Any]:
+    from sms_platform import verification_codes
+
     now = get_clock().now()
     key = _phone_key(ctx.account_id, "code")
-    item = _table().get_item(Key=key, ConsistentRead=True).get("Item")
-    if not item or int(item.get("tries", 0)) >= CODE_MAX_TRIES:
-        raise ValidationFailed("验证码不正确或已失效，请重新获取", field="code")
-    if datetime.fromisoformat(item["valid_until"]) < now:
-        raise ValidationFailed("验证码已过期，请重新获取", field="code")
-    expected = code_digest(ctx.account_id, item["phone_hash"], code.strip())
-    if not hmac.compare_digest(expected, item["digest"]):
-        _table().update_item(Key=key, UpdateExpression="ADD tries :one", ExpressionAttributeValues={":one": 1})
-        raise ValidationFailed("验证码不正确", field="code")
+    item = verification_codes.check(_table(), key, ctx.account_id, code, now, field="code")
     _table().put_item(
         Item={
             **_phone_key(ctx.account_id, "phone"),

@@ -6,7 +6,7 @@ type whose latest data fills each send (``variables`` map template variables to 
 ``data.amount``), what triggers a send (``monthly`` on a given day, or ``event``: each such
 event), a price per period in fen and a period length in months.
 
-Channels: verification codes by SMS (6 digits, 5 minutes, at most 5 a day per number, compared
+Channels: verification codes by SMS (``verification_codes``: 6 digits, 5 minutes, at most 5 a day per number, compared
 in constant time, at most 5 wrong tries per code), orders that lapse unpaid after 30 minutes,
 signed payment notifications (wrong amount or lapsed order refused, activation exactly once),
 renewals starting when the current period ends, lookup by subscriber, cancellation (no refund,
@@ -25,19 +25,15 @@ from __future__ import annotations
 
 import calendar
 import hashlib
-import hmac
-import secrets as _random
 import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from sms_platform.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
+from sms_platform import aws
+from sms_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-OTP_TTL = timedelta(minutes=5)
-OTP_DAILY_LIMIT = 5
-OTP_MAX_TRIES = 5
 PAY_WINDOW = timedelta(minutes=30)
 REMINDER_BEFORE = timedelta(days=7)
 
@@ -71,18 +67,6 @@ def reminder_due(period_end: datetime, now: datetime) -> bool:
 
     days_left = (period_end.astimezone(BEIJING).date() - now.astimezone(BEIJING).date()).days
     return now < period_end and days_left <= REMINDER_BEFORE.days
-
-
-def code_digest(phone_hash: str, code: str) -> str:
-    return hashlib.sha256(f"{phone_hash}:{code}".encode()).hexdigest()
-
-
-def codes_match(stored_digest: str, phone_hash: str, given: str) -> bool:
-    return hmac.compare_digest(stored_digest.encode(), code_digest(phone_hash, given).encode())
-
-
-def new_code() -> str:
-    return f"{_random.randbelow(1_000_000):06d}"
 
 
 def order_state(order: dict[str, Any], now: datetime) -> str:
@@ -153,19 +137,11 @@ class Item(ItemDraft):
 
 
 def _control() -> Any:
-    from sms_platform import aws
-
     return aws.table("CONTROL_TABLE")
 
 
 def _subs() -> Any:
-    from sms_platform import aws
-
     return aws.table("SUBSCRIPTIONS_TABLE")
-
-
-def _conditional(exc: Exception) -> bool:
-    return "ConditionalCheckFailed" in str(exc) or "ConditionalCheckFailed" in type(exc).__name__
 
 
 def _save_item(item: Item, *, condition: str | None = None, values: dict[str, Any] | None = None) -> None:
@@ -181,7 +157,7 @@ def _save_item(item: Item, *, condition: str | None = None, values: dict[str, An
     try:
         _control().put_item(Item={k: v for k, v in record.items() if v is not None}, **kwargs)
     except Exception as exc:
-        if _conditional(exc):
+        if aws.condition_failed(exc):
             raise Conflict("订阅项目已被他人修改，请刷新后重试") from exc
         raise
 
@@ -363,9 +339,13 @@ def _phone(raw: str) -> str:
 # ---------------------------------------------------------------- verification codes
 
 
+def _otp_key(phone_hash: str, what: str) -> dict[str, str]:
+    return {"pk": f"otp#{phone_hash}", "sk": what}
+
+
 def request_otp(phone_raw: str, now: datetime) -> dict[str, Any]:
-    """Send a new code to the number; 429 after 5 codes in a Beijing day."""
-    from sms_platform import channel_sends, crypto
+    """Send a new code to the number (``verification_codes``: 429 after 5 in a Beijing day)."""
+    from sms_platform import channel_sends, crypto, verification_codes
     from sms_platform.clock import BEIJING
     from sms_platform.lanes import SmsKind
 
@@ -376,45 +356,22 @@ def request_otp(phone_raw: str, now: datetime) -> dict[str, Any]:
         raise Conflict("验证码短信模板尚未配置，暂时无法发送验证码")
     phone_hash = crypto.keyed_hash(phone)
     day = now.astimezone(BEIJING).date()
-    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=BEIJING)
-    try:
-        counted = _subs().update_item(
-            Key={"pk": f"otp#{phone_hash}", "sk": f"day#{day.isoformat()}"},
-            UpdateExpression="ADD sent :one SET expires_at = :exp",
-            ConditionExpression="attribute_not_exists(sent) OR sent < :limit",
-            ExpressionAttributeValues={":one": 1, ":limit": OTP_DAILY_LIMIT,
-                                       ":exp": int((midnight + timedelta(days=1)).timestamp())},
-            ReturnValues="UPDATED_NEW",
-        )  # fmt: skip
-    except Exception as exc:
-        if _conditional(exc):
-            raise RateLimited(f"同一手机号每天最多获取 {OTP_DAILY_LIMIT} 次验证码，请明天再试") from exc
-        raise
-    sequence = int(counted["Attributes"]["sent"])
-    code = new_code()
-    _subs().put_item(
-        Item={"pk": f"otp#{phone_hash}", "sk": "code", "digest": code_digest(phone_hash, code), "tries": 0,
-              "valid_until": (now + OTP_TTL).isoformat(), "expires_at": int((now + OTP_TTL).timestamp()) + 3600}
-    )  # fmt: skip
+    sequence = verification_codes.count_today(_subs(), _otp_key(phone_hash, f"day#{day.isoformat()}"), now)
+    code = verification_codes.new_code()
+    _subs().put_item(Item=verification_codes.code_item(_otp_key(phone_hash, "code"), phone_hash, code, now))
     channel_sends.send(SmsKind.SYSTEM, f"otp#{phone_hash}#{day.isoformat()}#{sequence}", template,
                        [(phone, {"code": code})])  # fmt: skip
-    return {"expires_in": int(OTP_TTL.total_seconds())}
+    return {"expires_in": int(verification_codes.TTL.total_seconds())}
 
 
 def _check_otp(phone_hash: str, code: str, now: datetime) -> None:
-    key = {"pk": f"otp#{phone_hash}", "sk": "code"}
-    item = _subs().get_item(Key=key).get("Item")
-    if not item or int(item.get("tries", 0)) >= OTP_MAX_TRIES:
-        raise ValidationFailed("验证码不正确或已失效，请重新获取", field="otp")
-    if now > datetime.fromisoformat(item["valid_until"]):
-        raise ValidationFailed("验证码已过期，请重新获取", field="otp")
-    if not codes_match(item["digest"], phone_hash, code):
-        _subs().update_item(Key=key, UpdateExpression="ADD tries :one", ExpressionAttributeValues={":one": 1})
-        raise ValidationFailed("验证码不正确", field="otp")
+    from sms_platform import verification_codes
+
+    verification_codes.check(_subs(), _otp_key(phone_hash, "code"), phone_hash, code, now, field="otp")
 
 
 def _consume_otp(phone_hash: str) -> None:
-    _subs().delete_item(Key={"pk": f"otp#{phone_hash}", "sk": "code"})
+    _subs().delete_item(Key=_otp_key(phone_hash, "code"))
 
 
 # ---------------------------------------------------------------- orders and subscriptions
@@ -484,7 +441,7 @@ def create_order(request: OrderRequest, *, channel: str, now: datetime) -> dict[
     try:
         _subs().put_item(Item=subscription, ConditionExpression="attribute_not_exists(pk)")
     except Exception as exc:
-        if _conditional(exc):  # the same channel order arrived twice at once: answer with the winner
+        if aws.condition_failed(exc):  # the same channel order arrived twice at once: answer with the winner
             return create_order(request, channel=channel, now=now)
         raise
     _consume_otp(phone_hash)
@@ -549,7 +506,7 @@ def record_payment(notice: PaymentNotice, now: datetime) -> dict[str, Any]:
                                            ":at": notice.paid_at.isoformat()},
             )  # fmt: skip
         except Exception as exc:
-            if _conditional(exc):
+            if aws.condition_failed(exc):
                 return record_payment(notice, now)  # another notice got there first: answer by the stored state
             raise
     _activate(order, now)
@@ -578,7 +535,7 @@ def _activate(order: dict[str, Any], now: datetime) -> None:
                                        ":o": [order["order_id"]], ":oid": order["order_id"], ":c": "cancelled"},
         )  # fmt: skip
     except Exception as exc:
-        if not _conditional(exc):
+        if not aws.condition_failed(exc):
             raise
         return
     _subs().put_item(
@@ -649,7 +606,7 @@ def remember_event_data(
             ExpressionAttributeValues={":at": occurred_at.isoformat()},
         )  # fmt: skip
     except Exception as exc:
-        if not _conditional(exc):
+        if not aws.condition_failed(exc):
             raise
 
 
