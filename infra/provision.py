@@ -217,6 +217,8 @@ class Provisioner:
                     "burstLimit": int(props["Throttle"]["BurstLimit"]),
                     "rateLimit": float(props["Throttle"]["RateLimit"]),
                 }
+            if "Quota" in props:
+                args["quota"] = {"limit": int(props["Quota"]["Limit"]), "period": str(props["Quota"]["Period"])}
             plan = apigateway.create_usage_plan(**args)
             self.out.physical[logical_id] = plan["id"]
             self.out.usage_plans[logical_id] = plan["id"]

@@ -1,7 +1,8 @@
 """The API's front door on 127.0.0.1:3000, doing what API Gateway does for the deployed API.
 
 For each request: choose the route the template declares (none: the MISSING_AUTHENTICATION_TOKEN
-gateway response), check the API key where the route requires one, call the staff authorizer
+gateway response), check the API key where the route requires one and hold it to its usage
+plan's throttle and quota (THROTTLED, QUOTA_EXCEEDED), call the staff authorizer
 as API Gateway calls a TOKEN authorizer, then invoke the route's function with a REST proxy
 event and turn its proxy result back into HTTP. API Gateway's own refusals are rendered from
 the template's gateway responses, so they are the same ``{"error": ...}`` JSON as deployed.
@@ -288,6 +289,67 @@ def authorizer_specs(model: TemplateModel) -> dict[str, AuthorizerSpec]:
     return specs
 
 
+@dataclass(frozen=True)
+class PlanLimits:
+    """A usage plan's limits on each of its API keys, as the template sets them."""
+
+    rate: float | None = None  # requests a second, steadily
+    burst: int | None = None  # requests at once
+    quota: int | None = None  # requests a period
+    period: str | None = None  # DAY, WEEK or MONTH (UTC, as API Gateway counts them)
+
+    @classmethod
+    def of_plan(cls, plan: dict[str, Any]) -> PlanLimits:
+        throttle, quota = plan.get("throttle") or {}, plan.get("quota") or {}
+        return cls(
+            rate=float(throttle["rateLimit"]) if "rateLimit" in throttle else None,
+            burst=int(throttle["burstLimit"]) if "burstLimit" in throttle else None,
+            quota=int(quota["limit"]) if "limit" in quota else None,
+            period=quota.get("period"),
+        )
+
+
+def quota_period(at: datetime, period: str) -> str:
+    """The quota period ``at`` falls in (UTC): its day, ISO week or month."""
+    at = at.astimezone(UTC)
+    if period == "DAY":
+        return at.date().isoformat()
+    if period == "WEEK":
+        year, week, _ = at.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{at:%Y-%m}"
+
+
+class UsageMeter:
+    """Each API key held to its plan's limits, as API Gateway does: a token bucket (``rate``
+    tokens a second, at most ``burst``) and a count of admitted requests in the quota period.
+    A throttled request does not count against the quota. The clocks are inputs (tests)."""
+
+    def __init__(self, monotonic: Any = time.monotonic, now: Any = lambda: datetime.now(UTC)) -> None:
+        self._monotonic, self._now = monotonic, now
+        self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, when)
+        self._used: dict[tuple[str, str], int] = {}  # (key id, period) -> requests
+        self._lock = threading.Lock()
+
+    def admit(self, key_id: str, limits: PlanLimits) -> str | None:
+        """None if the request may go on, else the gateway response type refusing it."""
+        with self._lock:
+            if limits.rate is not None and limits.burst is not None:
+                now = self._monotonic()
+                tokens, then = self._buckets.get(key_id, (float(limits.burst), now))
+                tokens = min(float(limits.burst), tokens + (now - then) * limits.rate)
+                if tokens < 1:
+                    self._buckets[key_id] = (tokens, now)
+                    return "THROTTLED"
+                self._buckets[key_id] = (tokens - 1, now)
+            if limits.quota is not None and limits.period:
+                period = (key_id, quota_period(self._now(), limits.period))
+                if self._used.get(period, 0) >= limits.quota:
+                    return "QUOTA_EXCEEDED"
+                self._used[period] = self._used.get(period, 0) + 1
+            return None
+
+
 # ------------------------------------------------------------------ the server
 class Refusal(Exception):
     """API Gateway refuses the request itself with a gateway response."""
@@ -320,6 +382,7 @@ class Gateway:
         self.portal = portal
         self.concurrency = concurrency
         self.authorizers = authorizer_specs(model)
+        self.usage = UsageMeter()
         self._pools: dict[str, Any] = {}
         self._cache: dict[tuple[str, str], tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
@@ -415,6 +478,9 @@ class Gateway:
         key_id = self.api_keys.lookup(value) if value else None
         if key_id is None:
             raise Refusal("INVALID_API_KEY")
+        refused = self.usage.admit(key_id, self.api_keys.limits(key_id))
+        if refused:
+            raise Refusal(refused)
         return key_id, value or ""
 
     def _authorize(self, request: IncomingRequest, route: Route) -> dict[str, Any]:
@@ -455,7 +521,8 @@ class Gateway:
 
 class ApiKeys:
     """API keys as API Gateway checks them: the key exists in moto's API Gateway, is enabled
-    and belongs to one of the platform's usage plans. Answers are kept for a few seconds."""
+    and belongs to one of the platform's usage plans, whose limits it is held to. Answers are
+    kept for a few seconds."""
 
     TTL = 5.0
 
@@ -463,6 +530,7 @@ class ApiKeys:
         self.client = client
         self.usage_plans = list(usage_plans)
         self._cache: dict[str, tuple[float, str | None]] = {}
+        self._limits: dict[str, PlanLimits] = {}  # key id -> its plan's limits
         self._lock = threading.Lock()
 
     def lookup(self, value: str) -> str | None:
@@ -475,6 +543,11 @@ class ApiKeys:
             self._cache[value] = (time.monotonic() + self.TTL, key_id)
         return key_id
 
+    def limits(self, key_id: str) -> PlanLimits:
+        """The limits of the plan ``lookup`` found the key in."""
+        with self._lock:
+            return self._limits.get(key_id, PlanLimits())
+
     def _fetch(self, value: str) -> str | None:
         keys = self.client.get_api_keys(includeValues=True, limit=500)["items"]
         key = next((k for k in keys if k.get("value") == value and k.get("enabled")), None)
@@ -483,5 +556,8 @@ class ApiKeys:
         for plan in self.usage_plans:
             members = self.client.get_usage_plan_keys(usagePlanId=plan, limit=500)["items"]
             if any(member["id"] == key["id"] for member in members):
+                limits = PlanLimits.of_plan(self.client.get_usage_plan(usagePlanId=plan))
+                with self._lock:
+                    self._limits[key["id"]] = limits
                 return key["id"]
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from infra.local import gateway
 from infra.local.lambdas import Invocation, InvocationError
 
 MODEL = template_model.load()
+BEIJING_ZONE = timezone(timedelta(hours=8))
 ARN = "arn:aws:execute-api:us-east-1:123456789012:localapi/local/GET/v1/staff/me"
 
 
@@ -211,8 +213,14 @@ class FakeFunctions:
 
 
 class FakeKeys:
+    def __init__(self, limits: gateway.PlanLimits | None = None) -> None:
+        self.plan = limits or gateway.PlanLimits()
+
     def lookup(self, value: str) -> str | None:
         return "key-1" if value == "good-key" else None
+
+    def limits(self, key_id: str) -> gateway.PlanLimits:
+        return self.plan
 
 
 def _allow(event: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +238,9 @@ def _allow(event: dict[str, Any]) -> dict[str, Any]:
 OK = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"ok": true}'}
 
 
-def _client(api_answer: Any, tmp_path=None) -> tuple[Client, dict[str, FakePool]]:
+def _client(
+    api_answer: Any, tmp_path=None, limits: gateway.PlanLimits | None = None
+) -> tuple[Client, dict[str, FakePool]]:
     pools = {
         "StaffApiFunction": FakePool(api_answer),
         "StaffAuthorizerFunction": FakePool(_allow),
@@ -239,7 +249,7 @@ def _client(api_answer: Any, tmp_path=None) -> tuple[Client, dict[str, FakePool]
     app = gateway.Gateway(
         MODEL,
         FakeFunctions(pools),
-        FakeKeys(),
+        FakeKeys(limits),
         region="us-east-1",
         stage="local",
         portal=tmp_path or template_model.ROOT / "portal",
@@ -326,3 +336,82 @@ def test_the_root_redirects_to_the_portal_and_the_portal_is_served(tmp_path):
     assert (root.status_code, root.headers["Location"]) == (302, "/portal/")
     assert index.status_code == 200 and "门户" in index.get_data(as_text=True)
     assert missing.status_code == 404
+
+
+class Clocks:
+    """The meter's two clocks, moved by the test."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.at = datetime(2025, 3, 3, 23, 59, 50, tzinfo=UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+        self.at += timedelta(seconds=seconds)
+
+
+def admitted(meter: gateway.UsageMeter, limits: gateway.PlanLimits, count: int, key: str = "k1") -> list[str | None]:
+    return [meter.admit(key, limits) for _ in range(count)]
+
+
+def test_a_key_may_burst_then_goes_at_its_rate_and_other_keys_have_their_own_bucket():
+    clocks = Clocks()
+    meter = gateway.UsageMeter(lambda: clocks.seconds, lambda: clocks.at)
+    limits = gateway.PlanLimits(rate=2, burst=3)
+
+    assert admitted(meter, limits, 4) == [None, None, None, "THROTTLED"]
+    assert meter.admit("k2", limits) is None  # another key's own bucket
+    clocks.advance(0.5)  # one token back
+    assert admitted(meter, limits, 2) == [None, "THROTTLED"]
+    clocks.advance(60)  # refilled, never beyond the burst
+    assert admitted(meter, limits, 4) == [None, None, None, "THROTTLED"]
+
+
+def test_a_quota_counts_admitted_requests_in_its_utc_period_only():
+    clocks = Clocks()  # 23:59:50 UTC
+    meter = gateway.UsageMeter(lambda: clocks.seconds, lambda: clocks.at)
+    limits = gateway.PlanLimits(rate=1, burst=1, quota=2, period="DAY")
+
+    assert admitted(meter, limits, 2) == [None, "THROTTLED"]  # a throttled request uses no quota
+    clocks.advance(1)
+    assert meter.admit("k1", limits) is None  # the day's second
+    clocks.advance(1)
+    assert meter.admit("k1", limits) == "QUOTA_EXCEEDED"
+    clocks.advance(10)  # the next UTC day: a new quota
+    assert meter.admit("k1", limits) is None
+
+
+@pytest.mark.parametrize(
+    ("period", "at", "expected"),
+    [
+        ("DAY", datetime(2025, 3, 3, 16, 30, tzinfo=UTC), "2025-03-03"),
+        ("DAY", datetime(2025, 3, 4, 0, 30, tzinfo=BEIJING_ZONE), "2025-03-03"),  # UTC, not Beijing
+        ("WEEK", datetime(2025, 1, 1, tzinfo=UTC), "2025-W01"),
+        ("WEEK", datetime(2024, 12, 30, tzinfo=UTC), "2025-W01"),
+        ("MONTH", datetime(2025, 3, 31, 23, tzinfo=UTC), "2025-03"),
+    ],
+)
+def test_quota_periods_are_utc_days_iso_weeks_and_months(period, at, expected):
+    assert gateway.quota_period(at, period) == expected
+
+
+def test_no_limits_admit_everything():
+    meter = gateway.UsageMeter()
+    assert set(admitted(meter, gateway.PlanLimits(), 500)) == {None}
+
+
+@pytest.mark.parametrize(
+    ("limits", "code"),
+    [
+        (gateway.PlanLimits(rate=0.001, burst=2), "rate_limited"),
+        (gateway.PlanLimits(quota=2, period="DAY"), "quota_exceeded"),
+    ],
+)
+def test_a_key_over_its_plan_gets_429_from_the_gateway_and_the_function_is_not_called(limits, code):
+    client, pools = _client(OK, limits=limits)
+
+    answers = [client.get("/v1/subscriptions/products", headers={"X-Api-Key": "good-key"}) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json["error"]["code"] == code
+    assert len(pools["SubscribeFunction"].events) == 2
