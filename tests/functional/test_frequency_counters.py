@@ -121,3 +121,46 @@ def test_a_fourth_publicity_message_in_a_beijing_day_is_suppressed(aws):
 def test_transactional_messages_have_no_daily_limit(aws, kind):
     for n in range(6):
         assert take(bj(2024, 5, 6, 9 + n, 0), f"t{n}", kind=kind, template=f"SMS_{n}") is None
+
+
+class BusyCounters:
+    """The low-level client, but every transaction touching a counter item is cancelled by a
+    conflict (other sends keep the number's counter items busy)."""
+
+    def __init__(self, client, limits_table: str) -> None:
+        self.client, self.limits_table = client, limits_table
+
+    def transact_write_items(self, TransactItems):  # noqa: N803 - boto3's name
+        from botocore.exceptions import ClientError
+
+        if any(action["Update"]["TableName"] == self.limits_table for action in TransactItems):
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            reasons = [{"Code": "TransactionConflict"} for _ in TransactItems]
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+        return self.client.transact_write_items(TransactItems=TransactItems)
+
+
+def test_a_message_whose_counts_cannot_be_given_back_is_still_put_back(aws, monkeypatch):
+    from sms_platform import aws as platform_aws
+
+    taken_at = bj(2024, 5, 6, 10, 15)
+    assert take(taken_at, "m1") is None
+    busy = BusyCounters(platform_aws.client("dynamodb"), frequency_limits._table().name)
+    monkeypatch.setattr(message_store, "_client", lambda: busy)
+
+    assert put_back(taken_at, "m1", bj(2024, 5, 6, 10, 15, 2))  # queued again, not left sending
+    assert message_store.get("m1")["state"] == "queued"
+    assert usage(taken_at, "hour") == 1  # its count stays: at worst it waits one window more
+
+
+def test_a_message_that_cannot_be_put_back_at_all_fails_the_batch_so_it_is_settled_later(aws, monkeypatch):
+    from sms_platform import aws as platform_aws
+
+    taken_at = bj(2024, 5, 6, 10, 15)
+    assert take(taken_at, "m1") is None
+    busy = BusyCounters(platform_aws.client("dynamodb"), message_store._table().name)  # the message itself busy
+    monkeypatch.setattr(message_store, "_client", lambda: busy)
+
+    with pytest.raises(RuntimeError, match="could not be put back"):
+        put_back(taken_at, "m1", bj(2024, 5, 6, 10, 15, 2))
+    assert message_store.get("m1")["state"] == "sending"  # as after a crash: settled by asking the carrier

@@ -7,7 +7,8 @@ For each batch, in order:
 2. A ``settle`` batch: ask the carrier what became of its recipients still in ``sending``.
 3. Publicity outside 08:00-21:00 Beijing time: queue it again for the next 08:00.
 4. A stopped send or a suspended office suppresses the messages still queued; publicity
-   honours opt-outs.
+   honours opt-outs. Of those held back and no longer queued, one still ``sending`` (an
+   earlier attempt's) is settled as in 5.
 5. Frequency limits and ``queued → sending``, one transaction per recipient (packed a hundred
    writes to a ``TransactWriteItems`` call): the recipient is counted in each window and taken
    for sending, or neither. Over a limit, transactional messages (and publicity over a
@@ -19,8 +20,9 @@ For each batch, in order:
    are done.
 6. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
    ``OK`` → ``sent`` with the BizId; ``REJECTED`` → ``failed`` with the carrier's code;
-   ``LIMITED`` → back to ``queued`` and a new message 15 minutes later (three times, then
-   ``failed``); ``RETRY`` → back to ``queued`` and ``TransientCarrierFault`` so that SQS
+   ``LIMITED`` → back to ``queued``, its frequency counts given back, and a new message 15
+   minutes later (three times, then ``failed``); ``RETRY`` → back to ``queued`` (counts given
+   back) and ``TransientCarrierFault`` so that SQS
    redelivers with backoff (and after its maxReceiveCount, the dead-letter queue);
    ``UNKNOWN`` → settled now, and in later ``settle`` rounds while the carrier has no record.
 

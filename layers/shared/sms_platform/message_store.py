@@ -8,7 +8,7 @@ arrive?"). Items hold the masked number only, never the clear one, and expire af
 Every state move is one conditional write on the current state (see ``messages.TRANSITIONS``),
 so a redelivered SQS message or a retried invocation cannot send a recipient twice: only the
 writer that moves ``queued → sending`` calls the carrier. The moves of a whole batch (records,
-``queued → sending``, ``sending → sent``) go in transactions of up to 100 conditional writes
+``queued → sending``, ``sending → sent``, ``sending → queued``) go in transactions of up to 100 conditional writes
 (``sms_platform.transactions``), each message's write standing or falling on its own. A
 receipt may arrive while the message is still ``sending``; it lands, and the later ``sent``
 write then only records the BizId.
@@ -449,8 +449,17 @@ def requeue_many(
         if len(releases) != len(moves):
             raise ValueError("one list of releases per message")
         outcome = transactions.write_groups(_client(), [[*writes, move] for writes, move in zip(releases, moves)])  # noqa: B905
-    left = {*outcome.refused, *outcome.unwritten}
-    return [index for index in range(len(keys)) if index not in left]
+        if outcome.unwritten:
+            # Still in conflict after every round (a counter item busy with other sends): put
+            # the message back without giving its counts back rather than leave it sending. At
+            # worst it waits one window more.
+            alone = outcome.unwritten
+            rest = transactions.write_runs(_client(), [moves[index] for index in alone])
+            outcome.refused.update({alone[index]: refusal for index, refusal in rest.refused.items()})
+            outcome.unwritten = [alone[index] for index in rest.unwritten]
+    if outcome.unwritten:  # the batch fails and comes back: the messages are then settled, not resent
+        raise RuntimeError(f"{len(outcome.unwritten)} messages could not be put back to queued")
+    return [index for index in range(len(keys)) if index not in outcome.refused]
 
 
 def mark_failed(
