@@ -276,7 +276,9 @@ def receive_hangup(call: dict[str, Any], now: datetime) -> dict[str, Any]:
     try:
         _calls().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     except Exception as exc:
-        if "ConditionalCheckFailed" not in str(exc):
+        from sms_platform import aws
+
+        if not aws.condition_failed(exc):
             raise
         return _answer(get_call(call["call_id"]) or item)  # a concurrent copy of the same call won
     return _answer(item)
@@ -352,6 +354,8 @@ def _conditional_update(item: dict[str, Any], update: str, condition: str, value
             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=values,
         )  # fmt: skip
     except Exception as exc:
-        if "ConditionalCheckFailed" in str(exc):
+        from sms_platform import aws
+
+        if aws.condition_failed(exc):
             raise Conflict("该来电已处理，不能再次发送") from exc
         raise

@@ -58,7 +58,7 @@ def _set(phone: str, opted_out: bool, source: str, reason: str, at: datetime) ->
             ExpressionAttributeValues={":when": when},
         )
     except Exception as error:
-        if getattr(error, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+        if aws.condition_failed(error):
             return False
         raise
     return True

@@ -303,7 +303,9 @@ def _put(rule: Rule, *, new: bool = False, expect_status: str | None = None) -> 
     try:
         _table().put_item(Item=_to_item(rule), **kwargs)
     except Exception as exc:
-        if "ConditionalCheckFailed" in type(exc).__name__ or "ConditionalCheckFailed" in str(exc):
+        from sms_platform import aws
+
+        if aws.condition_failed(exc):
             raise Conflict("触发规则已被他人修改，请刷新后重试") from exc
         raise
 
