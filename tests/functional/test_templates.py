@@ -354,7 +354,7 @@ BAD_TEMPLATES = [
     ({"valid_from": "2025-06-01", "valid_until": "2025-05-01"}, "有效期"),
     ({"category": "newsletter"}, "category"),
     ({"remark": ""}, "remark"),
-    ({"text": "您好，${name.upper()}，请查收。"}, "变量写法"),
+    ({"text": "您好，${name.upper()}，请查收。"}, "不能包含属性、下标、调用或运算：${name.upper()}"),
 ]
 
 
@@ -365,6 +365,46 @@ def test_bad_templates_are_refused_and_nothing_is_stored(platform):
         assert field in answer.error["message"] or field == answer.error.get("field"), (changes, answer.body)
     assert call(OPERATOR, "GET", "/v1/staff/templates").body["templates"] == []
     assert audit.search(audit.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
+
+
+def one(name):
+    return [{"name": name, "type": "text", "max_length": 10}]
+
+
+# Texts that would read more than their declared variables, each with the answer its author reads.
+NOT_CLOSED = [
+    ("您好${self}，您的养老金已发放。", one("self"), "模板变量 ${self} 不是已声明的变量"),
+    ("您好${range}，您的养老金已发放。", one("range"), "模板变量 ${range} 不是已声明的变量"),
+    ("您好${lipsum}，您的养老金已发放。", [], "模板变量 ${lipsum} 不是已声明的变量"),
+    ("您好${name.__class__}，您的养老金已发放。", one("name"), "不能包含属性、下标、调用或运算：${name.__class__}"),
+    ("您好${name[0]}，您的养老金已发放。", one("name"), "不能包含属性、下标、调用或运算：${name[0]}"),
+    ("您好${cycler()}，您的养老金已发放。", [], "不能包含属性、下标、调用或运算：${cycler()}"),
+    ("您好${name|upper}，您的养老金已发放。", one("name"), "不能包含属性、下标、调用或运算：${name|upper}"),
+]
+
+
+@pytest.mark.parametrize(("text", "variables", "message"), NOT_CLOSED)
+def test_a_template_reading_more_than_its_variables_is_refused_and_not_stored(platform, text, variables, message):
+    refused = call(OPERATOR, "POST", "/v1/staff/templates", draft(text=text, variables=variables))
+    assert refused.status == 422, refused.body
+    assert refused.error["code"] == "validation_failed"
+    assert message in refused.error["message"]
+    assert call(OPERATOR, "GET", "/v1/staff/templates").body["templates"] == []
+    assert audit.search(audit.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
+
+
+@pytest.mark.parametrize(("text", "variables", "message"), NOT_CLOSED[:4])
+def test_a_draft_or_new_version_cannot_be_changed_to_read_more_than_its_variables(platform, text, variables, message):
+    clock, _ = platform
+    template_id = make_active(clock)
+    body = content(text=text, variables=variables)
+    changed = call(OPERATOR, "POST", f"/v1/staff/templates/{template_id}/versions", body)
+    assert changed.status == 422 and message in changed.error["message"], changed.body
+    draft_id = create()
+    edited = call(OPERATOR, "PUT", f"/v1/staff/templates/{draft_id}/versions/1", body)
+    assert edited.status == 422 and message in edited.error["message"], edited.body
+    assert [v["text"] for v in call(OPERATOR, "GET", f"/v1/staff/templates/{template_id}").body["versions"]] == [NOTICE]
+    assert version_of(draft_id, 1)["text"] == NOTICE
 
 
 def test_drafts_can_be_changed_until_submitted(platform):

@@ -4,7 +4,10 @@ One stored text serves the carrier filing, the preview and the length count. It 
 jinja2's ``SandboxedEnvironment`` with ``${`` and ``}`` as the variable delimiters and
 ``StrictUndefined``. Statements and comments are switched off (their delimiters are strings a
 template may not contain), and a parse check admits bare ``${name}`` placeholders only: no
-filters, attributes, calls or expressions.
+filters, attributes, subscripts, calls or expressions, and no name jinja answers itself
+(``self``, its default globals). The check runs whenever a template is written and again before
+it is rendered; rendering sees the environment's emptied globals and only the template's own
+values, so a text can read its declared variables and nothing else.
 
 Values are checked the way the carrier checks them, so a refusal comes from the platform, in
 Chinese and naming the variable, before anything is sent: the declared type and length, and no
@@ -41,9 +44,15 @@ VARIABLE_TYPE_LABELS: dict[str, str] = {
 }
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
-_PLACEHOLDER = re.compile(r"\$\{(" + _NAME + r")\}")
 # Words jinja reads as constants or operators rather than as a variable.
 _RESERVED = frozenset(["true", "false", "none", "True", "False", "None", "and", "or", "not", "in", "is", "if", "else"])
+# Names jinja answers itself rather than from the values given: its default globals (refused
+# although the environment's globals are emptied, so no template depends on them), ``self``
+# (compiled to a reference to the template whatever the values say) and the names it binds
+# inside loops, macros and blocks.
+ENGINE_NAMES = frozenset(
+    ["range", "dict", "lipsum", "cycler", "joiner", "namespace", "self", "loop", "caller", "varargs", "kwargs", "super"]
+)
 # Delimiters of statements and comments: they contain a NUL, which no template may contain.
 _NEVER = "\x00"
 
@@ -81,7 +90,7 @@ def _environment() -> Environment:
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         variable_start_string="${",
         variable_end_string="}",
         block_start_string=_NEVER + "{%",
@@ -95,6 +104,65 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
         cache_size=0,
     )
+    # Nothing but the values given is there to be found: no globals (range, lipsum, cycler,
+    # joiner, namespace, dict), no filters and no tests, should a stored text ever name one.
+    env.globals.clear()
+    env.filters.clear()
+    env.tests.clear()
+    return env
+
+
+def _placeholders(text: str) -> list[str]:
+    """Each placeholder as written: from ``${`` to the first ``}`` after it (or the end).
+
+    A placeholder in the carrier's form never holds a ``}``, so this cuts every acceptable
+    text as jinja's lexer does; anything else is refused, and the whole text is parsed by
+    jinja afterwards (``_check_tree``) in any case.
+    """
+    found = []
+    start = text.find("${")
+    while start >= 0:
+        end = text.find("}", start)
+        stop = len(text) if end < 0 else end + 1
+        found.append(text[start:stop])
+        start = text.find("${", stop)
+    return found
+
+
+def _bare_name(tree: Any) -> str | None:
+    """The name when a parsed placeholder is one variable read and nothing else."""
+    from jinja2 import nodes
+
+    body = tree.body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output) or len(body[0].nodes) != 1:
+        return None
+    node = body[0].nodes[0]
+    return node.name if isinstance(node, nodes.Name) and node.ctx == "load" else None
+
+
+def _placeholder_problem(source: str) -> str | None:
+    """Why one placeholder is refused (``None`` when it is a bare declared-to-be name)."""
+    from jinja2.exceptions import TemplateSyntaxError
+
+    if not source.endswith("}"):
+        return f"模板变量 {source} 缺少结尾的“}}”，只能写成 ${{变量名}}"
+    if source[2:-1] in _RESERVED:
+        return f"模板变量 {source} 是保留字，请换一个变量名"
+    try:
+        name = _bare_name(_environment().parse(source))
+    except TemplateSyntaxError:
+        return f"模板变量写法不正确：{source}，只能写成 ${{变量名}}，变量名由字母、数字和下划线组成且不以数字开头"
+    # Brackets and jinja's whitespace marks (``${-a}``) leave a bare name in the tree: the
+    # written form must be that name, give or take spaces.
+    if name is None or "".join(source.split()) != f"${{{name}}}":
+        return f"模板变量只能是简单的变量名，不能包含属性、下标、调用或运算：{source}"
+    if name in ENGINE_NAMES:
+        return f"模板变量 {source} 不是已声明的变量：{name} 是模板引擎的保留名称，请换一个变量名"
+    if source != f"${{{name}}}":
+        return f"模板变量 {source} 不能带空格，请写成 ${{{name}}}"
+    if not (name.isascii() and name.isidentifier()):
+        return f"模板变量写法不正确：{source}，变量名只能由字母、数字和下划线组成且不以数字开头"
+    return None
 
 
 def _check_placeholders(text: str) -> tuple[str, ...]:
@@ -104,26 +172,19 @@ def _check_placeholders(text: str) -> tuple[str, ...]:
         raise _fail("模板内容含有不可见的控制字符", "content")
     names: list[str] = []
     problems: list[dict[str, str]] = []
-    for number, start in enumerate((m.start() for m in re.finditer(r"\$\{", text)), start=1):
-        match = _PLACEHOLDER.match(text, start)
-        if match is None:
-            problems.append(
-                {
-                    "field": "content",
-                    "message": f"模板中第 {number} 个变量写法不正确：只能写成 ${{变量名}}，"
-                    "变量名由字母、数字和下划线组成且不以数字开头，不能带空格、运算或过滤器",
-                }
-            )
-        elif match.group(1) in _RESERVED:
-            problems.append({"field": "content", "message": f"变量名 {match.group(1)} 是保留字，请换一个名称"})
-        elif match.group(1) not in names:
-            names.append(match.group(1))
+    for source in _placeholders(text):
+        problem = _placeholder_problem(source)
+        if problem:
+            problems.append({"field": "content", "message": problem})
+        elif source[2:-1] not in names:
+            names.append(source[2:-1])
     _raise_all(problems)
     return tuple(names)
 
 
 def _check_tree(text: str) -> None:
-    """Second line of defence: the parsed template holds only text and bare variable names."""
+    """Second line of defence: the text as jinja parses it holds only text and reads of names
+    that jinja does not answer itself."""
     from jinja2 import nodes
     from jinja2.exceptions import TemplateSyntaxError
 
@@ -135,8 +196,10 @@ def _check_tree(text: str) -> None:
     pending: list[Any] = [tree]
     while pending:
         node = pending.pop()
-        if not isinstance(node, allowed) or (isinstance(node, nodes.Name) and node.ctx != "load"):
-            raise _fail("模板变量写法不正确：只能写成 ${变量名}", "content")
+        if not isinstance(node, allowed):
+            raise _fail("模板变量只能是简单的变量名，不能包含属性、下标、调用或运算", "content")
+        if isinstance(node, nodes.Name) and (node.ctx != "load" or node.name in ENGINE_NAMES):
+            raise _fail(f"模板变量 ${{{node.name}}} 不是已声明的变量", "content")
         pending.extend(node.iter_child_nodes())
 
 
@@ -293,13 +356,19 @@ def validate_values(specs: Iterable[VariableSpec | Mapping[str, Any]], values: M
 
 
 def render(text: str, values: Mapping[str, object]) -> str:
-    """The message text with each ``${name}`` replaced by its value (values are not re-parsed)."""
+    """The message text with each ``${name}`` replaced by its value (values are not re-parsed).
+
+    The text is checked again before it is rendered, so a stored text that would read anything
+    but its own variables is refused rather than rendered."""
     template = _compiled(text)
     params = carrier_params({name: values[name] for name in _parsed(text) if values.get(name) is not None})
     missing = [name for name in _parsed(text) if name not in params]
     if missing:
         _raise_all([{"field": name, "message": f"缺少变量 ${{{name}}} 的值"} for name in missing])
-    return template.render(params)
+    # A shared context is the values themselves: no globals are merged in, so the template's
+    # own names, checked when it was written and again above, are all it can read.
+    context = template.new_context(params, shared=True)
+    return template.environment.concat(template.root_render_func(context))  # type: ignore[attr-defined]
 
 
 def carrier_params(values: Mapping[str, object]) -> dict[str, str]:
