@@ -10,6 +10,7 @@ from typing import Any
 
 import app
 from aws_lambda_powertools.logging import correlation_paths
+from sms_platform import request_bodies
 from sms_platform.observability import logger
 
 _logger = logger()
@@ -17,4 +18,4 @@ _logger = logger()
 
 @_logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return request_bodies.refusal(event) or app.resolve(event, context)

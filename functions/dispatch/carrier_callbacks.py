@@ -1,7 +1,9 @@
 """Carrier pushes: delivery receipts (``/v1/carrier/receipts``) and replies (``/v1/carrier/inbound``).
 
 The carrier cannot sign its pushes, so each carries the ``token`` query parameter, compared in
-constant time with the configured callback token. Both answer ``{"code": 0, "msg": "成功"}``.
+constant time with the configured callback token. A push is checked whole (a malformed one is
+refused with 422 and nothing is queued), then queued in pieces for ``carrier_push_worker`` and
+answered ``{"code": 0, "msg": "成功"}`` at once, however many items it holds.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hmac
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from sms_platform import request_bodies
 from sms_platform.errors import Unauthenticated
 from sms_platform.http import register_error_handlers
 from sms_platform.observability import logger
@@ -38,38 +41,33 @@ def _items(model: Any) -> list[Any]:
     if not body:
         raise BadRequest("请求内容为空，应为 JSON 数组")
     try:
-        return TypeAdapter(list[model]).validate_json(body)
+        return TypeAdapter(list[model]).validate_python(request_bodies.loads(body))
     except ValidationError as error:
-        raise validation_failed_from(error.errors()) from None
+        raise validation_failed_from(error.errors(include_input=False)) from None
 
 
 @app.post("/v1/carrier/receipts")
 def receipts() -> dict[str, Any]:
-    from sms_platform.carrier_pushes import record_receipts
-    from sms_platform.clock import get_clock
-    from sms_platform.dispatcher import Tally
+    from sms_platform.carrier_pushes import queue_push
     from sms_platform.messages import CarrierReceipt
 
     _check_token()
-    tally = Tally()
-    outcome = record_receipts(_items(CarrierReceipt), get_clock().now(), tally)
-    tally.emit()
-    log.info("receipts recorded", extra={"applied": outcome.applied, "ignored": outcome.ignored})
+    items = _items(CarrierReceipt)
+    log.info("receipts queued", extra={"receipts": len(items), "pieces": queue_push("receipts", items)})
     return ACCEPTED
 
 
 @app.post("/v1/carrier/inbound")
 def replies() -> dict[str, Any]:
-    from sms_platform.carrier_pushes import record_replies
-    from sms_platform.clock import get_clock
+    from sms_platform.carrier_pushes import queue_push
     from sms_platform.messages import CarrierReply
 
     _check_token()
-    outcome = record_replies(_items(CarrierReply), get_clock().now())
-    log.info("replies recorded", extra={"opted_out": outcome.opted_out, "kept": outcome.kept})
+    items = _items(CarrierReply)
+    log.info("replies queued", extra={"replies": len(items), "pieces": queue_push("replies", items)})
     return ACCEPTED
 
 
 @log.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return request_bodies.refusal(event) or app.resolve(event, context)

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform import hotline, secrets, signed_webhooks
+from sms_platform import hotline, request_bodies, secrets, signed_webhooks
 from sms_platform.clock import get_clock
 from sms_platform.http import JSON, register_error_handlers
 from sms_platform.observability import logger
@@ -40,4 +40,4 @@ def hangup() -> Response:
 
 @logger().inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return request_bodies.refusal(event) or app.resolve(event, context)

@@ -12,9 +12,8 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform import secrets, signed_webhooks, subscriptions
+from sms_platform import request_bodies, secrets, signed_webhooks, subscriptions
 from sms_platform.clock import get_clock
-from sms_platform.errors import ValidationFailed
 from sms_platform.http import JSON, register_error_handlers
 from sms_platform.observability import logger
 
@@ -35,10 +34,7 @@ def _raw_body() -> bytes:
 
 
 def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("请求体不是有效的 JSON", field="body") from exc
+    return request_bodies.loads(raw)
 
 
 def _channel() -> str:
@@ -116,4 +112,4 @@ def payment() -> Response:
 @logger().inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _idempotent_payment()[1].register_lambda_context(context)
-    return app.resolve(event, context)
+    return request_bodies.refusal(event) or app.resolve(event, context)

@@ -15,8 +15,9 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from sms_platform import request_bodies
 from sms_platform.clock import get_clock
-from sms_platform.errors import Conflict, ValidationFailed
+from sms_platform.errors import Conflict
 from sms_platform.http import JSON, register_error_handlers
 from sms_platform.observability import logger
 
@@ -53,10 +54,7 @@ def _idempotent_upsert() -> Any:
 def post_batch() -> Response:
     from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
-    try:
-        body = json.loads(app.current_event.body or "")
-    except ValueError as exc:
-        raise ValidationFailed("请求体不是有效的 JSON", field="body") from exc
+    body = request_bodies.loads(app.current_event.body or "")
     api_key_id = app.current_event.request_context.identity.api_key_id
     upsert, _ = _idempotent_upsert()
     try:
@@ -71,4 +69,4 @@ def post_batch() -> Response:
 @logger().inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _idempotent_upsert()[1].register_lambda_context(context)
-    return app.resolve(event, context)
+    return request_bodies.refusal(event) or app.resolve(event, context)

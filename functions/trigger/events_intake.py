@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform import business_events, trigger_rules
+from sms_platform import business_events, request_bodies, trigger_rules
 from sms_platform.clock import get_clock
 from sms_platform.errors import Forbidden, ValidationFailed
 from sms_platform.http import JSON, register_error_handlers
@@ -57,10 +57,7 @@ def accept(event: business_events.BusinessEvent) -> dict[str, Any]:
 
 @app.post("/v1/events")
 def post_event() -> Response:
-    try:
-        body = json.loads(app.current_event.body or "")
-    except ValueError as exc:
-        raise ValidationFailed("请求体不是有效的 JSON", field="body") from exc
+    body = request_bodies.loads(app.current_event.body or "")
     event = business_events.parse(body)
     if not trigger_rules.is_granted(app.current_event.request_context.identity.api_key_id, event.event_type):
         raise Forbidden(f"该 API 密钥无权发送 {event.event_type} 类事件")
@@ -78,4 +75,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger().warning("business event refused", extra={"error": refused.to_body()["error"]})
             return refused.to_body()
         return accept(parsed)
-    return app.resolve(event, context)
+    return request_bodies.refusal(event) or app.resolve(event, context)

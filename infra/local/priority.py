@@ -29,9 +29,9 @@ BACKGROUND_NICENESS = 19  # the lowest: what normal work leaves of a core, and l
 
 # Event source mappings (by their queue) and API functions, by class.
 URGENT_QUEUES = frozenset({"HighQueue"})
-BACKGROUND_QUEUES = frozenset({"BulkQueue", "FanoutQueue", "WorkQueue"})
+BACKGROUND_QUEUES = frozenset({"BulkQueue", "FanoutQueue", "WorkQueue", "PushQueue"})
 URGENT_FUNCTIONS = frozenset({"HotlineFunction", "TriggerEventsFunction", "SubscribeFunction"})
-BACKGROUND_FUNCTIONS = frozenset({"CarrierCallbacksFunction"})
+BACKGROUND_FUNCTIONS: frozenset[str] = frozenset()  # the carrier's pushes are queued, their recording waits
 
 
 def of_queue(queue: str) -> str | None:

@@ -72,26 +72,7 @@ class LaneRunner:
                 message.visible_at -= seconds * 1000
 
     def receive_event(self, url: str) -> dict[str, Any]:
-        from sms_platform import aws
-
-        sqs = aws.client("sqs")
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
-        records = [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": m["Attributes"],
-                "messageAttributes": {},
-                "md5OfBody": m["MD5OfBody"],
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": "us-east-1",
-            }
-            for m in answer.get("Messages", [])
-        ]
-        return {"Records": records}
+        return sqs_event(url)
 
     def invoke(self, event: dict[str, Any], url: str) -> dict[str, Any]:
         import sender
@@ -127,6 +108,58 @@ class LaneRunner:
                 raise AssertionError("lanes did not drain in the allowed simulated time")
             self.advance(wait + 0.001)
         raise AssertionError("lanes did not drain in the allowed number of steps")
+
+
+def sqs_event(url: str) -> dict[str, Any]:
+    """Up to ten messages received from the queue at ``url``, in the SQS event shape Lambda gets."""
+    from sms_platform import aws
+
+    sqs = aws.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])
+    records = [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": m["Attributes"],
+            "messageAttributes": {},
+            "md5OfBody": m["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": "us-east-1",
+        }
+        for m in answer.get("Messages", [])
+    ]
+    return {"Records": records}
+
+
+def record_queued_pushes(context: Any) -> int:
+    """Hand every queued piece of carrier pushes to the push worker, as its event source mapping
+    would, until the push queue is empty; the number of pieces recorded."""
+    import os
+
+    import carrier_push_worker
+    from sms_platform import aws
+
+    url, recorded = os.environ["PUSH_QUEUE_URL"], 0
+    while (event := sqs_event(url))["Records"]:
+        response = carrier_push_worker.handler(event, context)
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        assert not failed, f"pieces of a carrier push failed: {failed}"
+        for record in event["Records"]:
+            aws.client("sqs").delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+        recorded += len(event["Records"])
+    return recorded
+
+
+def push(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A carrier push through its route, then its queued pieces recorded: the route's answer."""
+    import carrier_callbacks
+
+    response = carrier_callbacks.handler(event, context)
+    record_queued_pushes(context)
+    return response
 
 
 def receipts_event(items: list[dict[str, Any]], token: str = CALLBACK_TOKEN) -> dict[str, Any]:

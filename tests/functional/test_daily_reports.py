@@ -17,7 +17,7 @@ from sms_platform.messages import MessageState, message_id
 from sms_platform.staff import Office, Role
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
-from tests.functional.dispatch_support import LaneRunner, receipt_for, receipts_event
+from tests.functional.dispatch_support import LaneRunner, push, receipt_for, receipts_event
 
 
 @pytest.fixture
@@ -32,10 +32,8 @@ def enqueue(kind: str, source_id: str, office: str, numbers: list[str]) -> None:
                    template_version=1, parts=2, recipients=[(p, None) for p in numbers])  # fmt: skip
 
 
-def push(lanes, receipts) -> None:
-    import carrier_callbacks
-
-    answer = carrier_callbacks.handler(receipts_event(receipts), lanes.context)
+def push_receipts(lanes, receipts) -> None:
+    answer = push(receipts_event(receipts), lanes.context)
     assert answer["statusCode"] == 200, answer
 
 
@@ -55,8 +53,8 @@ def test_counts_follow_each_message_and_a_repeated_receipt_counts_once(staff, la
     outcome = {city[0]: False}
     receipts = [receipt_for(m, success=outcome.get(m.phone, True), err_code="DELIVERED" if outcome.get(m.phone, True)
                             else "MK:0005") for m in carrier_simulator.sent]  # fmt: skip
-    push(lanes, receipts)
-    push(lanes, receipts)  # the carrier pushes the same receipts again
+    push_receipts(lanes, receipts)
+    push_receipts(lanes, receipts)  # the carrier pushes the same receipts again
 
     reviewer = staff.account(Role.city_reviewer)
     today = lanes.clock.now().astimezone(BEIJING).date().isoformat()
@@ -143,7 +141,7 @@ def test_a_message_counts_on_the_day_it_was_sent_and_one_never_sent_on_the_day_i
     enqueue("targeted", "notice-midnight", "rongcheng", ["13700001111"])
     lanes.advance(60)
     lanes.run()
-    push(lanes, [receipt_for(m) for m in carrier_simulator.sent])
+    push_receipts(lanes, [receipt_for(m) for m in carrier_simulator.sent])
 
     rows = daily_stats.report(today, today + timedelta(days=2))
     found = {(r["day"], r["kind"]): (r["sent"], r["parts"], r["delivered"], r["suppressed"]) for r in rows}

@@ -16,7 +16,7 @@ from sms_platform.messages import UNSETTLED_CODE, MessageState
 
 from infra.carrier_simulator import CarrierSimulator
 from tests.carrier_fixtures import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, carrier_simulator  # noqa: F401
-from tests.functional.dispatch_support import receipt_for, receipts_event
+from tests.functional.dispatch_support import push, receipt_for, receipts_event
 from tests.functional.test_dispatch_send import enqueue, lanes, phones, state_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("lanes")
@@ -31,10 +31,8 @@ def short_timeouts(monkeypatch, simulator) -> None:
 
 
 def deliver_all_receipts(lanes, simulator) -> None:
-    import carrier_callbacks
-
     body = [receipt_for(m) for m in simulator.sent]
-    assert carrier_callbacks.handler(receipts_event(body), lanes.context)["statusCode"] == 200
+    assert push(receipts_event(body), lanes.context)["statusCode"] == 200
 
 
 def assert_settled(simulator, source_id: str, numbers, *, final: set[str]) -> Counter:

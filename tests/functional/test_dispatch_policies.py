@@ -14,7 +14,7 @@ from sms_platform import crypto, inbox, message_store, optouts
 from sms_platform.clock import BEIJING
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
-from tests.functional.dispatch_support import CALLBACK_TOKEN, receipts_event, replies_event
+from tests.functional.dispatch_support import CALLBACK_TOKEN, push, receipts_event, replies_event
 from tests.functional.test_dispatch_send import MORNING, enqueue, lanes, phones, state_of  # noqa: F401
 
 
@@ -30,9 +30,7 @@ def reply(phone: str, content: str, sequence_id: int = 1) -> dict:
 
 
 def push_replies(lanes, items, token=CALLBACK_TOKEN):
-    import carrier_callbacks
-
-    return carrier_callbacks.handler(replies_event(items, token), lanes.context)
+    return push(replies_event(items, token), lanes.context)
 
 
 @pytest.mark.parametrize("content", [" td ", "退订"])
@@ -73,8 +71,6 @@ def test_other_replies_land_in_the_inbox_once_with_the_number_masked(lanes):
 
 
 def test_a_push_without_the_right_token_is_refused_and_changes_nothing(lanes):
-    import carrier_callbacks
-
     from tests.events import api_event
 
     phone = phones(1)[0]
@@ -85,22 +81,20 @@ def test_a_push_without_the_right_token_is_refused_and_changes_nothing(lanes):
         for token in (None, "", "wrong-token", CALLBACK_TOKEN + "x"):
             query = None if token is None else {"token": token}
             event = api_event("POST", f"/v1/carrier/{path}", body=body, query=query)
-            response = carrier_callbacks.handler(event, lanes.context)
+            response = push(event, lanes.context)
             assert response["statusCode"] == 401, (path, token)
             assert json.loads(response["body"])["error"]["code"] == "unauthenticated"
     assert not optouts.is_opted_out(crypto.keyed_hash(phone))
 
 
 def test_a_malformed_push_body_is_a_clear_error(lanes):
-    import carrier_callbacks
-
     from tests.events import api_event
 
     cases = [("not json", 422), ('{"phone_number": "13800000000"}', 422), ('[{"success": true}]', 422), ("", 400)]
     for raw, status in cases:
         for path in ("receipts", "inbound"):
             event = api_event("POST", f"/v1/carrier/{path}", raw_body=raw, query={"token": CALLBACK_TOKEN})
-            response = carrier_callbacks.handler(event, lanes.context)
+            response = push(event, lanes.context)
             assert response["statusCode"] == status, (path, raw)
             error = json.loads(response["body"])["error"]
             assert set(error) >= {"code", "message"} and "13800000000" not in error["message"]
@@ -173,13 +167,11 @@ def test_a_stopped_send_or_suspended_office_suppresses_what_is_still_queued(
 
 
 def test_a_number_is_never_logged_in_clear(lanes, carrier_simulator, caplog):
-    import carrier_callbacks
-
     numbers = phones(2)
     enqueue("triggered", "event-log", numbers)
     lanes.run()
     body = [{"phone_number": numbers[0], "success": True, "out_id": "event-log", "biz_id": "1^0"}]
-    carrier_callbacks.handler(receipts_event(body), lanes.context)
+    push(receipts_event(body), lanes.context)
     push_replies(lanes, [reply(numbers[1], "你好", 7)])
     # Raw records (before the redacting formatter): nothing may rely on the safety net.
     logs = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)

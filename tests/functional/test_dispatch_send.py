@@ -15,7 +15,7 @@ from sms_platform.clock import BEIJING, FixedClock, set_clock
 from sms_platform.messages import FINAL_STATES, MessageState, message_id
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
-from tests.functional.dispatch_support import LaneRunner, receipt_for, receipts_event
+from tests.functional.dispatch_support import LaneRunner, push, receipt_for, receipts_event
 
 MORNING = datetime(2024, 5, 6, 10, 0, tzinfo=BEIJING)
 
@@ -123,8 +123,6 @@ def test_enqueueing_the_same_source_again_queues_nobody_twice(lanes, carrier_sim
 
 
 def test_receipts_set_delivered_or_failed_and_repeats_change_nothing(lanes, carrier_simulator):
-    import carrier_callbacks
-
     numbers = phones(2)
     enqueue("triggered", "event-3", numbers)
     lanes.run()
@@ -132,7 +130,7 @@ def test_receipts_set_delivered_or_failed_and_repeats_change_nothing(lanes, carr
     body = [receipt_for(first), receipt_for(second, success=False, err_code="MK:0001")]
 
     for _ in range(2):  # the carrier may push the same receipts again
-        response = carrier_callbacks.handler(receipts_event(body), lanes.context)
+        response = push(receipts_event(body), lanes.context)
         assert response["statusCode"] == 200
         assert '"code":0' in response["body"].replace(" ", "")
 
@@ -142,8 +140,6 @@ def test_receipts_set_delivered_or_failed_and_repeats_change_nothing(lanes, carr
 
 
 def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, carrier_simulator, monkeypatch):
-    import carrier_callbacks
-
     numbers = phones(2)
     enqueue("triggered", "event-4", numbers)
     real_mark_sent_many = message_store.mark_sent_many
@@ -153,7 +149,7 @@ def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, c
         for key in keys:
             mid = key["pk"]["S"].removeprefix("msg#")
             sent = [m for m in carrier_simulator.sent if message_id("event-4", crypto.keyed_hash(m.phone)) == mid]
-            carrier_callbacks.handler(receipts_event([receipt_for(sent[0])]), lanes.context)
+            push(receipts_event([receipt_for(sent[0])]), lanes.context)
         return real_mark_sent_many(keys, biz_id, at, group)
 
     monkeypatch.setattr(message_store, "mark_sent_many", receipt_first)
@@ -167,9 +163,7 @@ def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, c
 
 
 def test_a_receipt_for_an_unknown_message_is_acknowledged_and_ignored(lanes):
-    import carrier_callbacks
-
     body = [{"phone_number": "13800009999", "success": True, "out_id": "nobody", "biz_id": "1^0"}]
-    response = carrier_callbacks.handler(receipts_event(body), lanes.context)
+    response = push(receipts_event(body), lanes.context)
     assert response["statusCode"] == 200
     assert message_store.get(message_id("nobody", crypto.keyed_hash("13800009999"))) is None

@@ -12,7 +12,7 @@ from sms_platform.clock import BEIJING
 
 from tests.contacts_support import mobile
 from tests.events import sqs_event
-from tests.functional.dispatch_support import receipt_for, receipts_event
+from tests.functional.dispatch_support import push, receipt_for, receipts_event
 from tests.functional.sends_support import (
     AGENT,
     IT_OPS,
@@ -129,9 +129,7 @@ def test_delivery_reports_per_send_and_per_day(sends):  # noqa: F811
     ok = {m.phone: m.phone != mobile(0) for m in sends.simulator.sent}
     receipts = [receipt_for(m, success=ok[m.phone], err_code="DELIVERED" if ok[m.phone] else "MK:0005")
                 for m in sends.simulator.sent]  # fmt: skip
-    import carrier_callbacks
-
-    answer = carrier_callbacks.handler(receipts_event(receipts), sends.pump.context)
+    answer = push(receipts_event(receipts), sends.pump.context)
     assert answer["statusCode"] == 200
 
     report = call(REVIEWER, "GET", f"/v1/staff/send-requests/{request_id}/report")

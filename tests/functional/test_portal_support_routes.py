@@ -16,7 +16,7 @@ from sms_platform.signatures import signature_for
 from sms_platform.staff import Office, Role
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
-from tests.functional.dispatch_support import replies_event
+from tests.functional.dispatch_support import push, replies_event
 from tests.template_support import active_template
 
 CHECK = "/v1/staff/templates/content-check"
@@ -145,10 +145,8 @@ def reply(phone: str, content: str, sequence_id: int, send_time: str) -> dict:
 
 
 def test_the_inbox_pages_through_a_months_replies_without_opt_outs(staff, lambda_context):
-    import carrier_callbacks
-
     crypto.reset()
-    pushed = carrier_callbacks.handler(
+    pushed = push(
         replies_event([
             reply("13800001111", "请问社保卡在哪里领？", 1, "2025-03-02 09:00:00"),
             reply("13800002222", "TD", 2, "2025-03-03 09:00:00"),  # an opt-out: applied, not kept

@@ -20,7 +20,7 @@ from sms_platform.staff import Role
 
 router = Router()
 TAGS = ["运维与送达"]
-Lane = Literal["high", "normal", "bulk", "fanout", "work"]  # sms_platform.dlq.SOURCE_QUEUES
+Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes"]  # sms_platform.dlq.SOURCE_QUEUES
 
 
 class RedriveIn(BaseModel):

@@ -15,7 +15,7 @@ TAGS = ["运维与送达"]
 
 
 class LaneOut(BaseModel):
-    lane: Literal["high", "normal", "bulk", "fanout", "work"]  # sms_platform.dlq.SOURCE_QUEUES
+    lane: Literal["high", "normal", "bulk", "fanout", "work", "pushes"]  # sms_platform.dlq.SOURCE_QUEUES
     visible: int = Field(description="等待处理的消息数（约数）")
     in_flight: int = Field(description="正在处理的消息数（约数）")
     delayed: int = Field(description="延迟投递中的消息数（约数）")

@@ -8,14 +8,73 @@ number out of publicity; any other reply is kept in the staff inbox.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from sms_platform import crypto, inbox, message_store, optouts
 from sms_platform.identifiers import is_mobile, normalize_mobile
 from sms_platform.messages import CarrierReceipt, CarrierReply, is_opt_out_reply, message_id, source_of_out_id
 
 REPLY_SOURCE = "sms_reply"
+QUEUE_ENV = "PUSH_QUEUE_URL"
+# A queued piece holds at most this many items and bytes: it is recorded well within the
+# worker's timeout and its SQS message stays below SQS's 256 KB.
+PIECE_ITEMS = 200
+PIECE_BYTES = 200 * 1024
+
+
+class PushPiece(BaseModel):
+    """One queued piece of a carrier push: receipts or replies, already checked."""
+
+    kind: Literal["receipts", "replies"]
+    items: list[dict[str, Any]]
+
+
+def pieces(kind: str, items: list[CarrierReceipt] | list[CarrierReply]) -> list[str]:
+    """The queue message bodies of a push, in order, each within ``PIECE_ITEMS`` and ``PIECE_BYTES``."""
+    head = len(PushPiece(kind=kind, items=[]).model_dump_json())
+    bodies: list[str] = []
+    current: list[str] = []
+    size = head
+    for item in items:
+        text = item.model_dump_json()
+        if current and (len(current) >= PIECE_ITEMS or size + len(text.encode()) + 1 > PIECE_BYTES):
+            bodies.append(_piece_body(kind, current))
+            current, size = [], head
+        current.append(text)
+        size += len(text.encode()) + 1
+    if current:
+        bodies.append(_piece_body(kind, current))
+    return bodies
+
+
+def _piece_body(kind: str, items: list[str]) -> str:
+    return '{"kind":"%s","items":[%s]}' % (kind, ",".join(items))  # noqa: UP031 - items are JSON already
+
+
+def queue_push(kind: str, items: list[CarrierReceipt] | list[CarrierReply]) -> int:
+    """Queue a checked push in pieces for ``record_piece``; the number of pieces queued.
+
+    The push is answered once every piece is queued: if queueing fails the carrier gets an
+    error and pushes again, and recording a receipt or reply twice changes nothing.
+    """
+    from sms_platform import outbox
+
+    bodies = pieces(kind, items)
+    outbox.send_bodies(os.environ[QUEUE_ENV], bodies)
+    return len(bodies)
+
+
+def record_piece(piece: PushPiece, at: datetime, tally=None) -> ReceiptOutcome | ReplyOutcome:
+    """Record one queued piece (receipts or replies)."""
+    if piece.kind == "receipts":
+        receipts = [CarrierReceipt.model_validate(item) for item in piece.items]
+        return record_receipts(receipts, at, tally)
+    return record_replies([CarrierReply.model_validate(item) for item in piece.items], at)
 
 
 @dataclass

@@ -1,12 +1,13 @@
 """Dead-letter queues: look at what failed for good, and send it back to its queue.
 
-Each lane, the fan-out queue and the work queue (contact-import jobs) send a message to its
+Each lane, the fan-out queue, the work queue (contact-import jobs) and the push queue (pieces of
+the carrier's receipts and replies) send a message to its
 dead-letter queue after five failed receives. Operations inspect them (``list``: ids, times,
 receive counts and a summary of each queued batch or job, never a number) and, once the cause is
 fixed, redrive them to the queue they came from; the dispatcher's conditional state moves make a
 redriven batch safe to send again, and every fan-out and import job is safe to run twice.
 
-    python -m sms_platform.dlq list --lane high      (high, normal, bulk, fanout or work)
+    python -m sms_platform.dlq list --lane high      (high, normal, bulk, fanout, work or pushes)
     python -m sms_platform.dlq redrive --lane high [--max 100]
 
 The dead-letter queue of a lane is read from the lane queue's own redrive policy, so nothing
@@ -31,6 +32,7 @@ SOURCE_QUEUES = {
     "bulk": "BULK_QUEUE_URL",
     "fanout": "FANOUT_QUEUE_URL",
     "work": "WORK_QUEUE_URL",
+    "pushes": "PUSH_QUEUE_URL",
 }
 PEEK_LIMIT = 50
 
@@ -73,6 +75,8 @@ def describe(body: str) -> dict[str, Any]:
     listed = data.get("message_ids", data.get("recipients"))  # the latter in batches of earlier versions
     if isinstance(listed, list):
         summary["recipients"] = len(listed)
+    if isinstance(data.get("items"), list):  # a piece of a carrier push
+        summary["items"] = len(data["items"])
     return summary
 
 

@@ -64,6 +64,12 @@ class PayloadTooLarge(PlatformError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(PlatformError):
+    """The body is not JSON, the one media type the API reads."""
+
+    status, code = 415, "unsupported_media_type"
+
+
 class ValidationFailed(PlatformError):
     """The body or a value fails validation; ``details`` lists each field and why."""
 

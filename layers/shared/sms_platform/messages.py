@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -411,15 +411,15 @@ class CarrierReceipt(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    phone_number: str
-    send_time: str | None = None
-    report_time: str | None = None
+    phone_number: str = Field(max_length=32)
+    send_time: str | None = Field(default=None, max_length=32)
+    report_time: str | None = Field(default=None, max_length=32)
     success: bool
-    err_code: str | None = None
-    err_msg: str | None = None
-    sms_size: str | int | None = None
-    biz_id: str | None = None
-    out_id: str | None = None
+    err_code: str | None = Field(default=None, max_length=64)
+    err_msg: str | None = Field(default=None, max_length=256)
+    sms_size: Annotated[str, Field(max_length=8)] | Annotated[int, Field(ge=0, le=100)] | None = None
+    biz_id: str | None = Field(default=None, max_length=128)
+    out_id: str | None = Field(default=None, max_length=256)
 
 
 class CarrierReply(BaseModel):
@@ -427,12 +427,12 @@ class CarrierReply(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    phone_number: str
-    send_time: str | None = None
-    content: str = ""
-    sign_name: str | None = None
-    dest_code: str | None = None
-    sequence_id: str | int | None = None
+    phone_number: str = Field(max_length=32)
+    send_time: str | None = Field(default=None, max_length=32)
+    content: str = Field(default="", max_length=1000)
+    sign_name: str | None = Field(default=None, max_length=64)
+    dest_code: str | None = Field(default=None, max_length=32)
+    sequence_id: Annotated[str, Field(max_length=64)] | Annotated[int, Field(ge=0, le=2**63)] | None = None
 
 
 OPT_OUT_WORDS = frozenset({"R", "T", "TD", "退订"})

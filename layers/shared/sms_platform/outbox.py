@@ -158,6 +158,14 @@ def send_batches(batches: list[QueuedBatch], *, now: datetime | None = None) -> 
             _send_group(sqs, url, group)
 
 
+def send_bodies(url: str, bodies: list[str]) -> None:
+    """Send message bodies to the queue at ``url``, ten (or 256 KB) to a request."""
+    sqs = aws.client("sqs")
+    entries = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(bodies)]
+    for group in _sqs_groups(entries):
+        _send_group(sqs, url, group)
+
+
 def _sqs_groups(entries: list[dict]) -> list[list[dict]]:
     groups: list[list[dict]] = []
     size = 0
@@ -179,7 +187,7 @@ def _send_group(sqs, url: str, entries: list[dict]) -> None:
         pending = [e for e in pending if e["Id"] in failed]
         if not pending:
             return
-    raise RuntimeError(f"SQS refused {len(pending)} queued batches")
+    raise RuntimeError(f"SQS refused {len(pending)} queued messages")
 
 
 def send_again(

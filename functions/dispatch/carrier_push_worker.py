@@ -1,0 +1,41 @@
+"""Records the queued pieces of carrier pushes (see ``carrier_callbacks``).
+
+Each SQS record is one piece: up to 200 receipts or replies. Recording is safe to repeat (a
+receipt lands with one conditional write, a reply is kept under its sequence id), so a piece
+that fails is simply received again, and after five tries kept on the push dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from sms_platform.observability import logger
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+log = logger()
+
+
+def record_handler(record: Any, tally: Any) -> None:
+    from sms_platform.carrier_pushes import PushPiece, record_piece
+    from sms_platform.clock import get_clock
+
+    piece = PushPiece.model_validate_json(record.body)
+    outcome = record_piece(piece, get_clock().now(), tally)
+    log.info(f"{piece.kind} recorded", extra={"items": len(piece.items), **vars(outcome)})
+
+
+@log.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from sms_platform.dispatcher import Tally
+
+    tally = Tally()
+    try:
+        return process_partial_response(
+            event=event,
+            record_handler=lambda record: record_handler(record, tally),
+            processor=processor,
+            context=context,
+        )
+    finally:
+        tally.emit()
