@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sms_platform import aws
+from sms_platform import aws, spreadsheets
 from sms_platform.errors import Conflict, Forbidden, NotFound
 
 CHUNK_ROWS = 5_000
@@ -381,10 +381,10 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
             )
     rejected.sort(key=lambda row: int(row[0]))
     if rejected:
-        out = io.StringIO()
-        csv.writer(out).writerows(rejected)
+        # Cells as uploaded (a row's type, the first characters of a refused number) may be
+        # formulas to a spreadsheet: they are neutralised here, since the report joins these.
         aws.client("s3").put_object(
-            Bucket=_bucket(), Key=_reject_key(import_id, chunk), Body=out.getvalue().encode("utf-8")
+            Bucket=_bucket(), Key=_reject_key(import_id, chunk), Body=spreadsheets.csv_text(rejected).encode("utf-8")
         )
     counted = len(lines)  # data rows; blank lines count as done but neither accepted nor rejected
     try:
@@ -439,13 +439,14 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
 
 
 def _write_report(import_id: str, chunks: int) -> None:
-    """Join the chunks' rejected rows into one CSV (UTF-8 with a byte order mark for Excel)."""
+    """Join the chunks' rejected rows into one CSV (UTF-8 with a byte order mark for Excel); each
+    chunk's rows were written with their cells neutralised (``spreadsheets.csv_text``)."""
     from sms_platform.clock import get_clock
 
     s3 = aws.client("s3")
     out = io.StringIO()
     out.write("\ufeff")
-    csv.writer(out).writerow(REPORT_HEADER)
+    out.write(spreadsheets.csv_text([REPORT_HEADER]))
     paginator = s3.get_paginator("list_objects_v2")
     keys = [
         obj["Key"]
