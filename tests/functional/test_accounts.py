@@ -98,6 +98,8 @@ def test_an_administrator_creates_an_account_that_signs_in_with_its_temporary_pa
         ({"real_name": "王芳", "staff_number": "1", "office": "city", "roles": []}, "username"),
         ({"username": "wf", "real_name": "王芳", "staff_number": "1", "office": "city"}, "username"),
         ({"username": "wangf", "real_name": "王芳", "staff_number": "1", "office": "mars"}, "office"),
+        ({"username": "wangf", "real_name": "王\u202e芳", "staff_number": "1", "office": "city"}, "real_name"),
+        ({"username": "wang\u200bf", "real_name": "王芳", "staff_number": "1", "office": "city"}, "username"),
         (
             {"username": "wangf", "real_name": "王芳", "staff_number": "1", "office": "city", "roles": ["king"]},
             "roles.0",
@@ -132,6 +134,8 @@ def test_bad_accounts_are_refused_and_nothing_is_created(staff, body, field):
     assert refused.status == 422
     assert refused.json["error"]["field"] == field
     assert refused.json["error"]["message"]
+    if "\u202e" in body.get("real_name", ""):
+        assert refused.json["error"]["details"] == [{"field": "real_name", "message": "真实姓名含有不可见的控制字符"}]
     listed = staff.call("GET", "/v1/staff/accounts", token=admin.token).json["accounts"]
     assert [a["username"] for a in listed] == [admin.username]
     users = _idp().list_users(UserPoolId=os.environ["STAFF_USER_POOL_ID"])["Users"]

@@ -72,6 +72,28 @@ def test_batch_upsert_answers_each_record_and_repeating_it_changes_nothing(book)
     assert _count(book, operator.token, kind="unit", districts=["环翠区"]) == 1
 
 
+def test_a_record_whose_name_hides_a_direction_override_is_refused_and_nothing_is_stored(book):
+    from sms_platform.contacts import repository
+
+    operator = book.account(Role.city_operator)
+    spoof = person(1, name="参保人\u202e1")  # displays as another name
+    hidden = unit(2, phones=[{"number": mobile(2), "source": "kiosk", "contact_name": "王\x00经办"}])
+    batch = [spoof, hidden, person(3, name="参保人\u200b3"), person(4, employer="威海\x1b[31m公司")]
+
+    answer = book.call("POST", "/v1/staff/contacts/batch", token=operator.token, body={"contacts": batch})
+
+    assert answer.status == 200, answer.text
+    assert (answer.json["created"], answer.json["rejected"]) == (0, 4)
+    assert [r["errors"] for r in answer.json["results"]] == [
+        [{"field": "name", "message": "名称含有不可见的控制字符"}],
+        [{"field": "phones.0.contact_name", "message": "联系人含有不可见的控制字符"}],
+        [{"field": "name", "message": "名称含有不可见的控制字符"}],
+        [{"field": "employer", "message": "工作单位含有不可见的控制字符"}],
+    ]
+    assert repository.find("person", spoof["id"]) is None and repository.find("unit", hidden["id"]) is None
+    assert _count(book, operator.token, kind="person") == 0 and _count(book, operator.token, kind="unit") == 0
+
+
 def test_counters_follow_a_record_that_changes_district_insurance_or_tags(book):
     operator = book.account(Role.city_operator)
     book.call("POST", "/v1/staff/contacts/batch", token=operator.token, body={"contacts": [person(1), person(2)]})
@@ -194,6 +216,29 @@ def test_a_rejected_row_report_holds_no_cell_a_spreadsheet_would_run(book, lambd
     assert report_rows[3][2].startswith("'+HY") and report_rows[3][3].startswith("'-1+")
     cells = [cell for row in report_rows for cell in row]
     assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_an_imported_row_with_a_control_character_in_its_name_is_reported_and_not_stored(book, lambda_context):
+    operator = book.account(Role.city_operator)
+    rows = [
+        ["person", person(1)["id"], "参保人1", "文登区", mobile(1)],
+        ["person", person(2)["id"], "\u202e2人保参", "文登区", mobile(2)],
+        ["person", person(3)["id"], "参保\x07人3", "文登区", mobile(3)],
+    ]
+    import_id = _upload_import(book, operator.token, rows)
+
+    book.call("POST", f"/v1/staff/contacts/imports/{import_id}/start", token=operator.token)
+    _run_work_queue(lambda_context)
+    progress = book.call("GET", f"/v1/staff/contacts/imports/{import_id}", token=operator.token).json
+    report = book.call("GET", f"/v1/staff/contacts/imports/{import_id}/report", token=operator.token)
+    report_rows = list(
+        csv.reader(io.StringIO(requests.get(report.json["url"], timeout=10).content.decode("utf-8-sig")))
+    )
+
+    assert (progress["status"], progress["accepted"], progress["rejected"]) == ("done", 1, 2)
+    assert [(row[0], row[4]) for row in report_rows[1:]] == [("3", "名称：名称含有不可见的控制字符"),
+                                                             ("4", "名称：名称含有不可见的控制字符")]  # fmt: skip
+    assert _count(book, operator.token, kind="person") == 1
 
 
 def test_import_without_upload_or_with_missing_columns_is_refused_clearly(book, lambda_context):

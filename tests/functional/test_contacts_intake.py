@@ -83,6 +83,20 @@ def test_each_record_gets_its_own_answer_and_numbers_take_the_keys_channel(intak
     assert stored_people() == 1
 
 
+def test_a_channels_record_with_a_right_to_left_override_in_its_name_is_refused(intake, lambda_context):
+    spoof = without_source(person(1, name="参保人\u202e1"))
+    hidden = without_source(person(2, phones=[{"number": mobile(2), "contact_name": "\u2067李四"}]))
+
+    status, body = post(lambda_context, {"contacts": [spoof, hidden, without_source(person(3))]})
+
+    assert status == 200
+    assert [r["status"] for r in body["results"]] == ["rejected", "rejected", "created"]
+    assert body["results"][0]["errors"] == [{"field": "name", "message": "名称含有不可见的控制字符"}]
+    assert body["results"][1]["errors"] == [{"field": "phones.0.contact_name", "message": "联系人含有不可见的控制字符"}]
+    assert repository.find("person", spoof["id"]) is None and repository.find("person", hidden["id"]) is None
+    assert stored_people() == 1
+
+
 def test_a_retried_batch_gets_the_first_answer_and_changes_nothing(intake, lambda_context):
     batch = {"contacts": [without_source(person(1)), without_source(person(2))]}
     first = post(lambda_context, batch)

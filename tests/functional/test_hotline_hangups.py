@@ -145,6 +145,24 @@ def test_a_body_that_fails_validation_gets_422_and_changes_nothing(aws, bank, la
     assert queued_batches(aws) == []
 
 
+@pytest.mark.parametrize(
+    "caller",
+    ["\x1c\x1d\x1e\x1f\x0b\x0c", "138\x1f0000\x1e1111", "13800001111\x00", "\u202e1111000083 1"],
+    ids=["only separators of no keyboard", "unit separators inside a mobile", "NUL after a mobile", "RLO"],
+)
+def test_a_caller_with_control_characters_gets_422_and_nothing_is_stored(aws, bank, lambda_context, caller):
+    status, body = post(signed(call(caller=caller, faq_ids=[bank["社保卡补办"]])), lambda_context)
+    waiting = post(signed(call("call-0002", caller=caller)), lambda_context)
+
+    assert (status, body["error"]["code"], body["error"]["field"]) == (422, "validation_failed", "caller")
+    assert body["error"]["details"] == [{"field": "caller", "message": "主叫号码含有不可见的控制字符"}]
+    assert waiting[0] == 422
+    assert hotline.get_call("call-0001") is None and hotline.get_call("call-0002") is None
+    assert hotline.waiting_calls(NOW) == []
+    assert queued_batches(aws) == []
+    assert caller not in json.dumps(body, ensure_ascii=False)
+
+
 def test_more_than_three_entries_or_an_inactive_one_gets_422(aws, bank, lambda_context):
     four = [bank["社保卡补办"], bank["养老金查询"], bank["医保报销"], bank["停用条目"]]
     assert post(signed(call(faq_ids=four)), lambda_context)[0] == 422

@@ -201,6 +201,26 @@ def test_an_unknown_product_gets_422(aws, product, lambda_context):
     assert (status, body["error"]["field"]) == (422, "product_id")
 
 
+@pytest.mark.parametrize(
+    ("subscriber", "field", "message"),
+    [
+        ({"kind": "person", "id": PERSON, "name": "张\u202e三"}, "subscriber.name", "名称含有不可见的控制字符"),
+        ({"kind": "person", "id": PERSON, "name": "张三\x00"}, "subscriber.name", "名称含有不可见的控制字符"),
+        ({"kind": "person", "id": f"\u200b{PERSON}", "name": "张三"}, "subscriber.id", "证件号码含有不可见的控制字符"),
+    ],
+)
+def test_a_subscriber_with_invisible_characters_gets_422_and_nothing_is_created(
+    aws, product, lambda_context, subscriber, field, message
+):
+    call("POST", "/v1/subscriptions/otp", lambda_context, body={"phone": PHONE})
+    status, body = order(lambda_context, latest_code(aws), product_id=product.product_id, subscriber=subscriber)
+
+    assert (status, body["error"]["code"], body["error"]["field"]) == (422, "validation_failed", field)
+    assert body["error"]["details"] == [{"field": field, "message": message}]
+    assert call("POST", "/v1/subscriptions/lookup", lambda_context,
+                body={"subscriber": {"kind": "person", "id": PERSON}})[1] == {"subscriptions": []}  # fmt: skip
+
+
 def test_payment_refusals_change_nothing_and_a_repeat_gets_the_first_answer(aws, product, clock, lambda_context):
     call("POST", "/v1/subscriptions/otp", lambda_context, body={"phone": PHONE})
     _, created = order(lambda_context, latest_code(aws), product_id=product.product_id)

@@ -16,6 +16,7 @@ from sms_platform import accounts
 from sms_platform.clock import get_clock
 from sms_platform.rights import allow, current_staff, signed_in
 from sms_platform.staff import OFFICE_NAMES, ROLE_NAMES, Office, Role, allowed_roles, office_kind
+from sms_platform.text_rules import Visible
 
 router = Router()
 ADMIN = Role.permission_admin
@@ -46,8 +47,10 @@ class AccountsOut(BaseModel):
 
 
 class AccountIn(BaseModel):
-    username: str = Field(min_length=3, max_length=64, description="登录用户名（小写字母、数字、. _ -）")
-    real_name: str = Field(min_length=2, max_length=32, description="真实姓名")
+    username: Annotated[str, Visible("用户名")] = Field(
+        min_length=3, max_length=64, description="登录用户名（小写字母、数字、. _ -）"
+    )
+    real_name: Annotated[str, Visible("真实姓名")] = Field(min_length=2, max_length=32, description="真实姓名")
     staff_number: str = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$", description="工号")
     office: Office
     roles: list[Role] = Field(default_factory=list, max_length=len(Role))
@@ -63,7 +66,9 @@ class RoleIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=500, description="暂停原因")
+    reason: Annotated[str, Visible("暂停原因", multiline=True)] = Field(
+        min_length=2, max_length=500, description="暂停原因"
+    )
 
 
 class TemporaryPasswordOut(BaseModel):

@@ -17,6 +17,7 @@ from sms_platform.contacts.audiences import Segment
 from sms_platform.contacts.models import Kind
 from sms_platform.rights import allow, audit_action, current_staff
 from sms_platform.staff import Role
+from sms_platform.text_rules import Visible
 
 router = Router()
 TAGS = ["通讯录"]
@@ -97,7 +98,9 @@ class SearchOut(BaseModel):
 
 
 class RevealIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=200, description="查看完整号码的事由（将记入审计）")
+    reason: Annotated[str, Visible("事由", multiline=True)] = Field(
+        min_length=1, max_length=200, description="查看完整号码的事由（将记入审计）"
+    )
 
 
 class RevealOut(BaseModel):
@@ -138,7 +141,9 @@ class ReportOut(BaseModel):
 
 class OptIn(BaseModel):
     phone: str = Field(min_length=1, max_length=32, description="手机号码")
-    reason: str = Field(min_length=2, max_length=200, description="事由，如“本人来电要求退订”")
+    reason: Annotated[str, Visible("事由", multiline=True)] = Field(
+        min_length=2, max_length=200, description="事由，如“本人来电要求退订”"
+    )
 
 
 class OptOut(BaseModel):

@@ -17,13 +17,14 @@ from sms_platform import hotline
 from sms_platform.clock import get_clock
 from sms_platform.rights import allow, audit_action, current_staff
 from sms_platform.staff import Role
+from sms_platform.text_rules import Visible
 
 router = Router()
 TAGS = ["12333挂机短信"]
 
 
 class EntryIn(BaseModel):
-    question: str = Field(min_length=1, max_length=100, description="问题标题")
+    question: Annotated[str, Visible("问题标题")] = Field(min_length=1, max_length=100, description="问题标题")
     template_id: str = Field(min_length=1, max_length=64, description="答案所用的挂机短信模板")
 
 

@@ -15,6 +15,7 @@ from sms_platform import delivery_reports, send_requests
 from sms_platform.rights import allow, current_staff
 from sms_platform.send_requests import ReviewView, SendRequest, SendRequestIn
 from sms_platform.staff import Role
+from sms_platform.text_rules import Visible
 
 router = Router()
 TAGS = ["发送申请"]
@@ -31,7 +32,7 @@ class RequestDetail(ReviewView):
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=300)
+    reason: Annotated[str, Visible("原因", multiline=True)] = Field(min_length=2, max_length=300)
 
 
 class PhoneIn(BaseModel):

@@ -15,6 +15,7 @@ from sms_platform.clock import get_clock
 from sms_platform.rights import allow, audit_action, current_staff
 from sms_platform.staff import Role
 from sms_platform.subscriptions import Item, ItemDraft
+from sms_platform.text_rules import Visible
 
 router = Router()
 TAGS = ["付费订阅"]
@@ -25,7 +26,9 @@ class ItemList(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=300, description="驳回理由")
+    reason: Annotated[str, Visible("驳回理由", multiline=True)] = Field(
+        min_length=1, max_length=300, description="驳回理由"
+    )
 
 
 class SettingsIn(BaseModel):

@@ -13,6 +13,7 @@ from sms_platform import templates
 from sms_platform.rights import allow, current_staff
 from sms_platform.staff import Office, Role
 from sms_platform.templates import Template, TemplateContent, TemplateDraft, TemplateVersion
+from sms_platform.text_rules import Visible
 
 router = Router()
 TAGS = ["短信模板"]
@@ -32,19 +33,25 @@ class VersionsOut(BaseModel):
 
 
 class ApprovalIn(BaseModel):
-    note: str | None = Field(default=None, max_length=200, description="审核意见（可选）")
+    note: Annotated[str | None, Visible("审核意见", multiline=True)] = Field(
+        default=None, max_length=200, description="审核意见（可选）"
+    )
 
 
 class RejectionIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=200, description="不通过的原因，将告知编写人")
+    reason: Annotated[str, Visible("原因", multiline=True)] = Field(
+        min_length=2, max_length=200, description="不通过的原因，将告知编写人"
+    )
 
 
 class RetirementIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=200, description="停用原因")
+    reason: Annotated[str, Visible("停用原因", multiline=True)] = Field(
+        min_length=2, max_length=200, description="停用原因"
+    )
 
 
 class WordIn(BaseModel):
-    word: str = Field(min_length=1, max_length=30, description="禁用词")
+    word: Annotated[str, Visible("禁用词")] = Field(min_length=1, max_length=30, description="禁用词")
 
 
 class WordOut(BaseModel):

@@ -16,6 +16,7 @@ from sms_platform import trigger_rules
 from sms_platform.clock import get_clock
 from sms_platform.rights import allow, audit_action, current_staff
 from sms_platform.staff import Role
+from sms_platform.text_rules import Visible
 from sms_platform.trigger_rules import Rule, RuleDraft
 
 router = Router()
@@ -27,7 +28,9 @@ class RuleList(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=300, description="驳回理由")
+    reason: Annotated[str, Visible("驳回理由", multiline=True)] = Field(
+        min_length=1, max_length=300, description="驳回理由"
+    )
 
 
 class GrantsOut(BaseModel):

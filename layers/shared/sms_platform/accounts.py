@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sms_platform import aws
+from sms_platform import aws, text_rules
 from sms_platform.clock import BEIJING, get_clock
 from sms_platform.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from sms_platform.staff import OFFICE_NAMES, ROLE_NAMES, Office, Role, StaffContext, check_roles
@@ -54,7 +54,7 @@ ACTIVE = "active"
 SUSPENDED = "suspended"
 
 _TABLE = "CONTROL_TABLE"
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}\Z")  # \Z: no newline after it
 
 
 # ---------------------------------------------------------------------------- refusals
@@ -469,6 +469,9 @@ def create_account(
     from botocore.exceptions import ClientError
 
     username = normalize_username(username)
+    # Also checked here, not only by the staff route: the first administrator is seeded by hand.
+    text_rules.check_line(real_name, "真实姓名", field="real_name")
+    text_rules.check_line(staff_number, "工号", field="staff_number")
     if not _USERNAME.match(username):
         raise ValidationFailed("用户名须为3-64位小写字母、数字、点、下划线或连字符，以字母或数字开头", field="username")
     office = Office(office)

@@ -28,14 +28,16 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from sms_platform import text_rules
 
 from sms_platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
 
 MAX_ENTRIES_PER_CALL = 3
 AGENT_PICK_WINDOW = timedelta(hours=24)
-_CALL_ID = re.compile(r"^[\x21-\x7e]{1,128}$")
-_FAQ_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_AGENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+# \Z, not $: "$" also matches before a final newline, which would let one through.
+_CALL_ID = re.compile(r"^[\x21-\x7e]{1,128}\Z")
+_FAQ_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
+_AGENT_ID = re.compile(r"^[\x21-\x7e]{1,64}\Z")
 
 
 # ---------------------------------------------------------------- body validation (pure)
@@ -43,6 +45,17 @@ _AGENT_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 def _problem(field: str, message: str) -> dict[str, str]:
     return {"field": field, "message": message}
+
+
+def _caller_problem(caller: object) -> str | None:
+    """Why the caller's number is refused, if it is: missing, of no number's length, or holding
+    an invisible character (a control or direction character is in no number a switch sends, and
+    the number's separators are dropped before it is classified, so it must not slip through)."""
+    if not isinstance(caller, str) or not 3 <= len(caller) <= 32:
+        return "必填，主叫号码"
+    if text_rules.has_invisible(caller):
+        return text_rules.message("主叫号码")
+    return None
 
 
 def parse_hangup(raw_body: bytes) -> dict[str, Any]:
@@ -66,8 +79,8 @@ def parse_hangup(raw_body: bytes) -> dict[str, Any]:
     call_id, caller, agent_id = body.get("call_id"), body.get("caller"), body.get("agent_id")
     if not isinstance(call_id, str) or not _CALL_ID.match(call_id):
         problems.append(_problem("call_id", "必填，1-128 个可见 ASCII 字符"))
-    if not isinstance(caller, str) or not 3 <= len(caller) <= 32:
-        problems.append(_problem("caller", "必填，主叫号码"))
+    if caller_problem := _caller_problem(caller):
+        problems.append(_problem("caller", caller_problem))
     if not isinstance(agent_id, str) or not _AGENT_ID.match(agent_id):
         problems.append(_problem("agent_id", "必填，1-64 个可见 ASCII 字符"))
     ended_at = None

@@ -20,6 +20,7 @@ import re
 from datetime import date
 
 from sms_platform.errors import ValidationFailed
+from sms_platform.text_rules import has_invisible
 
 # Separators people type inside numbers: spaces (also full-width), dashes and brackets.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u3000()（）]")
@@ -34,7 +35,10 @@ _LANDLINE_LOCAL = re.compile(r"[2-9]\d{6,7}")
 
 
 def _compact(raw: object) -> str | None:
-    if not isinstance(raw, str):
+    """The value without separators; None when it is not a string or holds an invisible
+    character (``text_rules``): a tab or a unit separator inside a number is not a separator
+    anyone types, and a zero-width or direction character would make two values look alike."""
+    if not isinstance(raw, str) or has_invisible(raw):
         return None
     return _SEPARATORS.sub("", raw)
 

@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,6 +51,7 @@ from sms_platform.clock import BEIJING, get_clock
 from sms_platform.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from sms_platform.messages import in_publicity_window, next_publicity_opening
 from sms_platform.staff import OFFICE_NAMES, Office, Role, StaffContext, can_see_office
+from sms_platform.text_rules import Visible
 
 TABLE_ENV = "SENDS_TABLE"
 SendKind = Literal["targeted", "publicity"]
@@ -145,18 +146,20 @@ class AudienceIn(BaseModel):
     kind: Literal["person", "unit"]
     districts: list[str] = Field(default_factory=list, max_length=8)
     insurance_type: Literal["pension", "medical", "unemployment", "work_injury", "maternity"] | None = None
-    tag: str | None = Field(default=None, max_length=20)
+    tag: Annotated[str | None, Visible("标签")] = Field(default=None, max_length=20)
     list_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
 
 
 class SendRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    template_id: str = Field(min_length=1, max_length=64)
-    values: dict[str, str] = Field(default_factory=dict)
+    template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)
+    values: dict[str, Annotated[str, Visible("变量的值")]] = Field(default_factory=dict)
     audience: AudienceIn
     send_at: datetime | None = Field(default=None, description="发送时间；不填则审核通过后立即发送")
-    note: str | None = Field(default=None, max_length=300, description="申请说明")
+    note: Annotated[str | None, Visible("申请说明", multiline=True)] = Field(
+        default=None, max_length=300, description="申请说明"
+    )
 
 
 class PersonOut(BaseModel):

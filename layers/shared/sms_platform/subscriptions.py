@@ -27,12 +27,13 @@ import calendar
 import hashlib
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from sms_platform import aws
 from sms_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sms_platform.text_rules import Visible
 
 PAY_WINDOW = timedelta(minutes=30)
 REMINDER_BEFORE = timedelta(days=7)
@@ -103,9 +104,9 @@ class Trigger(BaseModel):
 
 
 class ItemDraft(BaseModel):
-    name: str = Field(min_length=1, max_length=40)
-    description: str = Field(min_length=1, max_length=300)
-    template_id: str = Field(min_length=1, max_length=64)
+    name: Annotated[str, Visible("名称")] = Field(min_length=1, max_length=40)
+    description: Annotated[str, Visible("说明", multiline=True)] = Field(min_length=1, max_length=300)
+    template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)
     event_type: str = Field(max_length=64, pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
     variables: dict[str, str] = Field(default_factory=dict)
     trigger: Trigger
@@ -276,7 +277,7 @@ def set_settings(otp_template_id: str | None, reminder_template_id: str | None, 
 
 class SubscriberRef(BaseModel):
     kind: Literal["person", "unit"]
-    id: str = Field(min_length=1, max_length=64)
+    id: Annotated[str, Visible("证件号码")] = Field(min_length=1, max_length=64)
 
     @field_validator("id")
     @classmethod
@@ -292,7 +293,7 @@ class SubscriberRef(BaseModel):
 
 
 class Subscriber(SubscriberRef):
-    name: str = Field(min_length=1, max_length=50)
+    name: Annotated[str, Visible("名称")] = Field(min_length=1, max_length=50)
 
 
 class OtpRequest(BaseModel):
@@ -300,7 +301,7 @@ class OtpRequest(BaseModel):
 
 
 class OrderRequest(BaseModel):
-    product_id: str = Field(min_length=1, max_length=64)
+    product_id: Annotated[str, Visible("产品编号")] = Field(min_length=1, max_length=64)
     subscriber: Subscriber
     phone: str = Field(min_length=1, max_length=32)
     otp: str = Field(pattern=r"^\d{6}$")
@@ -308,8 +309,8 @@ class OrderRequest(BaseModel):
 
 
 class PaymentNotice(BaseModel):
-    transaction_id: str = Field(min_length=1, max_length=128)
-    order_id: str = Field(min_length=1, max_length=64)
+    transaction_id: Annotated[str, Visible("交易号")] = Field(min_length=1, max_length=128)
+    order_id: Annotated[str, Visible("订单号")] = Field(min_length=1, max_length=64)
     amount_fen: int = Field(ge=0, strict=True)
     paid_at: datetime
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,6 +36,7 @@ from sms_platform.clock import BEIJING, get_clock
 from sms_platform.errors import Conflict, ContentRejected, Forbidden, Gone, NotFound, ValidationFailed
 from sms_platform.staff import DISTRICTS, Office, Role, StaffContext, can_see_office
 from sms_platform.templating import VariableSpec
+from sms_platform.text_rules import Visible
 
 Category = Literal["triggered", "targeted", "publicity", "hangup", "subscription", "system"]
 Status = Literal[
@@ -187,12 +188,12 @@ class TemplateContent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=2, max_length=30)
-    text: str = Field(min_length=1, max_length=500)
+    name: Annotated[str, Visible("模板名称")] = Field(min_length=2, max_length=30)
+    text: Annotated[str, Visible("短信内容", multiline=True)] = Field(min_length=1, max_length=500)
     variables: list[VariableSpec] = Field(default_factory=list, max_length=20)
     valid_from: date
     valid_until: date
-    remark: str = Field(min_length=2, max_length=200)
+    remark: Annotated[str, Visible("用途说明", multiline=True)] = Field(min_length=2, max_length=200)
 
     @field_validator("name", "text", "remark")
     @classmethod

@@ -27,14 +27,16 @@ import ast
 import re
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sms_platform.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sms_platform.text_rules import Visible
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
-_PATH = re.compile(r"^(data(\.[A-Za-z][A-Za-z0-9_]*)+|event_type|occurred_at|event_id)$")
+# \Z, not $: a path with a newline after it is no path.
+_PATH = re.compile(r"^(data(\.[A-Za-z][A-Za-z0-9_]*)+|event_type|occurred_at|event_id)\Z")
 _ALLOWED_CALLS = {"len": len, "abs": abs, "min": min, "max": max, "int": int, "float": float, "str": str}
 MAX_CONDITION_LENGTH = 500
 
@@ -144,10 +146,11 @@ def fill_variables(mapping: dict[str, str], event: dict[str, Any]) -> dict[str, 
 class RuleDraft(BaseModel):
     """What a city operator writes."""
 
-    name: str = Field(min_length=1, max_length=60)
+    name: Annotated[str, Visible("名称")] = Field(min_length=1, max_length=60)
     event_type: str = Field(pattern=EVENT_TYPE_PATTERN, max_length=64)
-    condition: str = Field(default="", max_length=MAX_CONDITION_LENGTH)
-    template_id: str = Field(min_length=1, max_length=64)
+    # A direction override inside a condition's string could make it read unlike what it does.
+    condition: Annotated[str, Visible("触发条件", multiline=True)] = Field(default="", max_length=MAX_CONDITION_LENGTH)
+    template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)
     recipients: Recipients = "subject"
     variables: dict[str, str] = Field(default_factory=dict)
     valid_from: datetime

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sms_platform import text_rules
 from sms_platform.contacts.models import ContactIn, RecordResult
 from sms_platform.errors import PayloadTooLarge, ValidationFailed
 
@@ -61,6 +62,8 @@ def describe(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
         location = [str(part) for part in err.get("loc", ())]
         if err.get("type") == "value_error":
             message = str(err.get("ctx", {}).get("error", "")) or "无效的值"
+        elif err.get("type") == text_rules.ERROR_TYPE:
+            message = err.get("msg", "无效的值")  # Chinese already, naming the field
         else:
             message = _MESSAGES.get(err.get("type", ""), "无效的值")
         described.append({"field": ".".join(location) or "record", "message": message})

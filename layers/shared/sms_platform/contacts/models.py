@@ -14,6 +14,7 @@ from typing import Annotated, Any, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sms_platform.contacts import validation
+from sms_platform.text_rules import Visible
 
 MAX_PHONES_PER_RECORD = 10
 MAX_TAGS = 5
@@ -110,7 +111,7 @@ class PhoneIn(BaseModel):
     source: SourceChannel
     collected_at: datetime | None = None
     verified: bool = False
-    contact_name: str | None = Field(default=None, max_length=50)
+    contact_name: Annotated[str | None, Visible("联系人")] = Field(default=None, max_length=50)
 
     @field_validator("source", mode="before")
     @classmethod
@@ -136,7 +137,7 @@ class PhoneIn(BaseModel):
         return value
 
 
-Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[^#&=;,，、\s]+$")]
+Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[^#&=;,，、\s]+$"), Visible("标签")]
 
 
 class ContactIn(BaseModel):
@@ -145,12 +146,14 @@ class ContactIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     kind: Kind
-    id: str = Field(min_length=1, max_length=32, description="公民身份号码或统一社会信用代码")
-    name: str = Field(min_length=1, max_length=100)
+    id: Annotated[str, Visible("证件号码")] = Field(
+        min_length=1, max_length=32, description="公民身份号码或统一社会信用代码"
+    )
+    name: Annotated[str, Visible("名称")] = Field(min_length=1, max_length=100)
     district: str
     phones: list[PhoneIn] = Field(min_length=1, max_length=MAX_PHONES_PER_RECORD)
     insurance_types: list[InsuranceType] = Field(default_factory=list)
-    employer: str | None = Field(default=None, max_length=100)
+    employer: Annotated[str | None, Visible("工作单位")] = Field(default=None, max_length=100)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
 
     @field_validator("kind", mode="before")
