@@ -34,9 +34,21 @@ browser:
 		echo "Install them as root: apt-get install -y $(CHROMIUM_PACKAGES)" >&2; exit 1; \
 	fi
 
-lint: $(STAMP)
+## Infrastructure scan of template.yaml (checkov, settings in .checkov.yaml), in a virtualenv of
+## its own: checkov's dependencies clash with the project's pins. Its version is pinned in
+## pyproject.toml's `scan` dependency group (installing a group needs pip 25.1 or later).
+SCAN_VENV := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+$(SCAN_STAMP): pyproject.toml
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --group scan
+	@rm -f $(SCAN_VENV)/.installed-*; touch $@
+
+lint: $(STAMP) $(SCAN_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/cfn-lint template.yaml
+	$(SCAN_VENV)/bin/checkov --config-file .checkov.yaml
 
 ## Pure unit tests only: the quick loop while editing domain code.
 unit: $(STAMP)
@@ -58,4 +70,4 @@ build: $(SAM)
 		$(SAM) build --build-dir "$(BUILD_DIR)"
 
 clean:
-	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-sam $(SCAN_VENV) .aws-sam .pytest_cache .ruff_cache
