@@ -4,11 +4,14 @@ TOTP for permission administrators."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
+from sms_platform import accounts
 from sms_platform.staff import Office, Role
 
+from tests.functional.intake_support import phones_of, queued_batches
 from tests.staff_fixtures import PASSWORD, expired_token, totp_code
 
 NEW_PASSWORD = "Another-Strong-Pw-99"
@@ -425,19 +428,135 @@ def test_a_signed_in_user_changes_its_own_password(staff):
     assert _sign_in(staff, member.username, NEW_PASSWORD).json["status"] == "signed_in"
 
 
-def test_a_reset_password_is_temporary_and_must_be_changed(staff):
+def _audit_entries(action: str) -> list[dict]:
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(os.environ["AUDIT_TABLE"])
+    return [item for item in table.scan()["Items"] if item.get("action") == action]
+
+
+def _audit_text() -> str:
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(os.environ["AUDIT_TABLE"])
+    return json.dumps(table.scan()["Items"], default=str, ensure_ascii=False)
+
+
+def test_without_a_verified_phone_the_reset_password_is_shown_once_and_must_be_changed(staff):
     admin = staff.account(Role.permission_admin)
-    member = staff.account(Role.hotline_agent)
+    member = staff.account(Role.city_reviewer)
 
     reset = staff.call("POST", f"/v1/staff/accounts/{member.username}/password-reset", token=admin.token)
 
-    assert reset.status == 200
+    assert reset.status == 200, reset.text
+    assert (reset.json["delivery"], reset.json["phone_masked"]) == ("in_person", None)
     temporary = reset.json["temporary_password"]
+    assert not accounts.password_problems(temporary)  # a strong one, as the pool requires
+    user = _idp().admin_get_user(UserPoolId=os.environ["STAFF_USER_POOL_ID"], Username=member.username)
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     assert staff.call("GET", "/v1/staff/offices", token=member.token).status == 401  # signed out everywhere
     assert _sign_in(staff, member.username, PASSWORD).status == 401
     first = _sign_in(staff, member.username, temporary)
+    # No token before a password of its own.
+    assert (first.json["status"], first.json["challenge"]) == ("challenge", "NEW_PASSWORD_REQUIRED")
+    assert _new_password(staff, member.username, first.json["session"]).json["status"] == "signed_in"
+    assert _sign_in(staff, member.username, temporary).status == 401  # it worked once only
+    [entry] = _audit_entries("account.reset_password")
+    assert (entry["target"], entry["actor"]["username"]) == (f"account:{member.username}", admin.username)
+    assert json.loads(entry["after"])["delivery"] == "in_person"
+    assert temporary not in _audit_text()
+
+
+@pytest.fixture
+def password_sms(staff, staff_clock, carrier_simulator):
+    """The verification-code and temporary-password templates in force, chosen by IT operations
+    through the staff API."""
+    from sms_platform import subscriptions
+
+    from tests.template_support import active_template
+
+    otp = active_template(staff_clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
+                          variables=[{"name": "code", "type": "code", "max_length": 6}])  # fmt: skip
+    template_id = active_template(
+        staff_clock, category="system", office="it",
+        text="您的平台账号临时密码为：${password}，首次登录须修改。如非本人操作请联系市社保中心。",
+        variables=[{"name": "password", "type": "text", "max_length": 32}],
+    )  # fmt: skip
+    subscriptions.set_settings(otp, None, actor="ops", now=staff_clock.now())
+    ops = staff.account(Role.it_ops)
+    chosen = staff.call("PUT", "/v1/staff/account-settings", token=ops.token,
+                        body={"password_template_id": template_id})  # fmt: skip
+    assert chosen.json == {"password_template_id": template_id}, chosen.text
+    return {"template_id": template_id, "otp": otp}
+
+
+def _verify_phone(staff, aws, member, phone: str) -> None:
+    """The owner proves the number with a code, as for test sends (``/me/test-phone``)."""
+    asked = staff.call("POST", "/v1/staff/me/test-phone", token=member.token, body={"phone": phone})
+    assert asked.status == 200, asked.text
+    [batch] = queued_batches(aws)
+    done = staff.call("POST", "/v1/staff/me/test-phone/verification", token=member.token,
+                      body={"code": batch["params"][0]["code"]})  # fmt: skip
+    assert done.status == 200, done.text
+
+
+def test_with_a_verified_phone_the_reset_password_goes_to_its_owner_by_sms(staff, aws, password_sms):
+    admin = staff.account(Role.permission_admin)
+    member = staff.account(Role.city_operator)
+    _verify_phone(staff, aws, member, "13912345678")
+
+    reset = staff.call("POST", f"/v1/staff/accounts/{member.username}/password-reset", token=admin.token)
+
+    assert reset.status == 200, reset.text
+    assert reset.json == {"username": member.username, "delivery": "sms", "phone_masked": "139****5678",
+                          "temporary_password": None}  # fmt: skip
+    [sms] = queued_batches(aws)  # on the high lane, as a platform message
+    assert (sms["kind"], sms["template_id"], sms["office"]) == ("system", password_sms["template_id"], "it")
+    assert sms["sign_name"] == "威海市人社信息中心"  # the IT office's signature, as on verification codes
+    assert phones_of([sms]) == ["13912345678"]
+    temporary = sms["params"][0]["password"]
+    assert not accounts.password_problems(temporary)
+    assert temporary not in reset.text and "13912345678" not in reset.text
+    [entry] = _audit_entries("account.reset_password")
+    assert json.loads(entry["after"])["delivery"] == "sms"
+    assert json.loads(entry["after"])["phone_masked"] == "139****5678"
+    assert temporary not in _audit_text() and "13912345678" not in _audit_text()
+    # Only the owner, with the SMS, can sign in, and must set a password of their own first.
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 401
+    first = _sign_in(staff, member.username, temporary)
     assert first.json["challenge"] == "NEW_PASSWORD_REQUIRED"
     assert _new_password(staff, member.username, first.json["session"]).json["status"] == "signed_in"
+
+
+def test_a_reset_that_the_sms_cannot_carry_is_refused_and_changes_nothing(staff, aws, staff_clock, carrier_simulator):
+    from sms_platform import subscriptions
+
+    from tests.template_support import active_template
+
+    otp = active_template(staff_clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
+                          variables=[{"name": "code", "type": "code", "max_length": 6}])  # fmt: skip
+    subscriptions.set_settings(otp, None, actor="ops", now=staff_clock.now())
+    admin = staff.account(Role.permission_admin)
+    ops = staff.account(Role.it_ops)
+    member = staff.account(Role.district_operator)
+    _verify_phone(staff, aws, member, "13912345678")
+
+    unset = staff.call("POST", f"/v1/staff/accounts/{member.username}/password-reset", token=admin.token)
+    staff.call("PUT", "/v1/staff/account-settings", token=ops.token, body={"password_template_id": otp})
+    no_variable = staff.call("POST", f"/v1/staff/accounts/{member.username}/password-reset", token=admin.token)
+    wrong_kind = staff.call("PUT", "/v1/staff/account-settings", token=ops.token,
+                            body={"password_template_id": "tpl-never-written"})  # fmt: skip
+
+    assert (unset.status, unset.error_code) == (409, "conflict")
+    assert "临时密码短信模板尚未配置" in unset.json["error"]["message"]
+    assert (no_variable.status, no_variable.error_code) == (409, "conflict")
+    assert "${password}" in no_variable.json["error"]["message"]
+    assert (wrong_kind.status, wrong_kind.json["error"]["field"]) == (422, "password_template_id")
+    assert "temporary_password" not in unset.json and "temporary_password" not in no_variable.json
+    assert queued_batches(aws) == []
+    assert _audit_entries("account.reset_password") == []
+    assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200  # still signed in
+    assert _sign_in(staff, member.username, PASSWORD).json["status"] == "signed_in"  # old password kept
 
 
 def test_thirty_idle_minutes_end_the_session(staff, staff_clock):

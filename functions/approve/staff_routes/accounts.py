@@ -1,20 +1,22 @@
 """Accounts and rights (R9, R13, R18): the signed-in account, offices and roles, and what a
 permission administrator does: create accounts, grant and withdraw roles, suspend and
-reinstate an account or a whole office, reset passwords and TOTP devices. Also the
-self-service steps every account may take even before anything else: TOTP enrolment and
-changing its own password.
+reinstate an account or a whole office, reset passwords (the temporary password goes to the
+owner's verified phone by SMS; the administrator sees it only when it must be handed over in
+person) and TOTP devices. Also the self-service steps every account may take even before
+anything else: TOTP enrolment and changing its own password; and IT operations' choice of the
+template temporary passwords are sent in.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
-from sms_platform import accounts
+from sms_platform import accounts, password_delivery
 from sms_platform.clock import get_clock
-from sms_platform.rights import allow, current_staff, signed_in
+from sms_platform.rights import allow, audit_action, current_staff, signed_in
 from sms_platform.staff import OFFICE_NAMES, ROLE_NAMES, Office, Role, allowed_roles, office_kind
 from sms_platform.text_rules import Visible
 
@@ -71,9 +73,21 @@ class ReasonIn(BaseModel):
     )
 
 
-class TemporaryPasswordOut(BaseModel):
+class PasswordResetOut(BaseModel):
     username: str
-    temporary_password: str = Field(description="临时密码，仅显示这一次；下次登录须修改")
+    delivery: Literal["sms", "in_person"] = Field(
+        description="sms：临时密码已通过短信发送至本人已验证的手机；in_person：本人没有已验证的手机，请当面交给本人"
+    )
+    phone_masked: str | None = Field(default=None, description="接收临时密码短信的手机号（已脱敏），仅 sms 时有")
+    temporary_password: str | None = Field(
+        default=None, description="临时密码，仅 in_person 时给出且仅显示这一次；首次登录须修改"
+    )
+
+
+class AccountSettings(BaseModel):
+    password_template_id: str | None = Field(
+        default=None, max_length=64, description="临时密码短信模板（平台系统消息类，含变量 password）；空则只能当面交付"
+    )
 
 
 class PasswordChangeIn(BaseModel):
@@ -246,11 +260,20 @@ def reinstate_account(username: str) -> AccountOut:
     return _out(accounts.reinstate_account(current_staff(), username))
 
 
-@router.post("/accounts/<username>/password-reset", summary="重置密码", tags=TAGS)
+@router.post(
+    "/accounts/<username>/password-reset",
+    summary="重置密码（临时密码以短信发给本人；无已验证手机时当面交付）",
+    tags=TAGS,
+)
 @allow(ADMIN)
-def reset_password(username: str) -> TemporaryPasswordOut:
-    password = accounts.reset_password(current_staff(), username)
-    return TemporaryPasswordOut(username=accounts.normalize_username(username), temporary_password=password)
+def reset_password(username: str) -> PasswordResetOut:
+    reset = accounts.reset_password(current_staff(), username)
+    return PasswordResetOut(
+        username=reset.username,
+        delivery=reset.delivery,
+        phone_masked=reset.phone_masked,
+        temporary_password=reset.temporary_password,
+    )
 
 
 @router.post("/accounts/<username>/totp-reset", summary="重置动态口令（手机丢失或更换时）", tags=TAGS)
@@ -269,3 +292,19 @@ def suspend_office(office: Office, body: Annotated[ReasonIn, Body()]) -> OfficeO
 @allow(ADMIN)
 def reinstate_office(office: Office) -> OfficeOut:
     return _office_out(office, accounts.reinstate_office(current_staff(), office))
+
+
+@router.get("/account-settings", summary="临时密码短信所用的系统模板", tags=TAGS)
+@allow(Role.it_ops)
+def get_account_settings() -> AccountSettings:
+    return AccountSettings(**password_delivery.settings())
+
+
+@router.put("/account-settings", summary="设置临时密码短信所用的系统模板", tags=TAGS)
+@allow(Role.it_ops)
+def put_account_settings(body: Annotated[AccountSettings, Body()]) -> AccountSettings:
+    staff = current_staff()
+    before = password_delivery.settings()
+    after = password_delivery.set_settings(body.password_template_id, actor=staff.account_id, now=get_clock().now())
+    audit_action(staff, "account_settings.update", "account_settings", before, after, staff.office)
+    return AccountSettings(**after)

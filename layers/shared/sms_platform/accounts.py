@@ -714,12 +714,30 @@ def office_status(
     }
 
 
-def reset_password(actor: StaffContext | None, username: str) -> str:
-    """A new temporary password (shown once to the administrator); the user must change it at
-    the next sign-in, every open session is signed out, and a lockout is lifted."""
+@dataclass(frozen=True)
+class PasswordReset:
+    """What the administrator who reset a password learns: how it reaches the owner
+    (``password_delivery.SMS`` with the number masked, or ``IN_PERSON``), and the temporary
+    password itself only when it is to be handed over in person."""
+
+    username: str
+    delivery: str
+    phone_masked: str | None = None
+    temporary_password: str | None = field(default=None, repr=False)
+
+
+def reset_password(actor: StaffContext | None, username: str) -> PasswordReset:
+    """A new temporary password, sent by SMS to the owner's verified phone (or, with none, shown
+    once to the administrator to hand over in person); the user must change it at the next
+    sign-in, every open session is signed out, and a lockout is lifted. The audit entry records
+    the delivery, never the password."""
+    from sms_platform import password_delivery
+
     pool = _require_pool()
     account = require_account(username)
     password = temporary_password()
+    # Checked before anything changes: a reset the SMS could not carry leaves the old password.
+    delivery = password_delivery.plan(account.account_id, password, get_clock().now())
     _idp().admin_set_user_password(UserPoolId=pool, Username=account.username, Password=password, Permanent=False)
     _idp().admin_user_global_sign_out(UserPoolId=pool, Username=account.username)
     saved = _save(
@@ -727,8 +745,11 @@ def reset_password(actor: StaffContext | None, username: str) -> str:
         expected_version=account.version,
     )
     _end_sessions(account.username)
-    audit_action(actor, "account.reset_password", f"account:{username}", _snapshot(account), _snapshot(saved))
-    return password
+    password_delivery.send(delivery, password, f"pwreset:{account.username}:{saved.version}")
+    after = {**(_snapshot(saved) or {}), **delivery.detail()}
+    audit_action(actor, "account.reset_password", f"account:{account.username}", _snapshot(account), after)
+    shown = password if delivery.method == password_delivery.IN_PERSON else None
+    return PasswordReset(account.username, delivery.method, delivery.phone_masked, shown)
 
 
 def reset_totp(actor: StaffContext | None, username: str) -> Account:

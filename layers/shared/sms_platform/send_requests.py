@@ -602,6 +602,16 @@ def verified_phone(ctx: StaffContext) -> dict[str, Any] | None:
     return {"phone_masked": item["phone_masked"], "verified_at": item["verified_at"]} if item else None
 
 
+def verified_number(account_id: str) -> tuple[str, str] | None:
+    """The number an account's owner proved with a code, in clear and masked (None when there is
+    none): where their test sends go, and their temporary password after a reset
+    (``password_delivery``)."""
+    from sms_platform import crypto
+
+    item = _table().get_item(Key=_phone_key(account_id, "phone"), ConsistentRead=True).get("Item")
+    return (crypto.decrypt(item["phone_token"]), item["phone_masked"]) if item else None
+
+
 def _verification_template(now: datetime) -> Any:
     from sms_platform import channel_sends, subscriptions
 

@@ -1,5 +1,7 @@
 // Accounts and rights (permission administrators): create accounts, grant and withdraw roles,
-// suspend and reinstate an account or a whole office, reset passwords.
+// suspend and reinstate an account or a whole office, reset passwords. A reset password goes to
+// its owner's verified phone by SMS, so the administrator never sees it; only an account without
+// one gets it shown here, once, to be handed over in person.
 
 import { del, get, post } from "../api.js";
 import { clear, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
@@ -63,7 +65,8 @@ export async function render(main, ctx) {
     box.append(h("button", { type: "button", "aria-label": `重置 ${a.username} 的密码`, onclick: async () => {
       try {
         const answer = await post(`/accounts/${a.username}/password-reset`);
-        showOnce(`${a.username} 的临时密码`, answer.temporary_password);
+        if (answer.delivery === "sms") toast(`临时密码已通过短信发送至 ${answer.phone_masked}`);
+        else showOnce(`${a.username} 的临时密码`, answer.temporary_password);
       } catch (error) {
         toast(error.message, "bad");
       }
@@ -126,7 +129,8 @@ export async function render(main, ctx) {
   main.append(
     h("h1", {}, "账号与权限"),
     section("新建账号", form),
-    section("账号", field("单位", officeFilter), listArea),
+    section("账号", h("p", { class: "hint" }, "重置密码后，临时密码以短信发送至本人已验证的手机；本人尚未验证手机的，临时密码只在此显示一次，请当面交给本人。首次登录须修改密码。"),
+      field("单位", officeFilter), listArea),
     section("单位的平台使用权限", h("p", { class: "hint" }, "暂停单位后，该单位所有账号不能再操作，待审核的申请和排队中的发送一并停止。"), officeArea),
   );
   await Promise.all([loadAccounts(), loadOffices()]);
