@@ -14,6 +14,7 @@ OpenAPI document, rarely asked for, builds the full app with every router.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib import import_module
 from typing import Any
@@ -114,7 +115,8 @@ def full_app() -> Any:
             security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
             security=[{"bearer": []}],
         )
-        return Response(status_code=200, content_type=http.JSON, body=document)
+        declared = http.declare_refusals(json.loads(document))
+        return Response(status_code=200, content_type=http.JSON, body=json.dumps(declared, ensure_ascii=False))
 
     return app
 

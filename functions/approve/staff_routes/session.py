@@ -28,7 +28,8 @@ class SignInIn(BaseModel):
 class ChallengeIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     challenge: Literal["NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA"] = Field(description="上一步返回的登录步骤")
-    session: str = Field(min_length=1, max_length=4096, description="上一步返回的 session")
+    # The identity service's sessions are 20 to 2048 characters (Cognito's own bounds).
+    session: str = Field(min_length=20, max_length=2048, description="上一步返回的 session")
     new_password: str | None = Field(default=None, max_length=256, description="首次登录或密码过期时的新密码")
     code: str | None = Field(default=None, pattern=r"^\d{6}$", description="动态口令（6位数字）")
 

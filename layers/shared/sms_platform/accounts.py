@@ -1005,7 +1005,10 @@ def answer_challenge(
             raise Unauthenticated("动态口令不正确") from error
         if kind == "InvalidPasswordException":
             raise ValidationFailed("新密码不符合密码策略", field="new_password") from error
-        if kind in ("NotAuthorizedException", "ResourceNotFoundException", "ExpiredCodeException"):
+        # A session the identity service cannot read (InvalidParameterException) is as stale as
+        # an expired one: the caller signs in again.
+        if kind in ("NotAuthorizedException", "ResourceNotFoundException", "ExpiredCodeException",
+                    "InvalidParameterException"):  # fmt: skip
             raise Unauthenticated("登录步骤已过期，请重新登录") from error
         raise
     if challenge == "NEW_PASSWORD_REQUIRED":

@@ -462,12 +462,11 @@ def _encode_cursor(value: Mapping[str, Any]) -> str:
 
 
 def _decode_cursor(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except ValueError as error:
-        raise BadRequest("无效的翻页标记", field="cursor") from error
+    from sms_platform import paging
+
+    value = paging.decode(text)
     if not isinstance(value, dict):
-        raise BadRequest("无效的翻页标记", field="cursor")
+        raise paging.invalid()
     return value
 
 
@@ -505,7 +504,10 @@ def _search_index(query: AuditQuery) -> AuditPage:
     if names:
         kwargs["ExpressionAttributeNames"] = names
     if query.cursor:
-        kwargs["ExclusiveStartKey"] = _decode_cursor(query.cursor)
+        from sms_platform import paging
+
+        names = {"pk", "sk", f"{index}pk", f"{index}sk"}
+        kwargs["ExclusiveStartKey"] = paging.start_key(query.cursor, names=names, fixed={f"{index}pk": key})
     page = AuditPage()
     while len(page.entries) < query.limit:
         # Limit bounds what is read, so every match of a page fits and its last key is a safe cursor.

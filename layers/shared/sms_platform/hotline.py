@@ -23,13 +23,12 @@ standard library at module level.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from sms_platform import text_rules
 
+from sms_platform import text_rules
 from sms_platform.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
 
 MAX_ENTRIES_PER_CALL = 3
@@ -65,11 +64,9 @@ def parse_hangup(raw_body: bytes) -> dict[str, Any]:
     caller's number is returned as given; whether it is a mobile is decided by ``classify_caller``.
     """
     from sms_platform.clock import parse_instant
+    from sms_platform.request_bodies import loads
 
-    try:
-        body = json.loads(raw_body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("请求体不是有效的 JSON", field="body") from exc
+    body = loads(raw_body or b"")
     if not isinstance(body, dict):
         raise ValidationFailed("请求体必须是 JSON 对象", field="body")
     problems = []

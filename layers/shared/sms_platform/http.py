@@ -35,6 +35,61 @@ def validation_failed_from(errors: list[dict[str, Any]]) -> ValidationFailed:
     )
 
 
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "机器可读的错误代码，如 validation_failed"},
+                "message": {"type": "string", "description": "给人看的中文说明"},
+                "field": {"type": "string", "description": "出错的字段"},
+                "details": {"description": "逐项说明（如每个字段的错误）"},
+            },
+        }
+    },
+}
+REFUSALS = {
+    400: "请求无法读取（如编码错误）",
+    401: "未登录或登录已失效",
+    403: "无权进行此操作",
+    404: "对象不存在",
+    409: "与当前状态冲突",
+    410: "已过期或已失效",
+    413: "请求体过大",
+    415: "请求体须为 JSON",
+    422: "请求内容不符合要求",
+    429: "次数超过限制",
+}
+# Every route may refuse a request it cannot read, a caller it does not know or allow, and a
+# body that fails its checks; the rest depend on what the route does.
+EVERY_ROUTE = (400, 401, 403, 413, 415, 422)
+WITH_PATH_PARAMETERS = (404, 409)  # a named thing may not exist, or not be ready (an import's report)
+CHANGING_STATE = (404, 409, 410, 429)
+
+
+def declare_refusals(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (an OpenAPI dict) with the refusals each operation may answer declared in
+    the ``{"error": ...}`` shape, so that callers and contract tests know every status."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    reference = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            statuses = set(EVERY_ROUTE)
+            if "{" in path:
+                statuses.update(WITH_PATH_PARAMETERS)
+            if method != "get":
+                statuses.update(CHANGING_STATE)
+            responses = operation.setdefault("responses", {})
+            for status in sorted(statuses):
+                responses.setdefault(str(status), {"description": REFUSALS[status], **reference})
+            if "422" in responses:  # powertools' own validation shape is answered as the error shape
+                responses["422"] = {"description": REFUSALS[422], **reference}
+    return document
+
+
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     """Map every refusal, powertools' own validation errors included, to ``{"error": ...}``."""
     from aws_lambda_powertools.event_handler import Response

@@ -8,14 +8,12 @@ call back), never the clear number.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import re
 from datetime import datetime
 from typing import Any
 
-from sms_platform import aws, crypto
+from sms_platform import aws, crypto, paging
 from sms_platform.clock import BEIJING
 from sms_platform.identifiers import mask_mobile
 
@@ -84,15 +82,10 @@ def list_replies(month: str, *, limit: int = 50, cursor: str | None = None) -> t
         "ScanIndexForward": False,
         "Limit": max(1, min(limit, 200)),
     }
-    if cursor:
-        try:
-            args["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        except ValueError:
-            from sms_platform.errors import BadRequest
-
-            raise BadRequest("分页游标无效", field="cursor") from None
+    # A cursor is the last key of a page of the same month.
+    if start := paging.start_key(cursor, names={"pk", "sk"}, fixed={"pk": f"inbox#{month}"}):
+        args["ExclusiveStartKey"] = start
     answer = _table().query(**args)
     items = [{field: item.get(field) for field in PUBLIC_FIELDS} for item in answer.get("Items", [])]
     last = answer.get("LastEvaluatedKey")
-    next_cursor = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
-    return items, next_cursor
+    return items, paging.encode(last) if last else None

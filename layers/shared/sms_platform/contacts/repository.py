@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sms_platform import aws, crypto
+from sms_platform import aws, crypto, paging
 from sms_platform.contacts import records, validation
 from sms_platform.contacts.models import Contact, ContactIn, Kind, PhoneEntry, Recipient, RecordResult
 
@@ -542,13 +542,31 @@ def upsert_many(
     return [results[position] for position in range(len(incoming))]
 
 
+def _list_position(kind: str, district: str, cursor: str | None) -> tuple[int, dict[str, Any] | None]:
+    """The shard and start key a ``list_page`` cursor carries, checked to stay in the district."""
+    if not cursor:
+        return 0, None
+    position = paging.decode(cursor)
+    if not isinstance(position, dict) or set(position) != {"shard", "key"}:
+        raise paging.invalid()
+    shard, key = position["shard"], position["key"]
+    if not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < records.AUDIENCE_SHARDS:
+        raise paging.invalid()
+    if key is not None:
+        partition = records.audience_partition(district, kind, records.ALL, shard)
+        key = paging.checked_key(
+            key, names={"pk", "sk", "gsi1pk", "gsi1sk"}, fixed={"gsi1pk": partition}, low_level=True
+        )
+    return shard, key
+
+
 def list_page(
-    kind: str, district: str, *, cursor: dict[str, Any] | None = None, limit: int = 50
-) -> tuple[list[Contact], dict[str, Any] | None]:
-    """A page of one district's records for staff, walking the audience index shard by shard."""
+    kind: str, district: str, *, cursor: str | None = None, limit: int = 50
+) -> tuple[list[Contact], str | None]:
+    """A page of one district's records for staff, walking the audience index shard by shard,
+    and the cursor of the next page (None after the last)."""
     client, table = _client(), _table_name()
-    shard = int(cursor["shard"]) if cursor else 0
-    start_key = cursor.get("key") if cursor else None
+    shard, start_key = _list_position(kind, district, cursor)
     found: list[dict[str, Any]] = []
     while shard < records.AUDIENCE_SHARDS and len(found) < limit:
         args: dict[str, Any] = {
@@ -565,7 +583,7 @@ def list_page(
         start_key = answer.get("LastEvaluatedKey")
         if not start_key:
             shard, start_key = shard + 1, None
-    next_cursor = {"shard": shard, "key": start_key} if shard < records.AUDIENCE_SHARDS else None
+    next_cursor = paging.encode({"shard": shard, "key": start_key}) if shard < records.AUDIENCE_SHARDS else None
     return [from_item(_des(raw)) for raw in found], next_cursor
 
 
