@@ -202,9 +202,12 @@ def test_an_administrator_cannot_lock_itself_out(staff):
     )
     withdraw = staff.call("DELETE", f"/v1/staff/accounts/{admin.username}/roles/permission_admin", token=admin.token)
     office = staff.call("POST", "/v1/staff/offices/it/suspension", token=admin.token, body={"reason": "测试"})
+    reset = staff.call("POST", f"/v1/staff/accounts/{admin.username}/password-reset", token=admin.token)
 
-    assert [suspend.status, withdraw.status, office.status] == [403, 403, 403]
-    assert staff.call("GET", "/v1/staff/me", token=admin.token).json["status"] == "active"
+    assert [suspend.status, withdraw.status, office.status, reset.status] == [403, 403, 403, 403]
+    assert "账号安全" in reset.json["error"]["message"]
+    assert staff.call("GET", "/v1/staff/me", token=admin.token).json["status"] == "active"  # still signed in
+    assert _audit_entries("account.reset_password") == []
 
 
 def test_a_suspended_account_is_refused_at_once_though_its_token_is_valid(staff):

@@ -735,6 +735,9 @@ def reset_password(actor: StaffContext | None, username: str) -> PasswordReset:
 
     pool = _require_pool()
     account = require_account(username)
+    # One's own password is changed knowing the current one (``change_password``); a reset by
+    # oneself would only sign oneself out with a password nobody else was meant to see.
+    _not_self(actor, account.username, "不能重置本人的密码，请在“账号安全”中修改密码")
     password = temporary_password()
     # Checked before anything changes: a reset the SMS could not carry leaves the old password.
     delivery = password_delivery.plan(account.account_id, password, get_clock().now())
