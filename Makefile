@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint unit bench build clean browser
+.PHONY: run test lint unit bench fuzz build clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ lint: $(STAMP) $(SCAN_STAMP)
 ## Pure unit tests only: the quick loop while editing domain code.
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
+
+## A longer schemathesis pass over every operation of the OpenAPI document than `make test` runs
+## (as an operator, without a token and as the permission administrator); EXAMPLES per operation.
+EXAMPLES ?= 100
+fuzz: $(STAMP)
+	$(PY) -m tests.e2e.api_fuzz --max-examples $(EXAMPLES)
 
 ## Benchmarks: print figures and ratios measured in one run.
 bench: $(STAMP)

@@ -1,0 +1,108 @@
+"""Schemathesis against the local platform: every operation of ``GET /v1/openapi.json``, as the
+permission administrator, as an operator and without a token, checked for server errors,
+undeclared statuses and answers that do not match their schema.
+
+``make test`` runs a bounded pass (``tests/e2e/test_api_fuzz.py``); ``make fuzz`` a longer one:
+
+    python -m tests.e2e.api_fuzz --max-examples 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.browser.conftest import StaffApi
+from tests.e2e.conftest import RunningPlatform, start
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
+# Signing out revokes the token the rest of the run uses, and starting a new TOTP enrolment
+# leaves the account restricted until it is confirmed; the sign-in tests exercise both.
+SIGNED_IN_EXCLUDED = ("sign_out_v1_staff_session_delete", "begin_totp_v1_staff_me_totp_post")
+OPERATOR_ROLES = ["city_operator"]
+
+
+@dataclass
+class Identity:
+    name: str
+    token: str | None
+
+    def headers(self) -> list[str]:
+        return ["-H", f"Authorization: Bearer {self.token}"] if self.token else []
+
+    def exclusions(self) -> list[str]:
+        if not self.token:
+            return []
+        return [argument for operation in SIGNED_IN_EXCLUDED for argument in ("--exclude-operation-id", operation)]
+
+
+def identities(platform: RunningPlatform) -> list[Identity]:
+    """The three callers: an operator, nobody, and the administrator (TOTP enrolled), last
+    because what it may do (suspend offices, withdraw roles) can lock the others out."""
+    staff = StaffApi(platform)
+    operator = staff.account("fuzz-op", "city", OPERATOR_ROLES, "模糊测试员")
+    return [
+        Identity("operator", operator["token"]),
+        Identity("anonymous", None),
+        Identity("permission_admin", staff.admin()),
+    ]
+
+
+def fuzz(
+    platform: RunningPlatform, identity: Identity, *, max_examples: int, seed: int | None = None
+) -> subprocess.CompletedProcess:
+    """One schemathesis run as ``identity``; its output and exit code (0: nothing found)."""
+    command = [
+        str(SCHEMATHESIS),
+        "run",
+        f"{platform.api}/v1/openapi.json",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(max_examples),
+        "--workers",
+        "2",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        "--suppress-health-check",
+        "all",
+        *identity.headers(),
+        *identity.exclusions(),
+    ]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    environment = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
+    return subprocess.run(  # noqa: S603 - the virtual environment's own schemathesis
+        command, capture_output=True, text=True, cwd=ROOT, env=environment, timeout=1800, check=False
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-examples", type=int, default=100)
+    parser.add_argument("--seed", type=int)
+    arguments = parser.parse_args(argv)
+    platform = start()
+    failed = 0
+    try:
+        for identity in identities(platform):
+            print(f"== {identity.name}", flush=True)
+            result = fuzz(platform, identity, max_examples=arguments.max_examples, seed=arguments.seed)
+            print(result.stdout[-20000:], result.stderr[-5000:], sep="\n", flush=True)
+            failed += result.returncode != 0
+    finally:
+        platform.stop()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
