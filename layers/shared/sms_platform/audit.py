@@ -534,7 +534,7 @@ def _search_chains(query: AuditQuery) -> AuditPage:
     try:
         day_index = days.index(date.fromisoformat(str(state["d"])))
         positions = {int(k): int(v) for k, v in dict(state.get("p", {})).items()}
-    except (KeyError, ValueError, TypeError) as error:
+    except (KeyError, ValueError, TypeError, OverflowError) as error:  # OverflowError: int(Infinity)
         raise BadRequest("无效的翻页标记", field="cursor") from error
     parts, names, values = _filters(query, in_index=None)
     page = AuditPage()

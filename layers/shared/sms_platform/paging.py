@@ -42,7 +42,7 @@ def decode(cursor: str) -> Any:
 
 def _attribute_text(value: Any, low_level: bool) -> str | None:
     if low_level:
-        return value.get("S") if isinstance(value, dict) and set(value) == {"S"} else None
+        value = value.get("S") if isinstance(value, dict) and set(value) == {"S"} else None
     return value if isinstance(value, str) else None
 
 
