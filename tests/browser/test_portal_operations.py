@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 import requests
@@ -30,6 +31,14 @@ def test_an_agent_reads_a_citizens_reply_with_the_number_masked(portal_platform,
         timeout=30,
     )  # fmt: skip
     assert pushed.status_code == 200, pushed.text
+    # The push is answered at once and its reply recorded from the push queue moments later.
+    month = sent_at[:7]
+    deadline = time.monotonic() + 30
+    while not any(
+        r["content"] == content for r in staff_api.call("GET", "/replies", agent["token"], month=month)["replies"]
+    ):
+        assert time.monotonic() < deadline, "the pushed reply was not recorded within 30 s"
+        time.sleep(0.5)
 
     page = browser.new_page()
     sign_in(page, portal_platform, agent["username"], agent["password"])
