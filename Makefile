@@ -47,6 +47,7 @@ $(SCAN_STAMP): pyproject.toml
 
 lint: $(STAMP) $(SCAN_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SCAN_VENV)/bin/checkov --config-file .checkov.yaml
 

@@ -101,9 +101,9 @@ def _csv_chunks(rows: int, chunk: int) -> list[tuple[int, str]]:
 
 
 def bench_import() -> None:
-    from sms_platform import crypto
-    from sms_platform.clock import FixedClock, set_clock
     from sms_platform.contacts import imports, repository
+    from sms_platform.foundation import crypto
+    from sms_platform.foundation.clock import FixedClock, set_clock
 
     header = ["kind", "id", "name", "district", "phone", "source", "verified", "insurance_types", "tags"]
     stub = _StubDynamo()

@@ -11,7 +11,7 @@
     (``fanout._messages_for``). Target: at least 50,000.
 (d) Peak memory (tracemalloc) of dispatching ten batches of 100.
 (a) and (d) run under the garbage collector settings the sender makes at the end of its init and
-    of its first invocation (``sms_platform.runtime``), as it does; (b) under Python's defaults.
+    of its first invocation (``sms_platform.foundation.runtime``), as it does; (b) under Python's defaults.
 (c) (high-lane latency while a 20,000-recipient publicity send drains in the local platform)
     is measured by benchmarks/lanes_bench.py (``python -m benchmarks lanes``).
 
@@ -112,7 +112,8 @@ def _stubbed() -> Iterator[None]:
     local platform's) needs the real ones."""
     import logging
 
-    from sms_platform import aws, crypto
+    from sms_platform import aws
+    from sms_platform.foundation import crypto
 
     environment = dict(os.environ)
     log = logging.getLogger("weihai-sms")
@@ -142,8 +143,8 @@ def _stubbed() -> Iterator[None]:
 def _batches(n: int) -> list[str]:
     """SQS bodies of ``n`` targeted batches of 100, shaped as the fan-out queues them; their
     messages are known to the stub table as ``queued``."""
-    from sms_platform import crypto
-    from sms_platform.messages import QueuedBatch
+    from sms_platform.foundation import crypto
+    from sms_platform.sending.messages import QueuedBatch
 
     bodies = []
     for b in range(n):
@@ -177,10 +178,10 @@ def _client() -> Any:
 
 
 def dispatch_ratio() -> tuple[float, float, float]:
-    from sms_platform import runtime
-    from sms_platform.clock import FixedClock
-    from sms_platform.dispatcher import Dispatcher, Tally
-    from sms_platform.messages import QueuedBatch
+    from sms_platform.foundation import runtime
+    from sms_platform.foundation.clock import FixedClock
+    from sms_platform.sending.dispatcher import Dispatcher, Tally
+    from sms_platform.sending.messages import QueuedBatch
 
     bodies = _batches(BATCHES)
     client = _client()
@@ -188,7 +189,7 @@ def dispatch_ratio() -> tuple[float, float, float]:
     first = QueuedBatch.model_validate_json(bodies[0])
     sign, code, params = first.sign_name, first.template_code, first.shared_params
     clock = FixedClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
-    # As the sender's init does (sms_platform.runtime): what exists now, imported modules and
+    # As the sender's init does (sms_platform.foundation.runtime): what exists now, imported modules and
     # clients (and here the stub table, standing for DynamoDB), is left out of later collections;
     # and once more after the first round, as after the sender's first invocation.
     runtime.end_of_init()
@@ -211,9 +212,10 @@ def dispatch_ratio() -> tuple[float, float, float]:
 
 
 def fanout_rate() -> float:
-    from sms_platform import crypto, fanout, send_requests
     from sms_platform.contacts.models import Recipient
-    from sms_platform.staff import Office
+    from sms_platform.foundation import crypto
+    from sms_platform.sources import fanout, send_requests
+    from sms_platform.staff.context import Office
 
     now = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
     request = send_requests.SendRequest(
@@ -234,9 +236,9 @@ def fanout_rate() -> float:
 
 
 def peak_memory() -> float:
-    from sms_platform.clock import FixedClock
-    from sms_platform.dispatcher import Dispatcher, Tally
-    from sms_platform.messages import QueuedBatch
+    from sms_platform.foundation.clock import FixedClock
+    from sms_platform.sending.dispatcher import Dispatcher, Tally
+    from sms_platform.sending.messages import QueuedBatch
 
     bodies = _batches(10)
     dispatcher = Dispatcher(carrier=_client(), clock=FixedClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC)), tally=Tally())
@@ -251,7 +253,7 @@ def peak_memory() -> float:
 def run() -> None:
     collector = gc.get_threshold()
     with _stubbed():
-        # The dispatch figures under the collector settings the sender makes (sms_platform.runtime);
+        # The dispatch figures under the collector settings the sender makes (sms_platform.foundation.runtime);
         # the fan-out worker makes none, so they are undone before its figure.
         per_recipient, bare, ratio = dispatch_ratio()
         memory = peak_memory()

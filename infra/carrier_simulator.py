@@ -49,8 +49,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from sms_platform.carrier import signing
-from sms_platform.clock import BEIJING, get_clock
-from sms_platform.observability import redact
+from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.observability import redact
 
 TIMESTAMP_TOLERANCE = timedelta(minutes=15)
 MAX_SEND_SMS_NUMBERS = 1000

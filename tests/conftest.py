@@ -52,7 +52,7 @@ def aws(monkeypatch):
     import boto3
     from moto import mock_aws
     from sms_platform import aws as platform_aws
-    from sms_platform import secrets
+    from sms_platform.foundation import secrets
 
     from infra import moto_speedups, provision, template_model
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sms_platform.staff import Office, Role, StaffContext
+from sms_platform.staff.context import Office, Role, StaffContext
 
 from tests.events import api_event
 

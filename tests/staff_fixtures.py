@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sms_platform.staff import Office, Role
+from sms_platform.staff.context import Office, Role
 
 from infra import template_model
 from tests.events import api_event
@@ -214,7 +214,7 @@ class StaffDirectory:
     ) -> StaffMember:
         """A new account holding ``roles`` (in the role's usual office), signed in; a
         permission administrator has enrolled TOTP, so it may work at once."""
-        from sms_platform import accounts
+        from sms_platform.staff import accounts
 
         number = next(self._numbers)
         roles_set = frozenset(Role(role) for role in roles)
@@ -274,7 +274,7 @@ class StaffDirectory:
 
 @pytest.fixture
 def staff_clock():
-    from sms_platform.clock import FixedClock, set_clock
+    from sms_platform.foundation.clock import FixedClock, set_clock
 
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
     set_clock(clock)
@@ -284,7 +284,7 @@ def staff_clock():
 
 @pytest.fixture
 def staff(aws, staff_clock, lambda_context) -> StaffDirectory:
-    from sms_platform import accounts, oidc
+    from sms_platform.staff import accounts, oidc
 
     accounts.forget_cached()
     oidc.reset()

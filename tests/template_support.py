@@ -1,6 +1,6 @@
 """Active templates made the real way, for tests that send with them.
 
-``active_template(clock, ...)`` goes through the templates domain (``sms_platform.templates``)
+``active_template(clock, ...)`` goes through the templates domain (``sms_platform.templates.workflow``)
 as the staff routes do, with staff contexts for an author and a reviewer: the author writes the
 template and submits it, a city reviewer who did not write it approves it (which files it with
 the carrier), the platform's clock moves past the carrier's review delay and the filing poller
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from sms_platform.clock import BEIJING, FixedClock
-from sms_platform.staff import Office, Role
+from sms_platform.foundation.clock import BEIJING, FixedClock
+from sms_platform.staff.context import Office, Role
 
 from tests.staff_calls import member
 
@@ -25,7 +25,7 @@ IT_OPS = member("tpl-author-it", Office.it, Role.it_ops, real_name="陈涛")
 HOTLINE_MANAGER = member("tpl-author-12333", Office.hotline, Role.hotline_manager, real_name="刘洋")
 TEMPLATE_REVIEWER = member("tpl-reviewer", Office.city, Role.city_reviewer, real_name="郑红")
 
-# Who writes each category's templates (templates.may_author).
+# Who writes each category's templates (workflow.may_author).
 AUTHOR_OF = {"system": IT_OPS, "hangup": HOTLINE_MANAGER}
 
 # Longer than the carrier simulator's review delay (2 s on the platform's clock by default).
@@ -43,12 +43,12 @@ def active_template(
     valid_days: int = 365,
 ) -> str:
     """A template of ``category`` owned by ``office`` with an active version; returns its id."""
-    from sms_platform import templates
+    from sms_platform.templates import workflow
 
     author = AUTHOR_OF.get(category, CITY_OPERATOR)
     today = clock.now().astimezone(BEIJING).date()
-    draft = templates.TemplateDraft(
-        name=name or f"{templates.CATEGORY_NAMES[category]}模板",
+    draft = workflow.TemplateDraft(
+        name=name or f"{workflow.CATEGORY_NAMES[category]}模板",
         category=category,
         office=Office(office),
         text=text,
@@ -57,11 +57,11 @@ def active_template(
         valid_until=today + timedelta(days=valid_days),
         remark="社保业务短信",
     )
-    template_id = templates.create_template(author, draft).template_id
-    templates.submit(author, template_id, 1)
-    filed = templates.approve(TEMPLATE_REVIEWER, template_id, 1, "同意")
+    template_id = workflow.create_template(author, draft).template_id
+    workflow.submit(author, template_id, 1)
+    filed = workflow.approve(TEMPLATE_REVIEWER, template_id, 1, "同意")
     assert filed.status == "filed", filed
     clock.advance(seconds=CARRIER_REVIEW_WAIT.total_seconds())
-    templates.poll_filings()
-    assert templates.find_template(template_id).active_version == 1
+    workflow.poll_filings()
+    assert workflow.find_template(template_id).active_version == 1
     return template_id

@@ -1,7 +1,7 @@
 """The staff API's resolvers and the routers they serve.
 
 Every staff route lives under ``/v1/staff`` in a router of its own area
-(``staff_routes/<area>.py``), declares its rights with ``sms_platform.rights`` and has
+(``staff_routes/<area>.py``), declares its rights with ``sms_platform.staff.rights`` and has
 pydantic request and response models, so that ``GET /v1/openapi.json`` documents it.
 To add an area, add one ``include`` line below: the area and the paths (under ``/v1/staff``)
 its router serves.
@@ -19,7 +19,8 @@ from functools import cache
 from importlib import import_module
 from typing import Any
 
-from sms_platform import http, rights
+from sms_platform.foundation import http
+from sms_platform.staff import rights
 
 STAFF_PREFIX = "/v1/staff"
 OPENAPI_PATH = "/v1/openapi.json"

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform import templates
-from sms_platform.observability import logger
+from sms_platform.foundation.observability import logger
+from sms_platform.templates import workflow
 
 log = logger()
 
 
 @log.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    moved = templates.poll_filings()
+    moved = workflow.poll_filings()
     log.info("template filings polled", extra={"moved": moved})
     return {"moved": moved}

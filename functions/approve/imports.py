@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform.observability import logger
+from sms_platform.foundation.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
 log = logger()

@@ -10,8 +10,8 @@ from typing import Any
 
 import app
 from aws_lambda_powertools.logging import correlation_paths
-from sms_platform import request_bodies
-from sms_platform.observability import logger
+from sms_platform.foundation import request_bodies
+from sms_platform.foundation.observability import logger
 
 _logger = logger()
 

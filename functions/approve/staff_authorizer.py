@@ -1,7 +1,7 @@
 """API Gateway TOKEN authorizer of the staff routes.
 
-Verifies the bearer JWT against the issuer's published keys (``sms_platform.oidc``), then the
-platform's own account record (``sms_platform.accounts.check_access``) on every request: the
+Verifies the bearer JWT against the issuer's published keys (``sms_platform.staff.oidc``), then the
+platform's own account record (``sms_platform.staff.accounts.check_access``) on every request: the
 template sets the authorizer's cache to zero, so a suspension or a withdrawn role bites on the
 very next request even while the token is still valid.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform import accounts, oidc
+from sms_platform.staff import accounts, oidc
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

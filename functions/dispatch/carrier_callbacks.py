@@ -12,10 +12,10 @@ import hmac
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from sms_platform import request_bodies
-from sms_platform.errors import Unauthenticated
-from sms_platform.http import register_error_handlers
-from sms_platform.observability import logger
+from sms_platform.foundation import request_bodies
+from sms_platform.foundation.errors import Unauthenticated
+from sms_platform.foundation.http import register_error_handlers
+from sms_platform.foundation.observability import logger
 
 app = APIGatewayRestResolver()
 register_error_handlers(app)
@@ -24,7 +24,7 @@ ACCEPTED = {"code": 0, "msg": "成功"}
 
 
 def _check_token() -> None:
-    from sms_platform import secrets
+    from sms_platform.foundation import secrets
 
     given = app.current_event.get_query_string_value("token", "") or ""
     expected = secrets.webhook_secret("carrier_callback_token")
@@ -34,8 +34,8 @@ def _check_token() -> None:
 
 def _items(model: Any) -> list[Any]:
     from pydantic import TypeAdapter, ValidationError
-    from sms_platform.errors import BadRequest
-    from sms_platform.http import validation_failed_from
+    from sms_platform.foundation.errors import BadRequest
+    from sms_platform.foundation.http import validation_failed_from
 
     body = app.current_event.body
     if not body:
@@ -48,8 +48,8 @@ def _items(model: Any) -> list[Any]:
 
 @app.post("/v1/carrier/receipts")
 def receipts() -> dict[str, Any]:
-    from sms_platform.carrier_pushes import queue_push
-    from sms_platform.messages import CarrierReceipt
+    from sms_platform.sending.carrier_pushes import queue_push
+    from sms_platform.sending.messages import CarrierReceipt
 
     _check_token()
     items = _items(CarrierReceipt)
@@ -59,8 +59,8 @@ def receipts() -> dict[str, Any]:
 
 @app.post("/v1/carrier/inbound")
 def replies() -> dict[str, Any]:
-    from sms_platform.carrier_pushes import queue_push
-    from sms_platform.messages import CarrierReply
+    from sms_platform.sending.carrier_pushes import queue_push
+    from sms_platform.sending.messages import CarrierReply
 
     _check_token()
     items = _items(CarrierReply)

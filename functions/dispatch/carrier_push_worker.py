@@ -10,15 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform.observability import logger
+from sms_platform.foundation.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 log = logger()
 
 
 def record_handler(record: Any, tally: Any) -> None:
-    from sms_platform.carrier_pushes import PushPiece, record_piece
-    from sms_platform.clock import get_clock
+    from sms_platform.foundation.clock import get_clock
+    from sms_platform.sending.carrier_pushes import PushPiece, record_piece
 
     piece = PushPiece.model_validate_json(record.body)
     outcome = record_piece(piece, get_clock().now(), tally)
@@ -27,7 +27,7 @@ def record_handler(record: Any, tally: Any) -> None:
 
 @log.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from sms_platform.dispatcher import Tally
+    from sms_platform.sending.dispatcher import Tally
 
     tally = Tally()
     try:

@@ -1,6 +1,6 @@
 """Dispatch: the consumer of the three lanes (high, normal, bulk).
 
-Each SQS record is one queued batch (up to 100 recipients); ``sms_platform.dispatcher`` sends
+Each SQS record is one queued batch (up to 100 recipients); ``sms_platform.sending.dispatcher`` sends
 it exactly once per recipient. A record that fails (a transient carrier fault) is reported as a
 partial batch failure and kept invisible for an exponential backoff before SQS delivers it again;
 after the queue's maxReceiveCount it goes to the lane's dead-letter queue.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform import runtime
-from sms_platform.observability import logger
+from sms_platform.foundation import runtime
+from sms_platform.foundation.observability import logger
 
 # Every record failing is still a partial response (all listed), not an invocation error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -20,9 +20,9 @@ log = logger()
 
 
 def record_handler(record: Any, dispatcher: Any) -> None:
-    from sms_platform import outbox
-    from sms_platform.dispatcher import TransientCarrierFault
-    from sms_platform.messages import QueuedBatch, retry_visibility_seconds
+    from sms_platform.sending import outbox
+    from sms_platform.sending.dispatcher import TransientCarrierFault
+    from sms_platform.sending.messages import QueuedBatch, retry_visibility_seconds
 
     batch = QueuedBatch.model_validate_json(record.body)
     log.append_keys(batch_id=batch.batch_id, source_id=batch.source_id, kind=str(batch.kind))
@@ -40,7 +40,7 @@ def record_handler(record: Any, dispatcher: Any) -> None:
 
 @log.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from sms_platform.dispatcher import Dispatcher
+    from sms_platform.sending.dispatcher import Dispatcher
 
     dispatcher = Dispatcher()
     try:

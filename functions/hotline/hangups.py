@@ -11,10 +11,11 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform import hotline, request_bodies, secrets, signed_webhooks
-from sms_platform.clock import get_clock
-from sms_platform.http import JSON, register_error_handlers
-from sms_platform.observability import logger
+from sms_platform.foundation import request_bodies, secrets, signed_webhooks
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.http import JSON, register_error_handlers
+from sms_platform.foundation.observability import logger
+from sms_platform.sources import hotline
 
 app = APIGatewayRestResolver()
 register_error_handlers(app)

@@ -12,10 +12,11 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform import request_bodies, secrets, signed_webhooks, subscriptions
-from sms_platform.clock import get_clock
-from sms_platform.http import JSON, register_error_handlers
-from sms_platform.observability import logger
+from sms_platform.foundation import request_bodies, secrets, signed_webhooks
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.http import JSON, register_error_handlers
+from sms_platform.foundation.observability import logger
+from sms_platform.sources import subscriptions
 
 KEEP_SECONDS = 30 * 24 * 3600
 

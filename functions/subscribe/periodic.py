@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform import subscriptions
-from sms_platform.clock import get_clock
-from sms_platform.observability import logger
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.observability import logger
+from sms_platform.sources import subscriptions
 
 
 @logger().inject_lambda_context(clear_state=True)

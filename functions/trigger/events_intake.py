@@ -14,11 +14,12 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform import business_events, request_bodies, trigger_rules
-from sms_platform.clock import get_clock
-from sms_platform.errors import Forbidden, ValidationFailed
-from sms_platform.http import JSON, register_error_handlers
-from sms_platform.observability import logger
+from sms_platform.foundation import request_bodies
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.errors import Forbidden, ValidationFailed
+from sms_platform.foundation.http import JSON, register_error_handlers
+from sms_platform.foundation.observability import logger
+from sms_platform.sources import business_events, trigger_rules
 
 EVENT_SOURCE = "weihai.si.business"
 KEEP_SECONDS = 30 * 24 * 3600

@@ -1,4 +1,4 @@
-"""Fan-out worker: each SQS record is one chunk of a released send (``sms_platform.fanout``).
+"""Fan-out worker: each SQS record is one chunk of a released send (``sms_platform.sources.fanout``).
 
 Waiting (back-pressure, the publicity window, a long chunk) is a new delayed job the worker
 queues itself, so a record fails, and its receive count climbs, only on a real fault; it is
@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform.observability import logger
+from sms_platform.foundation.observability import logger
 
 # One record per invocation: a failed chunk is reported like any partial failure, not raised.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -18,7 +18,7 @@ log = logger()
 
 
 def record_handler(record: Any, context: Any) -> str:
-    from sms_platform.fanout import ChunkJob, run_chunk
+    from sms_platform.sources.fanout import ChunkJob, run_chunk
 
     job = ChunkJob.model_validate_json(record.body)
     remaining = getattr(context, "get_remaining_time_in_millis", None)

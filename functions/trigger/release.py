@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform.observability import logger
+from sms_platform.foundation.observability import logger
 
 log = logger()
 
 
 @log.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from sms_platform import send_requests
+    from sms_platform.sources import send_requests
 
     released = send_requests.release_due()
     if released:

@@ -13,7 +13,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from sms_platform.observability import redact
+from sms_platform.foundation.observability import redact
 
 _lock = threading.Lock()
 

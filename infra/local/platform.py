@@ -58,7 +58,7 @@ class Platform:
             os.environ.pop(name, None)
         os.environ.update(aws_environment(settings))
 
-        from sms_platform.clock import get_clock
+        from sms_platform.foundation.clock import get_clock
 
         self.clock = get_clock()
         logs.emit("starting", clock=self.clock.now().isoformat(), platform_clock=settings.platform_clock)
@@ -133,7 +133,7 @@ class Platform:
         values = self.settings.values
         username, password = values["ADMIN_USERNAME"], values["ADMIN_PASSWORD"]
         try:
-            from sms_platform.accounts import seed_permission_admin
+            from sms_platform.staff.accounts import seed_permission_admin
         except ImportError:
             seed_permission_admin = None
         if seed_permission_admin is not None:

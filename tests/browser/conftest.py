@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import requests
-from sms_platform.clock import BEIJING
+from sms_platform.foundation.clock import BEIJING
 
 from tests.e2e.conftest import RunningPlatform, start
 from tests.staff_fixtures import totp_code
@@ -174,13 +174,14 @@ class StaffApi:
     def poll_filings(self) -> None:
         """One round of the filing poller (scheduled every five minutes) run now, as the
         platform's function would run it."""
-        from sms_platform import clock, templates
+        from sms_platform.foundation import clock
+        from sms_platform.templates import workflow
 
         with self.platform.functions_environment():
             saved = clock.get_clock()
             clock.set_clock(clock.Clock(self.platform_now()))
             try:
-                templates.poll_filings()
+                workflow.poll_filings()
             finally:
                 clock.set_clock(saved)
 

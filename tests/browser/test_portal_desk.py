@@ -8,7 +8,7 @@ import os
 import pytest
 import requests
 from playwright.sync_api import expect
-from sms_platform import sms
+from sms_platform.text import sms
 
 from tests.browser.conftest import shot, sign_in
 

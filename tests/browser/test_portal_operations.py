@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 from playwright.sync_api import expect
-from sms_platform.clock import BEIJING
+from sms_platform.foundation.clock import BEIJING
 
 from tests.browser.conftest import shot, sign_in
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from sms_platform import sms
+from sms_platform.text import sms
 
 from tests.browser.conftest import shot, sign_in
 from tests.contacts_support import person

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from sms_platform import sms
+from sms_platform.text import sms
 
 from tests.browser.conftest import shot, sign_in
 

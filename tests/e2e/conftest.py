@@ -102,8 +102,9 @@ class RunningPlatform:
     def functions_environment(self) -> Iterator[None]:
         """This process as a function of the platform sees it: its tables, queues, secrets and
         moto endpoint, for calling ``sms_platform`` against the running platform."""
-        from sms_platform import aws, crypto, secrets
+        from sms_platform import aws
         from sms_platform.carrier.client import carrier_client_from_environment
+        from sms_platform.foundation import crypto, secrets
 
         def forget_clients() -> None:
             # Everything cached per process was made for whichever platform (or moto) came before.

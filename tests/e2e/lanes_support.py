@@ -1,7 +1,7 @@
 """Putting messages on the lanes of a running local platform and reading what the carrier got.
 
 Used by ``tests/e2e/test_lanes.py`` and ``benchmarks/lanes_bench.py``. Everything that queues
-runs inside ``RunningPlatform.functions_environment()``: the same ``sms_platform.outbox.enqueue``
+runs inside ``RunningPlatform.functions_environment()``: the same ``sms_platform.sending.outbox.enqueue``
 a function calls, against the platform's tables and queues.
 
 Times: the carrier simulator stamps each request it accepts with the platform's clock
@@ -29,7 +29,7 @@ TEMPLATE_REVIEW_TIMEOUT = 30.0
 
 def beijing_morning() -> str:
     """10:00 Beijing time today: inside the publicity window, whatever the hour here."""
-    from sms_platform.clock import BEIJING
+    from sms_platform.foundation.clock import BEIJING
 
     today = datetime.now(BEIJING).date()
     return datetime(today.year, today.month, today.day, 10, 0, tzinfo=BEIJING).isoformat()
@@ -53,7 +53,7 @@ def platform_offset(platform: Any) -> timedelta:
 
 def follow_platform_clock(platform: Any) -> None:
     """This process's clock from now on reads what the platform's clock reads."""
-    from sms_platform.clock import Clock, set_clock
+    from sms_platform.foundation.clock import Clock, set_clock
 
     set_clock(Clock(datetime.now(UTC) + platform_offset(platform)))
 
@@ -85,8 +85,8 @@ def file_templates() -> Templates:
 
 def enqueue_publicity(source_id: str, template_code: str, numbers: Iterable[str]) -> int:
     """One publicity send to ``numbers`` on the bulk lane; returns how many were queued."""
-    from sms_platform import outbox
-    from sms_platform.lanes import SmsKind
+    from sms_platform.sending import outbox
+    from sms_platform.sending.lanes import SmsKind
 
     result = outbox.enqueue(
         SmsKind.PUBLICITY,
@@ -104,9 +104,9 @@ def enqueue_publicity(source_id: str, template_code: str, numbers: Iterable[str]
 
 def enqueue_hangup(source_id: str, template_code: str, number: str) -> datetime:
     """One hang-up answer on the high lane; returns when it was enqueued (platform clock)."""
-    from sms_platform import outbox
-    from sms_platform.clock import get_clock
-    from sms_platform.lanes import SmsKind
+    from sms_platform.foundation.clock import get_clock
+    from sms_platform.sending import outbox
+    from sms_platform.sending.lanes import SmsKind
 
     enqueued_at = get_clock().now()
     result = outbox.enqueue(
@@ -127,7 +127,7 @@ def enqueue_hangup(source_id: str, template_code: str, number: str) -> datetime:
 def bulk_depth() -> int:
     """Batches on the bulk lane, waiting or being dispatched."""
     from sms_platform import aws
-    from sms_platform.lanes import Lane, queue_url
+    from sms_platform.sending.lanes import Lane, queue_url
 
     names = [f"ApproximateNumberOfMessages{part}" for part in ("", "NotVisible", "Delayed")]
     answer = aws.client("sqs").get_queue_attributes(QueueUrl=queue_url(Lane.BULK), AttributeNames=names)
@@ -163,7 +163,7 @@ def feed_publicity(
     does not slow the process that times the high lane."""
     import os
 
-    from sms_platform.clock import Clock, set_clock
+    from sms_platform.foundation.clock import Clock, set_clock
 
     from infra.local import priority
 

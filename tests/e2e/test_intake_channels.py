@@ -139,16 +139,16 @@ def write_template(staff: Staff, author: str, *, category: str, office: str, nam
 
 def activate(platform: Any, template_ids: list[str]) -> None:
     """Run the filing poller against the platform until the carrier has approved every template."""
-    from sms_platform import templates
     from sms_platform.carrier.client import carrier_client_from_environment
+    from sms_platform.templates import workflow
 
     with platform.functions_environment():
         carrier_client_from_environment.cache_clear()
         try:
 
             def all_active() -> bool:
-                templates.poll_filings()
-                return all(templates.find_template(t).active_version == 1 for t in template_ids)
+                workflow.poll_filings()
+                return all(workflow.find_template(t).active_version == 1 for t in template_ids)
 
             wait_for("the carrier to approve the templates", all_active)
         finally:

@@ -4,7 +4,7 @@ within seconds, ahead of most of the publicity queued before it; afterwards ever
 recipient got exactly one SMS.
 
 The platform's clock starts at 10:00 Beijing time, inside the publicity window. Messages are
-queued with ``sms_platform.outbox.enqueue`` against the platform's own tables and queues, as the
+queued with ``sms_platform.sending.outbox.enqueue`` against the platform's own tables and queues, as the
 fan-out and the hang-up webhook queue them; what arrived, in which order and when, is read from
 the carrier simulator.
 """
@@ -37,8 +37,9 @@ def wait_for_count(platform: Any, wanted: int, timeout: float) -> None:
 
 
 def test_a_hangup_answer_overtakes_a_draining_publicity_send(start_platform: Callable[..., Any]) -> None:
-    from sms_platform import crypto, message_store
-    from sms_platform.messages import message_id
+    from sms_platform.foundation import crypto
+    from sms_platform.sending import message_store
+    from sms_platform.sending.messages import message_id
 
     platform = start_platform({"PLATFORM_CLOCK": lanes_support.beijing_morning()})
     with platform.functions_environment():

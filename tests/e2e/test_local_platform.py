@@ -107,8 +107,9 @@ def test_a_callback_token_from_the_environment_is_honoured_and_never_printed(loc
 
 
 def test_a_message_on_the_high_lane_is_sent_and_delivered_and_ctrl_c_leaves_nothing(start_platform):
-    from sms_platform import crypto, message_store, outbox
-    from sms_platform.messages import message_id
+    from sms_platform.foundation import crypto
+    from sms_platform.sending import message_store, outbox
+    from sms_platform.sending.messages import message_id
 
     platform = start_platform()
     phone, source = "13800001234", "call-e2e-0001"

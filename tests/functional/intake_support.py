@@ -25,6 +25,6 @@ def queued_batches(aws, queue: str = "HighQueue") -> list[dict[str, Any]]:
 
 def phones_of(batches: list[dict[str, Any]]) -> list[str]:
     """Every queued recipient's number, opened from its batch's sealed numbers."""
-    from sms_platform import crypto
+    from sms_platform.foundation import crypto
 
     return [phone for batch in batches for phone in crypto.open_many(batch["phones"])]

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from sms_platform.clock import BEIJING, FixedClock, set_clock
-from sms_platform.staff import Office, Role
+from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
+from sms_platform.staff.context import Office, Role
 
 from tests.contacts_support import person
 from tests.events import schedule_event
@@ -113,7 +113,7 @@ class World:
 
 @pytest.fixture
 def sends(aws, carrier_simulator, lambda_context):
-    from sms_platform import crypto
+    from sms_platform.foundation import crypto
 
     crypto.reset()
     clock = FixedClock(MONDAY_10)
@@ -143,8 +143,8 @@ def active_template(
 
 
 def add_people(count: int, *, district: str = "wendeng", start: int = 0, **overrides: Any) -> None:
-    from sms_platform.clock import get_clock
     from sms_platform.contacts import collection
+    from sms_platform.foundation.clock import get_clock
 
     records = [person(start + i, district=district, **overrides) for i in range(count)]
     for first in range(0, len(records), 500):

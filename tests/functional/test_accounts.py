@@ -8,8 +8,8 @@ import json
 import os
 
 import pytest
-from sms_platform import accounts
-from sms_platform.staff import Office, Role
+from sms_platform.staff import accounts
+from sms_platform.staff.context import Office, Role
 
 from tests.functional.intake_support import phones_of, queued_batches
 from tests.staff_fixtures import PASSWORD, expired_token, totp_code
@@ -267,7 +267,7 @@ def test_a_suspended_office_can_do_nothing(staff):
 
 
 def _queue_for(office: str, source_id: str, numbers: list[str]) -> None:
-    from sms_platform import outbox
+    from sms_platform.sending import outbox
 
     outbox.enqueue("triggered", source_id, office, "荣成市社会保险事业中心", template_code="SMS_100001",
                    template_id="tpl-r18", template_version=1, parts=1,
@@ -275,8 +275,9 @@ def _queue_for(office: str, source_id: str, numbers: list[str]) -> None:
 
 
 def _message_of(source_id: str, number: str) -> dict:
-    from sms_platform import crypto, message_store
-    from sms_platform.messages import message_id
+    from sms_platform.foundation import crypto
+    from sms_platform.sending import message_store
+    from sms_platform.sending.messages import message_id
 
     return message_store.get(message_id(source_id, crypto.keyed_hash(number)))
 
@@ -474,7 +475,7 @@ def test_without_a_verified_phone_the_reset_password_is_shown_once_and_must_be_c
 def password_sms(staff, staff_clock, carrier_simulator):
     """The verification-code and temporary-password templates in force, chosen by IT operations
     through the staff API."""
-    from sms_platform import subscriptions
+    from sms_platform.sources import subscriptions
 
     from tests.template_support import active_template
 
@@ -532,7 +533,7 @@ def test_with_a_verified_phone_the_reset_password_goes_to_its_owner_by_sms(staff
 
 
 def test_a_reset_that_the_sms_cannot_carry_is_refused_and_changes_nothing(staff, aws, staff_clock, carrier_simulator):
-    from sms_platform import subscriptions
+    from sms_platform.sources import subscriptions
 
     from tests.template_support import active_template
 

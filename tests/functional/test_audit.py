@@ -7,8 +7,8 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sms_platform import audit
-from sms_platform.clock import BEIJING, FixedClock, set_clock
+from sms_platform.audit import trail
+from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
 
 from tests.events import schedule_event
 
@@ -16,8 +16,8 @@ DAY = date(2024, 5, 10)
 START = datetime(2024, 5, 10, 9, 0, tzinfo=BEIJING)
 
 
-def staff(account_id: str, office: str, *roles: str) -> audit.AuditActor:
-    return audit.AuditActor(account_id, f"user-{account_id}", f"职员{account_id}", tuple(roles), office)
+def staff(account_id: str, office: str, *roles: str) -> trail.AuditActor:
+    return trail.AuditActor(account_id, f"user-{account_id}", f"职员{account_id}", tuple(roles), office)
 
 
 REVIEWER = staff("a-rev", "city", "city_reviewer")
@@ -42,29 +42,29 @@ def audit_items(aws_env, chain: str | None = None) -> list[dict]:
 
 
 def test_entries_are_chained_and_verify(clock):
-    first = audit.record(OPERATOR, "template.create", "template:T1:v1", after={"text": "您好"})
+    first = trail.record(OPERATOR, "template.create", "template:T1:v1", after={"text": "您好"})
     clock.advance(seconds=1)
-    second = audit.record(OPERATOR, "template.submit", "template:T1:v1", before={"status": "draft"})
+    second = trail.record(OPERATOR, "template.submit", "template:T1:v1", before={"status": "draft"})
     clock.advance(seconds=1)
-    third = audit.record(OPERATOR, "template.update", "template:T1:v1", before={"a": 1}, after={"a": 2})
+    third = trail.record(OPERATOR, "template.update", "template:T1:v1", before={"a": 1}, after={"a": 2})
 
     assert first["chain"] == second["chain"] == third["chain"]  # same writer and target, same shard
     assert [first["seq"], second["seq"], third["seq"]] == [1, 2, 3]
-    assert first["prev_hash"] == audit.GENESIS
+    assert first["prev_hash"] == trail.GENESIS
     assert second["prev_hash"] == first["hash"] and third["prev_hash"] == second["hash"]
     assert third["actor"]["real_name"] == "职员a-op" and third["actor"]["roles"] == ["city_operator"]
     assert third["office"] == "city" and third["template_id"] == "T1"
     assert third["before"] == {"a": 1} and third["after"] == {"a": 2}
     assert third["at"] == "2024-05-10T01:00:02.000000Z"
-    assert audit.verify(DAY) is None
+    assert trail.verify(DAY) is None
 
 
 def test_chains_are_sharded_per_day_and_writer(clock):
-    chains = {audit.record(staff(f"u{n}", "city", "city_operator"), "x.do", f"thing:{n}")["chain"] for n in range(40)}
+    chains = {trail.record(staff(f"u{n}", "city", "city_operator"), "x.do", f"thing:{n}")["chain"] for n in range(40)}
     assert len(chains) > 1
     assert all(chain.startswith("chain#2024-05-10#") for chain in chains)
     clock.advance(days=1)
-    assert audit.record(OPERATOR, "x.do", "thing:1")["chain"].startswith("chain#2024-05-11#")
+    assert trail.record(OPERATOR, "x.do", "thing:1")["chain"].startswith("chain#2024-05-11#")
 
 
 def _tamper_after(item, table):
@@ -90,13 +90,13 @@ def _delete(item, table):
 
 def _rehash(item, table):
     # An editor who also recomputes the entry's own hash still breaks the next entry's link.
-    body = audit.body_of(item)
+    body = trail.body_of(item)
     body["action"] = "template.nothing"
     table.update_item(
         Key={"pk": item["pk"], "sk": item["sk"]},
         UpdateExpression="SET #a = :a, #h = :h",
         ExpressionAttributeNames={"#a": "action", "#h": "hash"},
-        ExpressionAttributeValues={":a": "template.nothing", ":h": audit.entry_hash(body)},
+        ExpressionAttributeValues={":a": "template.nothing", ":h": trail.entry_hash(body)},
     )
 
 
@@ -124,26 +124,26 @@ def test_a_tampered_entry_is_found_by_verification(clock, aws, tamper, broken_se
     entries = []
     for n in range(4):
         clock.advance(seconds=1)
-        entries.append(audit.record(REVIEWER, "template.approve", "template:T9:v1", after={"n": n}))
+        entries.append(trail.record(REVIEWER, "template.approve", "template:T9:v1", after={"n": n}))
     # Another chain the same day stays intact and does not hide the break.
-    audit.record(DISTRICT, "template.create", "template:T8:v1")
-    assert audit.verify(DAY) is None
+    trail.record(DISTRICT, "template.create", "template:T8:v1")
+    assert trail.verify(DAY) is None
 
     table = platform_aws.table("AUDIT_TABLE")
     target = next(i for i in audit_items(aws, entries[0]["chain"]) if int(i["seq"]) == 2)
     tamper(target, table)
 
-    broken = audit.verify(DAY)
+    broken = trail.verify(DAY)
     assert broken is not None
     assert (broken.chain, broken.seq, broken.reason) == (entries[0]["chain"], broken_seq, reason)
 
-    assert audit.main(["verify", "--day", DAY.isoformat()]) == 1
+    assert trail.main(["verify", "--day", DAY.isoformat()]) == 1
     assert f"第 {broken_seq} 条" in capsys.readouterr().out
 
 
 def test_verify_command_reports_an_intact_day(clock, capsys):
-    audit.record(OPERATOR, "signature.update", "signature:city")
-    assert audit.main(["verify", "--day", DAY.isoformat()]) == 0
+    trail.record(OPERATOR, "signature.update", "signature:city")
+    assert trail.main(["verify", "--day", DAY.isoformat()]) == 0
     assert "完整" in capsys.readouterr().out
 
 
@@ -169,7 +169,7 @@ def test_concurrent_appends_keep_every_chain_whole(clock, atomic_conditional_put
     def writer(n: int) -> None:
         try:
             for k in range(6):
-                audit.record(OPERATOR, "template.view", "template:T1", after={"writer": n, "k": k})
+                trail.record(OPERATOR, "template.view", "template:T1", after={"writer": n, "k": k})
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -179,32 +179,32 @@ def test_concurrent_appends_keep_every_chain_whole(clock, atomic_conditional_put
     for thread in threads:
         thread.join()
     assert errors == []
-    chain = audit.chain_key(DAY, audit.shard_of("a-op#template:T1"))
-    seqs = [int(item["seq"]) for item in audit.chain_items(DAY, audit.shard_of("a-op#template:T1"))]
+    chain = trail.chain_key(DAY, trail.shard_of("a-op#template:T1"))
+    seqs = [int(item["seq"]) for item in trail.chain_items(DAY, trail.shard_of("a-op#template:T1"))]
     assert seqs == list(range(1, 37)), chain
-    assert audit.verify(DAY) is None
+    assert trail.verify(DAY) is None
 
 
 def test_an_append_that_loses_the_race_retries_on_the_new_head(clock, monkeypatch):
-    audit.record(OPERATOR, "template.view", "template:T1")
-    real_head = audit._head
+    trail.record(OPERATOR, "template.view", "template:T1")
+    real_head = trail._head
     raced = []
 
     def head_then_someone_else_writes(table, chain):
         head = real_head(table, chain)
         if not raced:
             raced.append(True)
-            audit.record(OPERATOR, "template.view", "template:T1", after={"other": True})
+            trail.record(OPERATOR, "template.view", "template:T1", after={"other": True})
         return head
 
-    monkeypatch.setattr(audit, "_head", head_then_someone_else_writes)
-    mine = audit.record(OPERATOR, "template.view", "template:T1", after={"mine": True})
+    monkeypatch.setattr(trail, "_head", head_then_someone_else_writes)
+    mine = trail.record(OPERATOR, "template.view", "template:T1", after={"mine": True})
     assert mine["seq"] == 3
-    assert audit.verify(DAY) is None
+    assert trail.verify(DAY) is None
 
 
 def test_send_batches_are_one_entry_each_with_masked_numbers(clock):
-    entry = audit.record_send(
+    entry = trail.record_send(
         batch_id="B1-0001",
         source="broadcast:B1",
         office="wendeng",
@@ -223,7 +223,7 @@ def test_send_batches_are_one_entry_each_with_masked_numbers(clock):
 
 
 def test_snapshots_never_keep_phone_or_id_numbers_in_clear(clock):
-    entry = audit.record(DISTRICT, "contact.update", "contact:C1", before={"phone": "13812341234"})
+    entry = trail.record(DISTRICT, "contact.update", "contact:C1", before={"phone": "13812341234"})
     assert entry["before"] == {"phone": "138****1234"}
 
 
@@ -239,14 +239,14 @@ def _seed_search(clock):
     ]
     for actor, target, office in plan:
         clock.advance(minutes=10)
-        entries.append(audit.record(actor, "x.act", target, office=office))
+        entries.append(trail.record(actor, "x.act", target, office=office))
     return entries
 
 
-def _all_pages(query: audit.AuditQuery) -> list[dict]:
+def _all_pages(query: trail.AuditQuery) -> list[dict]:
     found = []
     while True:
-        page = audit.search(query)
+        page = trail.search(query)
         assert len(page.entries) <= query.limit
         found.extend(page.entries)
         if not page.cursor:
@@ -273,17 +273,17 @@ def _ids(entries):
 )
 def test_search_by_operator_office_template_and_time(clock, filters, expected, limit):
     entries = _seed_search(clock)
-    query = audit.AuditQuery(start=START, end=START + timedelta(hours=2), limit=limit, **filters)
+    query = trail.AuditQuery(start=START, end=START + timedelta(hours=2), limit=limit, **filters)
     assert _ids(_all_pages(query)) == _ids([entries[n] for n in expected])
 
 
 def test_search_time_range_cuts_both_ends_and_spans_days(clock):
     entries = _seed_search(clock)
-    window = audit.AuditQuery(start=START + timedelta(minutes=25), end=START + timedelta(minutes=45))
+    window = trail.AuditQuery(start=START + timedelta(minutes=25), end=START + timedelta(minutes=45))
     assert _ids(_all_pages(window)) == _ids(entries[2:4])
     clock.advance(days=1)
-    later = audit.record(OPERATOR, "x.act", "template:T1:v2")
-    two_days = audit.AuditQuery(start=START, end=START + timedelta(days=2), limit=4)
+    later = trail.record(OPERATOR, "x.act", "template:T1:v2")
+    two_days = trail.AuditQuery(start=START, end=START + timedelta(days=2), limit=4)
     assert _ids(_all_pages(two_days)) == _ids([*entries, later])
 
 
@@ -297,10 +297,10 @@ def test_search_time_range_cuts_both_ends_and_spans_days(clock):
     ],
 )
 def test_bad_searches_are_refused_clearly(clock, start, end, limit, cursor, message):
-    from sms_platform.errors import PlatformError
+    from sms_platform.foundation.errors import PlatformError
 
     with pytest.raises(PlatformError) as refused:
-        audit.search(audit.AuditQuery(start=start, end=end, limit=limit, cursor=cursor))
+        trail.search(trail.AuditQuery(start=start, end=end, limit=limit, cursor=cursor))
     assert message in refused.value.message
     assert 400 <= refused.value.status < 500
 
@@ -310,7 +310,7 @@ def test_nightly_export_lands_in_the_locked_archive_with_the_chain(clock, aws, l
     from sms_platform import aws as platform_aws
 
     for n in range(5):
-        audit.record(staff(f"u{n}", "city", "city_operator"), "x.act", f"template:T{n}:v1", after={"n": n})
+        trail.record(staff(f"u{n}", "city", "city_operator"), "x.act", f"template:T{n}:v1", after={"n": n})
     clock.set(datetime(2024, 5, 11, 0, 30, tzinfo=BEIJING))  # the nightly run, next day
     answer = archive.handler(schedule_event(), lambda_context)
     assert answer["day"] == "2024-05-10" and answer["entries"] == 5 and answer["verified"] is True
@@ -324,7 +324,7 @@ def test_nightly_export_lands_in_the_locked_archive_with_the_chain(clock, aws, l
     assert len(entries) == 5
     for chain in header["chains"]:
         links = [e for e in entries if e["chain"] == chain["chain"]]
-        assert links[0]["prev_hash"] == audit.GENESIS
+        assert links[0]["prev_hash"] == trail.GENESIS
         assert all(b["prev_hash"] == a["hash"] for a, b in zip(links, links[1:], strict=False))
         assert links[-1]["hash"] == chain["head_hash"]
 
@@ -336,33 +336,33 @@ def test_nightly_export_lands_in_the_locked_archive_with_the_chain(clock, aws, l
     # A second run with nothing new writes nothing; a late entry adds a version, never overwrites.
     assert archive.handler({"day": "2024-05-10"}, lambda_context)["written"] is False
     clock.set(datetime(2024, 5, 10, 23, 59, tzinfo=BEIJING))
-    audit.record(OPERATOR, "x.late", "template:T1:v1")
+    trail.record(OPERATOR, "x.late", "template:T1:v1")
     assert archive.handler({"day": "2024-05-10"}, lambda_context)["written"] is True
     versions = s3.list_object_versions(Bucket=bucket, Prefix=answer["key"])["Versions"]
     assert len(versions) == 2
 
 
 def test_archived_entry_hashes_recompute(clock, aws):
-    audit.record(OPERATOR, "x.act", "template:T1:v1", before={"s": "draft"}, after={"s": "submitted"})
-    lines, count, broken = audit.archive_lines(DAY, clock.now())
+    trail.record(OPERATOR, "x.act", "template:T1:v1", before={"s": "draft"}, after={"s": "submitted"})
+    lines, count, broken = trail.archive_lines(DAY, clock.now())
     entry = json.loads(lines[1])
     body = {k: v for k, v in entry.items() if k not in ("hash", "type")}
     for name in ("before", "after"):
-        body[name] = audit.canonical_json(body[name])
+        body[name] = trail.canonical_json(body[name])
     assert count == 1 and broken is None
-    assert audit.entry_hash(body) == entry["hash"]
+    assert trail.entry_hash(body) == entry["hash"]
 
 
 def test_auditors_search_and_verify_through_the_staff_api(clock, aws):
     from sms_platform import aws as platform_aws
-    from sms_platform.staff import Office, Role
+    from sms_platform.staff.context import Office, Role
 
     from tests.staff_calls import call, member
 
     auditor = member("aud", Office.city, Role.auditor)
     for n in range(3):
         clock.advance(minutes=1)
-        audit.record(DISTRICT, "template.create", f"template:T{n}:v1")
+        trail.record(DISTRICT, "template.create", f"template:T{n}:v1")
     query = {"start": START.isoformat(), "end": (START + timedelta(hours=1)).isoformat(), "limit": "2"}
 
     first = call(auditor, "GET", "/v1/staff/audit/entries", query={**query, "office": "huancui"})

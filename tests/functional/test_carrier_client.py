@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sms_platform.carrier import CarrierClient, Outcome, carrier_client_from_environment
-from sms_platform.clock import FixedClock, set_clock
+from sms_platform.foundation.clock import FixedClock, set_clock
 
 from tests.carrier_fixtures import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
 
@@ -230,7 +230,7 @@ def test_one_pooled_connection_serves_many_calls(carrier_client, carrier_simulat
 
 
 def test_logs_never_show_phone_numbers(carrier_client, carrier_simulator, caplog):
-    from sms_platform.observability import logger
+    from sms_platform.foundation.observability import logger
 
     carrier_client.send_sms([PHONE], "威海人社", "SMS_1", None, "log-1")
     carrier_client.send_sms(["1380013800"], "威海人社", "SMS_1", None, "log-2")

@@ -22,7 +22,7 @@ from urllib.request import pathname2url
 import pytest
 import requests
 from sms_platform.carrier import signing
-from sms_platform.clock import FixedClock, set_clock
+from sms_platform.foundation.clock import FixedClock, set_clock
 
 from infra.carrier_simulator import CarrierSimulator
 from tests.carrier_fixtures import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET

@@ -16,9 +16,10 @@ import os
 import boto3
 import pytest
 import requests
-from sms_platform import crypto, optouts
 from sms_platform.contacts import audiences, imports
-from sms_platform.staff import Office, Role
+from sms_platform.foundation import crypto
+from sms_platform.sending import optouts
+from sms_platform.staff.context import Office, Role
 
 from tests.contacts_support import id_number, mobile, person, unit
 from tests.events import sqs_event
@@ -109,8 +110,8 @@ def test_counters_follow_a_record_that_changes_district_insurance_or_tags(book):
 
 
 def test_audience_expands_in_chunks_to_one_recipient_per_number(book):
-    from sms_platform.clock import get_clock
     from sms_platform.contacts import collection
+    from sms_platform.foundation.clock import get_clock
 
     shared = {"number": mobile(999), "source": "grassroots", "verified": True}
     records = [person(i) for i in range(40)] + [person(100 + i, phones=[shared]) for i in range(3)]
@@ -130,8 +131,8 @@ def test_audience_expands_in_chunks_to_one_recipient_per_number(book):
 
 
 def test_uploaded_list_becomes_an_audience(book):
-    from sms_platform.clock import get_clock
     from sms_platform.contacts import collection
+    from sms_platform.foundation.clock import get_clock
 
     operator = book.account(Role.city_operator)
     collection.upsert_batch([person(i) for i in range(6)], at=get_clock().now())
@@ -374,7 +375,7 @@ def test_opt_out_and_back_in_on_a_citizens_request(book):
 def test_logs_of_a_full_flow_hold_no_clear_number(book, lambda_context, caplog, monkeypatch):
     """Logs as the functions write them (the platform's JSON logger and every library logger at
     the template's level, INFO) over upsert, import, search, reveal and opt-out."""
-    from sms_platform.observability import logger
+    from sms_platform.foundation.observability import logger
 
     monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
     caplog.set_level(logging.INFO)

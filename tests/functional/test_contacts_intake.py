@@ -9,10 +9,10 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform import crypto
-from sms_platform.clock import FixedClock, set_clock
 from sms_platform.contacts import audiences, channels, repository
-from sms_platform.staff import Role
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import FixedClock, set_clock
+from sms_platform.staff.context import Role
 
 from infra import template_model
 from tests.contacts_support import credit_code, id_number, mobile, person, unit

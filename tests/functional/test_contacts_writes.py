@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform import crypto
-from sms_platform.clock import FixedClock, set_clock
 from sms_platform.contacts import audiences, collection, repository
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import FixedClock, set_clock
 
 from tests.contacts_support import mobile, person
 

@@ -1,6 +1,6 @@
 import pytest
 from cryptography.exceptions import InvalidTag
-from sms_platform import crypto
+from sms_platform.foundation import crypto
 
 
 @pytest.fixture(autouse=True)

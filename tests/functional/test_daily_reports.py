@@ -11,10 +11,12 @@ from collections import Counter
 from datetime import datetime, time, timedelta
 
 import pytest
-from sms_platform import crypto, delivery_reports, message_store, outbox
-from sms_platform.clock import BEIJING
-from sms_platform.messages import MessageState, message_id
-from sms_platform.staff import Office, Role
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.reports import delivery_reports
+from sms_platform.sending import message_store, outbox
+from sms_platform.sending.messages import MessageState, message_id
+from sms_platform.staff.context import Office, Role
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import LaneRunner, push, receipt_for, receipts_event
@@ -117,7 +119,7 @@ def test_a_receipt_overturning_a_settled_outcome_moves_the_count(aws, staff_cloc
                                          report_time=None, at=now)  # fmt: skip
     again = message_store.apply_receipt(new.message_id, success=False, err_code="MK:0001", err_msg="", biz_id="B9",
                                         report_time=None, at=now)  # fmt: skip
-    from sms_platform import daily_stats
+    from sms_platform.sending import daily_stats
 
     day = now.astimezone(BEIJING).date()
     rows = daily_stats.report(day, day)
@@ -129,7 +131,7 @@ def test_a_receipt_overturning_a_settled_outcome_moves_the_count(aws, staff_cloc
 
 
 def test_a_message_counts_on_the_day_it_was_sent_and_one_never_sent_on_the_day_it_was_created(lanes, carrier_simulator):
-    from sms_platform import daily_stats
+    from sms_platform.sending import daily_stats
 
     # Queued half a minute before Beijing midnight, handed to the carrier just after it.
     today = lanes.clock.now().astimezone(BEIJING).date()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sms_platform import message_store
 from sms_platform.carrier import CarrierClient
-from sms_platform.messages import UNSETTLED_CODE, MessageState
+from sms_platform.sending import message_store
+from sms_platform.sending.messages import UNSETTLED_CODE, MessageState
 
 from infra.carrier_simulator import CarrierSimulator
 from tests.carrier_fixtures import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, carrier_simulator  # noqa: F401
@@ -82,9 +82,10 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
 
 def hourly_counts(lanes, numbers: list[str]) -> list[int]:
     """Each number's count in this hour's window of the template ``enqueue`` uses."""
-    from sms_platform import crypto, frequency_limits
-    from sms_platform.lanes import SmsKind
-    from sms_platform.messages import LimitRules, limit_specs
+    from sms_platform.foundation import crypto
+    from sms_platform.sending import frequency_limits
+    from sms_platform.sending.lanes import SmsKind
+    from sms_platform.sending.messages import LimitRules, limit_specs
 
     specs = limit_specs(LimitRules(), SmsKind.TARGETED, "SMS_100001", lanes.clock.now())
     hour = next(spec for spec in specs if spec.field == "hour")
@@ -178,7 +179,7 @@ def test_an_outcome_the_carrier_never_records_ends_failed_after_the_settle_round
 def test_a_refused_request_fails_its_recipients_with_the_carrier_code(
     lanes, carrier_simulator, shared, sign_name, code
 ):
-    from sms_platform import outbox
+    from sms_platform.sending import outbox
 
     numbers = phones(2)
     outbox.enqueue(

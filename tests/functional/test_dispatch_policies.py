@@ -10,8 +10,9 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from sms_platform import crypto, inbox, message_store, optouts
-from sms_platform.clock import BEIJING
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending import inbox, message_store, optouts
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import CALLBACK_TOKEN, push, receipts_event, replies_event
@@ -181,8 +182,8 @@ def test_a_number_is_never_logged_in_clear(lanes, carrier_simulator, caplog):
 
 
 def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_number(lanes, carrier_simulator):
-    from sms_platform import outbox
-    from sms_platform.messages import MessageState, QueuedBatch, message_id
+    from sms_platform.sending import outbox
+    from sms_platform.sending.messages import MessageState, QueuedBatch, message_id
 
     busy, free = phones(2)
     enqueue("targeted", "notice-first", [busy])
@@ -220,8 +221,8 @@ def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_nu
 def test_a_redelivered_batch_leaves_a_finished_message_alone_even_when_its_window_is_full(lanes, carrier_simulator):
     """A batch is not read before its moves: a message no longer queued is recognised by its
     refused move, never delayed or counted because its number's window happens to be full."""
-    from sms_platform import outbox
-    from sms_platform.messages import QueuedBatch, SuppressReason, message_id
+    from sms_platform.sending import outbox
+    from sms_platform.sending.messages import QueuedBatch, SuppressReason, message_id
 
     busy, free = phones(2)
     enqueue("targeted", "notice-busy", [busy])

@@ -10,9 +10,10 @@ from collections import Counter
 from datetime import datetime
 
 import pytest
-from sms_platform import crypto, message_store, outbox
-from sms_platform.clock import BEIJING, FixedClock, set_clock
-from sms_platform.messages import FINAL_STATES, MessageState, message_id
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
+from sms_platform.sending import message_store, outbox
+from sms_platform.sending.messages import FINAL_STATES, MessageState, message_id
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import LaneRunner, push, receipt_for, receipts_event

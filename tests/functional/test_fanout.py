@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sms_platform.staff import Office
+from sms_platform.staff.context import Office
 
 from tests.events import sqs_event
 from tests.functional.sends_support import (
@@ -20,7 +20,9 @@ from tests.functional.sends_support import (
 
 
 def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_redelivery(sends, monkeypatch):  # noqa: F811
-    from sms_platform import audit, fanout, outbox
+    from sms_platform.audit import trail
+    from sms_platform.sending import outbox
+    from sms_platform.sources import fanout
 
     monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "24")
     template_id = active_template(sends.clock, office=Office.city)
@@ -33,7 +35,7 @@ def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_re
 
     # One chunk crashes after recording its messages but before queuing them; another after
     # queuing them but before saving its cursor. SQS redelivers both jobs.
-    real_send, real_audit = outbox.send_batches, audit.record_send
+    real_send, real_audit = outbox.send_batches, trail.record_send
     crashes = Counter()
 
     def send_then_maybe_crash(batches, **kwargs):
@@ -49,7 +51,7 @@ def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_re
         return real_audit(**kwargs)
 
     monkeypatch.setattr(outbox, "send_batches", send_then_maybe_crash)
-    monkeypatch.setattr(audit, "record_send", audit_then_maybe_crash)
+    monkeypatch.setattr(trail, "record_send", audit_then_maybe_crash)
     sends.pump.run()
     # A copy of a chunk job delivered again after its chunk is done queues nothing more.
     import fanout as worker

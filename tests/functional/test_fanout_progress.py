@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sms_platform import crypto, message_store
-from sms_platform.clock import BEIJING
-from sms_platform.messages import in_publicity_window, message_id
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending import message_store
+from sms_platform.sending.messages import in_publicity_window, message_id
 
 from tests.contacts_support import mobile
 from tests.functional.sends_support import (
@@ -48,7 +49,7 @@ def test_publicity_pauses_when_the_window_closes_and_resumes_at_8(sends, monkeyp
 
 
 def test_progress_is_visible_while_the_send_runs_and_adds_up(sends, monkeypatch):  # noqa: F811
-    from sms_platform import optouts
+    from sms_platform.sending import optouts
 
     monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "40")
     template_id = active_template(sends.clock)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sms_platform import frequency_limits, message_store
-from sms_platform.clock import BEIJING
-from sms_platform.lanes import SmsKind
-from sms_platform.messages import LimitRules, MessageState, limit_specs
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending import frequency_limits, message_store
+from sms_platform.sending.lanes import SmsKind
+from sms_platform.sending.messages import LimitRules, MessageState, limit_specs
 
 PHONE = "phone-hash-1"
 NOT_QUEUED = "refused by its own move"

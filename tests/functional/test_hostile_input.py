@@ -21,12 +21,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sms_platform import crypto, message_store, outbox, paging, request_bodies, trigger_rules
-from sms_platform.carrier_pushes import PIECE_ITEMS
-from sms_platform.clock import BEIJING, FixedClock, set_clock
 from sms_platform.contacts import channels, records
-from sms_platform.messages import message_id
-from sms_platform.staff import Role
+from sms_platform.foundation import crypto, paging, request_bodies
+from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
+from sms_platform.sending import message_store, outbox
+from sms_platform.sending.carrier_pushes import PIECE_ITEMS
+from sms_platform.sending.messages import message_id
+from sms_platform.sources import trigger_rules
+from sms_platform.staff.context import Role
 
 from tests.contacts_support import person
 from tests.events import api_event
@@ -310,7 +312,7 @@ def staff_call_raw(
 
 
 def test_a_sign_in_body_that_is_not_utf8_is_400_and_counts_no_failure(staff):
-    from sms_platform import accounts
+    from sms_platform.staff import accounts
 
     member = staff.account(Role.city_operator, sign_in=False)
     data = b'{"username": "' + member.username.encode() + b'", "password": "Weihai-\xff\xfe-2024!"}'
@@ -384,7 +386,7 @@ def test_a_challenge_session_of_three_characters_is_422_in_the_error_shape(staff
 
 
 def test_a_challenge_session_the_identity_service_cannot_read_is_401(staff):
-    from sms_platform import accounts
+    from sms_platform.staff import accounts
 
     member = staff.account(Role.city_operator, sign_in=False)
 

@@ -12,9 +12,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sms_platform import hotline
-from sms_platform.clock import FixedClock, set_clock
-from sms_platform.messages import MessageState, message_id
+from sms_platform.foundation.clock import FixedClock, set_clock
+from sms_platform.sending.messages import MessageState, message_id
+from sms_platform.sources import hotline
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event
@@ -224,7 +224,8 @@ def test_an_agent_cannot_pick_for_another_agents_call(aws, bank, lambda_context)
 
 
 def test_queued_messages_are_recorded_once_per_entry(aws, bank, lambda_context):
-    from sms_platform import crypto, message_store
+    from sms_platform.foundation import crypto
+    from sms_platform.sending import message_store
 
     post(signed(call(faq_ids=[bank["社保卡补办"]])), lambda_context)
     mid = message_id(f"call#call-0001#{bank['社保卡补办']}", crypto.keyed_hash(CALLER))
@@ -250,7 +251,7 @@ def test_an_entry_whose_answer_template_was_retired_is_no_longer_sent(aws, bank,
 
 
 def test_an_entry_can_only_answer_with_a_hang_up_template(aws, carrier_simulator, clock):
-    from sms_platform.errors import ValidationFailed
+    from sms_platform.foundation.errors import ValidationFailed
 
     notice = active_template(clock, category="triggered", office="city", text="您的养老金已发放，请注意查收。")
     with pytest.raises(ValidationFailed, match="挂机短信"):

@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sms_platform.clock import BEIJING
-from sms_platform.staff import Role
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.staff.context import Role
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event
@@ -217,7 +217,7 @@ def test_it_operations_grant_and_withdraw_event_types_for_a_business_systems_key
 
 
 def test_the_question_bank_needs_an_approved_text_and_the_managers_scope(staff, carrier_simulator, staff_clock):
-    from sms_platform import templates
+    from sms_platform.templates import workflow
 
     manager = staff.account(Role.hotline_manager)
     operator = staff.account(Role.city_operator)
@@ -255,7 +255,7 @@ def test_the_question_bank_needs_an_approved_text_and_the_managers_scope(staff, 
     assert active_ids() == []  # in scope, but the carrier has not approved the text yet
 
     staff_clock.advance(seconds=5)
-    templates.poll_filings()
+    workflow.poll_filings()
     assert active_ids() == [faq_id]
     staff.call("PUT", f"/v1/staff/hotline/entries/{faq_id}/scope", token=manager.token, body={"in_scope": False})
     assert active_ids() == []
@@ -283,7 +283,7 @@ def test_an_entry_must_answer_with_a_hang_up_template(staff, carrier_simulator, 
 
 @pytest.fixture
 def bank(staff, carrier_simulator, staff_clock):
-    from sms_platform import hotline
+    from sms_platform.sources import hotline
 
     ids = []
     for name in ("社保卡补办", "养老金查询"):
@@ -331,7 +331,7 @@ def test_an_agent_picks_entries_for_their_own_waiting_call_once(staff, bank, sta
 def test_a_call_not_picked_within_24_hours_reads_expired_and_sends_nothing(
     staff, bank, staff_clock, lambda_context, aws
 ):
-    from sms_platform import hotline
+    from sms_platform.sources import hotline
 
     manager = staff.account(Role.hotline_manager)
     hang_up(staff_clock, lambda_context, agent_id="A1024")

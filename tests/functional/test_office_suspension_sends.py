@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sms_platform.staff import Office, Role
+from sms_platform.staff.context import Office, Role
 
 from tests.contacts_support import mobile
 from tests.events import schedule_event
@@ -29,7 +29,7 @@ def office(staff, staff_clock, carrier_simulator, aws, lambda_context):
     reviewer; a permission administrator; the fan-out queue and lanes run by their handlers."""
     from types import SimpleNamespace
 
-    from sms_platform import crypto
+    from sms_platform.foundation import crypto
 
     crypto.reset()
     add_people(6, district="rongcheng")
@@ -86,7 +86,7 @@ def _suspend(world):
 
 
 def test_suspending_an_office_cancels_its_pending_requests_and_stops_its_send(office):
-    from sms_platform import audit
+    from sms_platform.audit import trail
 
     submitted = _propose(office, office.operator, "rongcheng")
     later = (office.clock.now() + timedelta(minutes=10)).isoformat()
@@ -117,7 +117,7 @@ def test_suspending_an_office_cancels_its_pending_requests_and_stops_its_send(of
     # The reviewer can no longer act on them, and every move is in the audit trail.
     assert _approve(office, submitted).status == 409
     now = office.clock.now()
-    entries = audit.search(audit.AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1))).entries
+    entries = trail.search(trail.AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1))).entries
     halted = Counter(
         (e["action"], e["after"].get("cancel_reason") or e["after"].get("stop_reason"))
         for e in entries
@@ -148,7 +148,7 @@ def test_after_reinstatement_nothing_halted_resumes_and_new_requests_go_out(offi
 
 
 def test_a_request_that_slipped_past_the_suspension_is_neither_approved_nor_released(office, monkeypatch):
-    from sms_platform import send_requests
+    from sms_platform.sources import send_requests
 
     approved = _propose(office, office.operator, "rongcheng")
     assert _approve(office, approved).status == 200

@@ -7,8 +7,8 @@ import json
 
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from sms_platform import dlq, outbox
-from sms_platform.clock import BEIJING
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending import dlq, outbox
 
 from tests.contacts_support import mobile
 from tests.events import sqs_event

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from sms_platform import audit, crypto, hotline, sms
-from sms_platform.clock import BEIJING
-from sms_platform.signatures import signature_for
-from sms_platform.staff import Office, Role
+from sms_platform.audit import trail
+from sms_platform.foundation import crypto
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sources import hotline
+from sms_platform.staff.context import Office, Role
+from sms_platform.templates.signatures import signature_for
+from sms_platform.text import sms
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import push, replies_event
@@ -236,7 +239,7 @@ def test_an_auditor_exports_a_day_as_the_archive_writes_it_and_the_export_is_aud
     auditor = staff.account(Role.auditor)
     day = staff_clock.now().astimezone(BEIJING).date()
 
-    expected, count, _ = audit.archive_lines(day, staff_clock.now())
+    expected, count, _ = trail.archive_lines(day, staff_clock.now())
     answer = staff.call("GET", "/v1/staff/audit/export", token=auditor.token, query={"day": day.isoformat()})
     again = staff.call("GET", "/v1/staff/audit/export", token=auditor.token, query={"day": day.isoformat()})
 
@@ -251,14 +254,14 @@ def test_an_auditor_exports_a_day_as_the_archive_writes_it_and_the_export_is_aud
     assert "forbidden_word.add" in [json.loads(line)["action"] for line in lines[1:]]
     exports = [json.loads(line) for line in again.text.splitlines()[1:] if '"audit.export"' in line]
     assert len(exports) == 1 and exports[0]["after"] == {"entries": count, "verified": True}
-    assert audit.verify(day) is None
+    assert trail.verify(day) is None
 
 
 @pytest.mark.parametrize(("day", "status"), [("2025-02-30", 422), ("tomorrow", 422), (None, 422), ("2999-01-01", 422)])
 def test_a_bad_or_future_day_is_refused_and_nothing_is_audited(staff, staff_clock, day, status):
     auditor = staff.account(Role.auditor)
     today = staff_clock.now().astimezone(BEIJING).date()
-    before = audit.archive_lines(today, staff_clock.now())[1]
+    before = trail.archive_lines(today, staff_clock.now())[1]
     answer = staff.call("GET", "/v1/staff/audit/export", token=auditor.token, query={"day": day} if day else {})
     assert answer.status == status and answer.json["error"]["message"]
-    assert audit.archive_lines(today, staff_clock.now())[1] == before
+    assert trail.archive_lines(today, staff_clock.now())[1] == before

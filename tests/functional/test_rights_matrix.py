@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from sms_platform import accounts
-from sms_platform.clock import get_clock
-from sms_platform.rights import RouteRight
-from sms_platform.staff import Role
+from sms_platform.foundation.clock import get_clock
+from sms_platform.staff import accounts
+from sms_platform.staff.context import Role
+from sms_platform.staff.rights import RouteRight
 
 from tests.staff_fixtures import StaffDirectory, expired_token, model
 

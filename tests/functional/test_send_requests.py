@@ -7,9 +7,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from sms_platform import audit
-from sms_platform.clock import BEIJING
-from sms_platform.staff import Office
+from sms_platform.audit import trail
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.staff.context import Office
 
 from tests.functional.sends_support import (
     CITY_OPERATOR,
@@ -81,7 +81,7 @@ def test_the_author_never_approves_their_own_request_and_another_reviewer_does(s
     assert by_other.status == 200 and by_other.body["status"] == "approved"
     assert by_other.body["reviewer"]["real_name"] == "赵强"
     now = sends.clock.now()
-    entries = audit.search(audit.AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1),
+    entries = trail.search(trail.AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1),
                                             template_id=template_id)).entries  # fmt: skip
     actions = [e["action"] for e in entries if e["target"] == f"send_request:{request_id}"]
     assert Counter(actions) == Counter({"send_request.submit": 1, "send_request.approve": 1})
@@ -146,7 +146,7 @@ def test_bad_values_or_an_empty_audience_are_refused_and_nothing_is_stored(sends
 
 
 def test_the_author_sends_a_test_to_their_verified_phone_on_the_high_lane(sends):  # noqa: F811
-    from sms_platform import subscriptions
+    from sms_platform.sources import subscriptions
 
     template_id = active_template(sends.clock)
     add_people(2)
@@ -219,7 +219,7 @@ def test_an_approved_request_is_released_at_its_time_once(sends):  # noqa: F811
 
 
 def test_a_stop_during_sending_suppresses_every_recipient_not_yet_sent(sends, monkeypatch):  # noqa: F811
-    from sms_platform import fanout
+    from sms_platform.sources import fanout
 
     template_id = active_template(sends.clock)
     add_people(80)  # spread over the district's 16 audience shards: one small batch per page

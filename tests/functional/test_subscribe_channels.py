@@ -13,9 +13,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sms_platform import subscriptions
-from sms_platform.clock import FixedClock, set_clock
-from sms_platform.subscriptions import ItemDraft
+from sms_platform.foundation.clock import FixedClock, set_clock
+from sms_platform.sources import subscriptions
+from sms_platform.sources.subscriptions import ItemDraft
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event, schedule_event
@@ -271,7 +271,7 @@ def test_a_period_that_has_ended_reads_ended_before_the_daily_run(aws, product, 
 
 
 def test_an_item_is_put_on_sale_only_with_an_active_subscription_template(aws, templates, clock):
-    from sms_platform.errors import Conflict
+    from sms_platform.foundation.errors import Conflict
 
     for template_id in (templates["otp"], "tpl-never-written"):
         item = subscriptions.create_item(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sms_platform import audit, templates
-from sms_platform.clock import BEIJING, FixedClock, set_clock
-from sms_platform.errors import Conflict, Gone
-from sms_platform.staff import Office, Role
+from sms_platform.audit import trail
+from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
+from sms_platform.foundation.errors import Conflict, Gone
+from sms_platform.staff.context import Office, Role
+from sms_platform.templates import workflow
 
 from tests.events import schedule_event
 from tests.staff_calls import call, member
@@ -127,10 +128,10 @@ def test_a_template_goes_from_draft_to_active_through_review_and_carrier(platfor
     assert poll(clock)["moved"] == {"active": 1}
     active = version_of(template_id, 1)
     assert active["status"] == "active" and active["status_name"] == "已启用"
-    assert templates.usable_version(template_id).carrier_code == code
+    assert workflow.usable_version(template_id).carrier_code == code
 
-    entries = audit.search(
-        audit.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), template_id=template_id)
+    entries = trail.search(
+        trail.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), template_id=template_id)
     ).entries
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     assert sorted(e["action"] for e in entries) == sorted(
@@ -227,7 +228,7 @@ def test_an_edited_active_template_keeps_its_old_version_readable(platform):
     created = call(OPERATOR, "POST", f"/v1/staff/templates/{template_id}/versions", content(text=new_text))
     assert created.status == 201 and created.body["version"] == 2 and created.body["status"] == "draft"
     # While the new version is on its way the old one keeps serving.
-    assert templates.usable_version(template_id).version == 1
+    assert workflow.usable_version(template_id).version == 1
     busy = call(OPERATOR_2, "POST", f"/v1/staff/templates/{template_id}/versions", content())
     assert busy.status == 409
 
@@ -241,7 +242,7 @@ def test_an_edited_active_template_keeps_its_old_version_readable(platform):
     assert v1["text"] == NOTICE and v1["carrier_code"] == old["carrier_code"]
     assert v1["status"] == "retired" and "第 2 版" in v1["end_reason"]
     assert v2["text"] == new_text and v2["status"] == "active"
-    assert templates.usable_version(template_id).version == 2
+    assert workflow.usable_version(template_id).version == 2
 
 
 def test_a_carrier_rejection_reaches_the_author_with_its_reason(platform):
@@ -257,7 +258,7 @@ def test_a_carrier_rejection_reaches_the_author_with_its_reason(platform):
     assert rejected["status"] == "carrier_rejected" and rejected["status_name"] == "运营商未通过"
     assert rejected["carrier_reason"] == "模板内容含有违规词语"
     with pytest.raises(Conflict):
-        templates.usable_version(template_id)
+        workflow.usable_version(template_id)
 
     # The author starts a new version from there.
     again = call(
@@ -273,10 +274,10 @@ def test_a_template_expires_when_its_validity_ends(platform):
     clock, _ = platform
     template_id = make_active(clock, valid_until=(TODAY + timedelta(days=1)).isoformat())
     clock.set(datetime(2025, 3, 4, 23, 59, tzinfo=BEIJING))
-    assert templates.usable_version(template_id).version == 1
+    assert workflow.usable_version(template_id).version == 1
     clock.set(datetime(2025, 3, 5, 0, 1, tzinfo=BEIJING))
     with pytest.raises(Gone):
-        templates.usable_version(template_id)  # refused even before the poller has run
+        workflow.usable_version(template_id)  # refused even before the poller has run
     assert poll(clock, seconds=0)["moved"] == {"expired": 1}
     template = call(OPERATOR, "GET", f"/v1/staff/templates/{template_id}").body
     assert template["active_version"] is None and template["versions"][0]["status"] == "expired"
@@ -291,7 +292,7 @@ def test_a_version_approved_before_its_validity_waits_to_become_active(platform)
     poll(clock)
     assert version_of(template_id, 1)["status"] == "carrier_approved"
     with pytest.raises(Conflict):
-        templates.usable_version(template_id)
+        workflow.usable_version(template_id)
     clock.set(datetime.combine(starts, datetime.min.time(), tzinfo=BEIJING))
     poll(clock, seconds=1)
     assert version_of(template_id, 1)["status"] == "active"
@@ -364,7 +365,7 @@ def test_bad_templates_are_refused_and_nothing_is_stored(platform):
         assert answer.status == 422, (changes, answer.body)
         assert field in answer.error["message"] or field == answer.error.get("field"), (changes, answer.body)
     assert call(OPERATOR, "GET", "/v1/staff/templates").body["templates"] == []
-    assert audit.search(audit.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
+    assert trail.search(trail.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
 
 
 def one(name):
@@ -390,7 +391,7 @@ def test_a_template_reading_more_than_its_variables_is_refused_and_not_stored(pl
     assert refused.error["code"] == "validation_failed"
     assert message in refused.error["message"]
     assert call(OPERATOR, "GET", "/v1/staff/templates").body["templates"] == []
-    assert audit.search(audit.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
+    assert trail.search(trail.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
 
 
 @pytest.mark.parametrize(("text", "variables", "message"), NOT_CLOSED[:4])
@@ -422,7 +423,7 @@ def test_retiring_stops_sends(platform):
     retired = call(OPERATOR, "POST", f"/v1/staff/templates/{template_id}/retirement", {"reason": "政策调整"})
     assert retired.status == 200 and retired.body["status"] == "retired"
     with pytest.raises(Conflict):
-        templates.usable_version(template_id)
+        workflow.usable_version(template_id)
 
 
 def test_who_writes_which_kind_of_template(platform):
@@ -448,6 +449,6 @@ def test_who_writes_which_kind_of_template(platform):
 def test_date_of_today_is_beijing_time(platform):
     clock, _ = platform
     clock.set(datetime(2025, 3, 3, 23, 30, tzinfo=BEIJING))  # 15:30 UTC
-    assert templates.today() == date(2025, 3, 3)
+    assert workflow.today() == date(2025, 3, 3)
     clock.set(datetime(2025, 3, 4, 0, 30, tzinfo=BEIJING))  # still 3 March in UTC
-    assert templates.today() == date(2025, 3, 4)
+    assert workflow.today() == date(2025, 3, 4)

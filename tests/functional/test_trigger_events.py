@@ -7,12 +7,12 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform import trigger_rules
-from sms_platform.clock import FixedClock, set_clock
 from sms_platform.contacts import repository
 from sms_platform.contacts.models import ContactIn
-from sms_platform.errors import Conflict, Forbidden
-from sms_platform.trigger_rules import RuleDraft
+from sms_platform.foundation.clock import FixedClock, set_clock
+from sms_platform.foundation.errors import Conflict, Forbidden
+from sms_platform.sources import trigger_rules
+from sms_platform.sources.trigger_rules import RuleDraft
 
 from tests.events import api_event, eventbridge_event
 from tests.functional.intake_support import phones_of, queued_batches
@@ -118,9 +118,9 @@ def test_a_condition_that_does_not_hold_matches_no_rule(aws, platform, lambda_co
 
 
 def test_a_subject_without_a_number_is_recorded_undeliverable(aws, platform, lambda_context):
-    from sms_platform import message_store
-    from sms_platform.channel_sends import NO_NUMBER
-    from sms_platform.messages import message_id
+    from sms_platform.sending import message_store
+    from sms_platform.sending.messages import message_id
+    from sms_platform.sources.channel_sends import NO_NUMBER
 
     stranger = "371002199003074530"
     status, body = post(event_body(subject=stranger), lambda_context)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 from sms_platform import aws as platform_aws
-from sms_platform import verification_codes
-from sms_platform.clock import BEIJING
-from sms_platform.errors import RateLimited, ValidationFailed
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.errors import RateLimited, ValidationFailed
+from sms_platform.sources import verification_codes
 
 AT = datetime(2025, 3, 3, 23, 50, tzinfo=BEIJING)
 FLOWS = [("SUBSCRIPTIONS_TABLE", "otp#hash-1", "hash-1"), ("CONTROL_TABLE", "testphone#acct-1", "acct-1")]

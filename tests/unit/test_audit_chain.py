@@ -6,11 +6,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sms_platform import audit
+from sms_platform.audit import trail
 
 
 def chain(n: int, pk: str = "chain#2024-05-10#3") -> list[dict]:
-    items, prev = [], audit.GENESIS
+    items, prev = [], trail.GENESIS
     for seq in range(1, n + 1):
         body = {
             "chain": pk,
@@ -28,20 +28,20 @@ def chain(n: int, pk: str = "chain#2024-05-10#3") -> list[dict]:
             "office": "city",
             "template_id": None,
             "before": None,
-            "after": audit.canonical_json({"n": seq}),
+            "after": trail.canonical_json({"n": seq}),
             "prev_hash": prev,
         }
-        digest = audit.entry_hash(body)
+        digest = trail.entry_hash(body)
         item = {k: v for k, v in body.items() if k != "chain" and v is not None}
-        item.update(pk=pk, sk=audit.seq_key(seq), hash=digest, seq=Decimal(seq), **audit.index_keys(body))
+        item.update(pk=pk, sk=trail.seq_key(seq), hash=digest, seq=Decimal(seq), **trail.index_keys(body))
         items.append(item)
         prev = digest
     return items
 
 
 def test_an_untouched_chain_holds():
-    assert audit.check_chain("chain#2024-05-10#3", chain(4)) is None
-    assert audit.check_chain("chain#2024-05-10#3", []) is None
+    assert trail.check_chain("chain#2024-05-10#3", chain(4)) is None
+    assert trail.check_chain("chain#2024-05-10#3", []) is None
 
 
 def _edit(items, **changes):
@@ -64,13 +64,13 @@ def _edit(items, **changes):
     ],
 )
 def test_a_tampered_chain_names_its_first_broken_entry(tamper, seq, reason):
-    broken = audit.check_chain("chain#2024-05-10#3", tamper(chain(4)))
+    broken = trail.check_chain("chain#2024-05-10#3", tamper(chain(4)))
     assert broken is not None and (broken.seq, broken.reason) == (seq, reason)
     assert broken.message
 
 
 def test_an_entry_moved_to_another_chain_is_found():
-    broken = audit.check_chain("chain#2024-05-10#4", chain(2))
+    broken = trail.check_chain("chain#2024-05-10#4", chain(2))
     assert broken is not None and broken.reason == "index_mismatch"
 
 
@@ -86,13 +86,13 @@ def test_an_entry_moved_to_another_chain_is_found():
     ],
 )
 def test_canonical_json(value, text):
-    assert audit.canonical_json(value) == text
+    assert trail.canonical_json(value) == text
 
 
 @pytest.mark.parametrize("key", ["a", "b", "batch#B1", "a-op#template:T1", "系统"])
 def test_shards_are_stable_and_in_range(key):
-    assert audit.shard_of(key) == audit.shard_of(key)
-    assert 0 <= audit.shard_of(key) < audit.SHARDS
+    assert trail.shard_of(key) == trail.shard_of(key)
+    assert 0 <= trail.shard_of(key) < trail.SHARDS
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_shards_are_stable_and_in_range(key):
     ],
 )
 def test_days_are_beijing_days(at, day):
-    assert audit.beijing_day(at) == day
+    assert trail.beijing_day(at) == day
 
 
 @pytest.mark.parametrize(
@@ -111,25 +111,25 @@ def test_days_are_beijing_days(at, day):
     [("template:T1", "T1"), ("template:T1:v2", "T1"), ("signature:city", None), ("batch:B1", None)],
 )
 def test_template_of_target(target, template_id):
-    assert audit.template_of(target) == template_id
+    assert trail.template_of(target) == template_id
 
 
 @pytest.mark.parametrize(
     ("actor", "expected"),
     [
-        (None, audit.SYSTEM),
+        (None, trail.SYSTEM),
         (
             {"account_id": "a", "username": "u", "real_name": "李四", "roles": "b_role,a_role", "office": "city"},
-            audit.AuditActor("a", "u", "李四", ("a_role", "b_role"), "city"),
+            trail.AuditActor("a", "u", "李四", ("a_role", "b_role"), "city"),
         ),
     ],
 )
 def test_actor_of(actor, expected):
-    assert audit.actor_of(actor) == expected
+    assert trail.actor_of(actor) == expected
 
 
 def test_actor_of_a_staff_context():
-    from sms_platform.staff import Office, Role, StaffContext
+    from sms_platform.staff.context import Office, Role, StaffContext
 
     ctx = StaffContext("a9", "u9", "王五", "S9", Office.wendeng, frozenset({Role.district_operator}))
-    assert audit.actor_of(ctx) == audit.AuditActor("a9", "u9", "王五", ("district_operator",), "wendeng")
+    assert trail.actor_of(ctx) == trail.AuditActor("a9", "u9", "王五", ("district_operator",), "wendeng")

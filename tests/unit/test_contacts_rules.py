@@ -6,9 +6,9 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sms_platform.clock import FixedClock, set_clock
 from sms_platform.contacts import audiences, collection, imports, records
 from sms_platform.contacts.models import DISTRICTS, Contact, PhoneEntry
+from sms_platform.foundation.clock import FixedClock, set_clock
 
 from tests.contacts_support import credit_code, id_number, person, unit
 
@@ -352,7 +352,7 @@ def test_records_sharing_kind_district_and_shard_share_a_counter_group():
 
 @pytest.mark.parametrize(("size", "refused"), [(1, False), (500, False), (501, True)])
 def test_a_batch_holds_at_most_500_records(size, refused):
-    from sms_platform.errors import PayloadTooLarge
+    from sms_platform.foundation.errors import PayloadTooLarge
 
     batch = [{"kind": "person"}] * size  # each one invalid, so nothing reaches storage
     if refused:
@@ -403,7 +403,7 @@ def test_each_number_must_come_from_a_channel_granted_to_the_key(sources, grante
 )
 def test_grants_name_a_source_channel_by_code_or_chinese_name(value, code):
     from sms_platform.contacts import channels
-    from sms_platform.errors import ValidationFailed
+    from sms_platform.foundation.errors import ValidationFailed
 
     if code is None:
         with pytest.raises(ValidationFailed):

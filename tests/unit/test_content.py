@@ -1,9 +1,9 @@
 """The content check a reviewer sees when a template is submitted."""
 
 import pytest
-from sms_platform.content import OPT_OUT_LINE, Finding, blocks, fold, review_content
-from sms_platform.forbidden_words import FORBIDDEN_CATEGORIES, category_of, default_words
-from sms_platform.templating import VariableSpec
+from sms_platform.text.content import OPT_OUT_LINE, Finding, blocks, fold, review_content
+from sms_platform.text.forbidden_words import FORBIDDEN_CATEGORIES, category_of, default_words
+from sms_platform.text.templating import VariableSpec
 
 SIGNATURE = "威海市社会保险事业中心"
 WORDS = default_words()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sms_platform import daily_stats
+from sms_platform.sending import daily_stats
 
 QUEUED = {"message_id": "ab12", "state": "queued", "parts": 2, "kind": "triggered", "office": "city"}
 SENDING = {**QUEUED, "state": "sending"}

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
-from sms_platform.clock import BEIJING
-from sms_platform.lanes import Lane, is_transactional, lane_for
-from sms_platform.messages import (
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending.lanes import Lane, is_transactional, lane_for
+from sms_platform.sending.messages import (
     BATCH_SIZE,
     MessageState,
     QueuedBatch,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sms_platform.clock import BEIJING
-from sms_platform.lanes import SmsKind
-from sms_platform.messages import LimitRules, counter_items, limit_specs, refused_window
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending.lanes import SmsKind
+from sms_platform.sending.messages import LimitRules, counter_items, limit_specs, refused_window
 
 
 def bj(*args: int) -> datetime:
@@ -116,7 +116,7 @@ def test_the_daily_publicity_window_refuses_by_suppressing():
 
 @pytest.mark.parametrize(("kind", "per_message"), [("targeted", 1), ("publicity", 2)])
 def test_each_message_s_counter_writes_come_right_before_its_own_write(kind, per_message):
-    from sms_platform.frequency_limits import BatchCounters
+    from sms_platform.sending.frequency_limits import BatchCounters
 
     counters = BatchCounters(limit_specs(LimitRules(), SmsKind(kind), "SMS_1", AT), "limits")
     own = [{"Update": {"Key": {"pk": {"S": f"msg#{n}"}}}} for n in range(3)]

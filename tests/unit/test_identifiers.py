@@ -8,9 +8,9 @@ platform's tables, and checked against the standards' published examples.
 from datetime import UTC, date, datetime
 
 import pytest
-from sms_platform.clock import FixedClock, set_clock
-from sms_platform.errors import ValidationFailed
-from sms_platform.identifiers import (
+from sms_platform.foundation.clock import FixedClock, set_clock
+from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.foundation.identifiers import (
     is_credit_code,
     is_id_number,
     is_landline,

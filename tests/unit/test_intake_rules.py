@@ -9,8 +9,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform import hotline, signed_webhooks, subscriptions, trigger_rules
-from sms_platform.errors import Unauthenticated, ValidationFailed
+from sms_platform.foundation import signed_webhooks
+from sms_platform.foundation.errors import Unauthenticated, ValidationFailed
+from sms_platform.sources import hotline, subscriptions, trigger_rules
 
 NOW = datetime(2024, 3, 1, 4, 0, tzinfo=UTC)
 DATA = {"amount": 3120.5, "month": "2024年5月", "types": ["pension"], "period": {"year": 2024}}
@@ -152,7 +153,7 @@ def test_reminders_go_within_seven_days_of_the_end(end, due):
 
 
 def test_codes_compare_by_a_digest_bound_to_their_key():
-    from sms_platform import verification_codes
+    from sms_platform.sources import verification_codes
 
     digest = verification_codes.digest("h", "123456")
     assert "123456" not in digest

@@ -156,7 +156,7 @@ class RecordingFunctions:
 def test_a_schedule_fires_when_the_platform_clock_reaches_it_and_not_before():
     import time
 
-    from sms_platform.clock import FixedClock
+    from sms_platform.foundation.clock import FixedClock
 
     from infra.template_model import Schedule, TemplateModel
 

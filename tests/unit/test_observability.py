@@ -1,5 +1,5 @@
 import pytest
-from sms_platform.observability import redact
+from sms_platform.foundation.observability import redact
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ def test_redact_masks_numbers_and_tokens(text, expected):
 
 
 def test_log_mask_matches_the_display_mask():
-    from sms_platform.identifiers import mask_id_number
+    from sms_platform.foundation.identifiers import mask_id_number
 
     assert redact("37100219900101123X") == mask_id_number("37100219900101123X")
 
@@ -27,7 +27,7 @@ def test_log_mask_matches_the_display_mask():
 def test_logger_output_is_redacted():
     import logging
 
-    from sms_platform.observability import logger
+    from sms_platform.foundation.observability import logger
 
     record = logging.LogRecord(
         "weihai-sms", logging.INFO, __file__, 1, "reached 13912345678 via token=secret-value", (), None

@@ -1,4 +1,4 @@
-"""Paging cursors (``sms_platform.paging``): what ``encode`` writes comes back from ``decode``;
+"""Paging cursors (``sms_platform.foundation.paging``): what ``encode`` writes comes back from ``decode``;
 anything else a caller hands back, or a key of another shape or partition, is 400
 ``无效的翻页标记`` before a query sees it."""
 
@@ -8,8 +8,8 @@ import base64
 import json
 
 import pytest
-from sms_platform import paging
-from sms_platform.errors import BadRequest
+from sms_platform.foundation import paging
+from sms_platform.foundation.errors import BadRequest
 
 PARTITION = "aud#wendeng#person#all#03"
 NAMES = {"pk", "sk", "gsi1pk", "gsi1sk"}

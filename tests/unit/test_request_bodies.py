@@ -1,4 +1,4 @@
-"""Bodies bounded before anything parses them (``sms_platform.request_bodies``): bracket depth
+"""Bodies bounded before anything parses them (``sms_platform.foundation.request_bodies``): bracket depth
 counted outside strings and without recursion, numbers and constants JSON cannot carry safely,
 and the refusal each proxy event deserves (413, 415, 400, 422) in the contract's error shape."""
 
@@ -9,9 +9,9 @@ import json
 import time
 
 import pytest
-from sms_platform import request_bodies
-from sms_platform.errors import BadRequest, PlatformError, ValidationFailed
-from sms_platform.request_bodies import KIB, MAX_DEPTH, MAX_NUMBER_CHARS, loads, nesting_exceeds, refusal
+from sms_platform.foundation import request_bodies
+from sms_platform.foundation.errors import BadRequest, PlatformError, ValidationFailed
+from sms_platform.foundation.request_bodies import KIB, MAX_DEPTH, MAX_NUMBER_CHARS, loads, nesting_exceeds, refusal
 
 from tests.events import api_event
 

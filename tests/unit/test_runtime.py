@@ -1,11 +1,11 @@
-"""The garbage collector settings a function's environment makes as it starts (sms_platform.runtime)."""
+"""The garbage collector settings a function's environment makes as it starts (sms_platform.foundation.runtime)."""
 
 from __future__ import annotations
 
 import gc
 
 import pytest
-from sms_platform import runtime
+from sms_platform.foundation import runtime
 
 
 @pytest.fixture

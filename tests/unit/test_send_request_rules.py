@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sms_platform import delivery_reports, send_requests
-from sms_platform.clock import BEIJING
-from sms_platform.staff import Office, Role, StaffContext
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.reports import delivery_reports
+from sms_platform.sources import send_requests
+from sms_platform.staff.context import Office, Role, StaffContext
 
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=BEIJING)
 

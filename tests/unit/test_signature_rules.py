@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sms_platform import signatures
-from sms_platform.errors import ValidationFailed
-from sms_platform.staff import Office
+from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.staff.context import Office
+from sms_platform.templates import signatures
 
 
 @pytest.mark.parametrize(("office", "name"), list(signatures.DEFAULT_SIGNATURES.items()))

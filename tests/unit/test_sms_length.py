@@ -1,8 +1,8 @@
 """SMS length, encoding and parts as the carrier counts and bills them."""
 
 import pytest
-from sms_platform.errors import ContentRejected
-from sms_platform.sms import GSM7_BASIC, GSM7_EXTENSION, SmsLength, full_text, measure
+from sms_platform.foundation.errors import ContentRejected
+from sms_platform.text.sms import GSM7_BASIC, GSM7_EXTENSION, SmsLength, full_text, measure
 
 SIGNATURE = "威海人社"  # shown as 【威海人社】: 6 characters
 

@@ -4,7 +4,7 @@ import csv
 import io
 
 import pytest
-from sms_platform.spreadsheets import csv_text, safe_cell
+from sms_platform.foundation.spreadsheets import csv_text, safe_cell
 
 
 @pytest.mark.parametrize(

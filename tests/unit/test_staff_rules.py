@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sms_platform import rights
-from sms_platform.accounts import (
+from sms_platform.foundation.errors import Forbidden, Unauthenticated, ValidationFailed
+from sms_platform.staff import rights
+from sms_platform.staff.accounts import (
     Account,
     access_refusal,
     password_problems,
@@ -15,8 +16,7 @@ from sms_platform.accounts import (
     session_idle,
     temporary_password,
 )
-from sms_platform.errors import Forbidden, Unauthenticated, ValidationFailed
-from sms_platform.staff import (
+from sms_platform.staff.context import (
     DISTRICTS,
     Office,
     Role,

@@ -4,8 +4,8 @@ import json
 
 import pydantic
 import pytest
-from sms_platform.errors import ValidationFailed
-from sms_platform.templating import (
+from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.text.templating import (
     ENGINE_NAMES,
     VariableSpec,
     _check_tree,

@@ -1,4 +1,4 @@
-"""Invisible characters in names, identifiers and free text (``sms_platform.text_rules``): the rule
+"""Invisible characters in names, identifiers and free text (``sms_platform.foundation.text_rules``): the rule
 itself, the pydantic field type, and the models that apply it at each way in."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from typing import Annotated
 
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sms_platform import text_rules
-from sms_platform.errors import ValidationFailed
-from sms_platform.text_rules import Visible
+from sms_platform.foundation import text_rules
+from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.foundation.text_rules import Visible
 
 NAME = "王芳"
 
@@ -146,14 +146,14 @@ def test_a_contact_record_with_an_invisible_character_is_refused_field_by_field(
     ids=["unit separators", "zero-width space", "override", "final newline", "tab"],
 )
 def test_numbers_with_invisible_characters_are_no_numbers(raw):
-    from sms_platform import identifiers
+    from sms_platform.foundation import identifiers
 
     assert not identifiers.is_mobile(raw)
     assert not identifiers.is_landline(raw)
 
 
 def test_identifiers_with_invisible_characters_are_refused():
-    from sms_platform import identifiers
+    from sms_platform.foundation import identifiers
 
     person, unit = "11010519491231002X", "91350100M000100Y43"
     assert identifiers.is_id_number(person) and identifiers.is_credit_code(unit)
@@ -163,7 +163,7 @@ def test_identifiers_with_invisible_characters_are_refused():
 
 
 def test_spaces_dashes_and_brackets_stay_separators_in_numbers():
-    from sms_platform import identifiers
+    from sms_platform.foundation import identifiers
 
     assert identifiers.normalize_mobile("+86 138-0000\u30001111") == "13800001111"
     assert identifiers.is_landline("(0631) 520-1234")
@@ -190,7 +190,7 @@ def _hangup(**changes) -> bytes:
     ],
 )
 def test_a_hang_up_with_invisible_characters_is_refused(changes, field, message):
-    from sms_platform import hotline
+    from sms_platform.sources import hotline
 
     with pytest.raises(ValidationFailed) as caught:
         hotline.parse_hangup(_hangup(**changes))
@@ -214,7 +214,7 @@ def test_a_hang_up_with_invisible_characters_is_refused(changes, field, message)
     ids=["subscriber name", "subscriber id", "payment transaction id"],
 )
 def test_subscription_requests_refuse_invisible_characters(build, location):
-    from sms_platform import subscriptions
+    from sms_platform.sources import subscriptions
 
     with pytest.raises(ValidationError) as caught:
         build(subscriptions)
@@ -223,7 +223,7 @@ def test_subscription_requests_refuse_invisible_characters(build, location):
 
 
 def test_template_and_rule_drafts_refuse_direction_characters_but_keep_newlines_in_text():
-    from sms_platform.templates import TemplateContent
+    from sms_platform.templates.workflow import TemplateContent
 
     content = {"name": "缴费提醒", "text": "第一行\n第二行", "valid_from": date(2025, 1, 1),
                "valid_until": date(2025, 12, 31), "remark": "社保业务短信"}  # fmt: skip

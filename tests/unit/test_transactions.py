@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sms_platform import transactions
+from sms_platform.aws import transactions
 
 
 class CancelledError(Exception):

@@ -14,11 +14,12 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
-from sms_platform import accounts, password_delivery
-from sms_platform.clock import get_clock
-from sms_platform.rights import allow, audit_action, current_staff, signed_in
-from sms_platform.staff import OFFICE_NAMES, ROLE_NAMES, Office, Role, allowed_roles, office_kind
-from sms_platform.text_rules import Visible
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.sources import password_delivery
+from sms_platform.staff import accounts
+from sms_platform.staff.context import OFFICE_NAMES, ROLE_NAMES, Office, Role, allowed_roles, office_kind
+from sms_platform.staff.rights import allow, audit_action, current_staff, signed_in
 
 router = Router()
 ADMIN = Role.permission_admin
@@ -267,7 +268,7 @@ def reinstate_account(username: str) -> AccountOut:
 )
 @allow(ADMIN)
 def reset_password(username: str) -> PasswordResetOut:
-    reset = accounts.reset_password(current_staff(), username)
+    reset = password_delivery.reset_password(current_staff(), username)
     return PasswordResetOut(
         username=reset.username,
         delivery=reset.delivery,
@@ -285,13 +286,17 @@ def reset_totp(username: str) -> AccountOut:
 @router.post("/offices/<office>/suspension", summary="暂停单位的平台使用权限", tags=TAGS)
 @allow(ADMIN)
 def suspend_office(office: Office, body: Annotated[ReasonIn, Body()]) -> OfficeOut:
-    return _office_out(office, accounts.suspend_office(current_staff(), office, body.reason))
+    from sms_platform.sources import office_suspension  # brings the sending store: not for every sign-in
+
+    return _office_out(office, office_suspension.suspend_office(current_staff(), office, body.reason))
 
 
 @router.delete("/offices/<office>/suspension", summary="恢复单位的平台使用权限", tags=TAGS)
 @allow(ADMIN)
 def reinstate_office(office: Office) -> OfficeOut:
-    return _office_out(office, accounts.reinstate_office(current_staff(), office))
+    from sms_platform.sources import office_suspension  # brings the sending store: not for every sign-in
+
+    return _office_out(office, office_suspension.reinstate_office(current_staff(), office))
 
 
 @router.get("/account-settings", summary="临时密码短信所用的系统模板", tags=TAGS)

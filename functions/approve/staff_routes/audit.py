@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
-from sms_platform.rights import allow
-from sms_platform.staff import Office, Role
+from sms_platform.staff.context import Office, Role
+from sms_platform.staff.rights import allow
 
 router = Router()
 TAGS = ["审计"]
@@ -69,10 +69,10 @@ def search(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> EntriesOut:
-    from sms_platform import audit  # where used: loading the router (and the OpenAPI document) stays light
+    from sms_platform.audit import trail  # where used: loading the router (and the OpenAPI document) stays light
 
-    page = audit.search(
-        audit.AuditQuery(
+    page = trail.search(
+        trail.AuditQuery(
             start=start,
             end=end,
             operator=operator,
@@ -88,7 +88,7 @@ def search(
 @router.get("/audit/verification", summary="校验一天的审计链", tags=TAGS)
 @allow(Role.auditor)
 def verify(day: Annotated[date, Query(description="日期（北京时间）YYYY-MM-DD")]) -> VerificationOut:
-    from sms_platform import audit
+    from sms_platform.audit import trail
 
-    broken = audit.verify(day)
+    broken = trail.verify(day)
     return VerificationOut(day=day, intact=broken is None, broken=BrokenOut(**broken.as_dict()) if broken else None)

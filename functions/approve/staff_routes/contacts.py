@@ -11,13 +11,13 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
-from sms_platform.clock import get_clock
 from sms_platform.contacts import views
 from sms_platform.contacts.audiences import Segment
 from sms_platform.contacts.models import Kind
-from sms_platform.rights import allow, audit_action, current_staff
-from sms_platform.staff import Role
-from sms_platform.text_rules import Visible
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.staff.context import Role
+from sms_platform.staff.rights import allow, audit_action, current_staff
 
 router = Router()
 TAGS = ["通讯录"]
@@ -249,7 +249,7 @@ def list_contacts(
 ) -> ContactPage:
     from sms_platform.contacts import repository
     from sms_platform.contacts.models import district_code
-    from sms_platform.errors import ValidationFailed
+    from sms_platform.foundation.errors import ValidationFailed
 
     try:
         code = district_code(district)
@@ -264,7 +264,7 @@ def list_contacts(
 @allow(*READ)
 def search(body: Annotated[SearchIn, Body()]) -> SearchOut:
     from sms_platform.contacts import repository, validation
-    from sms_platform.errors import ValidationFailed
+    from sms_platform.foundation.errors import ValidationFailed
 
     staff = current_staff()
     allowed = views.districts_of(staff)
@@ -286,8 +286,8 @@ def search(body: Annotated[SearchIn, Body()]) -> SearchOut:
 @router.get("/contacts/<ref>", summary="通讯录记录详情（号码已脱敏，含号码历史）", tags=TAGS)
 @allow(*READ)
 def get_contact(ref: str) -> ContactDetail:
-    from sms_platform import optouts
     from sms_platform.contacts import repository
+    from sms_platform.sending import optouts
 
     contact = views.visible(current_staff(), repository.get_by_ref(ref))
     phone = contact.current_phone
@@ -309,9 +309,9 @@ def reveal(ref: str, body: Annotated[RevealIn, Body()]) -> RevealOut:
 
 
 def _opt(body: OptIn, opted_out: bool) -> OptOut:
-    from sms_platform import optouts
     from sms_platform.contacts import validation
-    from sms_platform.errors import ValidationFailed
+    from sms_platform.foundation.errors import ValidationFailed
+    from sms_platform.sending import optouts
 
     staff = current_staff()
     try:

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
-from sms_platform.rights import allow, current_staff
-from sms_platform.staff import Office, Role
-from sms_platform.templating import VariableSpec
+from sms_platform.staff.context import Office, Role
+from sms_platform.staff.rights import allow, current_staff
+from sms_platform.text.templating import VariableSpec
 
 router = Router()
 TAGS = ["短信模板"]
@@ -56,7 +56,7 @@ class ContentCheckOut(BaseModel):
 @router.post("/templates/content-check", summary="编写模板时的内容检查（不保存）", tags=TAGS)
 @allow(*AUTHORS)
 def content_check(body: Annotated[ContentCheckIn, Body()]) -> ContentCheckOut:
-    from sms_platform import template_check
+    from sms_platform.templates import template_check
 
     result = template_check.check(
         current_staff(),

@@ -13,14 +13,14 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
-from sms_platform import dlq
-from sms_platform.clock import BEIJING, get_clock
-from sms_platform.rights import allow, audit_action, current_staff
-from sms_platform.staff import Role
+from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.sending import dlq
+from sms_platform.staff.context import Role
+from sms_platform.staff.rights import allow, audit_action, current_staff
 
 router = Router()
 TAGS = ["运维与送达"]
-Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes"]  # sms_platform.dlq.SOURCE_QUEUES
+Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes"]  # sms_platform.sending.dlq.SOURCE_QUEUES
 
 
 class RedriveIn(BaseModel):
@@ -56,7 +56,7 @@ def redrive(lane: Lane, body: Annotated[RedriveIn, Body()]) -> dict:
 @router.get("/delivery-reports/daily", summary="每日送达报告（按单位汇总）", tags=TAGS)
 @allow(Role.city_reviewer, Role.auditor, Role.it_ops)
 def daily(day: Annotated[date | None, Query(description="北京时间日期，默认昨天")] = None) -> dict:
-    from sms_platform import delivery_reports  # heavy (message models): loaded only where used
+    from sms_platform.reports import delivery_reports  # heavy (message models): loaded only where used
 
     day = day or get_clock().now().astimezone(BEIJING).date() - timedelta(days=1)
     return delivery_reports.daily_report(day)
@@ -65,7 +65,7 @@ def daily(day: Annotated[date | None, Query(description="北京时间日期，�
 @router.post("/message-lookup", summary="查询某手机号近期短信的发送状态（12333 坐席答复来电人）", tags=TAGS)
 @allow(Role.hotline_agent, Role.hotline_manager, Role.it_ops)
 def lookup(body: Annotated[LookupIn, Body()]) -> dict[str, Any]:
-    from sms_platform import delivery_reports
+    from sms_platform.reports import delivery_reports
 
     staff = current_staff()
     found = delivery_reports.citizen_messages(body.phone)

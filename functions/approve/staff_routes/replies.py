@@ -14,8 +14,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
-from sms_platform.rights import allow
-from sms_platform.staff import Role
+from sms_platform.staff.context import Role
+from sms_platform.staff.rights import allow
 
 router = Router()
 TAGS = ["市民回复"]
@@ -43,7 +43,7 @@ def list_replies(
     cursor: Annotated[str | None, Query(max_length=4096, description="上一页返回的翻页标记")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RepliesOut:
-    from sms_platform import inbox
+    from sms_platform.sending import inbox
 
     items, next_cursor = inbox.list_replies(month, limit=limit, cursor=cursor)
     return RepliesOut(

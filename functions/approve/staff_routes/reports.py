@@ -1,6 +1,6 @@
 """Daily statistics of all five kinds of SMS (R16): per day, kind and office, the messages sent,
 delivered, failed and suppressed, parts billed, delivery rate and the main failure reasons,
-read from counters kept as messages change state (``sms_platform.daily_stats``).
+read from counters kept as messages change state (``sms_platform.sending.daily_stats``).
 
 Readers: the city office, the 12333 centre's manager, IT operations and auditors see every
 office; a district operator sees its own district only, whatever it asks for.
@@ -14,9 +14,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
-from sms_platform.clock import BEIJING, get_clock
-from sms_platform.rights import allow, current_staff
-from sms_platform.staff import Office, Role
+from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.staff.context import Office, Role
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["运维与送达"]
@@ -55,9 +55,9 @@ def daily(
     end: Annotated[date | None, Query(alias="to", description="结束日期（北京时间），默认今天")] = None,
     office: Annotated[Office | None, Query(description="只看此单位")] = None,
 ) -> DailyOut:
-    from sms_platform import daily_stats
-    from sms_platform.errors import ValidationFailed
-    from sms_platform.staff import visible_offices
+    from sms_platform.foundation.errors import ValidationFailed
+    from sms_platform.sending import daily_stats
+    from sms_platform.staff.context import visible_offices
 
     staff = current_staff()
     end = end or get_clock().now().astimezone(BEIJING).date()
@@ -69,7 +69,7 @@ def daily(
     offices = sorted(visible_offices(staff))
     if office is not None:
         if office not in offices:
-            from sms_platform.errors import Forbidden
+            from sms_platform.foundation.errors import Forbidden
 
             raise Forbidden("区县工作人员只能查看本区县的统计", field="office")
         offices = [office]

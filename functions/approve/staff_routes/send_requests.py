@@ -1,7 +1,7 @@
 """Send requests (R5, R7): targeted notices and publicity proposed by an office, approved by a
 city reviewer who is not the author, released at their time, cancelled or stopped.
 
-Every change is audited by ``sms_platform.send_requests`` itself.
+Every change is audited by ``sms_platform.sources.send_requests`` itself.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
-from sms_platform import delivery_reports, send_requests
-from sms_platform.rights import allow, current_staff
-from sms_platform.send_requests import ReviewView, SendRequest, SendRequestIn
-from sms_platform.staff import Role
-from sms_platform.text_rules import Visible
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.reports import delivery_reports
+from sms_platform.sources import send_requests
+from sms_platform.sources.send_requests import ReviewView, SendRequest, SendRequestIn
+from sms_platform.staff.context import Role
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["发送申请"]

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
-from sms_platform import accounts
-from sms_platform.rights import RESTRICTION_MESSAGES, public
+from sms_platform.staff import accounts
+from sms_platform.staff.rights import RESTRICTION_MESSAGES, public
 
 router = Router()
 
@@ -95,7 +95,7 @@ def refresh(body: Annotated[RefreshIn, Body()]) -> SignInOut:
 @router.delete("/session", summary="退出登录", tags=["登录"])
 @public
 def sign_out() -> SignOutOut:
-    from sms_platform import oidc
+    from sms_platform.staff import oidc
 
     token = bearer_token()
     try:

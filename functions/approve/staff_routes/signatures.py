@@ -8,10 +8,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
-from sms_platform import signatures
-from sms_platform.rights import allow, current_staff, signed_in
-from sms_platform.signatures import Signature
-from sms_platform.staff import Office, Role
+from sms_platform.staff.context import Office, Role
+from sms_platform.staff.rights import allow, current_staff, signed_in
+from sms_platform.templates import signatures
+from sms_platform.templates.signatures import Signature
 
 router = Router()
 TAGS = ["单位签名"]

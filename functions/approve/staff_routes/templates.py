@@ -1,6 +1,6 @@
 """Templates (R11, R12, R17, R19): writing, review by the city office, carrier filing, versions,
 and the word list reviewers maintain. District staff see their own district's templates only;
-every change is audited with its before and after (in ``sms_platform.templates``)."""
+every change is audited with its before and after (in ``sms_platform.templates.workflow``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from pydantic import BaseModel, Field
-from sms_platform import templates
-from sms_platform.rights import allow, current_staff
-from sms_platform.staff import Office, Role
-from sms_platform.templates import Template, TemplateContent, TemplateDraft, TemplateVersion
-from sms_platform.text_rules import Visible
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.staff.context import Office, Role
+from sms_platform.staff.rights import allow, current_staff
+from sms_platform.templates import workflow
+from sms_platform.templates.workflow import Template, TemplateContent, TemplateDraft, TemplateVersion
 
 router = Router()
 TAGS = ["短信模板"]
@@ -71,19 +71,19 @@ def list_templates(
     office: Annotated[Office | None, Query(description="只列出此单位的模板")] = None,
     status: Annotated[str | None, Query(description="只列出有此状态版本的模板", max_length=20)] = None,
 ) -> TemplatesOut:
-    return TemplatesOut(templates=templates.list_templates(current_staff(), office=office, status=status))
+    return TemplatesOut(templates=workflow.list_templates(current_staff(), office=office, status=status))
 
 
 @router.post("/templates", summary="新建模板（第 1 版草稿）", tags=TAGS, status_code=201)
 @allow(*AUTHORS)
 def create_template(body: Annotated[TemplateDraft, Body()]) -> Template:
-    return templates.create_template(current_staff(), body)
+    return workflow.create_template(current_staff(), body)
 
 
 @router.get("/templates/<template_id>", summary="查看模板及其所有版本", tags=TAGS)
 @allow(*READERS)
 def get_template(template_id: str) -> Template:
-    return templates.get_template(current_staff(), template_id)
+    return workflow.get_template(current_staff(), template_id)
 
 
 @router.post(
@@ -91,13 +91,13 @@ def get_template(template_id: str) -> Template:
 )
 @allow(*AUTHORS)
 def new_version(template_id: str, body: Annotated[TemplateContent, Body()]) -> TemplateVersion:
-    return templates.new_version(current_staff(), template_id, body)
+    return workflow.new_version(current_staff(), template_id, body)
 
 
 @router.put("/templates/<template_id>/versions/<version>", summary="修改草稿", tags=TAGS)
 @allow(*AUTHORS)
 def update_draft(template_id: str, version: VersionNumber, body: Annotated[TemplateContent, Body()]) -> TemplateVersion:
-    return templates.update_draft(current_staff(), template_id, version, body)
+    return workflow.update_draft(current_staff(), template_id, version, body)
 
 
 @router.post(
@@ -105,46 +105,46 @@ def update_draft(template_id: str, version: VersionNumber, body: Annotated[Templ
 )
 @allow(*AUTHORS)
 def submit(template_id: str, version: VersionNumber) -> TemplateVersion:
-    return templates.submit(current_staff(), template_id, version)
+    return workflow.submit(current_staff(), template_id, version)
 
 
 @router.post("/templates/<template_id>/versions/<version>/approval", summary="审核通过并向运营商报备", tags=TAGS)
 @allow(*REVIEWERS)
 def approve(template_id: str, version: VersionNumber, body: Annotated[ApprovalIn, Body()]) -> TemplateVersion:
-    return templates.approve(current_staff(), template_id, version, body.note)
+    return workflow.approve(current_staff(), template_id, version, body.note)
 
 
 @router.post("/templates/<template_id>/versions/<version>/rejection", summary="审核不通过（须说明原因）", tags=TAGS)
 @allow(*REVIEWERS)
 def reject(template_id: str, version: VersionNumber, body: Annotated[RejectionIn, Body()]) -> TemplateVersion:
-    return templates.reject(current_staff(), template_id, version, body.reason)
+    return workflow.reject(current_staff(), template_id, version, body.reason)
 
 
 @router.post("/templates/<template_id>/retirement", summary="停用模板", tags=TAGS)
 @allow(*AUTHORS)
 def retire(template_id: str, body: Annotated[RetirementIn, Body()]) -> TemplateVersion:
-    return templates.retire(current_staff(), template_id, body.reason)
+    return workflow.retire(current_staff(), template_id, body.reason)
 
 
 @router.get("/template-reviews", summary="待审核的模板版本及内容检查结果", tags=TAGS)
 @allow(*REVIEWERS)
 def review_queue() -> VersionsOut:
-    return VersionsOut(versions=templates.review_queue(current_staff()))
+    return VersionsOut(versions=workflow.review_queue(current_staff()))
 
 
 @router.get("/forbidden-words", summary="禁用词表", tags=TAGS)
 @allow(*REVIEWERS)
 def list_words() -> WordsOut:
-    return WordsOut(words=[WordOut(**entry) for entry in templates.word_entries()])
+    return WordsOut(words=[WordOut(**entry) for entry in workflow.word_entries()])
 
 
 @router.post("/forbidden-words", summary="添加禁用词", tags=TAGS, status_code=201)
 @allow(*REVIEWERS)
 def add_word(body: Annotated[WordIn, Body()]) -> WordsOut:
-    return WordsOut(words=[WordOut(**entry) for entry in templates.add_word(current_staff(), body.word)])
+    return WordsOut(words=[WordOut(**entry) for entry in workflow.add_word(current_staff(), body.word)])
 
 
 @router.post("/forbidden-words/removal", summary="删除禁用词", tags=TAGS)
 @allow(*REVIEWERS)
 def remove_word(body: Annotated[WordIn, Body()]) -> WordsOut:
-    return WordsOut(words=[WordOut(**entry) for entry in templates.remove_word(current_staff(), body.word)])
+    return WordsOut(words=[WordOut(**entry) for entry in workflow.remove_word(current_staff(), body.word)])

@@ -12,12 +12,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
-from sms_platform import trigger_rules
-from sms_platform.clock import get_clock
-from sms_platform.rights import allow, audit_action, current_staff
-from sms_platform.staff import Role
-from sms_platform.text_rules import Visible
-from sms_platform.trigger_rules import Rule, RuleDraft
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.sources import trigger_rules
+from sms_platform.sources.trigger_rules import Rule, RuleDraft
+from sms_platform.staff.context import Role
+from sms_platform.staff.rights import allow, audit_action, current_staff
 
 router = Router()
 TAGS = ["触发规则"]

@@ -251,7 +251,7 @@ class CarrierClient:
     def _now(self) -> Any:
         if self._clock is not None:
             return self._clock.now()
-        from sms_platform.clock import get_clock
+        from sms_platform.foundation.clock import get_clock
 
         return get_clock().now()
 
@@ -305,7 +305,7 @@ class CarrierClient:
 
     @staticmethod
     def _log(action: str, result: CarrierResult, **fields: Any) -> None:
-        from sms_platform.observability import logger
+        from sms_platform.foundation.observability import logger
 
         # Numbers, template values and the secret are never logged: only counts and ids.
         extra = {k: v for k, v in fields.items() if v is not None}
@@ -323,7 +323,7 @@ class CarrierClient:
 @lru_cache(maxsize=1)
 def carrier_client_from_environment() -> CarrierClient:
     """The process's one client: ``CARRIER_ENDPOINT`` and the credentials from Secrets Manager."""
-    from sms_platform.secrets import carrier_credentials
+    from sms_platform.foundation.secrets import carrier_credentials
 
     credentials = carrier_credentials()
     return CarrierClient(os.environ["CARRIER_ENDPOINT"], credentials.access_key_id, credentials.access_key_secret)

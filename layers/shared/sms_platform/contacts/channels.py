@@ -14,7 +14,7 @@ from typing import Any
 
 from sms_platform import aws
 from sms_platform.contacts.models import SOURCE_NAMES, RecordResult, SourceChannel
-from sms_platform.errors import Forbidden, ValidationFailed
+from sms_platform.foundation.errors import Forbidden, ValidationFailed
 
 NOT_GRANTED = "该 API 密钥无权提交此来源渠道的号码"
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sms_platform import text_rules
 from sms_platform.contacts.models import ContactIn, RecordResult
-from sms_platform.errors import PayloadTooLarge, ValidationFailed
+from sms_platform.foundation import text_rules
+from sms_platform.foundation.errors import PayloadTooLarge, ValidationFailed
 
 MAX_BATCH = 500
 

@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sms_platform import aws, spreadsheets
-from sms_platform.errors import Conflict, Forbidden, NotFound
+from sms_platform import aws
+from sms_platform.foundation import spreadsheets
+from sms_platform.foundation.errors import Conflict, Forbidden, NotFound
 
 CHUNK_ROWS = 5_000
 UPLOAD_SECONDS = 900
@@ -263,7 +264,7 @@ def plan(import_id: str) -> None:
     header_bytes = first if header_end < 0 else first[:header_end]
     header = next(csv.reader([header_bytes.decode(encoding, "replace").rstrip("\r")]), [])
     from sms_platform.contacts import collection
-    from sms_platform.errors import PlatformError
+    from sms_platform.foundation.errors import PlatformError
 
     try:
         collection.header_columns(header)
@@ -301,7 +302,7 @@ def plan(import_id: str) -> None:
 
 
 def _fail(import_id: str, message: str) -> None:
-    from sms_platform.clock import get_clock
+    from sms_platform.foundation.clock import get_clock
 
     _table().update_item(
         Key={"pk": _pk(import_id), "sk": "meta"},
@@ -345,8 +346,8 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
     """Check and upsert one piece's rows; ``rows`` is its number of lines, blank ones included."""
     from botocore.exceptions import ClientError
 
-    from sms_platform.clock import get_clock
     from sms_platform.contacts import repository
+    from sms_platform.foundation.clock import get_clock
 
     table = _table()
     if table.get_item(Key={"pk": _pk(import_id), "sk": f"chunk#{chunk:06d}"}, ConsistentRead=True).get("Item"):
@@ -421,7 +422,7 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
             raise
         if not table.get_item(Key={"pk": _pk(import_id), "sk": f"chunk#{chunk:06d}"}, ConsistentRead=True).get("Item"):
             raise  # a conflict, not a repeat: let the queue deliver it again
-    from sms_platform.observability import logger
+    from sms_platform.foundation.observability import logger
 
     logger().info(
         "import chunk done",
@@ -441,7 +442,7 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
 def _write_report(import_id: str, chunks: int) -> None:
     """Join the chunks' rejected rows into one CSV (UTF-8 with a byte order mark for Excel); each
     chunk's rows were written with their cells neutralised (``spreadsheets.csv_text``)."""
-    from sms_platform.clock import get_clock
+    from sms_platform.foundation.clock import get_clock
 
     s3 = aws.client("s3")
     out = io.StringIO()

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sms_platform import aws
-from sms_platform.errors import Conflict, NotFound
+from sms_platform.foundation.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from sms_platform.contacts.audiences import ChunkSpec, Page
@@ -67,7 +67,7 @@ def _meta(list_id: str) -> dict[str, Any]:
 
 def check_office(list_id: str, office: str) -> None:
     """A district office uses the lists it uploaded itself."""
-    from sms_platform.errors import Forbidden
+    from sms_platform.foundation.errors import Forbidden
 
     if _meta(list_id).get("office") != office:
         raise Forbidden("只能使用本单位上传的名单")

@@ -24,9 +24,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sms_platform import aws, crypto, paging
+from sms_platform import aws
 from sms_platform.contacts import records, validation
 from sms_platform.contacts.models import Contact, ContactIn, Kind, PhoneEntry, Recipient, RecordResult
+from sms_platform.foundation import crypto, paging
 
 TABLE_ENV = "CONTACTS_TABLE"
 RECORD_SK = "rec"

@@ -1,4 +1,4 @@
-"""Number checks for the address book, on top of ``sms_platform.identifiers``.
+"""Number checks for the address book, on top of ``sms_platform.foundation.identifiers``.
 
 Each check returns the normalised value or raises ``ValueError`` with a Chinese reason that does
 not repeat the value, so pydantic reports it per field and a CSV report can show it per row.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform import identifiers
-from sms_platform.errors import PlatformError
+from sms_platform.foundation import identifiers
+from sms_platform.foundation.errors import PlatformError
 
 _BAD_ID = "公民身份号码无效"
 _BAD_CODE = "统一社会信用代码无效"

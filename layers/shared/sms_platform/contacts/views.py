@@ -12,7 +12,7 @@ from typing import Any
 
 from sms_platform.contacts import records
 from sms_platform.contacts.models import DISTRICTS, INSURANCE_NAMES, KIND_NAMES, SOURCE_NAMES, Contact
-from sms_platform.errors import Forbidden, NotFound, ValidationFailed
+from sms_platform.foundation.errors import Forbidden, NotFound, ValidationFailed
 
 MIN_REASON = 4
 MAX_REASON = 200
@@ -95,7 +95,7 @@ def check_reason(reason: str) -> str:
 
 def reveal(staff: Any, contact: Contact, reason: str, at: datetime) -> dict[str, Any]:
     """The full number in use, for a staff member with the right; audited with its reason."""
-    from sms_platform import audit
+    from sms_platform.audit import trail
     from sms_platform.contacts import repository
 
     text = check_reason(reason)
@@ -103,7 +103,7 @@ def reveal(staff: Any, contact: Contact, reason: str, at: datetime) -> dict[str,
     if phone is None:
         raise NotFound("这条记录没有可用的号码")
     number = repository.decrypt_phone(phone)
-    audit.record(
+    trail.record(
         staff,
         "contact.reveal",
         f"contact:{contact.ref}",
@@ -111,7 +111,7 @@ def reveal(staff: Any, contact: Contact, reason: str, at: datetime) -> dict[str,
         {"phone": phone.masked, "reason": text, "district": contact.district},
         None,
     )
-    from sms_platform.observability import logger
+    from sms_platform.foundation.observability import logger
 
     logger().info("number revealed", extra={"ref": contact.ref, "phone": phone.masked, "actor": staff.account_id})
     return {"ref": contact.ref, "phone": number, "phone_masked": phone.masked, "revealed_at": at.isoformat()}

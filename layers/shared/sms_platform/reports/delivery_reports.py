@@ -1,0 +1,187 @@
+"""Delivery tracking (R16): a send's progress and report, the daily report, and the per-citizen
+lookup a 12333 agent uses to answer "did my message arrive?".
+
+A send's messages carry ``gsi2pk = "src#<source id>"`` (written by the fan-out), so its states
+are counted from the messages table's sparse ``gsi2`` index, which holds only those few
+attributes: the message store stays the one truth about each recipient. The fan-out's own
+counts (expanded, queued, ...) come from its chunk items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sms_platform import aws
+from sms_platform.sending.messages import MessageState
+
+STATE_NAMES = {
+    "queued": "排队中",
+    "sending": "发送中",
+    "sent": "已发送，等待回执",
+    "delivered": "已送达",
+    "failed": "发送失败",
+    "suppressed": "未发送（已拦截）",
+    "undeliverable": "无可用号码",
+    "expired": "已过期",
+}
+SUPPRESS_NAMES = {
+    "opt_out": "本人已退订",
+    "frequency_limit": "超过发送频率限制",
+    "stopped_send": "发送已被停止",
+    "suspended_office": "发送单位已被暂停",
+}
+
+
+def _messages() -> Any:
+    return aws.table("MESSAGES_TABLE")
+
+
+def _source_items(source_id: str) -> list[dict[str, Any]]:
+    table, items = _messages(), []
+    args: dict[str, Any] = {
+        "IndexName": "gsi2",
+        "KeyConditionExpression": "gsi2pk = :p",
+        "ExpressionAttributeValues": {":p": f"src#{source_id}"},
+    }
+    while True:
+        page = table.query(**args)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _carrier_took(item: dict[str, Any]) -> bool:
+    """Whether the carrier accepted the message (its parts are billed)."""
+    state = item.get("state")
+    return state in ("sent", "delivered") or (state == "failed" and bool(item.get("biz_id") or item.get("receipt_at")))
+
+
+def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by state, delivery rate, failure and suppression reasons, parts used (pure)."""
+    states = Counter(str(i.get("state")) for i in items)
+    failures = Counter(str(i.get("error_code") or "UNKNOWN") for i in items if i.get("state") == "failed")
+    suppressed = Counter(str(i.get("suppress_reason") or "") for i in items if i.get("state") == "suppressed")
+    taken = [i for i in items if _carrier_took(i)]
+    parts = sum(int(i.get("parts", 0)) for i in taken)
+    delivered, failed = states.get("delivered", 0), states.get("failed", 0)
+    settled = delivered + failed
+    return {
+        "messages": len(items),
+        "sent": len(taken),  # taken by the carrier, whatever the receipt said later
+        "states": {state.value: states.get(state.value, 0) for state in MessageState},
+        "delivery_rate": round(delivered / settled, 4) if settled else None,
+        "failure_reasons": dict(failures.most_common()),
+        "suppress_reasons": {reason: n for reason, n in suppressed.most_common()},
+        "parts_used": parts,
+    }
+
+
+def send_report(request: Any) -> dict[str, Any]:
+    """A send's delivery report, as reviewers and auditors read it."""
+    from sms_platform.sources import fanout
+
+    summary = summarize(_source_items(request.source_id))
+    return {
+        "request_id": request.request_id,
+        "office": request.office.value,
+        "kind": request.kind,
+        "status": request.status,
+        "audience_size": request.audience_size,
+        "fanout": fanout.fanout_progress(request.request_id),
+        **summary,
+    }
+
+
+def progress(request: Any) -> dict[str, Any]:
+    """What GET /send-requests/{id} shows while a send runs.
+
+    ``expanded`` recipients each end in exactly one of: not queued as a duplicate, or one
+    message whose state is counted in ``states`` (queued and sending still on their way).
+    """
+    report = send_report(request)
+    states = report["states"]
+    return {
+        "expanded": report["fanout"]["expanded"],
+        "queued": report["fanout"]["queued"],
+        "duplicates": report["fanout"]["duplicates"],
+        "skipped": report["fanout"]["skipped"],
+        "chunks": report["fanout"]["chunks"],
+        "chunks_done": report["fanout"]["chunks_done"],
+        "paused_until": report["fanout"]["paused_until"],
+        "waiting": states["queued"] + states["sending"],
+        "sent": report["sent"],
+        "delivered": states["delivered"],
+        "failed": states["failed"],
+        "suppressed": states["suppressed"],
+        "states": states,
+        "delivery_rate": report["delivery_rate"],
+        "parts_used": report["parts_used"],
+    }
+
+
+def daily_report(day: date) -> dict[str, Any]:
+    """Sends released on ``day`` (Beijing), added up per office."""
+    from sms_platform.sources import send_requests
+
+    offices: dict[str, dict[str, Any]] = {}
+    for request_id in send_requests.sends_of_day(day):
+        request = send_requests.load(request_id)
+        summary = summarize(_source_items(request.source_id))
+        office = offices.setdefault(
+            request.office.value,
+            {"office": request.office.value, "sends": 0, "messages": 0, "parts_used": 0,
+             "states": Counter(), "failure_reasons": Counter()},
+        )  # fmt: skip
+        office["sends"] += 1
+        office["messages"] += summary["messages"]
+        office["parts_used"] += summary["parts_used"]
+        office["states"].update(summary["states"])
+        office["failure_reasons"].update(summary["failure_reasons"])
+    rows = []
+    for office in sorted(offices.values(), key=lambda o: o["office"]):
+        delivered, failed = office["states"].get("delivered", 0), office["states"].get("failed", 0)
+        rows.append(
+            {
+                **office,
+                "states": {state.value: office["states"].get(state.value, 0) for state in MessageState},
+                "failure_reasons": dict(office["failure_reasons"].most_common()),
+                "delivery_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
+            }
+        )
+    return {"day": day.isoformat(), "offices": rows}
+
+
+def citizen_messages(raw_phone: str, limit: int = 20) -> dict[str, Any]:
+    """A number's recent messages and their states, the number masked (for the 12333 desk)."""
+    from sms_platform.foundation import crypto
+    from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
+    from sms_platform.sending import message_store
+    from sms_platform.staff.context import OFFICE_NAMES, Office
+
+    phone = normalize_mobile(raw_phone, field="phone")
+    items = message_store.recent_for_phone(crypto.keyed_hash(phone), limit=limit)
+    messages = []
+    for item in items:
+        state = str(item.get("state"))
+        office = str(item.get("office", ""))
+        messages.append(
+            {
+                "message_id": item["message_id"],
+                "kind": item.get("kind"),
+                "office": office,
+                "office_name": OFFICE_NAMES[Office(office)] if office in Office.__members__ else office,
+                "template_id": item.get("template_id"),
+                "state": state,
+                "state_name": STATE_NAMES.get(state, state),
+                "reason": SUPPRESS_NAMES.get(str(item.get("suppress_reason")))
+                if state == "suppressed"
+                else (item.get("error_code") if state == "failed" else None),
+                "created_at": item.get("created_at"),
+                "sent_at": item.get("sent_at"),
+                "final_at": item.get("final_at"),
+            }
+        )
+    return {"phone_masked": mask_mobile(phone), "messages": messages}

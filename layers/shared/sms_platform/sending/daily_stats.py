@@ -1,0 +1,211 @@
+"""Daily delivery statistics (R16), kept as counters so a report never scans messages.
+
+Each message adds to the counters of its day, its kind and its office. Its day is the Beijing
+day it was handed to the carrier (its last ``sending_at``), the day its parts are billed, or for
+a message never handed over, the day it was created. Its delivery or failure lands on the same
+day's row as its sending; and a batch's ``sending → sent`` moves know their day without reading
+the messages. The message
+store calls ``count(old, new)`` after each conditional state move that succeeded, with the item
+before and after the move: a repeated receipt or a redelivered batch fails its conditional
+write and so never counts twice, and a receipt that overturns an earlier outcome (delivered,
+then a late receipt says failed) moves the count from one state to the other.
+
+What a message contributes (``contribution``):
+
+- ``sent``, and its ``parts``: the carrier took it (``sent`` or ``delivered``, or ``failed``
+  with a BizId or a receipt), the same rule as ``delivery_reports``;
+- one of ``delivered``, ``failed``, ``suppressed``, ``undeliverable``, ``expired`` for a final
+  state, with the failure's error code (``f#<code>``) or the suppression's reason (``s#<reason>``).
+
+Storage in ``SENDS_TABLE``: ``pk = "stats#<day>#<shard>"``, ``sk = "<kind>#<office>"``, updated
+with atomic ``ADD``. A message's shard comes from its id, so a two-million send spreads its
+counts over ``SHARDS`` items rather than one hot item; a report reads the day's shards. Moves of
+a batch's messages alike (the same move, day, kind and office) are added in one ``ADD``, on the
+shard of one of them.
+
+Limit: the count is a second write after the state move. A crash between the two loses that
+message's count (never doubles it); the message itself, the truth, is unaffected.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sms_platform.foundation.clock import BEIJING
+
+TABLE_ENV = "SENDS_TABLE"
+SHARDS = 8
+MAX_DAYS = 31
+FINAL_COUNTS = ("delivered", "failed", "suppressed", "undeliverable", "expired")
+COUNTS = ("sent", *FINAL_COUNTS, "parts")
+FAILURE_PREFIX = "f#"
+SUPPRESS_PREFIX = "s#"
+RETENTION_DAYS = 800
+
+
+# ---------------------------------------------------------------------------- pure rules
+
+
+def carrier_took(item: Mapping[str, Any]) -> bool:
+    """Whether the carrier accepted the message (its parts are billed)."""
+    state = item.get("state")
+    return state in ("sent", "delivered") or (state == "failed" and bool(item.get("biz_id") or item.get("receipt_at")))
+
+
+def contribution(item: Mapping[str, Any] | None) -> dict[str, int]:
+    """The counters one message in its current state adds to its day's row (each named once)."""
+    found: dict[str, int] = {}
+    if not item:
+        return found
+    state = str(item.get("state") or "")
+    if carrier_took(item):
+        found["sent"] = 1
+        found["parts"] = int(item.get("parts") or 0)
+    if state in FINAL_COUNTS:
+        found[state] = 1
+    if state == "failed":
+        found[FAILURE_PREFIX + str(item.get("error_code") or "UNKNOWN")] = 1
+    if state == "suppressed":
+        found[SUPPRESS_PREFIX + str(item.get("suppress_reason") or "unknown")] = 1
+    return found
+
+
+def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, int]:
+    """What a state move changes in the counters (only the ones that change)."""
+    before, after = contribution(old), contribution(new)
+    changes = {name: after.get(name, 0) - before.get(name, 0) for name in sorted(before.keys() | after.keys())}
+    return {name: change for name, change in changes.items() if change}
+
+
+def day_of(item: Mapping[str, Any]) -> date:
+    """The Beijing day a message counts on: the day it was last handed to the carrier, or if it
+    never was, the day it was created."""
+    at = item.get("sending_at") or item["created_at"]
+    return datetime.fromisoformat(str(at)).astimezone(BEIJING).date()
+
+
+def shard_of(message_id: str) -> int:
+    try:
+        return int(message_id[:4], 16) % SHARDS
+    except ValueError:
+        return sum(message_id.encode()) % SHARDS
+
+
+def days_between(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def rows_of(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Counter items (of any shards) added up per day, kind and office, as the report shows them."""
+    totals: dict[tuple[str, str, str], Counter[str]] = {}
+    for item in items:
+        day = str(item["pk"]).split("#")[1]
+        kind, office = str(item["sk"]).split("#", 1)
+        counter = totals.setdefault((day, kind, office), Counter())
+        for name, value in item.items():
+            if name in COUNTS or name.startswith((FAILURE_PREFIX, SUPPRESS_PREFIX)):
+                counter[name] += int(value)
+    rows = []
+    for (day, kind, office), counter in sorted(totals.items()):
+        rows.append(row(day, kind, office, counter))
+    return rows
+
+
+def row(day: str, kind: str, office: str, counter: Mapping[str, int]) -> dict[str, Any]:
+    delivered, failed = int(counter.get("delivered", 0)), int(counter.get("failed", 0))
+
+    def reasons(prefix: str) -> dict[str, int]:
+        found = {name.removeprefix(prefix): int(n) for name, n in counter.items() if name.startswith(prefix) and n}
+        return dict(sorted(found.items(), key=lambda pair: (-pair[1], pair[0])))
+
+    return {
+        "day": day,
+        "kind": kind,
+        "office": office,
+        **{name: int(counter.get(name, 0)) for name in COUNTS},
+        "delivery_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
+        "failure_reasons": reasons(FAILURE_PREFIX),
+        "suppress_reasons": reasons(SUPPRESS_PREFIX),
+    }
+
+
+# ---------------------------------------------------------------------------- storage
+
+
+def _table() -> Any:
+    from sms_platform import aws
+
+    return aws.table(TABLE_ENV)
+
+
+@lru_cache(maxsize=8)
+def _expiry(day: date) -> int:
+    """When a day's counter items expire (epoch seconds)."""
+    return int((datetime.combine(day, time.min, tzinfo=BEIJING) + timedelta(days=RETENTION_DAYS)).timestamp())
+
+
+def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> dict[str, int]:
+    """Add a state move's change (``times`` such moves, of messages of the same day, kind and
+    office) to its day's counters, in one atomic ADD; returns the change."""
+    changes = {name: change * times for name, change in delta(old, new).items()}
+    if not changes or times <= 0:
+        return {}
+    day = day_of(new)
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {":ttl": _expiry(day)}
+    adds = []
+    for index, (name, change) in enumerate(changes.items()):
+        names[f"#c{index}"] = name
+        values[f":c{index}"] = change
+        adds.append(f"#c{index} :c{index}")
+    _table().update_item(
+        Key={
+            "pk": f"stats#{day.isoformat()}#{shard_of(str(new.get('message_id') or ''))}",
+            "sk": f"{new.get('kind')}#{new.get('office')}",
+        },
+        UpdateExpression="ADD " + ", ".join(adds) + " SET expires_at = if_not_exists(expires_at, :ttl)",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+    return changes
+
+
+def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> None:
+    """``count`` for the message store: a statistics fault is logged, never allowed to stop a
+    send or a receipt (the message's own state is already written)."""
+    try:
+        count(old, new, times)
+    except Exception:  # noqa: BLE001 - any fault of the counter write, whatever its kind
+        from sms_platform.foundation.observability import logger
+
+        logger().warning("daily statistics not counted", extra={"message_id": new.get("message_id"), "times": times})
+
+
+def _day_items(day: date) -> list[dict[str, Any]]:
+    table, items = _table(), []
+    for shard in range(SHARDS):
+        args: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": f"stats#{day.isoformat()}#{shard}"},
+        }
+        while True:
+            page = table.query(**args)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return items
+
+
+def report(start: date, end: date, offices: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Rows per day, kind and office from ``start`` to ``end`` (Beijing days), of ``offices`` only
+    when given. The caller checks the range (at most ``MAX_DAYS``)."""
+    keep = None if offices is None else {str(office) for office in offices}
+    items = [item for day in days_between(start, end) for item in _day_items(day)]
+    if keep is not None:
+        items = [item for item in items if str(item["sk"]).split("#", 1)[1] in keep]
+    return rows_of(items)

@@ -1,0 +1,38 @@
+"""How full each queue lane is, for IT operations: messages waiting (visible), being worked on
+(in flight), waiting out a delay (delayed), and what lies in its dead-letter queue.
+
+SQS gives approximate counts (``ApproximateNumberOfMessages...``); they are what CloudWatch
+shows too. The lanes are the queues ``dlq`` knows (high, normal, bulk, the fan-out queue and
+the work queue of contact imports), each read only when the function's environment names it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sms_platform import aws
+from sms_platform.sending import dlq
+
+ATTRIBUTES = {
+    "visible": "ApproximateNumberOfMessages",
+    "in_flight": "ApproximateNumberOfMessagesNotVisible",
+    "delayed": "ApproximateNumberOfMessagesDelayed",
+}
+
+
+def counts(attributes: dict[str, Any]) -> dict[str, int]:
+    """The three counts from a ``get_queue_attributes`` answer (missing ones are 0)."""
+    return {name: int(attributes.get(attribute, 0)) for name, attribute in ATTRIBUTES.items()}
+
+
+def lane_depth(lane: str) -> dict[str, Any]:
+    """One lane's counts and its dead-letter queue's depth."""
+    sqs = aws.client("sqs")
+    answer = sqs.get_queue_attributes(QueueUrl=dlq.source_url(lane), AttributeNames=list(ATTRIBUTES.values()))
+    return {"lane": lane, **counts(answer.get("Attributes", {})), "dead_letters": dlq.depth(lane)}
+
+
+def lane_depths() -> list[dict[str, Any]]:
+    """Every configured lane, in the order ``dlq.SOURCE_QUEUES`` lists them."""
+    return [lane_depth(lane) for lane, env in dlq.SOURCE_QUEUES.items() if os.environ.get(env)]

@@ -1,0 +1,113 @@
+"""Business events from the social-insurance systems (CONTRACTS §3) turned into notices (R4).
+
+``parse`` checks the body (422 on any fault, without echoing the subject's ID number);
+``process`` finds the rules in force whose condition holds, fills each rule's template from the
+event's data, queues one message per recipient on the ``high`` lane, records a subject with no
+usable number as ``undeliverable``, keeps the event's data for subscriptions that use it and
+lets event-driven subscriptions send. Everything a message depends on is checked before the
+first one is queued, so a refused event changes nothing.
+
+Message source ids are ``evt#{event_id}#{rule_id}``: a retried event (after a fault) queues
+nothing twice, and the intake's idempotency answers a repeated ``event_id`` with its first answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from sms_platform.foundation import identifiers
+from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.sources.trigger_rules import EVENT_TYPE_PATTERN
+
+
+class Subject(BaseModel):
+    kind: Literal["person", "unit"]
+    id: str = Field(min_length=1, max_length=64)
+
+    @field_validator("id")
+    @classmethod
+    def _normal(cls, value: str, info: Any) -> str:
+        kind = info.data.get("kind")
+        value = value.strip().upper()
+        if kind == "person" and not identifiers.is_id_number(value):
+            raise ValueError("身份证号码无效")
+        if kind == "unit" and not identifiers.is_credit_code(value):
+            raise ValueError("统一社会信用代码无效")
+        return value
+
+
+class BusinessEvent(BaseModel):
+    event_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    event_type: str = Field(max_length=64, pattern=EVENT_TYPE_PATTERN)
+    occurred_at: datetime
+    subject: Subject
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        from sms_platform.foundation.clock import BEIJING
+
+        return value if value.tzinfo else value.replace(tzinfo=BEIJING)
+
+    def as_context(self) -> dict[str, Any]:
+        """The event as conditions and variable paths see it (the subject's ID stays out)."""
+        return {
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "subject": {"kind": self.subject.kind},
+            "data": self.data,
+        }
+
+
+def parse(body: Any) -> BusinessEvent:
+    from sms_platform.foundation.http import validation_failed_from
+
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求体必须是 JSON 对象", field="body")
+    try:
+        return BusinessEvent.model_validate(body)
+    except ValidationError as exc:
+        raise validation_failed_from(exc.errors(include_input=False)) from exc
+
+
+def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
+    """The contract's answer ``{"event_id", "matched_rules", "messages"}``."""
+    from sms_platform.foundation.observability import logger
+    from sms_platform.sending.lanes import SmsKind
+    from sms_platform.sources import channel_sends, subscriptions, trigger_rules
+
+    context = event.as_context()
+    rules = trigger_rules.matching_rules(trigger_rules.active_for(event.event_type), context, now)
+
+    plans = []
+    for rule in rules:
+        template = channel_sends.active_template(rule.template_id, now, category="triggered")
+        if template is None:
+            # A configuration fault, not the sender's: the rule is counted, nothing is sent.
+            logger().error("trigger rule's template is not active", extra={"rule_id": rule.rule_id})
+            continue
+        values = channel_sends.check_values(template, trigger_rules.fill_variables(rule.variables, context))
+        plans.append((rule, template, values))
+
+    messages = 0
+    if plans:
+        subject_phones = channel_sends.subject_phones(event.subject.kind, event.subject.id)
+        for rule, template, values in plans:
+            source_id = f"evt#{channel_sends.source_key(event.event_id)}#{rule.rule_id}"
+            # A person's event cannot reach a unit's contact people: recorded as undeliverable.
+            unreachable = rule.recipients == "unit_contacts" and event.subject.kind == "person"
+            phones = [] if unreachable else subject_phones
+            if not phones:
+                channel_sends.record_undeliverable(SmsKind.TRIGGERED, source_id, template, "no_usable_number")
+                continue
+            messages += channel_sends.send(SmsKind.TRIGGERED, source_id, template, [(p, values) for p in phones])
+
+    subscriptions.remember_event_data(event.subject.kind, event.subject.id, event.event_type, event.data,
+                                      event.occurred_at)  # fmt: skip
+    messages += subscriptions.send_on_event(event, now)
+    return {"event_id": event.event_id, "matched_rules": len(rules), "messages": messages}

@@ -1,0 +1,133 @@
+"""What the three intake channels (business events, 12333 hang-ups, subscriptions) need from the
+rest of the platform, in one place: the active version of a template, a person's or unit's
+current numbers, and queuing messages on the ``high`` lane.
+
+Every message gets a source id the caller builds from its own deterministic facts (the event
+and rule, the call and entry, the subscription and period), so a repeated request or a retried
+invocation queues nothing twice: the outbox keeps one message per (source, number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    """The one version of a template that may be sent now."""
+
+    template_id: str
+    version: int
+    code: str  # the carrier's template code
+    text: str
+    office: str
+    category: str
+    sign_name: str
+    variables: list[Any] = field(default_factory=list)  # templating.VariableSpec
+
+
+def source_key(outside_id: str) -> str:
+    """An outside system's id (event, call) as a part of a message source id: kept as it is when
+    short and plain, else a digest of it, so source ids stay within the outbox's pattern."""
+    import hashlib
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", outside_id):
+        return outside_id
+    return "h" + hashlib.sha256(outside_id.encode()).hexdigest()[:31]
+
+
+def active_template(template_id: str, now: datetime, *, category: str | None = None) -> TemplateUse | None:
+    """The template's active, carrier-approved version in force today, or None; with ``category``,
+    also None when the template is of another category (a channel sends only its own kind)."""
+    from sms_platform.foundation.errors import PlatformError
+    from sms_platform.templates import signatures, workflow
+
+    try:
+        version = workflow.usable_version(template_id, category=category)
+    except PlatformError:  # unknown, not active, of another category, or outside its validity
+        return None
+    return TemplateUse(
+        template_id=version.template_id,
+        version=version.version,
+        code=version.carrier_code or "",
+        text=version.text,
+        office=str(version.office),
+        category=str(version.category),
+        sign_name=signatures.signature_for(version.office),
+        variables=list(version.variables),
+    )
+
+
+def template_category(template_id: str) -> str | None:
+    """The category of a template whatever the state of its versions, or None if there is none."""
+    from sms_platform.foundation.errors import NotFound
+    from sms_platform.templates import workflow
+
+    try:
+        return str(workflow.find_template(template_id).category)
+    except NotFound:
+        return None
+
+
+def check_values(template: TemplateUse, values: dict[str, str]) -> dict[str, str]:
+    """The values in the form the template declares; ``ValidationFailed`` names a bad one."""
+    from sms_platform.text import templating
+
+    return templating.validate_values(template.variables, values)
+
+
+def subject_phones(kind: str, subject_id: str) -> list[str]:
+    """A person's number in use, or each contact person's number in use for a unit."""
+    from sms_platform.contacts import repository
+    from sms_platform.foundation import crypto
+
+    return [crypto.decrypt(r.phone_token) for r in repository.recipients_of(kind, subject_id)]
+
+
+def send(
+    kind: str, source_id: str, template: TemplateUse, recipients: Iterable[tuple[str, dict[str, str] | None]]
+) -> int:
+    """Queue one message per distinct number on the kind's lane; returns how many were queued."""
+    from sms_platform.sending import outbox
+    from sms_platform.text import sms, templating
+
+    recipients = list(recipients)
+    if not recipients:
+        return 0
+    sample = recipients[0][1] or {}
+    parts = sms.measure(templating.render(template.text, sample), template.sign_name).parts
+    result = outbox.enqueue(
+        kind,
+        source_id,
+        template.office,
+        template.sign_name,
+        template_code=template.code,
+        template_id=template.template_id,
+        template_version=template.version,
+        parts=parts,
+        recipients=recipients,
+    )
+    return result.queued
+
+
+NO_NUMBER = "no-number"
+
+
+def record_undeliverable(kind: str, source_id: str, template: TemplateUse, reason: str) -> None:
+    """Record that a message could not be made because its recipient has no usable number; it
+    shows in reports as ``undeliverable``. Recording twice keeps the first record."""
+    from sms_platform.foundation.clock import get_clock
+    from sms_platform.sending import message_store
+    from sms_platform.sending.messages import MessageState, message_id
+
+    message = message_store.NewMessage(
+        message_id=message_id(source_id, NO_NUMBER), kind=str(kind), source_id=source_id, office=template.office,
+        batch_id="", sign_name=template.sign_name, template_code=template.code,
+        template_id=template.template_id, template_version=template.version, parts=0, phone_hash=NO_NUMBER,
+        phone_masked="无可用号码",
+    )  # fmt: skip
+    message_store.record(message, MessageState.UNDELIVERABLE, get_clock().now(), reason=reason)

@@ -1,0 +1,150 @@
+"""A reset password reaches its owner, not the administrator who reset it (R13: own passwords).
+
+A permission administrator who saw another account's temporary password could sign in as that
+account (a reviewer, say) and act in its name. So a reset sends the temporary password by SMS to
+the phone the account's owner proved with a code (their test-send phone, ``send_requests``), as
+a platform message on the ``high`` lane like the verification codes: in the ``system`` template
+IT operations chose for it, which declares ``${password}``, e.g.
+``您的平台账号临时密码为：${password}，首次登录须修改。如非本人操作请联系市社保中心。``, signed with
+its office's signature. The administrator is told only that it was sent, and to which number,
+masked. An account whose owner has verified no phone gets its password in person: the
+administrator is shown it once, to hand over. Either way the account must set its own password
+at its first sign-in (the user is left in Cognito's FORCE_CHANGE_PASSWORD).
+
+The chosen template is kept in CONTROL_TABLE (``config`` / ``accounts``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sms_platform import aws
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.errors import Conflict, ValidationFailed
+from sms_platform.staff.context import StaffContext
+
+SMS = "sms"
+IN_PERSON = "in_person"
+VARIABLE = "password"
+_SETTINGS_KEY = {"pk": "config", "sk": "accounts"}
+
+
+def _control() -> Any:
+    return aws.table("CONTROL_TABLE")
+
+
+def settings() -> dict[str, Any]:
+    item = _control().get_item(Key=_SETTINGS_KEY, ConsistentRead=True).get("Item") or {}
+    return {"password_template_id": item.get("password_template_id")}
+
+
+def set_settings(password_template_id: str | None, *, actor: str, now: datetime) -> dict[str, Any]:
+    """Choose the template of temporary-password SMS: a platform ``system`` one (None: none, so
+    every reset is handed over in person)."""
+    from sms_platform.sources import channel_sends
+
+    if password_template_id is not None and channel_sends.template_category(password_template_id) != "system":
+        raise ValidationFailed("应选择“平台系统消息”类别的模板", field="password_template_id")
+    _control().put_item(
+        Item={**_SETTINGS_KEY, "password_template_id": password_template_id, "updated_by": actor,
+              "updated_at": now.isoformat()}
+    )  # fmt: skip
+    return settings()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one reset's temporary password reaches its owner."""
+
+    method: str  # SMS or IN_PERSON
+    phone_masked: str | None = None
+    phone: str | None = field(default=None, repr=False)  # in clear: never logged or answered
+    template: Any = field(default=None, repr=False)  # channel_sends.TemplateUse
+
+    def detail(self) -> dict[str, Any]:
+        """What the audit trail and the administrator learn: the way, and the number masked."""
+        if self.method == SMS:
+            return {"delivery": SMS, "phone_masked": self.phone_masked}
+        return {"delivery": IN_PERSON}
+
+
+def _template(now: datetime) -> Any:
+    from sms_platform.sources import channel_sends
+
+    template_id = settings()["password_template_id"]
+    template = channel_sends.active_template(template_id, now, category="system") if template_id else None
+    if template is None:
+        # Refused rather than shown to the administrator: the owner has a phone to receive it.
+        raise Conflict("该账号已验证手机号，但临时密码短信模板尚未配置或未启用，请联系信息中心运维人员配置后再重置")
+    return template
+
+
+def _values(template: Any, password: str) -> dict[str, str]:
+    """The template's values for ``password``; Conflict when the template cannot carry it."""
+    from sms_platform.sources import channel_sends
+
+    try:
+        return channel_sends.check_values(template, {VARIABLE: password})
+    except ValidationFailed as error:  # its message names the variable, never the value
+        raise Conflict(f"临时密码短信模板须只含变量 ${{{VARIABLE}}}（文本）：{error.message}") from None
+
+
+def plan(account_id: str, password: str, now: datetime) -> Delivery:
+    """How ``password`` will reach the owner of ``account_id``, checked before anything changes:
+    by SMS when they verified a phone (the template must be in force and take the password),
+    else in person."""
+    from sms_platform.sources import send_requests
+
+    found = send_requests.verified_number(account_id)
+    if found is None:
+        return Delivery(IN_PERSON)
+    template = _template(now)
+    _values(template, password)
+    phone, masked = found
+    return Delivery(SMS, phone_masked=masked, phone=phone, template=template)
+
+
+def send(delivery: Delivery, password: str, source_id: str) -> None:
+    """Queue the SMS of an SMS delivery (nothing for one in person) on the ``high`` lane."""
+    from sms_platform.sending.lanes import SmsKind
+    from sms_platform.sources import channel_sends
+
+    if delivery.method != SMS:
+        return
+    values = _values(delivery.template, password)
+    queued = channel_sends.send(SmsKind.SYSTEM, source_id, delivery.template, [(delivery.phone, values)])
+    if queued != 1:
+        raise Conflict("临时密码短信未能排队发送，请重新重置")
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """What the administrator who reset a password learns: how it reaches the owner (``SMS``
+    with the number masked, or ``IN_PERSON``), and the temporary password itself only when it
+    is to be handed over in person."""
+
+    username: str
+    delivery: str
+    phone_masked: str | None = None
+    temporary_password: str | None = field(default=None, repr=False)
+
+
+def reset_password(actor: StaffContext | None, username: str) -> PasswordReset:
+    """A new temporary password for ``username``, sent by SMS to the owner's verified phone (or,
+    with none, shown once to the administrator to hand over in person); the user must change it
+    at the next sign-in. The audit entry records the delivery, never the password."""
+    from sms_platform.staff import accounts
+
+    account = accounts.account_to_reset(actor, username)
+    password = accounts.temporary_password()
+    # Planned before anything changes: a reset the SMS could not carry leaves the old password.
+    delivery = plan(account.account_id, password, get_clock().now())
+    saved = accounts.set_temporary_password(account, password)
+    send(delivery, password, f"pwreset:{account.username}:{saved.version}")
+    after = {**(accounts.snapshot(saved) or {}), **delivery.detail()}
+    target = f"account:{account.username}"
+    accounts.audit_action(actor, "account.reset_password", target, accounts.snapshot(account), after)
+    shown = password if delivery.method == IN_PERSON else None
+    return PasswordReset(account.username, delivery.method, delivery.phone_masked, shown)
