@@ -1,0 +1,51 @@
+"""boto3 clients and tables, made once per process and reused across invocations.
+
+Only repositories and a few adapters (queues, secrets, storage) call these; code above them
+never touches boto3. ``AWS_ENDPOINT_URL`` (honoured by boto3 itself) points them at moto
+locally. Tests call ``reset()`` when they start a fresh moto.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+
+@cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+@cache
+def client(service: str) -> Any:
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=10)
+    return _session().client(service, config=config)
+
+
+@cache
+def table(env_name: str) -> Any:
+    """The DynamoDB table whose name is in environment variable ``env_name``."""
+    return _session().resource("dynamodb").Table(os.environ[env_name])
+
+
+def error_code(error: Exception) -> str:
+    """The AWS error code of a refused call (``""`` for any other exception): the one place
+    that reads it, so callers compare codes, never message texts."""
+    return getattr(error, "response", {}).get("Error", {}).get("Code", "")
+
+
+def condition_failed(error: Exception) -> bool:
+    """Whether a DynamoDB call was refused because its condition did not hold."""
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def reset() -> None:
+    """Forget cached clients (tests start a new moto for each case)."""
+    table.cache_clear()
+    client.cache_clear()
+    _session.cache_clear()
