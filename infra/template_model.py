@@ -203,11 +203,17 @@ def load(path: str | os.PathLike[str] = TEMPLATE) -> TemplateModel:
 
     source = yaml_parse(text)
     cfn = translate(text)
-    resources = cfn["Resources"]
-    parameters = cfn.get("Parameters", {})
     globals_env = source.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    model = TemplateModel(resources=resources, parameters=parameters, globals_env=globals_env)
+    model = TemplateModel(resources=cfn["Resources"], parameters=cfn.get("Parameters", {}), globals_env=globals_env)
+    _read_functions(model)
+    _read_routes(model)
+    _read_queue_sources(model)
+    _read_schedules_and_rules(model)
+    _read_gateway_responses(model)
+    return model
 
+
+def _read_functions(model: TemplateModel) -> None:
     for name, res in model.of_type("AWS::Lambda::Function").items():
         props = res["Properties"]
         model.functions[name] = Function(
@@ -218,6 +224,9 @@ def load(path: str | os.PathLike[str] = TEMPLATE) -> TemplateModel:
             memory=int(props.get("MemorySize", 128)),
         )
 
+
+def _read_routes(model: TemplateModel) -> None:
+    """Every method of every path of each API's OpenAPI body that has an integration."""
     for api in model.of_type("AWS::ApiGateway::RestApi").values():
         body = api["Properties"].get("Body", {})
         schemes = body.get("components", {}).get("securitySchemes", {}) or body.get("securityDefinitions", {})
@@ -228,20 +237,22 @@ def load(path: str | os.PathLike[str] = TEMPLATE) -> TemplateModel:
         }
         for path, methods in body.get("paths", {}).items():
             for method, spec in methods.items():
-                if "x-amazon-apigateway-integration" not in spec:
-                    continue
-                security = [next(iter(item)) for item in spec.get("security", [])]
-                authorizer = next((authorizers[s] for s in security if s in authorizers), None)
-                model.routes.append(
-                    Route(
-                        method="ANY" if method == "x-amazon-apigateway-any-method" else method.upper(),
-                        path=path,
-                        function=_function_of_uri(spec["x-amazon-apigateway-integration"]["uri"]),
-                        authorizer=authorizer,
-                        api_key_required="api_key" in security,
-                    )
-                )
+                if "x-amazon-apigateway-integration" in spec:
+                    model.routes.append(_route(path, method, spec, authorizers))
 
+
+def _route(path: str, method: str, spec: dict[str, Any], authorizers: dict[str, str | None]) -> Route:
+    security = [next(iter(item)) for item in spec.get("security", [])]
+    return Route(
+        method="ANY" if method == "x-amazon-apigateway-any-method" else method.upper(),
+        path=path,
+        function=_function_of_uri(spec["x-amazon-apigateway-integration"]["uri"]),
+        authorizer=next((authorizers[s] for s in security if s in authorizers), None),
+        api_key_required="api_key" in security,
+    )
+
+
+def _read_queue_sources(model: TemplateModel) -> None:
     for name, res in model.of_type("AWS::Lambda::EventSourceMapping").items():
         props = res["Properties"]
         model.queue_sources.append(
@@ -251,11 +262,14 @@ def load(path: str | os.PathLike[str] = TEMPLATE) -> TemplateModel:
                 queue=_ref_name(props["EventSourceArn"]),
                 batch_size=int(props.get("BatchSize", 10)),
                 report_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
-                max_concurrency=_int(props.get("ScalingConfig", {}).get("MaximumConcurrency"), parameters),
+                max_concurrency=_int(props.get("ScalingConfig", {}).get("MaximumConcurrency"), model.parameters),
                 batching_window=int(props.get("MaximumBatchingWindowInSeconds", 0)),
             )
         )
 
+
+def _read_schedules_and_rules(model: TemplateModel) -> None:
+    """Scheduler schedules, and EventBridge rules: on a schedule, or matching an event pattern."""
     for name, res in model.of_type("AWS::Scheduler::Schedule").items():
         props = res["Properties"]
         model.schedules.append(
@@ -270,10 +284,11 @@ def load(path: str | os.PathLike[str] = TEMPLATE) -> TemplateModel:
             elif "EventPattern" in props:
                 model.event_rules.append(EventRule(name, function, props["EventPattern"]))
 
+
+def _read_gateway_responses(model: TemplateModel) -> None:
     for res in model.of_type("AWS::ApiGateway::GatewayResponse").values():
         props = res["Properties"]
         model.gateway_responses[props["ResponseType"]] = {
             "status": int(props["StatusCode"]) if "StatusCode" in props else None,
             "template": props.get("ResponseTemplates", {}).get("application/json"),
         }
-    return model
