@@ -1,12 +1,12 @@
 """Active templates made the real way, for tests that send with them.
 
-``active_template(clock, ...)`` goes through the templates domain (``sms_platform.templates.workflow``)
-as the staff routes do, with staff contexts for an author and a reviewer: the author writes the
-template and submits it, a city reviewer who did not write it approves it (which files it with
-the carrier), the platform's clock moves past the carrier's review delay and the filing poller
-activates it. Calling the domain directly rather than the staff API keeps it quick; the routes
-themselves are tested in tests/functional/test_templates.py. It needs the ``carrier_simulator``
-fixture (listed after ``aws``) and a ``FixedClock`` set as the platform's clock.
+``active_template(clock, ...)`` goes through the templates domain (``sms_platform.templates.workflow``,
+then ``filing``) as the staff routes do, with staff contexts for an author and a reviewer: the
+author writes the template and submits it, a city reviewer who did not write it approves it
+(which files it with the carrier), the platform's clock moves past the carrier's review delay
+and the filing poller activates it. Calling the domain directly rather than the staff API keeps
+it quick; the routes themselves are tested in tests/functional/test_templates.py. It needs the
+``carrier_simulator`` fixture (listed after ``aws``) and a ``FixedClock`` set as the platform's clock.
 """
 
 from __future__ import annotations
@@ -43,12 +43,13 @@ def active_template(
     valid_days: int = 365,
 ) -> str:
     """A template of ``category`` owned by ``office`` with an active version; returns its id."""
-    from sms_platform.templates import workflow
+    from sms_platform.templates import filing, workflow
+    from sms_platform.templates.models import CATEGORY_NAMES, TemplateDraft
 
     author = AUTHOR_OF.get(category, CITY_OPERATOR)
     today = clock.now().astimezone(BEIJING).date()
-    draft = workflow.TemplateDraft(
-        name=name or f"{workflow.CATEGORY_NAMES[category]}模板",
+    draft = TemplateDraft(
+        name=name or f"{CATEGORY_NAMES[category]}模板",
         category=category,
         office=Office(office),
         text=text,
@@ -62,6 +63,6 @@ def active_template(
     filed = workflow.approve(TEMPLATE_REVIEWER, template_id, 1, "同意")
     assert filed.status == "filed", filed
     clock.advance(seconds=CARRIER_REVIEW_WAIT.total_seconds())
-    workflow.poll_filings()
+    filing.poll_filings()
     assert workflow.find_template(template_id).active_version == 1
     return template_id

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from sms_platform.foundation.observability import logger
-from sms_platform.templates import workflow
+from sms_platform.templates.filing import poll_filings
 
 log = logger()
 
 
 @log.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    moved = workflow.poll_filings()
+    moved = poll_filings()
     log.info("template filings polled", extra={"moved": moved})
     return {"moved": moved}

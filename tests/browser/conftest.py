@@ -175,13 +175,13 @@ class StaffApi:
         """One round of the filing poller (scheduled every five minutes) run now, as the
         platform's function would run it."""
         from sms_platform.foundation import clock
-        from sms_platform.templates import workflow
+        from sms_platform.templates import filing
 
         with self.platform.functions_environment():
             saved = clock.get_clock()
             clock.set_clock(clock.Clock(self.platform_now()))
             try:
-                workflow.poll_filings()
+                filing.poll_filings()
             finally:
                 clock.set_clock(saved)
 

@@ -140,14 +140,14 @@ def write_template(staff: Staff, author: str, *, category: str, office: str, nam
 def activate(platform: Any, template_ids: list[str]) -> None:
     """Run the filing poller against the platform until the carrier has approved every template."""
     from sms_platform.carrier.client import carrier_client_from_environment
-    from sms_platform.templates import workflow
+    from sms_platform.templates import filing, workflow
 
     with platform.functions_environment():
         carrier_client_from_environment.cache_clear()
         try:
 
             def all_active() -> bool:
-                workflow.poll_filings()
+                filing.poll_filings()
                 return all(workflow.find_template(t).active_version == 1 for t in template_ids)
 
             wait_for("the carrier to approve the templates", all_active)

@@ -217,7 +217,7 @@ def test_it_operations_grant_and_withdraw_event_types_for_a_business_systems_key
 
 
 def test_the_question_bank_needs_an_approved_text_and_the_managers_scope(staff, carrier_simulator, staff_clock):
-    from sms_platform.templates import workflow
+    from sms_platform.templates import filing
 
     manager = staff.account(Role.hotline_manager)
     operator = staff.account(Role.city_operator)
@@ -255,7 +255,7 @@ def test_the_question_bank_needs_an_approved_text_and_the_managers_scope(staff, 
     assert active_ids() == []  # in scope, but the carrier has not approved the text yet
 
     staff_clock.advance(seconds=5)
-    workflow.poll_filings()
+    filing.poll_filings()
     assert active_ids() == [faq_id]
     staff.call("PUT", f"/v1/staff/hotline/entries/{faq_id}/scope", token=manager.token, body={"in_scope": False})
     assert active_ids() == []

@@ -9,7 +9,7 @@ from sms_platform.audit import trail
 from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
 from sms_platform.foundation.errors import Conflict, Gone
 from sms_platform.staff.context import Office, Role
-from sms_platform.templates import workflow
+from sms_platform.templates import models, workflow
 
 from tests.events import schedule_event
 from tests.staff_calls import call, member
@@ -449,6 +449,6 @@ def test_who_writes_which_kind_of_template(platform):
 def test_date_of_today_is_beijing_time(platform):
     clock, _ = platform
     clock.set(datetime(2025, 3, 3, 23, 30, tzinfo=BEIJING))  # 15:30 UTC
-    assert workflow.today() == date(2025, 3, 3)
+    assert models.today() == date(2025, 3, 3)
     clock.set(datetime(2025, 3, 4, 0, 30, tzinfo=BEIJING))  # still 3 March in UTC
-    assert workflow.today() == date(2025, 3, 4)
+    assert models.today() == date(2025, 3, 4)

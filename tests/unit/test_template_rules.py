@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from sms_platform.staff.context import Office, Role, StaffContext
-from sms_platform.templates import workflow
+from sms_platform.templates import models
 
 
 def ctx(office: Office, *roles: Role) -> StaffContext:
@@ -45,7 +45,7 @@ REVIEWER = ctx(Office.city, Role.city_reviewer)
     ],
 )
 def test_who_may_write_which_template(who, category, office, allowed):
-    assert workflow.may_author(who, category, office) is allowed
+    assert models.may_author(who, category, office) is allowed
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_who_may_write_which_template(who, category, office, allowed):
     ],
 )
 def test_only_city_reviewers_review(who, allowed):
-    assert workflow.may_review(who) is allowed
+    assert models.may_review(who) is allowed
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_only_city_reviewers_review(who, allowed):
     ],
 )
 def test_owner_offices_per_category(category, owners):
-    assert workflow.owner_offices(category) == owners
+    assert models.owner_offices(category) == owners
 
 
 ON = date(2025, 3, 3)
@@ -102,7 +102,7 @@ ON = date(2025, 3, 3)
     ],
 )
 def test_validity_periods(valid_from, valid_until, problems):
-    assert workflow.validity_problems(valid_from, valid_until, on=ON) == problems
+    assert models.validity_problems(valid_from, valid_until, on=ON) == problems
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_validity_periods(valid_from, valid_until, problems):
     [(date(2025, 2, 28), False), (date(2025, 3, 1), True), (date(2025, 3, 31), True), (date(2025, 4, 1), False)],
 )
 def test_valid_on_includes_both_ends(day, valid):
-    assert workflow.is_valid_on(date(2025, 3, 1), date(2025, 3, 31), day) is valid
+    assert models.is_valid_on(date(2025, 3, 1), date(2025, 3, 31), day) is valid
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_valid_on_includes_both_ends(day, valid):
     ],
 )
 def test_publicity_texts_end_with_the_opt_out_line(category, text, refused):
-    assert (workflow.opt_out_problem(category, text) is not None) is refused
+    assert (models.opt_out_problem(category, text) is not None) is refused
 
 
 @pytest.mark.parametrize(
@@ -134,11 +134,11 @@ def test_publicity_texts_end_with_the_opt_out_line(category, text, refused):
     [("system", 0), ("triggered", 1), ("targeted", 1), ("hangup", 1), ("subscription", 1), ("publicity", 2)],
 )
 def test_carrier_template_types(category, template_type):
-    assert workflow.CARRIER_TEMPLATE_TYPES[category] == template_type
+    assert models.CARRIER_TEMPLATE_TYPES[category] == template_type
 
 
 def test_every_status_and_category_has_a_chinese_name():
     from typing import get_args
 
-    assert set(workflow.STATUS_NAMES) == set(get_args(workflow.Status))
-    assert set(workflow.CATEGORY_NAMES) == set(get_args(workflow.Category))
+    assert set(models.STATUS_NAMES) == set(get_args(models.Status))
+    assert set(models.CATEGORY_NAMES) == set(get_args(models.Category))

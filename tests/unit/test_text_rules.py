@@ -223,7 +223,7 @@ def test_subscription_requests_refuse_invisible_characters(build, location):
 
 
 def test_template_and_rule_drafts_refuse_direction_characters_but_keep_newlines_in_text():
-    from sms_platform.templates.workflow import TemplateContent
+    from sms_platform.templates.models import TemplateContent
 
     content = {"name": "缴费提醒", "text": "第一行\n第二行", "valid_from": date(2025, 1, 1),
                "valid_until": date(2025, 12, 31), "remark": "社保业务短信"}  # fmt: skip

@@ -1,6 +1,7 @@
 """Templates (R11, R12, R17, R19): writing, review by the city office, carrier filing, versions,
 and the word list reviewers maintain. District staff see their own district's templates only;
-every change is audited with its before and after (in ``sms_platform.templates.workflow``)."""
+every change is audited with its before and after (in ``sms_platform.templates.workflow`` and
+``words``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from pydantic import BaseModel, Field
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.staff.context import Office, Role
 from sms_platform.staff.rights import allow, current_staff
-from sms_platform.templates import workflow
-from sms_platform.templates.workflow import Template, TemplateContent, TemplateDraft, TemplateVersion
+from sms_platform.templates import words, workflow
+from sms_platform.templates.models import Template, TemplateContent, TemplateDraft, TemplateVersion
 
 router = Router()
 TAGS = ["短信模板"]
@@ -135,16 +136,16 @@ def review_queue() -> VersionsOut:
 @router.get("/forbidden-words", summary="禁用词表", tags=TAGS)
 @allow(*REVIEWERS)
 def list_words() -> WordsOut:
-    return WordsOut(words=[WordOut(**entry) for entry in workflow.word_entries()])
+    return WordsOut(words=[WordOut(**entry) for entry in words.word_entries()])
 
 
 @router.post("/forbidden-words", summary="添加禁用词", tags=TAGS, status_code=201)
 @allow(*REVIEWERS)
 def add_word(body: Annotated[WordIn, Body()]) -> WordsOut:
-    return WordsOut(words=[WordOut(**entry) for entry in workflow.add_word(current_staff(), body.word)])
+    return WordsOut(words=[WordOut(**entry) for entry in words.add_word(current_staff(), body.word)])
 
 
 @router.post("/forbidden-words/removal", summary="删除禁用词", tags=TAGS)
 @allow(*REVIEWERS)
 def remove_word(body: Annotated[WordIn, Body()]) -> WordsOut:
-    return WordsOut(words=[WordOut(**entry) for entry in workflow.remove_word(current_staff(), body.word)])
+    return WordsOut(words=[WordOut(**entry) for entry in words.remove_word(current_staff(), body.word)])

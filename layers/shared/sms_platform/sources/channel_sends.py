@@ -65,10 +65,10 @@ def active_template(template_id: str, now: datetime, *, category: str | None = N
 def template_category(template_id: str) -> str | None:
     """The category of a template whatever the state of its versions, or None if there is none."""
     from sms_platform.foundation.errors import NotFound
-    from sms_platform.templates import workflow
+    from sms_platform.templates import store
 
     try:
-        return str(workflow.find_template(template_id).category)
+        return str(store.load(template_id).category)
     except NotFound:
         return None
 

@@ -19,6 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from sms_platform import aws
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, NotFound, ValidationFailed
 from sms_platform.staff.context import OFFICE_NAMES, Office
@@ -144,8 +146,6 @@ def _office(office: Office | str) -> Office:
 
 
 def _table() -> Any:
-    from sms_platform import aws
-
     return aws.table("CONTROL_TABLE")
 
 
@@ -174,10 +174,6 @@ def update_signature(actor: Any, office: Office | str, name: str, *, expected_ve
 
     ``expected_version`` (optional) refuses the change if someone else changed it meanwhile.
     """
-    from botocore.exceptions import ClientError
-
-    from sms_platform.audit import trail
-
     office = _office(office)
     name = name.strip() if isinstance(name, str) else name
     check_signature(office, name)
@@ -205,8 +201,8 @@ def update_signature(actor: Any, office: Office | str, name: str, *, expected_ve
         kwargs["ExpressionAttributeValues"] = {":v": before.version}
     try:
         _table().put_item(**kwargs)
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+    except Exception as error:
+        if aws.condition_failed(error):
             raise Conflict("签名已被他人修改，请刷新后重试", field="version") from error
         raise
     after = Signature.of(office, item)

@@ -11,12 +11,16 @@ from typing import Any
 
 from sms_platform.foundation.errors import ContentRejected, Forbidden, ValidationFailed
 from sms_platform.staff.context import Office, StaffContext
+from sms_platform.templates.models import may_author
+from sms_platform.templates.signatures import signature_for
+from sms_platform.templates.words import forbidden_words
+from sms_platform.text.content import review_content
+from sms_platform.text.sms import MAX_CHARACTERS, full_text, measure, utf16_length
+from sms_platform.text.templating import check_declarations
 
 
 def declaration_findings(text: str, variables: Iterable[Any]) -> list[dict[str, str]]:
     """Placeholders not declared, declarations not used or declared twice (block findings)."""
-    from sms_platform.text.templating import check_declarations
-
     try:
         check_declarations(text, variables)
     except ValidationFailed as error:
@@ -26,8 +30,6 @@ def declaration_findings(text: str, variables: Iterable[Any]) -> list[dict[str, 
 
 def length_of(text: str, signature: str | None) -> dict[str, Any]:
     """Length and parts with the signature; a text over the limit still gets its length."""
-    from sms_platform.text.sms import MAX_CHARACTERS, full_text, measure, utf16_length
-
     try:
         length = measure(text, signature)
     except ContentRejected:
@@ -43,12 +45,7 @@ def check(
     ctx: StaffContext, *, text: str, category: str, office: Office | str, variables: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
     """Findings (blocks first), the signature and the length of a draft text ``ctx`` may write."""
-    from sms_platform.templates import workflow
-    from sms_platform.templates.signatures import signature_for
-    from sms_platform.text.content import review_content
-    from sms_platform.text.sms import full_text
-
-    if not workflow.may_author(ctx, category, office):
+    if not may_author(ctx, category, office):
         raise Forbidden("您不能为该单位编写该类别的模板", field="office")
     variables = list(variables)
     signature = signature_for(office)
@@ -58,7 +55,7 @@ def check(
             text,
             signature=signature,
             category=category,
-            forbidden_words=workflow.forbidden_words(),
+            forbidden_words=forbidden_words(),
             variables=variables,
         )
     ]

@@ -1,0 +1,275 @@
+"""Templates as values: their categories and statuses, the versions and their content, and the
+pure rules (who may write or review which template, validity periods, the publicity opt-out line).
+
+A template has a category, an owning office (whose signature its messages carry), a text in
+the carrier's form with declared typed variables, and a validity period. Each version moves:
+
+    draft → submitted → approved | rejected
+    approved → filed (AddSmsTemplate) → carrier_approved → active → retired | expired
+    filed → carrier_rejected (with the carrier's reason)
+
+Nothing here reads or writes a table: ``store`` keeps templates, ``workflow`` and ``filing``
+move them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.errors import NotFound
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.staff.context import DISTRICTS, Office, Role, StaffContext, can_see_office
+from sms_platform.text.templating import VariableSpec
+
+Category = Literal["triggered", "targeted", "publicity", "hangup", "subscription", "system"]
+Status = Literal[
+    "draft",
+    "submitted",
+    "approved",
+    "rejected",
+    "filed",
+    "carrier_approved",
+    "carrier_rejected",
+    "active",
+    "retired",
+    "expired",
+]
+
+CATEGORY_NAMES: dict[str, str] = {
+    "triggered": "业务触发类",
+    "targeted": "定向通知类",
+    "publicity": "宣传公告类",
+    "hangup": "12333挂机短信",
+    "subscription": "付费订阅类",
+    "system": "平台系统消息",
+}
+
+STATUS_NAMES: dict[str, str] = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "approved": "审核通过，待报备",
+    "rejected": "审核未通过",
+    "filed": "已报备，运营商审核中",
+    "carrier_approved": "运营商已通过，未到生效日期",
+    "carrier_rejected": "运营商未通过",
+    "active": "已启用",
+    "retired": "已停用",
+    "expired": "已过期",
+}
+
+# The carrier's TemplateType: 0 verification code, 1 notice, 2 publicity.
+CARRIER_TEMPLATE_TYPES: dict[str, int] = {
+    "system": 0,
+    "triggered": 1,
+    "targeted": 1,
+    "hangup": 1,
+    "subscription": 1,
+    "publicity": 2,
+}
+
+# Statuses in which a version is still on its way (only one per template at a time).
+IN_PROGRESS: frozenset[str] = frozenset({"draft", "submitted", "approved", "filed", "carrier_approved"})
+# Statuses the filing poller looks after.
+POLLED: tuple[str, ...] = ("approved", "filed", "carrier_approved", "active")
+
+OPT_OUT_LINE = "拒收请回复R"
+MAX_VALIDITY_DAYS = 366 * 5
+
+
+# ---------------------------------------------------------------------------- pure rules
+
+
+def owner_offices(category: str) -> frozenset[Office]:
+    """Which offices may own a template of ``category``."""
+    if category == "system":
+        return frozenset({Office.it})
+    if category == "hangup":
+        return frozenset({Office.hotline})
+    if category in ("triggered", "subscription"):
+        return frozenset({Office.city})
+    return frozenset({Office.city, *DISTRICTS})
+
+
+def may_author(ctx: StaffContext, category: str, office: Office | str) -> bool:
+    """Whether ``ctx`` may write a template of ``category`` owned by ``office``.
+
+    The city operator maintains templates for the city, the 12333 centre's answers and the
+    districts' notices; a district operator writes its own district's notices and publicity;
+    the 12333 manager its answers; the IT office the platform's own messages.
+    """
+    office = Office(office)
+    if office not in owner_offices(category) or not can_see_office(ctx, office):
+        return False
+    if category == "system":
+        return ctx.has(Role.it_ops) and ctx.office == Office.it
+    if ctx.has(Role.city_operator) and ctx.office == Office.city:
+        return True
+    if category == "hangup":
+        return ctx.has(Role.hotline_manager) and ctx.office == Office.hotline
+    if category in ("targeted", "publicity"):
+        return ctx.has(Role.district_operator) and ctx.office == office
+    return False
+
+
+def may_review(ctx: StaffContext) -> bool:
+    return ctx.has(Role.city_reviewer) and ctx.office == Office.city
+
+
+def today() -> date:
+    return get_clock().now().astimezone(BEIJING).date()
+
+
+def validity_problems(valid_from: date, valid_until: date, *, on: date) -> list[str]:
+    problems = []
+    if valid_until < valid_from:
+        problems.append("有效期结束日期不能早于开始日期")
+    if valid_until < on:
+        problems.append("有效期已经结束，请设置今天或以后的结束日期")
+    if (valid_until - valid_from).days > MAX_VALIDITY_DAYS:
+        problems.append("有效期最长五年")
+    return problems
+
+
+def is_valid_on(valid_from: date, valid_until: date, day: date) -> bool:
+    return valid_from <= day <= valid_until
+
+
+def opt_out_problem(category: str, text: str) -> str | None:
+    """Publicity texts must end with the opt-out line, so a recipient can refuse more."""
+    if category != "publicity":
+        return None
+    ending = text.rstrip().rstrip("。.!！")
+    if ending.endswith(OPT_OUT_LINE):
+        return None
+    return f"宣传类模板必须以“{OPT_OUT_LINE}”结尾，以便收信人退订"
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    account_id: str
+    username: str
+    real_name: str
+
+    @classmethod
+    def of(cls, ctx: Any) -> Person:
+        return cls(account_id=ctx.account_id, username=ctx.username, real_name=ctx.real_name)
+
+
+class FindingOut(BaseModel):
+    level: Literal["block", "warn", "info"]
+    code: str
+    message: str
+
+
+class TemplateContent(BaseModel):
+    """What an author writes: the text and its variables, the validity period, a remark for
+    the carrier's reviewers (what the message is for)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Visible("模板名称")] = Field(min_length=2, max_length=30)
+    text: Annotated[str, Visible("短信内容", multiline=True)] = Field(min_length=1, max_length=500)
+    variables: list[VariableSpec] = Field(default_factory=list, max_length=20)
+    valid_from: date
+    valid_until: date
+    remark: Annotated[str, Visible("用途说明", multiline=True)] = Field(min_length=2, max_length=200)
+
+    @field_validator("name", "text", "remark")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("不能为空")
+        return value
+
+    @model_validator(mode="after")
+    def _variables_unique(self) -> TemplateContent:
+        names = [spec.name for spec in self.variables]
+        if len(names) != len(set(names)):
+            raise ValueError("变量名不能重复")
+        return self
+
+
+class TemplateDraft(TemplateContent):
+    category: Category
+    office: Office
+
+
+class TemplateVersion(BaseModel):
+    template_id: str
+    version: int
+    name: str
+    category: Category
+    office: Office
+    text: str
+    variables: list[VariableSpec]
+    valid_from: date
+    valid_until: date
+    remark: str
+    status: Status
+    status_name: str
+    author: Person
+    created_at: datetime
+    updated_at: datetime
+    signature: str | None = None
+    findings: list[FindingOut] = Field(default_factory=list)
+    submitted_at: datetime | None = None
+    reviewer: Person | None = None
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
+    reject_reason: str | None = None
+    carrier_template_type: int | None = None
+    carrier_code: str | None = None
+    carrier_reason: str | None = None
+    filed_at: datetime | None = None
+    carrier_checked_at: datetime | None = None
+    activated_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+    @property
+    def target(self) -> str:
+        return f"template:{self.template_id}:v{self.version}"
+
+    def summary(self) -> dict[str, Any]:
+        """What the audit trail keeps of a version's state."""
+        keep = ("status", "text", "valid_from", "valid_until", "carrier_code", "reject_reason", "carrier_reason")
+        return self.model_dump(mode="json", include=set(keep))
+
+
+class Template(BaseModel):
+    template_id: str
+    name: str
+    category: Category
+    office: Office
+    latest_version: int
+    active_version: int | None = None
+    created_at: datetime
+    versions: list[TemplateVersion] = Field(default_factory=list)
+
+    def numbered(self, version: int) -> TemplateVersion:
+        """One of the template's versions; ``NotFound`` when it has no such version."""
+        found = next((v for v in self.versions if v.version == version), None)
+        if found is None:
+            raise NotFound(f"模板没有第 {version} 版")
+        return found
+
+
+def moved(version: TemplateVersion, status: Status, now: datetime, **changes: Any) -> TemplateVersion:
+    """``version`` in ``status`` from ``now`` on, with ``changes``. Attributes are taken as they
+    are (``model_copy`` does not validate), so callers pass models, not dumped dicts."""
+    update = {"status": status, "status_name": STATUS_NAMES[status], **changes, "updated_at": now}
+    return version.model_copy(update=update)
+
+
+def ended(version: TemplateVersion, status: Status, reason: str, now: datetime) -> TemplateVersion:
+    """``version`` retired or expired: it stays readable, nothing is sent with it any more."""
+    return moved(version, status, now, ended_at=now, end_reason=reason)
