@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sms_platform.audit import trail
+from sms_platform.audit import archive
 from sms_platform.foundation.observability import logger
 
 log = logger()
@@ -14,8 +14,8 @@ log = logger()
 
 @log.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    day = date.fromisoformat(event["day"]) if isinstance(event, dict) and event.get("day") else trail.previous_day()
-    result = trail.export_day(day)
+    day = date.fromisoformat(event["day"]) if isinstance(event, dict) and event.get("day") else archive.previous_day()
+    result = archive.export_day(day)
     if result.broken:
         log.error("audit chain broken", extra={"day": day.isoformat(), "broken": result.broken.as_dict()})
     log.info("audit archived", extra={"day": day.isoformat(), "key": result.key, "entries": result.entries})

@@ -7,7 +7,11 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sms_platform.audit import trail
+from sms_platform.audit import archive as audit_archive
+from sms_platform.audit import chain as audit_chain
+from sms_platform.audit import search as audit_search
+from sms_platform.audit import store, trail
+from sms_platform.audit.__main__ import main
 from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
 
 from tests.events import schedule_event
@@ -16,8 +20,8 @@ DAY = date(2024, 5, 10)
 START = datetime(2024, 5, 10, 9, 0, tzinfo=BEIJING)
 
 
-def staff(account_id: str, office: str, *roles: str) -> trail.AuditActor:
-    return trail.AuditActor(account_id, f"user-{account_id}", f"职员{account_id}", tuple(roles), office)
+def staff(account_id: str, office: str, *roles: str) -> audit_chain.AuditActor:
+    return audit_chain.AuditActor(account_id, f"user-{account_id}", f"职员{account_id}", tuple(roles), office)
 
 
 REVIEWER = staff("a-rev", "city", "city_reviewer")
@@ -50,7 +54,7 @@ def test_entries_are_chained_and_verify(clock):
 
     assert first["chain"] == second["chain"] == third["chain"]  # same writer and target, same shard
     assert [first["seq"], second["seq"], third["seq"]] == [1, 2, 3]
-    assert first["prev_hash"] == trail.GENESIS
+    assert first["prev_hash"] == audit_chain.GENESIS
     assert second["prev_hash"] == first["hash"] and third["prev_hash"] == second["hash"]
     assert third["actor"]["real_name"] == "职员a-op" and third["actor"]["roles"] == ["city_operator"]
     assert third["office"] == "city" and third["template_id"] == "T1"
@@ -90,13 +94,13 @@ def _delete(item, table):
 
 def _rehash(item, table):
     # An editor who also recomputes the entry's own hash still breaks the next entry's link.
-    body = trail.body_of(item)
+    body = audit_chain.body_of(item)
     body["action"] = "template.nothing"
     table.update_item(
         Key={"pk": item["pk"], "sk": item["sk"]},
         UpdateExpression="SET #a = :a, #h = :h",
         ExpressionAttributeNames={"#a": "action", "#h": "hash"},
-        ExpressionAttributeValues={":a": "template.nothing", ":h": trail.entry_hash(body)},
+        ExpressionAttributeValues={":a": "template.nothing", ":h": audit_chain.entry_hash(body)},
     )
 
 
@@ -137,13 +141,13 @@ def test_a_tampered_entry_is_found_by_verification(clock, aws, tamper, broken_se
     assert broken is not None
     assert (broken.chain, broken.seq, broken.reason) == (entries[0]["chain"], broken_seq, reason)
 
-    assert trail.main(["verify", "--day", DAY.isoformat()]) == 1
+    assert main(["verify", "--day", DAY.isoformat()]) == 1
     assert f"第 {broken_seq} 条" in capsys.readouterr().out
 
 
 def test_verify_command_reports_an_intact_day(clock, capsys):
     trail.record(OPERATOR, "signature.update", "signature:city")
-    assert trail.main(["verify", "--day", DAY.isoformat()]) == 0
+    assert main(["verify", "--day", DAY.isoformat()]) == 0
     assert "完整" in capsys.readouterr().out
 
 
@@ -179,25 +183,25 @@ def test_concurrent_appends_keep_every_chain_whole(clock, atomic_conditional_put
     for thread in threads:
         thread.join()
     assert errors == []
-    chain = trail.chain_key(DAY, trail.shard_of("a-op#template:T1"))
-    seqs = [int(item["seq"]) for item in trail.chain_items(DAY, trail.shard_of("a-op#template:T1"))]
+    chain = audit_chain.chain_key(DAY, audit_chain.shard_of("a-op#template:T1"))
+    seqs = [int(item["seq"]) for item in store.chain_items(chain)]
     assert seqs == list(range(1, 37)), chain
     assert trail.verify(DAY) is None
 
 
 def test_an_append_that_loses_the_race_retries_on_the_new_head(clock, monkeypatch):
     trail.record(OPERATOR, "template.view", "template:T1")
-    real_head = trail._head
+    real_head = store.head
     raced = []
 
-    def head_then_someone_else_writes(table, chain):
-        head = real_head(table, chain)
+    def head_then_someone_else_writes(chain):
+        head = real_head(chain)
         if not raced:
             raced.append(True)
             trail.record(OPERATOR, "template.view", "template:T1", after={"other": True})
         return head
 
-    monkeypatch.setattr(trail, "_head", head_then_someone_else_writes)
+    monkeypatch.setattr(store, "head", head_then_someone_else_writes)
     mine = trail.record(OPERATOR, "template.view", "template:T1", after={"mine": True})
     assert mine["seq"] == 3
     assert trail.verify(DAY) is None
@@ -243,10 +247,10 @@ def _seed_search(clock):
     return entries
 
 
-def _all_pages(query: trail.AuditQuery) -> list[dict]:
+def _all_pages(query: audit_search.AuditQuery) -> list[dict]:
     found = []
     while True:
-        page = trail.search(query)
+        page = audit_search.search(query)
         assert len(page.entries) <= query.limit
         found.extend(page.entries)
         if not page.cursor:
@@ -273,17 +277,17 @@ def _ids(entries):
 )
 def test_search_by_operator_office_template_and_time(clock, filters, expected, limit):
     entries = _seed_search(clock)
-    query = trail.AuditQuery(start=START, end=START + timedelta(hours=2), limit=limit, **filters)
+    query = audit_search.AuditQuery(start=START, end=START + timedelta(hours=2), limit=limit, **filters)
     assert _ids(_all_pages(query)) == _ids([entries[n] for n in expected])
 
 
 def test_search_time_range_cuts_both_ends_and_spans_days(clock):
     entries = _seed_search(clock)
-    window = trail.AuditQuery(start=START + timedelta(minutes=25), end=START + timedelta(minutes=45))
+    window = audit_search.AuditQuery(start=START + timedelta(minutes=25), end=START + timedelta(minutes=45))
     assert _ids(_all_pages(window)) == _ids(entries[2:4])
     clock.advance(days=1)
     later = trail.record(OPERATOR, "x.act", "template:T1:v2")
-    two_days = trail.AuditQuery(start=START, end=START + timedelta(days=2), limit=4)
+    two_days = audit_search.AuditQuery(start=START, end=START + timedelta(days=2), limit=4)
     assert _ids(_all_pages(two_days)) == _ids([*entries, later])
 
 
@@ -300,7 +304,7 @@ def test_bad_searches_are_refused_clearly(clock, start, end, limit, cursor, mess
     from sms_platform.foundation.errors import PlatformError
 
     with pytest.raises(PlatformError) as refused:
-        trail.search(trail.AuditQuery(start=start, end=end, limit=limit, cursor=cursor))
+        audit_search.search(audit_search.AuditQuery(start=start, end=end, limit=limit, cursor=cursor))
     assert message in refused.value.message
     assert 400 <= refused.value.status < 500
 
@@ -324,7 +328,7 @@ def test_nightly_export_lands_in_the_locked_archive_with_the_chain(clock, aws, l
     assert len(entries) == 5
     for chain in header["chains"]:
         links = [e for e in entries if e["chain"] == chain["chain"]]
-        assert links[0]["prev_hash"] == trail.GENESIS
+        assert links[0]["prev_hash"] == audit_chain.GENESIS
         assert all(b["prev_hash"] == a["hash"] for a, b in zip(links, links[1:], strict=False))
         assert links[-1]["hash"] == chain["head_hash"]
 
@@ -344,13 +348,13 @@ def test_nightly_export_lands_in_the_locked_archive_with_the_chain(clock, aws, l
 
 def test_archived_entry_hashes_recompute(clock, aws):
     trail.record(OPERATOR, "x.act", "template:T1:v1", before={"s": "draft"}, after={"s": "submitted"})
-    lines, count, broken = trail.archive_lines(DAY, clock.now())
+    lines, count, broken = audit_archive.archive_lines(DAY, clock.now())
     entry = json.loads(lines[1])
     body = {k: v for k, v in entry.items() if k not in ("hash", "type")}
     for name in ("before", "after"):
-        body[name] = trail.canonical_json(body[name])
+        body[name] = audit_chain.canonical_json(body[name])
     assert count == 1 and broken is None
-    assert trail.entry_hash(body) == entry["hash"]
+    assert audit_chain.entry_hash(body) == entry["hash"]
 
 
 def test_auditors_search_and_verify_through_the_staff_api(clock, aws):

@@ -86,7 +86,7 @@ def _suspend(world):
 
 
 def test_suspending_an_office_cancels_its_pending_requests_and_stops_its_send(office):
-    from sms_platform.audit import trail
+    from sms_platform.audit.search import AuditQuery, search
 
     submitted = _propose(office, office.operator, "rongcheng")
     later = (office.clock.now() + timedelta(minutes=10)).isoformat()
@@ -117,7 +117,7 @@ def test_suspending_an_office_cancels_its_pending_requests_and_stops_its_send(of
     # The reviewer can no longer act on them, and every move is in the audit trail.
     assert _approve(office, submitted).status == 409
     now = office.clock.now()
-    entries = trail.search(trail.AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1))).entries
+    entries = search(AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1))).entries
     halted = Counter(
         (e["action"], e["after"].get("cancel_reason") or e["after"].get("stop_reason"))
         for e in entries

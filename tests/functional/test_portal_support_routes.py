@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sms_platform.audit import trail
+from sms_platform.audit import archive, trail
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.sources import hotline
@@ -239,7 +239,7 @@ def test_an_auditor_exports_a_day_as_the_archive_writes_it_and_the_export_is_aud
     auditor = staff.account(Role.auditor)
     day = staff_clock.now().astimezone(BEIJING).date()
 
-    expected, count, _ = trail.archive_lines(day, staff_clock.now())
+    expected, count, _ = archive.archive_lines(day, staff_clock.now())
     answer = staff.call("GET", "/v1/staff/audit/export", token=auditor.token, query={"day": day.isoformat()})
     again = staff.call("GET", "/v1/staff/audit/export", token=auditor.token, query={"day": day.isoformat()})
 
@@ -261,7 +261,7 @@ def test_an_auditor_exports_a_day_as_the_archive_writes_it_and_the_export_is_aud
 def test_a_bad_or_future_day_is_refused_and_nothing_is_audited(staff, staff_clock, day, status):
     auditor = staff.account(Role.auditor)
     today = staff_clock.now().astimezone(BEIJING).date()
-    before = trail.archive_lines(today, staff_clock.now())[1]
+    before = archive.archive_lines(today, staff_clock.now())[1]
     answer = staff.call("GET", "/v1/staff/audit/export", token=auditor.token, query={"day": day} if day else {})
     assert answer.status == status and answer.json["error"]["message"]
-    assert trail.archive_lines(today, staff_clock.now())[1] == before
+    assert archive.archive_lines(today, staff_clock.now())[1] == before

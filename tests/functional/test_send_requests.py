@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from sms_platform.audit import trail
+from sms_platform.audit.search import AuditQuery, search
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.staff.context import Office
 
@@ -81,8 +81,8 @@ def test_the_author_never_approves_their_own_request_and_another_reviewer_does(s
     assert by_other.status == 200 and by_other.body["status"] == "approved"
     assert by_other.body["reviewer"]["real_name"] == "赵强"
     now = sends.clock.now()
-    entries = trail.search(trail.AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1),
-                                            template_id=template_id)).entries  # fmt: skip
+    window = AuditQuery(start=now - timedelta(hours=1), end=now + timedelta(hours=1), template_id=template_id)
+    entries = search(window).entries
     actions = [e["action"] for e in entries if e["target"] == f"send_request:{request_id}"]
     assert Counter(actions) == Counter({"send_request.submit": 1, "send_request.approve": 1})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sms_platform.audit import trail
+from sms_platform.audit.search import AuditQuery, search
 from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
 from sms_platform.staff.context import Office, Role
 from sms_platform.templates import signatures
@@ -43,8 +43,8 @@ def test_a_city_operator_changes_a_signature_and_it_is_audited(clock):
     assert answer.body["display"] == "【威海市环翠区社保中心】" and answer.body["updated_by"] == "李敏"
     assert signatures.signature_for(Office.huancui) == "威海市环翠区社保中心"
 
-    entries = trail.search(
-        trail.AuditQuery(start=NOW - timedelta(minutes=1), end=NOW + timedelta(minutes=1), office="huancui")
+    entries = search(
+        AuditQuery(start=NOW - timedelta(minutes=1), end=NOW + timedelta(minutes=1), office="huancui")
     ).entries
     assert [(e["action"], e["before"]["name"], e["after"]["name"]) for e in entries] == [
         ("signature.update", "环翠区社会保险事业中心", "威海市环翠区社保中心")

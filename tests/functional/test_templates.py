@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from sms_platform.audit import trail
+from sms_platform.audit.search import AuditQuery, search
 from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
 from sms_platform.foundation.errors import Conflict, Gone
 from sms_platform.staff.context import Office, Role
@@ -130,8 +130,8 @@ def test_a_template_goes_from_draft_to_active_through_review_and_carrier(platfor
     assert active["status"] == "active" and active["status_name"] == "已启用"
     assert workflow.usable_version(template_id).carrier_code == code
 
-    entries = trail.search(
-        trail.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), template_id=template_id)
+    entries = search(
+        AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), template_id=template_id)
     ).entries
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     assert sorted(e["action"] for e in entries) == sorted(
@@ -365,7 +365,7 @@ def test_bad_templates_are_refused_and_nothing_is_stored(platform):
         assert answer.status == 422, (changes, answer.body)
         assert field in answer.error["message"] or field == answer.error.get("field"), (changes, answer.body)
     assert call(OPERATOR, "GET", "/v1/staff/templates").body["templates"] == []
-    assert trail.search(trail.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
+    assert search(AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
 
 
 def one(name):
@@ -391,7 +391,7 @@ def test_a_template_reading_more_than_its_variables_is_refused_and_not_stored(pl
     assert refused.error["code"] == "validation_failed"
     assert message in refused.error["message"]
     assert call(OPERATOR, "GET", "/v1/staff/templates").body["templates"] == []
-    assert trail.search(trail.AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
+    assert search(AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries == []
 
 
 @pytest.mark.parametrize(("text", "variables", "message"), NOT_CLOSED[:4])

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
+from sms_platform.audit import search as audit_search
+from sms_platform.audit import trail
 from sms_platform.staff.context import Office, Role
 from sms_platform.staff.rights import allow
 
@@ -69,10 +71,8 @@ def search(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> EntriesOut:
-    from sms_platform.audit import trail  # where used: loading the router (and the OpenAPI document) stays light
-
-    page = trail.search(
-        trail.AuditQuery(
+    page = audit_search.search(
+        audit_search.AuditQuery(
             start=start,
             end=end,
             operator=operator,
@@ -88,7 +88,5 @@ def search(
 @router.get("/audit/verification", summary="校验一天的审计链", tags=TAGS)
 @allow(Role.auditor)
 def verify(day: Annotated[date, Query(description="日期（北京时间）YYYY-MM-DD")]) -> VerificationOut:
-    from sms_platform.audit import trail
-
     broken = trail.verify(day)
     return VerificationOut(day=day, intact=broken is None, broken=BrokenOut(**broken.as_dict()) if broken else None)

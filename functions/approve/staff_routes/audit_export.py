@@ -1,5 +1,5 @@
 """An auditor's export of one day's audit trail (R14): the day's chains as JSON lines, the same
-serialisation as the nightly archive (``trail.archive_lines``: a header with each chain's length,
+serialisation as the nightly archive (``archive.archive_lines``: a header with each chain's length,
 head hash and the verification result, then every entry with its ``prev_hash`` and ``hash``), so
 a downloaded day can be compared line by line with the archive. The export is audited itself."""
 
@@ -11,8 +11,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from sms_platform.audit import archive, trail
+from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.staff.context import Role
-from sms_platform.staff.rights import allow, audit_action, current_staff
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["审计"]
@@ -32,17 +35,13 @@ NDJSON = "application/x-ndjson"
 )
 @allow(Role.auditor)
 def export(day: Annotated[date, Query(description="日期（北京时间）YYYY-MM-DD")]) -> Response[str]:
-    from sms_platform.audit import trail
-    from sms_platform.foundation.clock import BEIJING, get_clock
-    from sms_platform.foundation.errors import ValidationFailed
-
     now = get_clock().now()
     if day > now.astimezone(BEIJING).date():
         raise ValidationFailed("不能导出未来日期的审计记录", field="day")
-    lines, count, broken = trail.archive_lines(day, now)
+    lines, count, broken = archive.archive_lines(day, now)
     staff = current_staff()
     # Recorded before the answer leaves: an export that could not be audited is not given out.
-    audit_action(staff, "audit.export", f"audit-day:{day.isoformat()}", None,
+    trail.record(staff, "audit.export", f"audit-day:{day.isoformat()}", None,
                  {"entries": count, "verified": broken is None}, staff.office)  # fmt: skip
     return Response(
         status_code=200,
