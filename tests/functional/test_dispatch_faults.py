@@ -202,6 +202,60 @@ def test_a_refused_request_fails_its_recipients_with_the_carrier_code(
         assert (item["state"], item["error_code"]) == ("failed", code)
 
 
+class BusyMessages:
+    """The DynamoDB client, but a transaction moving one of ``busy`` (message keys) to
+    ``sending`` is cancelled by a conflict, as when another transaction holds the item."""
+
+    def __init__(self, client, busy: set[str]) -> None:
+        self.client, self.busy = client, busy
+
+    def transact_write_items(self, TransactItems):  # noqa: N803 - boto3's name
+        from botocore.exceptions import ClientError
+
+        def conflicts(action) -> bool:
+            update = action.get("Update", {})
+            to = update.get("ExpressionAttributeValues", {}).get(":to")
+            return to == {"S": "sending"} and update["Key"]["pk"]["S"] in self.busy
+
+        if any(map(conflicts, TransactItems)):
+            reasons = [{"Code": "TransactionConflict" if conflicts(a) else "None"} for a in TransactItems]
+            error = {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}
+            raise ClientError({"Error": error, "CancellationReasons": reasons}, "TransactWriteItems")
+        return self.client.transact_write_items(TransactItems=TransactItems)
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+
+def test_recipients_left_queued_by_write_conflicts_go_out_again_in_a_fresh_message(
+    lanes, carrier_simulator, monkeypatch
+):
+    from sms_platform import aws as platform_aws
+    from sms_platform.foundation import crypto
+    from sms_platform.sending.messages import message_id
+
+    numbers = phones(4)
+    enqueue("targeted", "notice-busy", numbers)
+    busy = {f"msg#{message_id('notice-busy', crypto.keyed_hash(p))}" for p in numbers[2:]}
+    real_client = platform_aws.client
+
+    def client(service: str):
+        return BusyMessages(real_client(service), busy) if service == "dynamodb" else real_client(service)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(platform_aws, "client", client)
+        lanes.step()
+    assert sorted(m.phone for m in carrier_simulator.sent) == numbers[:2]
+    assert [state_of("notice-busy", p)["state"] for p in numbers[2:]] == ["queued", "queued"]
+    waiting = lanes.pending("NormalQueue")
+    assert len(waiting) == 1 and len(waiting[0]["message_ids"]) == 2  # the two, in a message of their own
+    assert not lanes.responses[-1]["batchItemFailures"]  # waiting is a new message, never a failed receive
+
+    lanes.run()
+    assert sorted(m.phone for m in carrier_simulator.sent) == numbers  # each once
+    assert {state_of("notice-busy", p)["state"] for p in numbers} == {"sent"}
+
+
 def test_carrier_frequency_control_is_retried_after_a_long_pause(lanes, carrier_simulator, monkeypatch):
     monkeypatch.setenv("LIMIT_SAME_TEMPLATE_PER_MINUTE", "50")
     monkeypatch.setenv("LIMIT_SAME_TEMPLATE_PER_HOUR", "50")

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sms_platform.aws import transactions
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import Clock, get_clock
 from sms_platform.sending import frequency_limits, message_store, optouts, outbox
@@ -208,49 +209,65 @@ class Dispatcher:
     # ------------------------------------------------------------------ sending
     def _take(self, batch: QueuedBatch, picked: list[int], numbers: list[str], keys: list[Any], now: datetime) -> Taken:
         """Count each recipient in its frequency windows and move it ``queued → sending``, in one
-        transaction per message.
-
-        Over a limit, transactional messages (and publicity over a per-template limit) wait for
-        the window to pass in a new delayed message; publicity over its daily limit is suppressed.
-        """
+        transaction per message. Usually every move is written and every recipient taken; when
+        some are not, ``_sort_out`` says what becomes of them."""
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
         counters = frequency_limits.counters_for(specs) if specs else None
         taken = Taken(uuid.uuid4().hex, counters, picked)
-        mids = _pick(batch.message_ids, picked)
-        hashes = _pick(batch.phone_hashes, picked)
         outcome = message_store.mark_sending_many(
-            _pick(keys, picked), taken.attempt, batch.out_id, now, counters=counters, phone_hashes=hashes
+            _pick(keys, picked),
+            taken.attempt,
+            batch.out_id,
+            now,
+            counters=counters,
+            phone_hashes=_pick(batch.phone_hashes, picked),
         )
-        if not outcome.refused and not outcome.unwritten:
-            return taken
-        move = len(counters) if counters is not None else 0  # the message's own write in its group
-        taken.mine = []
+        if outcome.refused or outcome.unwritten:
+            self._sort_out(batch, picked, numbers, taken, outcome, now)
+        return taken
+
+    def _sort_out(
+        self,
+        batch: QueuedBatch,
+        picked: list[int],
+        numbers: list[str],
+        taken: Taken,
+        outcome: transactions.Outcome,
+        now: datetime,
+    ) -> None:
+        """Of ``picked`` (by position in the moves), only those moved are this attempt's to send.
+
+        A refused move names what refused it: the message's own write (it is no longer queued; if
+        ``sending``, an earlier attempt's whose outcome is unknown, settled by the caller), or a
+        counter write (a full window: the message waits for the window to pass in a new delayed
+        message, or, over publicity's daily limit, is suppressed). A move neither written nor
+        refused (repeated write conflicts) is tried again in a fresh message.
+        """
+        refused, unwritten = outcome.refused, sorted(outcome.unwritten)
+        not_moved = {*refused, *unwritten}
+        taken.mine = [index for position, index in enumerate(picked) if position not in not_moved]
+        own_write = len(taken.counters) if taken.counters is not None else 0  # its place in its transaction
         over_daily: list[int] = []
         waiting: dict[datetime, list[int]] = {}
-        later = set(outcome.unwritten)
-        for position, index in enumerate(picked):
-            refusal = outcome.refused.get(position)
-            if refusal is None:
-                if position not in later:
-                    taken.mine.append(index)
-            elif move in refusal.failed:  # no longer queued: what is it now?
-                item = refusal.failed[move] or {}
-                if item.get("state") == _SENDING:  # an earlier attempt's, outcome unknown
+        for position in sorted(refused):
+            index, refusal = picked[position], refused[position]
+            if own_write in refusal.failed:  # no longer queued: what is it now?
+                item = refusal.failed[own_write] or {}
+                if item.get("state") == _SENDING:
                     taken.in_flight.append(index)
-                    taken.items[mids[position]] = item
-            elif counters is not None:  # a full window
-                full = counters.refused(refusal.action, refusal.item)
-                if full.over_limit == "suppress":
+                    taken.items[batch.message_ids[index]] = item
+            elif taken.counters is not None:
+                window = taken.counters.refused(refusal.action, refusal.item)
+                if window.over_limit == "suppress":
                     over_daily.append(index)
                 else:
-                    waiting.setdefault(full.ends_at, []).append(index)
+                    waiting.setdefault(window.ends_at, []).append(index)
         self._suppress(batch, over_daily, SuppressReason.FREQUENCY_LIMIT, now)
         for due, group in waiting.items():
             outbox.send_again(batch, indexes=group, numbers=numbers, not_before=due)
             self.tally.add("delayed", batch.kind, batch.office, len(group))
-        if later:  # still queued after repeated write conflicts: a fresh message tries them again
-            outbox.send_again(batch, indexes=[picked[position] for position in sorted(later)], numbers=numbers)
-        return taken
+        if unwritten:
+            outbox.send_again(batch, indexes=[picked[position] for position in unwritten], numbers=numbers)
 
     def _send(self, batch: QueuedBatch, picked: list[int], numbers: list[str], now: datetime) -> None:
         keys = message_store.keys_of(batch.message_ids)
