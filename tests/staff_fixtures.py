@@ -284,9 +284,9 @@ def staff_clock():
 
 @pytest.fixture
 def staff(aws, staff_clock, lambda_context) -> StaffDirectory:
-    from sms_platform.staff import accounts, oidc
+    from sms_platform.staff import account_store, oidc
 
-    accounts.forget_cached()
+    account_store.forget_cached()
     oidc.reset()
     yield StaffDirectory(lambda_context)
-    accounts.forget_cached()
+    account_store.forget_cached()

@@ -1,7 +1,7 @@
 """API Gateway TOKEN authorizer of the staff routes.
 
 Verifies the bearer JWT against the issuer's published keys (``sms_platform.staff.oidc``), then the
-platform's own account record (``sms_platform.staff.accounts.check_access``) on every request: the
+platform's own account record (``sms_platform.staff.sessions.check_access``) on every request: the
 template sets the authorizer's cache to zero, so a suspension or a withdrawn role bites on the
 very next request even while the token is still valid.
 
@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform.staff import accounts, oidc
+from sms_platform.staff import oidc, sessions
+from sms_platform.staff.account_models import AccessRefused, SessionEnded
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -25,10 +26,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         claims = oidc.verify(token.strip())
         username = oidc.username_of(claims)
-        staff = accounts.check_access(username, oidc.session_of(claims))
-    except (oidc.InvalidToken, accounts.SessionEnded):
+        staff = sessions.check_access(username, oidc.session_of(claims))
+    except (oidc.InvalidToken, SessionEnded):
         raise Exception("Unauthorized") from None
-    except accounts.AccessRefused as refusal:
+    except AccessRefused as refusal:
         return policy(username, "Deny", event["methodArn"], {"reason": refusal.reason})
     return policy(staff.account_id, "Allow", event["methodArn"], staff.to_authorizer_context())
 

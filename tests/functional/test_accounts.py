@@ -8,7 +8,7 @@ import json
 import os
 
 import pytest
-from sms_platform.staff import accounts
+from sms_platform.staff import account_models
 from sms_platform.staff.context import Office, Role
 
 from tests.functional.intake_support import phones_of, queued_batches
@@ -455,7 +455,7 @@ def test_without_a_verified_phone_the_reset_password_is_shown_once_and_must_be_c
     assert reset.status == 200, reset.text
     assert (reset.json["delivery"], reset.json["phone_masked"]) == ("in_person", None)
     temporary = reset.json["temporary_password"]
-    assert not accounts.password_problems(temporary)  # a strong one, as the pool requires
+    assert not account_models.password_problems(temporary)  # a strong one, as the pool requires
     user = _idp().admin_get_user(UserPoolId=os.environ["STAFF_USER_POOL_ID"], Username=member.username)
     assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
     assert staff.call("GET", "/v1/staff/offices", token=member.token).status == 401  # signed out everywhere
@@ -519,7 +519,7 @@ def test_with_a_verified_phone_the_reset_password_goes_to_its_owner_by_sms(staff
     assert sms["sign_name"] == "威海市人社信息中心"  # the IT office's signature, as on verification codes
     assert phones_of([sms]) == ["13912345678"]
     temporary = sms["params"][0]["password"]
-    assert not accounts.password_problems(temporary)
+    assert not account_models.password_problems(temporary)
     assert temporary not in reset.text and "13912345678" not in reset.text
     [entry] = _audit_entries("account.reset_password")
     assert json.loads(entry["after"])["delivery"] == "sms"

@@ -312,7 +312,7 @@ def staff_call_raw(
 
 
 def test_a_sign_in_body_that_is_not_utf8_is_400_and_counts_no_failure(staff):
-    from sms_platform.staff import accounts
+    from sms_platform.staff import account_store
 
     member = staff.account(Role.city_operator, sign_in=False)
     data = b'{"username": "' + member.username.encode() + b'", "password": "Weihai-\xff\xfe-2024!"}'
@@ -322,11 +322,11 @@ def test_a_sign_in_body_that_is_not_utf8_is_400_and_counts_no_failure(staff):
 
     assert_refused(answer.status, answer.json, 400, "bad_request", "UTF-8")
     assert snapshot() == before
-    assert accounts.get_account(member.username).failed_signins == 0
+    assert account_store.get_account(member.username).failed_signins == 0
     # The same wrong password readable as UTF-8 is checked, and counts.
     readable = staff_call_raw(staff, "POST", "/v1/staff/session", data.decode("latin-1").encode(), binary=True)
     assert readable.status == 401 and readable.error_code == "unauthenticated", readable.text
-    assert accounts.get_account(member.username).failed_signins == 1
+    assert account_store.get_account(member.username).failed_signins == 1
 
 
 def test_a_staff_body_of_multipart_type_without_boundary_is_415_and_stores_nothing(staff):
@@ -386,7 +386,7 @@ def test_a_challenge_session_of_three_characters_is_422_in_the_error_shape(staff
 
 
 def test_a_challenge_session_the_identity_service_cannot_read_is_401(staff):
-    from sms_platform.staff import accounts
+    from sms_platform.staff import account_store
 
     member = staff.account(Role.city_operator, sign_in=False)
 
@@ -397,7 +397,7 @@ def test_a_challenge_session_the_identity_service_cannot_read_is_401(staff):
     )
 
     assert_refused(answer.status, answer.json, 401, "unauthenticated", "登录步骤已过期")
-    assert accounts.get_account(member.username).failed_signins == 0
+    assert account_store.get_account(member.username).failed_signins == 0
 
 
 # ------------------------------------------------------------------ paging cursors

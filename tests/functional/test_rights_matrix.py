@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from sms_platform.foundation.clock import get_clock
-from sms_platform.staff import accounts
+from sms_platform.staff import account_store, accounts
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import RouteRight
 
@@ -55,7 +55,7 @@ def test_every_route_declares_its_rights_and_the_template_routes_it_accordingly(
 def test_every_role_gets_what_each_route_declares(staff):
     members = {role: staff.account(role) for role in Role}
     now = get_clock().now()
-    contexts = {role: accounts.get_account(member.username).context(now) for role, member in members.items()}
+    contexts = {role: account_store.get_account(member.username).context(now) for role, member in members.items()}
     mismatches = []
     checked = 0
 
@@ -81,7 +81,7 @@ def test_no_token_an_expired_token_and_a_suspended_account(staff):
     suspended = staff.account(Role.city_operator)
     stale = expired_token(member.token)
     accounts.suspend_account(
-        accounts.get_account(admin.username).context(get_clock().now()), suspended.username, "测试"
+        account_store.get_account(admin.username).context(get_clock().now()), suspended.username, "测试"
     )
     mismatches = []
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sms_platform.foundation.errors import Forbidden, Unauthenticated, ValidationFailed
 from sms_platform.staff import rights
-from sms_platform.staff.accounts import (
+from sms_platform.staff.account_models import (
     Account,
     access_refusal,
     password_problems,

@@ -14,12 +14,14 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sources import password_delivery
-from sms_platform.staff import accounts
+from sms_platform.staff import account_store, accounts, security
+from sms_platform.staff.account_models import Account
 from sms_platform.staff.context import OFFICE_NAMES, ROLE_NAMES, Office, Role, allowed_roles, office_kind
-from sms_platform.staff.rights import allow, audit_action, current_staff, signed_in
+from sms_platform.staff.rights import allow, current_staff, signed_in
 
 router = Router()
 ADMIN = Role.permission_admin
@@ -129,9 +131,9 @@ class RolesOut(BaseModel):
     roles: list[RoleOut]
 
 
-def _out(account: accounts.Account) -> AccountOut:
+def _out(account: Account) -> AccountOut:
     now = get_clock().now()
-    return AccountOut(**account.public(now, office_suspended=accounts.office_suspended(account.office)))
+    return AccountOut(**account.public(now, office_suspended=account_store.office_suspended(account.office)))
 
 
 def _office_out(office: Office, status: dict) -> OfficeOut:
@@ -158,31 +160,31 @@ def _bearer() -> str:
 @router.get("/me", summary="当前登录的账号", tags=TAGS)
 @signed_in(self_service=True)
 def me() -> AccountOut:
-    return _out(accounts.require_account(current_staff().username))
+    return _out(account_store.require_account(current_staff().username))
 
 
 @router.post("/me/password", summary="修改本人密码", tags=TAGS)
 @signed_in(self_service=True)
 def change_password(body: Annotated[PasswordChangeIn, Body()]) -> AccountOut:
-    return _out(accounts.change_password(current_staff(), _bearer(), body.current_password, body.new_password))
+    return _out(security.change_password(current_staff(), _bearer(), body.current_password, body.new_password))
 
 
 @router.post("/me/totp", summary="开始绑定动态口令（TOTP）", tags=TAGS)
 @signed_in(self_service=True)
 def begin_totp() -> TotpSecretOut:
-    return TotpSecretOut(**accounts.begin_totp(current_staff(), _bearer()))
+    return TotpSecretOut(**security.begin_totp(current_staff(), _bearer()))
 
 
 @router.post("/me/totp/verification", summary="输入首个动态口令，完成绑定", tags=TAGS)
 @signed_in(self_service=True)
 def confirm_totp(body: Annotated[TotpCodeIn, Body()]) -> AccountOut:
-    return _out(accounts.confirm_totp(current_staff(), _bearer(), body.code))
+    return _out(security.confirm_totp(current_staff(), _bearer(), body.code))
 
 
 @router.get("/offices", summary="单位及其暂停状态", tags=TAGS)
 @signed_in
 def list_offices() -> OfficesOut:
-    suspended = accounts.suspended_offices()
+    suspended = account_store.suspended_offices()
     return OfficesOut(
         offices=[
             _office_out(office, {"suspended": office in suspended, **suspended.get(office, {})}) for office in Office
@@ -208,11 +210,11 @@ def list_roles() -> RolesOut:
 @allow(ADMIN)
 def list_accounts(office: Annotated[Office | None, Query(description="只列出此单位的账号")] = None) -> AccountsOut:
     now = get_clock().now()
-    suspended = accounts.suspended_offices()
+    suspended = account_store.suspended_offices()
     return AccountsOut(
         accounts=[
             AccountOut(**account.public(now, office_suspended=account.office in suspended))
-            for account in accounts.list_accounts(office)
+            for account in account_store.list_accounts(office)
         ]
     )
 
@@ -234,7 +236,7 @@ def create_account(body: Annotated[AccountIn, Body()]) -> NewAccountOut:
 @router.get("/accounts/<username>", summary="查看账号", tags=TAGS)
 @allow(ADMIN)
 def get_account(username: str) -> AccountOut:
-    return _out(accounts.require_account(username))
+    return _out(account_store.require_account(username))
 
 
 @router.post("/accounts/<username>/roles", summary="授予角色", tags=TAGS)
@@ -311,5 +313,5 @@ def put_account_settings(body: Annotated[AccountSettings, Body()]) -> AccountSet
     staff = current_staff()
     before = password_delivery.settings()
     after = password_delivery.set_settings(body.password_template_id, actor=staff.account_id, now=get_clock().now())
-    audit_action(staff, "account_settings.update", "account_settings", before, after, staff.office)
+    trail.record(staff, "account_settings.update", "account_settings", before, after, staff.office)
     return AccountSettings(**after)

@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
+from sms_platform.audit import trail
 from sms_platform.contacts import views
 from sms_platform.contacts.audiences import Segment
 from sms_platform.contacts.models import Kind
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.staff.context import Role
-from sms_platform.staff.rights import allow, audit_action, current_staff
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["通讯录"]
@@ -189,7 +190,7 @@ def upsert_batch(body: Annotated[BatchIn, Body()]) -> BatchOut:
     for result in results:
         counts[result.status] += 1
     if counts["created"] or counts["updated"]:
-        audit_action(staff, "contacts.upsert", "contacts:batch", None, counts)
+        trail.record(staff, "contacts.upsert", "contacts:batch", None, counts)
     return BatchOut(**counts, results=[RecordResultOut(**r.model_dump()) for r in results])
 
 
@@ -205,7 +206,7 @@ def create_import() -> ImportCreated:
         districts=views.districts_of(staff),
         at=get_clock().now(),
     )
-    audit_action(staff, "contacts.import.create", f"contacts-import:{created['import_id']}")
+    trail.record(staff, "contacts.import.create", f"contacts-import:{created['import_id']}")
     return ImportCreated(**created)
 
 
@@ -216,7 +217,7 @@ def start_import(import_id: str) -> ImportProgress:
 
     staff = current_staff()
     progress = imports.start(import_id, office=staff.office.value)
-    audit_action(staff, "contacts.import.start", f"contacts-import:{import_id}")
+    trail.record(staff, "contacts.import.start", f"contacts-import:{import_id}")
     return ImportProgress(**progress)
 
 
@@ -324,7 +325,7 @@ def _opt(body: OptIn, opted_out: bool) -> OptOut:
     applied = change(phone, f"staff:{staff.office.value}", reason, at)
     masked = validation.mask_mobile(phone)
     action = "contacts.opt_out" if opted_out else "contacts.opt_in"
-    audit_action(staff, action, f"phone:{masked}", None, {"opted_out": opted_out, "reason": reason, "applied": applied})
+    trail.record(staff, action, f"phone:{masked}", None, {"opted_out": opted_out, "reason": reason, "applied": applied})
     return OptOut(phone_masked=masked, opted_out=opted_out, changed_at=at.isoformat(), applied=applied)
 
 
@@ -370,7 +371,7 @@ def create_list(body: Annotated[ListIn, Body()]) -> ListCreated:
 
     staff = current_staff()
     created = lists.create(body.kind.value, office=staff.office.value, at=get_clock().now())
-    audit_action(staff, "audience.list.create", f"audience-list:{created['list_id']}")
+    trail.record(staff, "audience.list.create", f"audience-list:{created['list_id']}")
     return ListCreated(**created)
 
 
@@ -383,7 +384,7 @@ def complete_list(list_id: str) -> ListOut:
     if views.districts_of(staff) is not None:
         lists.check_office(list_id, staff.office.value)
     result = lists.complete(list_id)
-    audit_action(staff, "audience.list.complete", f"audience-list:{list_id}", None, {"count": result["count"]})
+    trail.record(staff, "audience.list.complete", f"audience-list:{list_id}", None, {"count": result["count"]})
     return ListOut(**result)
 
 
@@ -411,7 +412,7 @@ def add_source_grant(api_key_id: str, source: str) -> SourceGrantsOut:
     staff = current_staff()
     before = channels.sources_of(api_key_id)
     after = channels.grant(api_key_id, source, by=staff.account_id, at=get_clock().now())
-    audit_action(staff, "contact_grant.add", f"api_key:{api_key_id}", {"sources": before}, {"sources": after})
+    trail.record(staff, "contact_grant.add", f"api_key:{api_key_id}", {"sources": before}, {"sources": after})
     return SourceGrantsOut(api_key_id=api_key_id, sources=after)
 
 
@@ -423,5 +424,5 @@ def remove_source_grant(api_key_id: str, source: str) -> SourceGrantsOut:
     staff = current_staff()
     before = channels.sources_of(api_key_id)
     after = channels.revoke(api_key_id, source)
-    audit_action(staff, "contact_grant.remove", f"api_key:{api_key_id}", {"sources": before}, {"sources": after})
+    trail.record(staff, "contact_grant.remove", f"api_key:{api_key_id}", {"sources": before}, {"sources": after})
     return SourceGrantsOut(api_key_id=api_key_id, sources=after)

@@ -13,11 +13,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sources import hotline
 from sms_platform.staff.context import Role
-from sms_platform.staff.rights import allow, audit_action, current_staff
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["12333挂机短信"]
@@ -96,7 +97,7 @@ def active_entries() -> ActiveEntryList:
 def create_entry(body: Annotated[EntryIn, Body()]) -> Entry:
     staff = current_staff()
     entry = hotline.create_entry(body.question, body.template_id, actor=staff.account_id, now=get_clock().now())
-    audit_action(staff, "hotline_entry.create", f"faq:{entry['faq_id']}", None, entry, staff.office)
+    trail.record(staff, "hotline_entry.create", f"faq:{entry['faq_id']}", None, entry, staff.office)
     return Entry(**entry)
 
 
@@ -105,7 +106,7 @@ def create_entry(body: Annotated[EntryIn, Body()]) -> Entry:
 def set_scope(faq_id: str, body: Annotated[ScopeIn, Body()]) -> Entry:
     staff = current_staff()
     before, after = hotline.set_scope(faq_id, body.in_scope, actor=staff.account_id, now=get_clock().now())
-    audit_action(staff, "hotline_entry.scope", f"faq:{faq_id}", before, after, staff.office)
+    trail.record(staff, "hotline_entry.scope", f"faq:{faq_id}", before, after, staff.office)
     return Entry(**after)
 
 
@@ -126,6 +127,6 @@ def pick(call_id: str, body: Annotated[PickIn, Body()]) -> Call:
     staff = current_staff()
     call = hotline.pick(call_id, body.faq_ids, agent_id=_agent_filter(), actor=staff.account_id,
                         now=get_clock().now())  # fmt: skip
-    audit_action(staff, "hotline_call.pick", f"call:{call_id}", {"status": "awaiting_agent"},
+    trail.record(staff, "hotline_call.pick", f"call:{call_id}", {"status": "awaiting_agent"},
                  {"status": call["status"], "faq_ids": call["faq_ids"]}, staff.office)  # fmt: skip
     return Call(**call)

@@ -13,10 +13,11 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.sending import dlq
 from sms_platform.staff.context import Role
-from sms_platform.staff.rights import allow, audit_action, current_staff
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["运维与送达"]
@@ -49,7 +50,7 @@ def redrive(lane: Lane, body: Annotated[RedriveIn, Body()]) -> dict:
     staff = current_staff()
     before = dlq.depth(lane)
     moved = dlq.redrive(lane, body.max_messages)
-    audit_action(staff, "dead_letters.redrive", f"queue:{lane}", {"depth": before}, {"redriven": moved}, staff.office)
+    trail.record(staff, "dead_letters.redrive", f"queue:{lane}", {"depth": before}, {"redriven": moved}, staff.office)
     return {"lane": lane, "redriven": moved}
 
 
@@ -69,6 +70,6 @@ def lookup(body: Annotated[LookupIn, Body()]) -> dict[str, Any]:
 
     staff = current_staff()
     found = delivery_reports.citizen_messages(body.phone)
-    audit_action(staff, "messages.lookup", f"phone:{found['phone_masked']}", None,
+    trail.record(staff, "messages.lookup", f"phone:{found['phone_masked']}", None,
                  {"messages": len(found["messages"])}, staff.office)  # fmt: skip
     return found

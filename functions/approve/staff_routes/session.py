@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
-from sms_platform.staff import accounts
+from sms_platform.staff import signing_in
 from sms_platform.staff.rights import RESTRICTION_MESSAGES, public
 
 router = Router()
@@ -55,7 +55,7 @@ class SignOutOut(BaseModel):
     signed_out: bool
 
 
-def _answer(result: accounts.SignIn) -> SignInOut:
+def _answer(result: signing_in.SignIn) -> SignInOut:
     return SignInOut(
         status=result.status,
         username=result.username,
@@ -73,14 +73,14 @@ def _answer(result: accounts.SignIn) -> SignInOut:
 @router.post("/session", summary="登录（用户名和密码）", tags=["登录"])
 @public
 def sign_in(body: Annotated[SignInIn, Body()]) -> SignInOut:
-    return _answer(accounts.sign_in(body.username, body.password))
+    return _answer(signing_in.sign_in(body.username, body.password))
 
 
 @router.post("/session/challenge", summary="登录的下一步：设置新密码或输入动态口令", tags=["登录"])
 @public
 def answer_challenge(body: Annotated[ChallengeIn, Body()]) -> SignInOut:
     return _answer(
-        accounts.answer_challenge(
+        signing_in.answer_challenge(
             body.username, body.challenge, body.session, new_password=body.new_password, code=body.code
         )
     )
@@ -89,7 +89,7 @@ def answer_challenge(body: Annotated[ChallengeIn, Body()]) -> SignInOut:
 @router.post("/session/refresh", summary="续期令牌", tags=["登录"])
 @public
 def refresh(body: Annotated[RefreshIn, Body()]) -> SignInOut:
-    return _answer(accounts.refresh(body.refresh_token))
+    return _answer(signing_in.refresh(body.refresh_token))
 
 
 @router.delete("/session", summary="退出登录", tags=["登录"])
@@ -102,7 +102,7 @@ def sign_out() -> SignOutOut:
         claims = oidc.verify(token)
     except (oidc.InvalidToken, KeyError):
         return SignOutOut(signed_out=True)  # nothing valid to end
-    accounts.sign_out(token, oidc.username_of(claims), oidc.session_of(claims))
+    signing_in.sign_out(token, oidc.username_of(claims), oidc.session_of(claims))
     return SignOutOut(signed_out=True)
 
 

@@ -10,12 +10,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sources import subscriptions
 from sms_platform.sources.subscriptions import Item, ItemDraft
 from sms_platform.staff.context import Role
-from sms_platform.staff.rights import allow, audit_action, current_staff
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["付费订阅"]
@@ -44,7 +45,7 @@ class SettingsOut(SettingsIn):
 
 def _audit(action: str, product_id: str, before: Item | None, after: Item) -> Item:
     staff = current_staff()
-    audit_action(staff, f"subscription_item.{action}", f"subscription_item:{product_id}",
+    trail.record(staff, f"subscription_item.{action}", f"subscription_item:{product_id}",
                  before.model_dump(mode="json") if before else None, after.model_dump(mode="json"),
                  staff.office)  # fmt: skip
     return after
@@ -120,5 +121,5 @@ def put_settings(body: Annotated[SettingsIn, Body()]) -> SettingsOut:
     before = subscriptions.settings()
     after = subscriptions.set_settings(body.otp_template_id, body.reminder_template_id, actor=staff.account_id,
                                        now=get_clock().now())  # fmt: skip
-    audit_action(staff, "subscription_settings.update", "subscription_settings", before, after, staff.office)
+    trail.record(staff, "subscription_settings.update", "subscription_settings", before, after, staff.office)
     return SettingsOut(**after)

@@ -12,12 +12,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sources import trigger_rules
 from sms_platform.sources.trigger_rules import Rule, RuleDraft
 from sms_platform.staff.context import Role
-from sms_platform.staff.rights import allow, audit_action, current_staff
+from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["触发规则"]
@@ -53,7 +54,7 @@ def list_rules() -> RuleList:
 def create_rule(body: Annotated[RuleDraft, Body()]) -> Rule:
     staff = current_staff()
     rule = trigger_rules.create(body, author=staff.account_id, author_name=staff.real_name, now=get_clock().now())
-    audit_action(staff, "trigger_rule.create", f"trigger_rule:{rule.rule_id}", None, _snapshot(rule), staff.office)
+    trail.record(staff, "trigger_rule.create", f"trigger_rule:{rule.rule_id}", None, _snapshot(rule), staff.office)
     return rule
 
 
@@ -70,7 +71,7 @@ def revise_rule(rule_id: str, body: Annotated[RuleDraft, Body()]) -> Rule:
     before = trigger_rules.get(rule_id)
     rule = trigger_rules.revise(rule_id, body, author=staff.account_id, author_name=staff.real_name,
                                 now=get_clock().now())  # fmt: skip
-    audit_action(staff, "trigger_rule.revise", f"trigger_rule:{rule_id}", _snapshot(before), _snapshot(rule),
+    trail.record(staff, "trigger_rule.revise", f"trigger_rule:{rule_id}", _snapshot(before), _snapshot(rule),
                  staff.office)  # fmt: skip
     return rule
 
@@ -80,7 +81,7 @@ def revise_rule(rule_id: str, body: Annotated[RuleDraft, Body()]) -> Rule:
 def submit_rule(rule_id: str) -> Rule:
     staff = current_staff()
     rule = trigger_rules.submit(rule_id, actor=staff.account_id, now=get_clock().now())
-    audit_action(staff, "trigger_rule.submit", f"trigger_rule:{rule_id}", {"status": "draft"}, _snapshot(rule),
+    trail.record(staff, "trigger_rule.submit", f"trigger_rule:{rule_id}", {"status": "draft"}, _snapshot(rule),
                  staff.office)  # fmt: skip
     return rule
 
@@ -91,7 +92,7 @@ def approve_rule(rule_id: str) -> Rule:
     staff = current_staff()
     now = get_clock().now()
     rule, replaced = trigger_rules.approve(rule_id, reviewer=staff.account_id, now=now)
-    audit_action(staff, "trigger_rule.approve", f"trigger_rule:{rule_id}", _snapshot(replaced), _snapshot(rule),
+    trail.record(staff, "trigger_rule.approve", f"trigger_rule:{rule_id}", _snapshot(replaced), _snapshot(rule),
                  staff.office)  # fmt: skip
     return rule
 
@@ -101,7 +102,7 @@ def approve_rule(rule_id: str) -> Rule:
 def reject_rule(rule_id: str, body: Annotated[ReasonIn, Body()]) -> Rule:
     staff = current_staff()
     rule = trigger_rules.reject(rule_id, reviewer=staff.account_id, reason=body.reason, now=get_clock().now())
-    audit_action(staff, "trigger_rule.reject", f"trigger_rule:{rule_id}", {"status": "submitted"},
+    trail.record(staff, "trigger_rule.reject", f"trigger_rule:{rule_id}", {"status": "submitted"},
                  _snapshot(rule), staff.office)  # fmt: skip
     return rule
 
@@ -111,7 +112,7 @@ def reject_rule(rule_id: str, body: Annotated[ReasonIn, Body()]) -> Rule:
 def retire_rule(rule_id: str) -> Rule:
     staff = current_staff()
     rule = trigger_rules.retire(rule_id, now=get_clock().now())
-    audit_action(staff, "trigger_rule.retire", f"trigger_rule:{rule_id}", {"status": "active"}, _snapshot(rule),
+    trail.record(staff, "trigger_rule.retire", f"trigger_rule:{rule_id}", {"status": "active"}, _snapshot(rule),
                  staff.office)  # fmt: skip
     return rule
 
@@ -129,7 +130,7 @@ def add_grant(api_key_id: str, event_type: str) -> GrantsOut:
     before = trigger_rules.grants(api_key_id)
     trigger_rules.grant(api_key_id, event_type, by=staff.account_id, now=get_clock().now())
     after = trigger_rules.grants(api_key_id)
-    audit_action(staff, "event_grant.add", f"api_key:{api_key_id}", {"event_types": before},
+    trail.record(staff, "event_grant.add", f"api_key:{api_key_id}", {"event_types": before},
                  {"event_types": after}, staff.office)  # fmt: skip
     return GrantsOut(api_key_id=api_key_id, event_types=after)
 
@@ -141,6 +142,6 @@ def remove_grant(api_key_id: str, event_type: str) -> GrantsOut:
     before = trigger_rules.grants(api_key_id)
     trigger_rules.revoke(api_key_id, event_type)
     after = trigger_rules.grants(api_key_id)
-    audit_action(staff, "event_grant.remove", f"api_key:{api_key_id}", {"event_types": before},
+    trail.record(staff, "event_grant.remove", f"api_key:{api_key_id}", {"event_types": before},
                  {"event_types": after}, staff.office)  # fmt: skip
     return GrantsOut(api_key_id=api_key_id, event_types=after)

@@ -1,7 +1,7 @@
 """Suspending an office (R18) and letting it work again.
 
 A suspension bites everywhere at once: its staff are refused from their next request (the
-suspension record, ``staff.accounts``), its queued messages are held (the dispatcher ends them
+suspension record, ``staff.account_store``), its queued messages are held (the dispatcher ends them
 ``suppressed`` as ``suspended_office``) and its pending send requests are cancelled or stopped
 (``send_requests.halt_office``). Reinstatement lifts the record and the hold; nothing suppressed
 or cancelled meanwhile is resumed.
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Forbidden
 from sms_platform.sending import message_store
-from sms_platform.staff import accounts
+from sms_platform.staff import account_store
+from sms_platform.staff.account_models import office_status
 from sms_platform.staff.context import Office, StaffContext
 
 
@@ -29,23 +31,20 @@ def suspend_office(actor: StaffContext | None, office: Office, reason: str) -> d
     # takes every step again (each is repeatable), while no queued message has gone out meanwhile.
     message_store.place_hold("office", office.value, reason, now)
     send_requests.halt_office(actor, office)
-    accounts.record_office_suspension(office, reason, by=actor.username if actor else "system", at=now)
+    account_store.put_office_suspension(office, reason, by=actor.username if actor else "system", at=now)
     after = {"suspended": True, "reason": reason}
-    accounts.audit_action(actor, "office.suspend", f"office:{office.value}", {"suspended": False}, after, office.value)
-    return accounts.office_status(office, suspended=True, reason=reason, suspended_at=now)
+    trail.record(actor, "office.suspend", f"office:{office.value}", {"suspended": False}, after, office.value)
+    return office_status(office, suspended=True, reason=reason, suspended_at=now)
 
 
 def reinstate_office(actor: StaffContext | None, office: Office) -> dict[str, Any]:
     office = Office(office)
     try:
-        old = accounts.remove_office_suspension(office)
+        old = account_store.delete_office_suspension(office)
     finally:
         # Lifted whether or not a record was there: a retry after a fault between the two steps
         # finds the office no longer suspended, and no hold may remain.
         message_store.lift_hold("office", office.value)
     before = {"suspended": True, "reason": old.get("reason", "")}
-    accounts.audit_action(actor, "office.reinstate", f"office:{office.value}", before, {"suspended": False},
-                          office.value)  # fmt: skip
-    return accounts.office_status(office, suspended=False)
-
-
+    trail.record(actor, "office.reinstate", f"office:{office.value}", before, {"suspended": False}, office.value)
+    return office_status(office, suspended=False)

@@ -21,8 +21,11 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, ValidationFailed
+from sms_platform.staff import accounts
+from sms_platform.staff.account_models import snapshot, temporary_password
 from sms_platform.staff.context import StaffContext
 
 SMS = "sms"
@@ -135,16 +138,14 @@ def reset_password(actor: StaffContext | None, username: str) -> PasswordReset:
     """A new temporary password for ``username``, sent by SMS to the owner's verified phone (or,
     with none, shown once to the administrator to hand over in person); the user must change it
     at the next sign-in. The audit entry records the delivery, never the password."""
-    from sms_platform.staff import accounts
-
     account = accounts.account_to_reset(actor, username)
-    password = accounts.temporary_password()
+    password = temporary_password()
     # Planned before anything changes: a reset the SMS could not carry leaves the old password.
     delivery = plan(account.account_id, password, get_clock().now())
     saved = accounts.set_temporary_password(account, password)
     send(delivery, password, f"pwreset:{account.username}:{saved.version}")
-    after = {**(accounts.snapshot(saved) or {}), **delivery.detail()}
+    after = {**(snapshot(saved) or {}), **delivery.detail()}
     target = f"account:{account.username}"
-    accounts.audit_action(actor, "account.reset_password", target, accounts.snapshot(account), after)
+    trail.record(actor, "account.reset_password", target, snapshot(account), after)
     shown = password if delivery.method == IN_PERSON else None
     return PasswordReset(account.username, delivery.method, delivery.phone_masked, shown)

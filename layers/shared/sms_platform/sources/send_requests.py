@@ -541,9 +541,9 @@ def stop(ctx: StaffContext, request_id: str, reason: str) -> SendRequest:
 
 
 def _office_suspended(office: Office) -> bool:
-    from sms_platform.staff import accounts
+    from sms_platform.staff import account_store
 
-    return accounts.office_suspended(office)
+    return account_store.office_suspended(office)
 
 
 def _halt(ctx: Any, request: SendRequest) -> str | None:

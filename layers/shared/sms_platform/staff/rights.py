@@ -140,20 +140,6 @@ def check(rights: Rights | None, raw_event: Mapping[str, Any]) -> StaffContext |
     return ctx
 
 
-def audit_action(
-    actor: StaffContext | None,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    office: str | None = None,
-) -> None:
-    """Write one staff action to the audit trail (every staff route calls this for a change)."""
-    from sms_platform.audit import trail
-
-    trail.record(actor, action, target, before, after, office)
-
-
 @dataclass(frozen=True)
 class RouteRight:
     method: str
