@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -203,8 +202,8 @@ def batch(size: int = 1, **changes) -> QueuedBatch:
         {"phone_hashes": ["h0", "h1"]},  # more hashes than message ids
         {"params": [None, None]},
         {"phones": None},  # no numbers at all
-        {"phone_tokens": ["v1.k.x"]},  # numbers both sealed together and one by one
-        {"phones": None, "phone_tokens": []},
+        {"phone_tokens": ["v1.k.x"]},  # numbers sealed one by one: not a batch of this version
+        {"recipients": [{"message_id": "m0", "phone_hash": "h0"}]},  # recipients as objects: neither
         {"source_id": "has space"},
         {"source_id": "x" * 129},
         {"kind": "spam"},
@@ -244,30 +243,8 @@ def test_a_part_keeps_the_picked_recipients_in_order_with_their_numbers_sealed_a
     assert (part.batch_id, part.attempt, part.source_id) == ("p", 2, b.source_id)
     assert part.message_ids == ["m2", "m0"] and part.phone_hashes == ["h2", "h0"]
     assert part.params == [{"x": "2"}, {"x": "0"}] and part.phones == "v1.k.two"
-    tokens = batch(3, phones=None, phone_tokens=["t0", "t1", "t2"])
-    assert tokens.part([1], None).phone_tokens == ["t1"]
     with pytest.raises(ValueError, match="sealed again"):
         b.part([0], None)
-
-
-def test_a_batch_queued_by_an_earlier_version_is_read_as_its_lists():
-    # Batches on the lanes during a deploy list their recipients as objects with their own tokens.
-    body = {
-        **FIELDS,
-        "recipients": [
-            {"message_id": "m0", "phone_token": "t0", "phone_hash": "h0", "params": {"a": "1"}},
-            {"message_id": "m1", "phone_token": "t1", "phone_hash": "h1"},
-        ],
-    }
-    b = QueuedBatch.model_validate_json(json.dumps(body))
-    assert (b.message_ids, b.phone_hashes, b.phone_tokens) == (["m0", "m1"], ["h0", "h1"], ["t0", "t1"])
-    assert b.params == [{"a": "1"}, None] and b.phones is None
-    plain = QueuedBatch.model_validate(
-        {**FIELDS, "phones": "v1.k.s", "recipients": [{"message_id": "m", "phone_hash": "h"}]}
-    )
-    assert (plain.message_ids, plain.params, plain.phone_tokens) == (["m"], None, None)
-    with pytest.raises(ValidationError, match="list of objects"):
-        QueuedBatch.model_validate({**FIELDS, "recipients": ["m0"]})
 
 
 def test_the_out_id_is_the_source_id_and_leads_back_to_it():

@@ -75,9 +75,7 @@ _SENDING = MessageState.SENDING.value
 
 def numbers_of(batch: QueuedBatch) -> list[str]:
     """The recipients' numbers in recipient order, opened from the batch's sealed numbers with
-    one decryption, or from each recipient's own token."""
-    if batch.phones is None:
-        return [crypto.decrypt(token) for token in batch.phone_tokens or ()]
+    one decryption."""
     numbers = crypto.open_many(batch.phones)
     if len(numbers) != len(batch.message_ids):
         raise ValueError("the batch's sealed numbers do not match its recipients")

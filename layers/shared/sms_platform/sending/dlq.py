@@ -72,9 +72,8 @@ def describe(body: str) -> dict[str, Any]:
     keep = ("batch_id", "action", "kind", "source_id", "office", "template_id", "template_version", "attempt",
             "request_id", "import_id", "chunk")  # fmt: skip
     summary = {k: data[k] for k in keep if k in data}
-    listed = data.get("message_ids", data.get("recipients"))  # the latter in batches of earlier versions
-    if isinstance(listed, list):
-        summary["recipients"] = len(listed)
+    if isinstance(data.get("message_ids"), list):
+        summary["recipients"] = len(data["message_ids"])
     if isinstance(data.get("items"), list):  # a piece of a carrier push
         summary["items"] = len(data["items"])
     return summary

@@ -121,41 +121,17 @@ class QueuedBatch(BaseModel):
     params: list[dict[str, str] | None] | None = None
     # The numbers sealed together, in recipient order (``crypto.seal_many``): one decryption per
     # batch. The queue never holds a number in clear.
-    phones: str | None = None
-    # Or each number sealed alone (``crypto.encrypt``), as batches queued by earlier versions
-    # carry them.
-    phone_tokens: list[str] | None = None
+    phones: str
     not_before: datetime | None = None
     attempt: int = 0  # LIMITED re-sends for ``send``; settle rounds for ``settle``
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_recipient_list(cls, data: Any) -> Any:
-        """Batches queued by earlier versions list their recipients as objects (message id,
-        hash, token, values): they are read as the lists, so none is lost across a deploy."""
-        if not isinstance(data, dict) or "recipients" not in data:
-            return data
-        data = dict(data)
-        recipients = data.pop("recipients")
-        if not isinstance(recipients, list) or not all(isinstance(r, dict) for r in recipients):
-            raise ValueError("recipients must be a list of objects")
-        data["message_ids"] = [r.get("message_id") for r in recipients]
-        data["phone_hashes"] = [r.get("phone_hash") for r in recipients]
-        if any(r.get("params") for r in recipients):
-            data["params"] = [r.get("params") for r in recipients]
-        if any("phone_token" in r for r in recipients):
-            data["phone_tokens"] = [r.get("phone_token") for r in recipients]
-        return data
 
     @model_validator(mode="after")
     def _lists_align(self) -> QueuedBatch:
         size = len(self.message_ids)
-        for name in ("phone_hashes", "params", "phone_tokens"):
+        for name in ("phone_hashes", "params"):
             values = getattr(self, name)
             if values is not None and len(values) != size:
                 raise ValueError(f"{name} must have one entry per message id")
-        if (self.phones is None) == (self.phone_tokens is None):
-            raise ValueError("a batch carries its numbers either sealed together (phones) or one by one (phone_tokens)")
         return self
 
     @property
@@ -175,19 +151,16 @@ class QueuedBatch(BaseModel):
 
     def part(self, indexes: list[int], phones: str | None, **changes: Any) -> QueuedBatch:
         """A copy for the recipients at ``indexes`` only, with ``phones`` their numbers sealed
-        anew (a batch with sealed numbers cannot be cut without opening them)."""
+        anew (sealed numbers cannot be cut without opening them)."""
+        if phones is None:
+            raise ValueError("a part of a batch needs its numbers sealed again")
 
         def pick(values: list[Any] | None) -> list[Any] | None:
             return None if values is None else [values[i] for i in indexes]
 
         kept = {"message_ids": pick(self.message_ids), "phone_hashes": pick(self.phone_hashes)}
         kept["params"] = pick(self.params)
-        if self.phones is not None:
-            if phones is None:
-                raise ValueError("a part of a batch with sealed numbers needs them sealed again")
-            kept["phones"] = phones
-        else:
-            kept["phone_tokens"] = pick(self.phone_tokens)
+        kept["phones"] = phones
         return self.model_copy(update={**kept, **changes})
 
 
