@@ -54,9 +54,9 @@ def aws(monkeypatch):
     from sms_platform import aws as platform_aws
     from sms_platform.foundation import secrets
 
-    from infra import moto_speedups, provision, template_model
+    from infra import patches, provision, template_model
 
-    moto_speedups.install()  # transactions that do not copy whole tables
+    patches.install_for_tests()  # speed-ups of moto (infra/patches/), unless PLATFORM_MOTO_PATCHES=off
     with mock_aws():
         provisioned = provision.provision(
             template_model.load(), boto3.Session(region_name="us-east-1"), stage="test", secrets=TEST_SECRETS

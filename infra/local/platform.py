@@ -14,12 +14,17 @@ import signal
 import threading
 from typing import Any
 
+from infra import patches
 from infra.local import logs
 from infra.local.settings import API_KEY_PLANS, HOST, REGION, STAGE, Settings, port_is_free
 from infra.template_model import ROOT, Function, TemplateModel
 
-# The only variables of the developer's shell a function sees, besides what Lambda sets.
-_PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT")
+# The only variables of the developer's shell a function sees, besides what Lambda sets; the
+# patches' switch too, as an environment on the urgent path patches botocore (infra/patches/).
+_PASSED_THROUGH = (
+    *("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT"),
+    patches.SWITCH,
+)
 
 
 def aws_environment(settings: Settings) -> dict[str, str]:

@@ -9,8 +9,9 @@ platform restores the separation the lanes have in AWS in two ways:
 - environments doing work that may wait (``BACKGROUND``: the bulk lane, fan-out, imports, the
   carrier's receipts) run at a lower OS priority, so they take the cores the rest leaves idle;
 - environments on the urgent path (``URGENT``: the high lane and the functions that queue on
-  it) mark their AWS calls with a header, and moto's server (``moto_process.UrgentFirst``)
-  starts no other call while an urgent one is being served.
+  it) mark their AWS calls with a header, and moto's server starts no other call while an
+  urgent one is being served (``infra/patches/urgent_calls.py`` and ``urgent_first.py``:
+  patches of botocore and moto, off with the other patches).
 
 Everything else (the normal lane, the staff API, schedules) runs as usual.
 """
@@ -18,12 +19,10 @@ Everything else (the normal lane, the staff API, schedules) runs as usual.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 URGENT = "urgent"
 BACKGROUND = "background"
 
-HEADER = "X-Local-Priority"  # on an urgent environment's AWS calls
 ENVIRONMENT_VARIABLE = "LOCAL_PRIORITY"  # an environment's class, read by ``worker.py``
 BACKGROUND_NICENESS = 19  # the lowest: what normal work leaves of a core, and little more
 
@@ -48,21 +47,13 @@ def of_function(logical_id: str) -> str | None:
     return BACKGROUND if logical_id in BACKGROUND_FUNCTIONS else None
 
 
-def _mark(request: Any, **_: Any) -> None:
-    request.headers[HEADER] = URGENT
+def mark_urgent_calls() -> list[str]:
+    """Mark every AWS call this process makes from now on as urgent, for moto's server to serve
+    it first, unless the patches are switched off; the patches installed. Call it before the
+    first client is made."""
+    from infra import patches
 
-
-def mark_urgent_calls() -> None:
-    """Mark every AWS call this process makes from now on as urgent.
-
-    botocore gives each new session its built-in handlers; adding one there reaches the
-    sessions and clients a function creates, whichever way it creates them. Call it before
-    the first client is made."""
-    from botocore import handlers
-
-    entry = ("before-send", _mark)
-    if entry not in handlers.BUILTIN_HANDLERS:
-        handlers.BUILTIN_HANDLERS.append(entry)
+    return patches.install_in_urgent_process()
 
 
 def lower_this_process() -> None:

@@ -12,6 +12,8 @@ import os
 import socket
 from dataclasses import dataclass
 
+from infra import patches
+
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 STAGE = "local"
@@ -134,6 +136,10 @@ def load(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     supplied = frozenset(name for name in DEFAULTS if env.get(name))
     values = {name: env.get(name) or default for name, default in DEFAULTS.items()}
+    try:
+        patches.switched_on(env)  # a mistyped switch stops the start, not moto's server later
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
     moto_port = _port(env, "MOTO_PORT", 0)
     if not moto_port:
         moto_port = 4566 if port_is_free(4566) else free_port()

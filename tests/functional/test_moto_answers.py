@@ -1,7 +1,8 @@
-"""moto answers the same with ``infra.moto_speedups``' shortcut through its serializer.
+"""moto answers the same with ``infra.patches.serializer``'s shortcut through its serializer.
 
 Each call runs twice against the same moto state: with moto's own way of picking values and with
-the shortcut (``_pick_dict_entries_directly``); the wire answers must be identical, byte for byte.
+the shortcut; the wire answers must be identical, byte for byte. The shortcut is installed here
+whether the patches are switched on or not, and taken away again if this test installed it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import pytest
 from moto import mock_aws
 from moto.core.serialize import ResponseSerializer
 
-from infra import moto_speedups
+from infra.patches import serializer
 
 
 @pytest.fixture
 def answers() -> Iterator[list[bytes]]:
     """Every serialised body moto produces during the test."""
-    moto_speedups.install()
+    installed_here = serializer.apply()
     bodies: list[bytes] = []
     serialize = ResponseSerializer.serialize
 
@@ -35,15 +36,14 @@ def answers() -> Iterator[list[bytes]]:
         yield bodies
     finally:
         ResponseSerializer.serialize = serialize  # type: ignore[method-assign]
+        if installed_here:
+            serializer.undo()
 
 
 def _general_way() -> Any:
     """Turn the shortcut off for a while: moto's own ``get_value`` underneath it."""
     shortcut = ResponseSerializer.get_value
-    general = shortcut.__closure__[  # type: ignore[attr-defined]
-        shortcut.__code__.co_freevars.index("general")
-    ].cell_contents
-    return shortcut, general
+    return shortcut, shortcut.general  # type: ignore[attr-defined]
 
 
 ITEM = {

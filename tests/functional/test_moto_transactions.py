@@ -1,6 +1,7 @@
-"""The test harness's cheaper moto transactions (infra/moto_speedups.py) still behave as
+"""The test harness's cheaper moto transactions (infra/patches/transactions.py) still behave as
 DynamoDB's: a cancelled transaction leaves every item as it was, a committed one writes all,
-and what the transaction did not name is never touched."""
+and what the transaction did not name is never touched. With the patches switched off
+(PLATFORM_MOTO_PATCHES=off) they hold moto's own transactions to the same."""
 
 from __future__ import annotations
 

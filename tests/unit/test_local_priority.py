@@ -1,6 +1,7 @@
-"""The local platform's priorities (infra/local/priority.py and the moto server's
-``UrgentFirst``): which environments are urgent or background, the header urgent AWS calls
-carry, and moto serving urgent calls ahead of the rest."""
+"""The local platform's priorities (infra/local/priority.py, and the patches behind them:
+infra/patches/urgent_calls.py, urgent_first.py and frozen_state.py): which environments are
+urgent or background, the header urgent AWS calls carry, and moto serving urgent calls ahead of
+the rest."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from infra import patches
 from infra.local import priority
-from infra.local.moto_process import UrgentFirst
+from infra.patches import urgent_calls
+from infra.patches.urgent_first import UrgentFirst
 
 
 @pytest.mark.parametrize(
@@ -86,15 +89,20 @@ def test_an_urgent_process_marks_every_aws_call_it_makes(monkeypatch: pytest.Mon
             client.list_queues()
 
         list_queues()
-        priority.mark_urgent_calls()
+        installed = priority.mark_urgent_calls()
         priority.mark_urgent_calls()  # a second call adds nothing
         list_queues()
     finally:
         server.shutdown()
 
-    assert priority.HEADER not in seen[0]
-    assert seen[1][priority.HEADER] == priority.URGENT
-    assert sum(1 for entry in handlers.BUILTIN_HANDLERS if entry[1] is priority._mark) == 1
+    if not patches.switched_on():  # PLATFORM_MOTO_PATCHES=off: botocore left as it is
+        assert installed == []
+        assert all(urgent_calls.HEADER not in headers for headers in seen)
+        return
+    assert installed == ["urgent_calls"]
+    assert urgent_calls.HEADER not in seen[0]
+    assert seen[1][urgent_calls.HEADER] == urgent_calls.URGENT
+    assert sum(1 for entry in handlers.BUILTIN_HANDLERS if entry[1] is urgent_calls._mark) == 1
 
 
 class _Calls:
@@ -127,7 +135,7 @@ class _Calls:
     def call(self, name: str, *, urgent: bool = False, target: str = "DynamoDB_20120810.GetItem") -> threading.Thread:
         environ = {"name": name, "HTTP_X_AMZ_TARGET": target}
         if urgent:
-            environ["HTTP_X_LOCAL_PRIORITY"] = priority.URGENT
+            environ["HTTP_X_LOCAL_PRIORITY"] = urgent_calls.URGENT
         thread = threading.Thread(target=self.gate, args=(environ, None), daemon=True)
         thread.start()
         return thread
@@ -199,9 +207,9 @@ def test_a_long_poll_neither_waits_for_urgent_calls_nor_holds_others_back() -> N
 def test_moto_state_that_survives_a_full_collection_is_left_out_of_later_ones() -> None:
     script = (
         "import gc, time\n"
-        "from infra.local.moto_process import keep_full_collections_short\n"
+        "from infra.patches import frozen_state\n"
         "before = gc.get_freeze_count()\n"
-        "keep_full_collections_short()\n"
+        "frozen_state.apply()\n"
         "state = [{'item': n} for n in range(10_000)]\n"
         "gc.collect()\n"
         "deadline = time.monotonic() + 5\n"
