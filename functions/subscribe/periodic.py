@@ -10,11 +10,11 @@ from typing import Any
 
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.observability import logger
-from sms_platform.sources import subscriptions
+from sms_platform.sources.subscription_sends import run_schedule
 
 
 @logger().inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    counts = subscriptions.run_schedule(get_clock().now())
+    counts = run_schedule(get_clock().now())
     logger().info("subscription schedule run", extra=counts)
     return counts

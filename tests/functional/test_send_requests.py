@@ -146,13 +146,13 @@ def test_bad_values_or_an_empty_audience_are_refused_and_nothing_is_stored(sends
 
 
 def test_the_author_sends_a_test_to_their_verified_phone_on_the_high_lane(sends):  # noqa: F811
-    from sms_platform.sources import subscriptions
+    from sms_platform.sources import subscription_items
 
     template_id = active_template(sends.clock)
     add_people(2)
     otp = active_template_of(sends.clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
                              variables=[{"name": "code", "type": "code", "max_length": 6}])  # fmt: skip
-    subscriptions.set_settings(otp, None, actor="ops1", now=sends.clock.now())
+    subscription_items.set_settings(otp, None, actor="ops1", now=sends.clock.now())
     request_id = propose(WENDENG, template_id).body["request_id"]
 
     before = call(WENDENG, "POST", f"/v1/staff/send-requests/{request_id}/test-send")

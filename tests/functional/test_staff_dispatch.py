@@ -121,7 +121,8 @@ def test_a_cold_request_loads_only_its_own_area_and_the_document_still_lists_eve
     assert "staff_routes.accounts" in loaded
     for other in ("staff_routes.contacts", "staff_routes.templates", "staff_routes.subscription_items"):
         assert other not in loaded
-    for domain in ("sms_platform.contacts", "sms_platform.templates", "sms_platform.sources.subscriptions"):
+    subscriptions = [f"sms_platform.sources.{m}" for m in ("subscriptions", "subscription_items", "subscription_store")]
+    for domain in ("sms_platform.contacts", "sms_platform.templates", *subscriptions):
         assert domain not in loaded
 
     assert nowhere["statusCode"] == 404

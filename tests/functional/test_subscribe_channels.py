@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sms_platform.foundation.clock import FixedClock, set_clock
-from sms_platform.sources import subscriptions
-from sms_platform.sources.subscriptions import ItemDraft
+from sms_platform.sources import subscription_items, subscription_sends, subscription_store, subscriptions
+from sms_platform.sources.subscription_models import ItemDraft
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event, schedule_event
@@ -58,17 +58,17 @@ def templates(aws, carrier_simulator, clock):
 
 @pytest.fixture
 def product(templates):
-    subscriptions.set_settings(templates["otp"], templates["remind"], actor="ops-1", now=NOW)
-    item = subscriptions.create_item(
+    subscription_items.set_settings(templates["otp"], templates["remind"], actor="ops-1", now=NOW)
+    item = subscription_items.create_item(
         ItemDraft(name="养老金到账提醒", description="每月5日告知上月养老金发放金额", template_id=templates["monthly"],
                   event_type="pension.paid", variables={"amount": "data.amount", "month": "data.month"},
                   trigger={"kind": "monthly", "day": 5}, price_fen=300, period_months=12),
         author="op-1", now=NOW,
     )  # fmt: skip
-    subscriptions.submit_item(item.product_id, now=NOW)
+    subscription_items.submit_item(item.product_id, now=NOW)
     with pytest.raises(Exception, match="自己"):
-        subscriptions.approve_item(item.product_id, reviewer="op-1", now=NOW)
-    subscriptions.approve_item(item.product_id, reviewer="rev-1", now=NOW)
+        subscription_items.approve_item(item.product_id, reviewer="op-1", now=NOW)
+    subscription_items.approve_item(item.product_id, reviewer="rev-1", now=NOW)
     return item
 
 
@@ -274,15 +274,15 @@ def test_an_item_is_put_on_sale_only_with_an_active_subscription_template(aws, t
     from sms_platform.foundation.errors import Conflict
 
     for template_id in (templates["otp"], "tpl-never-written"):
-        item = subscriptions.create_item(
+        item = subscription_items.create_item(
             ItemDraft(name="医保到账提醒", description="医保报销到账时告知金额", template_id=template_id,
                       event_type="medical.reimbursed", trigger={"kind": "event"}, price_fen=100, period_months=1),
             author="op-1", now=NOW,
         )  # fmt: skip
-        subscriptions.submit_item(item.product_id, now=NOW)
+        subscription_items.submit_item(item.product_id, now=NOW)
         with pytest.raises(Conflict, match="付费订阅类"):
-            subscriptions.approve_item(item.product_id, reviewer="rev-1", now=NOW)
-        assert subscriptions.get_item(item.product_id).status == "submitted"
+            subscription_items.approve_item(item.product_id, reviewer="rev-1", now=NOW)
+        assert subscription_items.get_item(item.product_id).status == "submitted"
     assert subscriptions.products() == []
 
 
@@ -305,10 +305,10 @@ def test_scheduled_sends_use_the_latest_business_data_or_record_none(aws, produc
 
     assert periodic.handler(schedule_event(), lambda_context)["no_data"] == 1
     assert queued_batches(aws) == []
-    assert [h["outcome"] for h in subscriptions.send_history(sid)] == ["no_data"]
+    assert [h["outcome"] for h in subscription_store.send_history(sid)] == ["no_data"]
 
-    subscriptions.remember_event_data("person", PERSON, "pension.paid", {"amount": 3120.5, "month": "5月"},
-                                      datetime(2024, 6, 1, tzinfo=UTC))  # fmt: skip
+    subscription_sends.remember_event_data("person", PERSON, "pension.paid", {"amount": 3120.5, "month": "5月"},
+                                           datetime(2024, 6, 1, tzinfo=UTC))  # fmt: skip
     clock.set(datetime(2024, 7, 5, 1, 0, tzinfo=UTC))
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 1
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 0  # a second run sends nothing more
@@ -334,7 +334,7 @@ def test_a_cancelled_subscription_gets_no_further_sends(aws, product, clock, lam
     sid = created["subscription_id"]
     assert call("DELETE", f"/v1/subscriptions/{sid}", lambda_context, params={"subscription_id": sid}) == (
         200, {"subscription_id": sid, "status": "cancelled"})  # fmt: skip
-    subscriptions.remember_event_data("person", PERSON, "pension.paid", {"amount": 1, "month": "5月"}, NOW)
+    subscription_sends.remember_event_data("person", PERSON, "pension.paid", {"amount": 1, "month": "5月"}, NOW)
     clock.set(datetime(2024, 7, 5, 1, 0, tzinfo=UTC))
     assert periodic.handler(schedule_event(), lambda_context)["sent"] == 0
     assert queued_batches(aws) == []

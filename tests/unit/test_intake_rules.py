@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sms_platform.foundation import signed_webhooks
 from sms_platform.foundation.errors import Unauthenticated, ValidationFailed
-from sms_platform.sources import hotline, subscriptions, trigger_rules
+from sms_platform.sources import hotline, subscription_models, trigger_rules
 
 NOW = datetime(2024, 3, 1, 4, 0, tzinfo=UTC)
 DATA = {"amount": 3120.5, "month": "2024年5月", "types": ["pension"], "period": {"year": 2024}}
@@ -137,7 +137,7 @@ def test_callers_are_mobile_or_landline(caller, kind):
     ],
 )
 def test_periods_add_calendar_months_in_beijing(start, months, end):
-    assert subscriptions.add_months(start, months) == end
+    assert subscription_models.add_months(start, months) == end
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_periods_add_calendar_months_in_beijing(start, months, end):
     ],
 )
 def test_reminders_go_within_seven_days_of_the_end(end, due):
-    assert subscriptions.reminder_due(end, NOW) is due
+    assert subscription_models.reminder_due(end, NOW) is due
 
 
 def test_codes_compare_by_a_digest_bound_to_their_key():
@@ -172,7 +172,7 @@ def test_unpaid_orders_lapse_after_their_deadline(status, minutes_after, state):
     from datetime import timedelta
 
     order = {"status": status, "pay_before": (NOW + timedelta(minutes=30)).isoformat()}
-    assert subscriptions.order_state(order, NOW + timedelta(minutes=minutes_after)) == state
+    assert subscription_models.order_state(order, NOW + timedelta(minutes=minutes_after)) == state
 
 
 @pytest.mark.parametrize(
@@ -195,4 +195,4 @@ def test_a_subscription_reads_as_it_stands_now(status, order_status, minutes_aft
         subscription["period_end"] = (NOW + timedelta(days=30)).isoformat()
     order = {"status": order_status, "pay_before": (NOW + timedelta(minutes=30)).isoformat()}
     now = NOW + timedelta(minutes=minutes_after)
-    assert subscriptions.subscription_state(subscription, now, order) == reads
+    assert subscription_models.subscription_state(subscription, now, order) == reads

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.reports import delivery_reports
-from sms_platform.sources import send_requests
+from sms_platform.sources import send_request_models
 from sms_platform.staff.context import Office, Role, StaffContext
 
 NOW = datetime(2025, 3, 3, 10, 0, tzinfo=BEIJING)
@@ -39,7 +39,7 @@ DISTRICT = staff("wd", Office.wendeng, Role.district_operator)
     ],
 )
 def test_timing_problem(kind, send_at, refused_with):
-    problem = send_requests.timing_problem(kind, send_at, NOW)
+    problem = send_request_models.timing_problem(kind, send_at, NOW)
     if refused_with is None:
         assert problem is None
     else:
@@ -56,7 +56,7 @@ def test_timing_problem(kind, send_at, refused_with):
     ],
 )
 def test_starts_at(kind, send_at, now, expected):
-    assert send_requests.starts_at(kind, send_at, now) == expected
+    assert send_request_models.starts_at(kind, send_at, now) == expected
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_starts_at(kind, send_at, now, expected):
     ],
 )
 def test_review_refusal(who, author, refused):
-    answer = send_requests.review_refusal(who, author)
+    answer = send_request_models.review_refusal(who, author)
     assert answer == refused if refused is None else refused in answer
 
 
@@ -86,7 +86,7 @@ def test_review_refusal(who, author, refused):
     ],
 )
 def test_cancel_refusal(who, status, refused):
-    answer = send_requests.cancel_refusal(who, "wd", status)
+    answer = send_request_models.cancel_refusal(who, "wd", status)
     assert answer == refused if refused is None else refused in answer
 
 
@@ -100,13 +100,13 @@ def test_cancel_refusal(who, status, refused):
     ],
 )
 def test_stop_refusal(who, status, refused):
-    answer = send_requests.stop_refusal(who, status)
+    answer = send_request_models.stop_refusal(who, status)
     assert answer == refused if refused is None else refused in answer
 
 
 @pytest.mark.parametrize(("size", "chunks"), [(1, 1), (5000, 1), (5001, 2), (40_000, 8), (2_000_000, 50)])
 def test_chunk_count(size, chunks):
-    assert send_requests.chunk_count(size) == chunks
+    assert send_request_models.chunk_count(size) == chunks
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Send requests (R5, R7): targeted notices and publicity proposed by an office, approved by a
 city reviewer who is not the author, released at their time, cancelled or stopped.
 
-Every change is audited by ``sms_platform.sources.send_requests`` itself.
+Every change is audited by ``sms_platform.sources.send_requests`` itself; an author's phone for
+test sends is proved in ``sms_platform.sources.staff_phones``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.reports import delivery_reports
-from sms_platform.sources import send_requests
-from sms_platform.sources.send_requests import ReviewView, SendRequest, SendRequestIn
+from sms_platform.sources import send_requests, staff_phones
+from sms_platform.sources.send_request_models import RELEASED, ReviewView, SendRequest, SendRequestIn
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import allow, current_staff
 
@@ -72,7 +73,7 @@ def list_requests(status: Annotated[str | None, Query()] = None) -> RequestList:
 @allow(*READERS)
 def detail(request_id: str) -> RequestDetail:
     view = send_requests.review_view(current_staff(), request_id)
-    progress = delivery_reports.progress(view.request) if view.request.status in send_requests.RELEASED else None
+    progress = delivery_reports.progress(view.request) if view.request.status in RELEASED else None
     return RequestDetail(**view.model_dump(), progress=progress)
 
 
@@ -116,10 +117,10 @@ def report(request_id: str) -> dict:
 @router.post("/me/test-phone", summary="获取验证码以验证接收测试短信的手机号", tags=TAGS)
 @allow(*PROPOSERS)
 def request_code(body: Annotated[PhoneIn, Body()]) -> PhoneOut:
-    return PhoneOut(**send_requests.request_phone_code(current_staff(), body.phone))
+    return PhoneOut(**staff_phones.request_phone_code(current_staff(), body.phone))
 
 
 @router.post("/me/test-phone/verification", summary="提交验证码", tags=TAGS)
 @allow(*PROPOSERS)
 def verify_code(body: Annotated[CodeIn, Body()]) -> PhoneOut:
-    return PhoneOut(**send_requests.verify_phone_code(current_staff(), body.code))
+    return PhoneOut(**staff_phones.verify_phone_code(current_staff(), body.code))

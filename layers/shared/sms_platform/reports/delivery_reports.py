@@ -124,11 +124,11 @@ def progress(request: Any) -> dict[str, Any]:
 
 def daily_report(day: date) -> dict[str, Any]:
     """Sends released on ``day`` (Beijing), added up per office."""
-    from sms_platform.sources import send_requests
+    from sms_platform.sources import send_request_store
 
     offices: dict[str, dict[str, Any]] = {}
-    for request_id in send_requests.sends_of_day(day):
-        request = send_requests.load(request_id)
+    for request_id in send_request_store.sends_of_day(day):
+        request = send_request_store.load(request_id)
         summary = summarize(_source_items(request.source_id))
         office = offices.setdefault(
             request.office.value,

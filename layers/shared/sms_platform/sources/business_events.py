@@ -77,9 +77,10 @@ def parse(body: Any) -> BusinessEvent:
 
 def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
     """The contract's answer ``{"event_id", "matched_rules", "messages"}``."""
+    # Sending's modules load with the first event, not with the intake handler's cold import.
     from sms_platform.foundation.observability import logger
     from sms_platform.sending.lanes import SmsKind
-    from sms_platform.sources import channel_sends, subscriptions, trigger_rules
+    from sms_platform.sources import channel_sends, subscription_sends, trigger_rules
 
     context = event.as_context()
     rules = trigger_rules.matching_rules(trigger_rules.active_for(event.event_type), context, now)
@@ -107,7 +108,7 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
                 continue
             messages += channel_sends.send(SmsKind.TRIGGERED, source_id, template, [(p, values) for p in phones])
 
-    subscriptions.remember_event_data(event.subject.kind, event.subject.id, event.event_type, event.data,
-                                      event.occurred_at)  # fmt: skip
-    messages += subscriptions.send_on_event(event, now)
+    subscription_sends.remember_event_data(event.subject.kind, event.subject.id, event.event_type, event.data,
+                                           event.occurred_at)  # fmt: skip
+    messages += subscription_sends.send_on_event(event, now)
     return {"event_id": event.event_id, "matched_rules": len(rules), "messages": messages}

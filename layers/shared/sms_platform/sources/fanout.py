@@ -38,8 +38,26 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from sms_platform import aws
+from sms_platform.audit import trail
+from sms_platform.aws import queries
+from sms_platform.contacts.audiences import ChunkSpec, Segment, iter_pages, plan_chunks
+from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING, get_clock
-from sms_platform.sending.messages import delay_seconds, in_publicity_window, is_due, next_publicity_opening
+from sms_platform.sending import message_store, outbox
+from sms_platform.sending.lanes import lane_for, queue_url
+from sms_platform.sending.message_items import MessageGroup
+from sms_platform.sending.messages import (
+    BATCH_SIZE,
+    MessageState,
+    QueuedBatch,
+    delay_seconds,
+    in_publicity_window,
+    is_due,
+    message_id,
+    next_publicity_opening,
+)
+from sms_platform.sources import send_request_store
+from sms_platform.sources.send_request_models import SendRequest, chunk_count
 
 QUEUE_ENV = "FANOUT_QUEUE_URL"
 BACKPRESSURE_DELAY = 30
@@ -104,8 +122,6 @@ def send_jobs(jobs: Iterable[ChunkJob], now: datetime | None = None) -> None:
 
 def lane_depth(lane: str) -> int:
     """Messages waiting on a lane (visible and delayed): what back-pressure watches."""
-    from sms_platform.sending.lanes import queue_url
-
     attributes = aws.client("sqs").get_queue_attributes(
         QueueUrl=queue_url(lane), AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"]
     )["Attributes"]
@@ -117,19 +133,14 @@ def lane_depth(lane: str) -> int:
 # ---------------------------------------------------------------------------- planning
 
 
-def _segment(request: Any) -> Any:
-    from sms_platform.contacts.audiences import Segment
-
+def _segment(request: SendRequest) -> Segment:
     return Segment.model_validate(request.audience.model_dump(exclude_none=True))
 
 
-def plan(request: Any) -> int:
+def plan(request: SendRequest) -> int:
     """Create the chunks of a released send and queue one job per chunk; safe to repeat."""
-    from sms_platform.contacts.audiences import plan_chunks
-    from sms_platform.sources import send_requests
-
     per_chunk = int(os.environ.get("FANOUT_CHUNK_RECIPIENTS", DEFAULT_CHUNK_RECIPIENTS))
-    specs = plan_chunks(_segment(request), send_requests.chunk_count(request.audience_size, per_chunk))
+    specs = plan_chunks(_segment(request), chunk_count(request.audience_size, per_chunk))
     table = _table()
     for index, spec in enumerate(specs):
         try:
@@ -143,36 +154,32 @@ def plan(request: Any) -> int:
                 raise
     send_jobs(ChunkJob(request_id=request.request_id, chunk=i) for i in range(len(specs)))
     released = request.released_at or get_clock().now()
-    send_requests.record_day(request, released.astimezone(BEIJING).date())
-    send_requests.mark_planned(request.request_id, len(specs), released.astimezone(BEIJING).date())
+    send_request_store.record_day(request, released.astimezone(BEIJING).date())
+    send_request_store.mark_planned(request.request_id, len(specs), released.astimezone(BEIJING).date())
     return len(specs)
 
 
 def chunks(request_id: str) -> list[dict[str, Any]]:
-    answer = _table().query(
-        KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
-        ExpressionAttributeValues={":p": f"send#{request_id}", ":c": "chunk#"},
-        ConsistentRead=True,
+    return list(
+        queries.items(
+            _table().query,
+            KeyConditionExpression="pk = :p AND begins_with(sk, :c)",
+            ExpressionAttributeValues={":p": f"send#{request_id}", ":c": "chunk#"},
+            ConsistentRead=True,
+        )
     )
-    return answer.get("Items", [])
 
 
 # ---------------------------------------------------------------------------- expanding
 
 
-def _messages_for(request: Any, recipients: list[Any], now: datetime, stopped: bool) -> PageCounts:
+def _messages_for(request: SendRequest, recipients: list[Any], now: datetime, stopped: bool) -> PageCounts:
     """Record the page's messages and queue the new ones in batches of 100 (or suppress them).
 
     Each batch's records go in transactions of conditional puts (``message_store.record_many``):
     a message that already exists is found, not written again. Its numbers are sealed together
     (one token per batch), and the batch is validated once, not recipient by recipient.
     """
-    from sms_platform.audit import trail
-    from sms_platform.foundation import crypto
-    from sms_platform.sending import message_store, outbox
-    from sms_platform.sending.lanes import lane_for
-    from sms_platform.sending.messages import BATCH_SIZE, MessageState, QueuedBatch, message_id
-
     counts = PageCounts(expanded=len(recipients))
     source, office = request.source_id, request.office.value
     target = MessageState.SUPPRESSED if stopped else MessageState.QUEUED
@@ -188,7 +195,7 @@ def _messages_for(request: Any, recipients: list[Any], now: datetime, stopped: b
         batch_id = uuid.uuid4().hex
         mids = [message_id(source, r.phone_hash) for r in page]
         existing = message_store.record_many(
-            message_store.MessageGroup(**shared, batch_id=batch_id),
+            MessageGroup(**shared, batch_id=batch_id),
             [(mid, r.phone_hash, r.phone_masked) for mid, r in zip(mids, page, strict=True)],
             target,
             now,
@@ -263,6 +270,31 @@ def _pause(request_id: str, chunk: int, until: datetime) -> None:
     )
 
 
+def _must_wait(
+    job: ChunkJob, request: SendRequest, lane: str, now: datetime, depth: Callable[[str], int]
+) -> str | None:
+    """Why the chunk waits before its next page, with the job that resumes it queued: ``paused``
+    (publicity outside 08:00-21:00) or ``backpressure`` (the lane is full); None to go on. A
+    stopped send never waits: it only records its remaining recipients suppressed."""
+    if request.status == "stopped":
+        return None
+    if request.kind == "publicity" and not in_publicity_window(now):
+        opening = next_publicity_opening(now)
+        _pause(job.request_id, job.chunk, opening)
+        send_jobs([ChunkJob(request_id=job.request_id, chunk=job.chunk, not_before=opening)], now)
+        return "paused"
+    if depth(lane) > max_lane_depth():
+        later = now + timedelta(seconds=BACKPRESSURE_DELAY)
+        send_jobs([ChunkJob(request_id=job.request_id, chunk=job.chunk, not_before=later)], now)
+        return "backpressure"
+    return None
+
+
+def _finish_chunk(request_id: str) -> str:
+    _finish_if_all_done(request_id)
+    return "done"
+
+
 def run_chunk(
     job: ChunkJob,
     *,
@@ -272,10 +304,6 @@ def run_chunk(
 ) -> str:
     """Expand one chunk from its cursor. Returns what happened: ``done``, ``continued``,
     ``paused``, ``backpressure``, ``waiting`` (not due yet), ``superseded`` or ``gone``."""
-    from sms_platform.contacts.audiences import ChunkSpec, iter_pages
-    from sms_platform.sending.lanes import lane_for
-    from sms_platform.sources import send_requests
-
     clock = get_clock()
     now = clock.now()
     if not is_due(now, job.not_before):
@@ -288,37 +316,27 @@ def run_chunk(
     cursor = json.loads(item["cursor"]) if item.get("cursor") else None
     spec = ChunkSpec.from_dict(json.loads(item["spec"]))
     lane = str(lane_for(_kind(job.request_id)))
-    request = send_requests.load(job.request_id)
+    request = send_request_store.load(job.request_id)
     for used, page in enumerate(iter_pages(_segment(request), spec, cursor), start=1):
         if used > 1:  # a stop between pages takes effect at the next page
-            request = send_requests.load(job.request_id)
-        stopped = request.status == "stopped"
+            request = send_request_store.load(job.request_id)
         now = clock.now()
-        if not stopped:
-            if request.kind == "publicity" and not in_publicity_window(now):
-                opening = next_publicity_opening(now)
-                _pause(job.request_id, job.chunk, opening)
-                send_jobs([ChunkJob(request_id=job.request_id, chunk=job.chunk, not_before=opening)], now)
-                return "paused"
-            if depth(lane) > max_lane_depth():
-                later = now + timedelta(seconds=BACKPRESSURE_DELAY)
-                send_jobs([ChunkJob(request_id=job.request_id, chunk=job.chunk, not_before=later)], now)
-                return "backpressure"
-        counts = _messages_for(request, page.recipients, now, stopped)
+        waiting = _must_wait(job, request, lane, now, depth)
+        if waiting:
+            return waiting
+        counts = _messages_for(request, page.recipients, now, request.status == "stopped")
         counts.skipped = page.skipped
         if not _save_page(job.request_id, job.chunk, version, page.cursor, counts):
             return "superseded"  # another copy of this job moved the chunk on
         version += 1
         if page.cursor is None:
-            _finish_if_all_done(job.request_id)
-            return "done"
+            return _finish_chunk(job.request_id)
         if used >= pages or (time_left is not None and time_left() < TIME_MARGIN):
             send_jobs([ChunkJob(request_id=job.request_id, chunk=job.chunk)], now)
             return "continued"
     # The iterator ended without a final page (an empty range): the chunk is done.
     _save_page(job.request_id, job.chunk, version, None, PageCounts())
-    _finish_if_all_done(job.request_id)
-    return "done"
+    return _finish_chunk(job.request_id)
 
 
 _kinds: dict[str, str] = {}
@@ -326,17 +344,13 @@ _kinds: dict[str, str] = {}
 
 def _kind(request_id: str) -> str:
     if request_id not in _kinds:
-        from sms_platform.sources import send_requests
-
-        _kinds[request_id] = send_requests.load(request_id).kind
+        _kinds[request_id] = send_request_store.load(request_id).kind
     return _kinds[request_id]
 
 
 def _finish_if_all_done(request_id: str) -> None:
-    from sms_platform.sources import send_requests
-
     if all(c.get("done") for c in chunks(request_id)):
-        send_requests.finish_fanout(request_id)
+        send_request_store.finish_fanout(request_id)
 
 
 # ---------------------------------------------------------------------------- progress

@@ -98,9 +98,9 @@ def plan(account_id: str, password: str, now: datetime) -> Delivery:
     """How ``password`` will reach the owner of ``account_id``, checked before anything changes:
     by SMS when they verified a phone (the template must be in force and take the password),
     else in person."""
-    from sms_platform.sources import send_requests
+    from sms_platform.sources import staff_phones
 
-    found = send_requests.verified_number(account_id)
+    found = staff_phones.verified_number(account_id)
     if found is None:
         return Delivery(IN_PERSON)
     template = _template(now)

@@ -1,0 +1,220 @@
+"""Send requests as values: their statuses, what an author proposes, what a reviewer sees, and
+the pure rules (send times and the publicity window, who may review, cancel or stop, how many
+fan-out chunks).
+
+    submitted → approved → sending → fanned_out        (released by the schedule at its time)
+    submitted → rejected | cancelled
+    approved → cancelled                                (until it is released)
+    sending | fanned_out → stopped                      (recipients not yet sent end suppressed)
+
+Nothing here reads or writes a table: ``send_request_store`` keeps requests, ``send_requests``
+moves them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.text_rules import Visible
+from sms_platform.sending.messages import in_publicity_window, next_publicity_opening
+from sms_platform.staff.context import Office, Role, StaffContext
+
+SendKind = Literal["targeted", "publicity"]
+Status = Literal["submitted", "rejected", "approved", "cancelled", "sending", "fanned_out", "stopped"]
+
+STATUS_NAMES: dict[str, str] = {
+    "submitted": "待审核",
+    "rejected": "审核未通过",
+    "approved": "已批准，待发送",
+    "cancelled": "已取消",
+    "sending": "发送中",
+    "fanned_out": "已全部排队发送",
+    "stopped": "已停止",
+}
+KIND_NAMES = {"targeted": "定向通知", "publicity": "宣传公告"}
+RELEASED = frozenset({"sending", "fanned_out", "stopped"})
+CANCELLABLE = frozenset({"submitted", "approved"})
+STOPPABLE = frozenset({"sending", "fanned_out"})
+
+PAST_TOLERANCE = timedelta(minutes=1)
+MAX_TEST_SENDS = 5
+STOP_REASON = "stopped_send"  # messages.SuppressReason.STOPPED_SEND
+OFFICE_SUSPENDED = "发送单位已被暂停"
+
+
+# ---------------------------------------------------------------------------- pure rules
+
+
+def source_id_of(request_id: str) -> str:
+    """The message source id of a send: one message per number and send."""
+    return f"send:{request_id}"
+
+
+def timing_problem(kind: str, send_at: datetime | None, now: datetime) -> str | None:
+    """Why this send time cannot be accepted (None when it can)."""
+    if send_at is not None and send_at < now - PAST_TOLERANCE:
+        return "发送时间已过，请重新选择"
+    if kind == "publicity" and send_at is not None and not in_publicity_window(send_at):
+        suggestion = next_publicity_opening(send_at).astimezone(BEIJING)
+        return (
+            f"宣传类短信只能在每天 08:00 至 21:00（北京时间）之间发送，请改在该时段内，例如 {suggestion:%Y-%m-%d %H:%M}"
+        )
+    return None
+
+
+def starts_at(kind: str, send_at: datetime | None, now: datetime) -> datetime:
+    """When sending actually begins: the send time (or now), moved to 08:00 for publicity at night."""
+    at = max(send_at or now, now)
+    return next_publicity_opening(at) if kind == "publicity" else at
+
+
+def review_refusal(ctx: StaffContext, author_id: str) -> str | None:
+    """Why ``ctx`` may not approve or reject a request written by ``author_id`` (None if they may)."""
+    if not (ctx.has(Role.city_reviewer) and ctx.office == Office.city):
+        return "只有市社保中心的审核员可以审核发送申请"
+    if ctx.account_id == author_id:
+        return "不能审核自己提交的发送申请，请由其他审核员审核"
+    return None
+
+
+def cancel_refusal(ctx: StaffContext, author_id: str, status: str) -> str | None:
+    if status not in CANCELLABLE:
+        return f"该申请{STATUS_NAMES.get(status, status)}，已不能取消" + (
+            "，可以停止发送" if status in STOPPABLE else ""
+        )
+    if ctx.account_id != author_id and not (ctx.has(Role.city_reviewer) and ctx.office == Office.city):
+        return "只有申请人或市社保中心的审核员可以取消"
+    return None
+
+
+def stop_refusal(ctx: StaffContext, status: str) -> str | None:
+    if not (ctx.has(Role.city_reviewer) and ctx.office == Office.city):
+        return "只有市社保中心的审核员可以停止发送"
+    if status not in STOPPABLE:
+        return f"该申请{STATUS_NAMES.get(status, status)}，不在发送中"
+    return None
+
+
+def chunk_count(audience_size: int, per_chunk: int = 5000, most: int = 50) -> int:
+    """How many parallel fan-out chunks an audience is cut into."""
+    return max(1, min(most, -(-audience_size // per_chunk)))
+
+
+# ---------------------------------------------------------------------------- models
+
+
+class AudienceIn(BaseModel):
+    """An address-book segment (kind, districts, insurance type, tag) or an uploaded list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["person", "unit"]
+    districts: list[str] = Field(default_factory=list, max_length=8)
+    insurance_type: Literal["pension", "medical", "unemployment", "work_injury", "maternity"] | None = None
+    tag: Annotated[str | None, Visible("标签")] = Field(default=None, max_length=20)
+    list_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+
+class SendRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)
+    values: dict[str, Annotated[str, Visible("变量的值")]] = Field(default_factory=dict)
+    audience: AudienceIn
+    send_at: datetime | None = Field(default=None, description="发送时间；不填则审核通过后立即发送")
+    note: Annotated[str | None, Visible("申请说明", multiline=True)] = Field(
+        default=None, max_length=300, description="申请说明"
+    )
+
+
+class PersonOut(BaseModel):
+    account_id: str
+    real_name: str
+
+
+class Timing(BaseModel):
+    send_at: datetime | None
+    starts_at: datetime
+    window: str | None = None  # publicity only
+    note: str
+
+
+class SendRequest(BaseModel):
+    request_id: str
+    kind: SendKind
+    kind_name: str
+    office: Office
+    office_name: str
+    author: PersonOut
+    template_id: str
+    template_version: int
+    template_name: str
+    carrier_code: str
+    sign_name: str
+    text: str
+    values: dict[str, str]
+    audience: AudienceIn
+    audience_size: int
+    parts: int
+    total_parts: int
+    send_at: datetime | None = None
+    note: str | None = None
+    status: Status
+    status_name: str
+    created_at: datetime
+    updated_at: datetime
+    reviewer: PersonOut | None = None
+    reviewed_at: datetime | None = None
+    reject_reason: str | None = None
+    cancelled_by: PersonOut | None = None
+    cancel_reason: str | None = None
+    stopped_by: PersonOut | None = None
+    stop_reason: str | None = None
+    released_at: datetime | None = None
+    test_sends: int = 0
+
+    @property
+    def source_id(self) -> str:
+        return source_id_of(self.request_id)
+
+    @property
+    def target(self) -> str:
+        return f"send_request:{self.request_id}"
+
+    def summary(self) -> dict[str, Any]:
+        keep = ("status", "template_id", "template_version", "audience_size", "send_at", "reject_reason",
+                "cancel_reason", "stop_reason")  # fmt: skip
+        return self.model_dump(mode="json", include=set(keep))
+
+
+def person(ctx: StaffContext) -> PersonOut:
+    return PersonOut(account_id=ctx.account_id, real_name=ctx.real_name)
+
+
+class ReviewView(BaseModel):
+    """What a reviewer decides on."""
+
+    request: SendRequest
+    sample: str  # the message as the phone shows it, signature included
+    characters: int
+    audience_size: int  # counted now from the address book's counters
+    parts: int
+    total_parts: int
+    timing: Timing
+
+
+def timing_of(request: SendRequest, now: datetime) -> Timing:
+    begin = request.released_at or starts_at(request.kind, request.send_at, now)
+    if request.kind == "publicity":
+        window = "08:00-21:00"
+        note = f"宣传类短信仅在每天 {window}（北京时间）发送，21:00 未发完的部分暂停，次日 08:00 继续"
+    else:
+        window = None
+        note = "定向通知不受时段限制"
+    if request.send_at is None and request.released_at is None:
+        note = "审核通过后立即发送；" + note
+    return Timing(send_at=request.send_at, starts_at=begin, window=window, note=note)
