@@ -10,8 +10,8 @@
     100 with the numbers sealed together, queuing and auditing each batch
     (``fanout._messages_for``). Target: at least 50,000.
 (d) Peak memory (tracemalloc) of dispatching ten batches of 100.
-(a) and (d) run under the garbage collector settings the sender makes at the end of its init and
-    of its first invocation (``sms_platform.foundation.runtime``), as it does; (b) under Python's defaults.
+(a) and (d) run under the garbage collector setting the sender makes as its environment starts
+    (``sms_platform.foundation.runtime``), as it does; (b) under Python's defaults.
 (c) (high-lane latency while a 20,000-recipient publicity send drains in the local platform)
     is measured by benchmarks/lanes_bench.py (``python -m benchmarks lanes``).
 
@@ -189,14 +189,9 @@ def dispatch_ratio() -> tuple[float, float, float]:
     first = QueuedBatch.model_validate_json(bodies[0])
     sign, code, params = first.sign_name, first.template_code, first.shared_params
     clock = FixedClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
-    # As the sender's init does (sms_platform.foundation.runtime): what exists now, imported modules and
-    # clients (and here the stub table, standing for DynamoDB), is left out of later collections;
-    # and once more after the first round, as after the sender's first invocation.
-    runtime.end_of_init()
+    runtime.raise_young_threshold()  # as the sender does as its environment starts
     dispatched, bare = [], []
-    for round_number in range(ROUNDS + 1):  # the first round warms imports and caches; its time is dropped
-        if round_number == 1:
-            runtime.end_of_first_invocation()
+    for _ in range(ROUNDS + 1):  # the first round warms imports and caches; its time is dropped
         dispatcher = Dispatcher(carrier=client, clock=clock, tally=Tally())
         started = time.perf_counter()
         for body in bodies:
@@ -254,11 +249,10 @@ def peak_memory() -> float:
 def run() -> None:
     collector = gc.get_threshold()
     with _stubbed():
-        # The dispatch figures under the collector settings the sender makes (sms_platform.foundation.runtime);
-        # the fan-out worker makes none, so they are undone before its figure.
+        # The dispatch figures under the collector setting the sender makes (sms_platform.foundation.runtime);
+        # the fan-out worker makes none, so it is undone before its figure.
         per_recipient, bare, ratio = dispatch_ratio()
         memory = peak_memory()
-        gc.unfreeze()
         gc.set_threshold(*collector)
         rate = fanout_rate()
     print(f"(a) dispatch per recipient {per_recipient:.1f} us, bare build+sign {bare:.1f} us: "

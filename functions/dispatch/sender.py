@@ -14,6 +14,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from sms_platform.foundation import runtime
 from sms_platform.foundation.observability import logger
 
+# A dispatch makes many short-lived objects: fewer collections of them (see runtime).
+runtime.raise_young_threshold()
 # Every record failing is still a partial response (all listed), not an invocation error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 log = logger()
@@ -52,9 +54,3 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         )
     finally:
         dispatcher.tally.emit()
-        runtime.end_of_first_invocation()  # the rest of the init: modules and clients made on first use
-
-
-# The end of this environment's init: what it made lives as long as the environment, and a
-# dispatch makes many short-lived objects whose collections would otherwise walk all of it again.
-runtime.end_of_init()

@@ -1,34 +1,23 @@
-"""The garbage collector settings a function's environment makes as it starts (sms_platform.foundation.runtime)."""
+"""The garbage collector setting of the dispatch lanes' consumer (sms_platform.foundation.runtime)."""
 
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sms_platform.foundation import runtime
 
 
 @pytest.fixture
-def collector(monkeypatch):
+def collector():
     """The test process's collector settings, put back afterwards."""
     threshold = gc.get_threshold()
-    monkeypatch.setattr(runtime, "_warm", False)
     yield
-    gc.unfreeze()
     gc.set_threshold(*threshold)
-
-
-def _collected(obj: object) -> bool:
-    return any(any(o is obj for o in gc.get_objects(generation)) for generation in range(3))
-
-
-def test_what_exists_at_the_end_of_init_is_left_out_of_collections_and_what_comes_later_is_not(collector):
-    before = [{"made": "at init"}]
-    assert _collected(before)
-    runtime.end_of_init()
-    later = [{"made": "afterwards"}]
-    assert not _collected(before)
-    assert _collected(later)
 
 
 @pytest.mark.parametrize(
@@ -42,13 +31,15 @@ def test_what_exists_at_the_end_of_init_is_left_out_of_collections_and_what_come
 )
 def test_the_young_generation_threshold(collector, threshold, young):
     gc.set_threshold(*threshold)
-    runtime.end_of_init()
+    runtime.raise_young_threshold()
     assert gc.get_threshold() == (young, *threshold[1:])
 
 
-def test_the_first_invocation_freezes_once_more_and_later_ones_do_not(collector, monkeypatch):
-    calls = []
-    monkeypatch.setattr(runtime, "end_of_init", lambda: calls.append(1))
-    for _ in range(3):
-        runtime.end_of_first_invocation()
-    assert calls == [1]
+def test_the_sender_raises_it_as_its_environment_starts():
+    # A fresh interpreter, as a Lambda environment starts: the handler module's import sets it.
+    root = Path(__file__).resolve().parents[2]
+    code = "import gc; gc.set_threshold(700, 10, 10); import sender; print(gc.get_threshold()[0])"
+    paths = os.pathsep.join(str(root / p) for p in ("layers/shared", "functions/dispatch"))
+    env = {**os.environ, "PYTHONPATH": paths}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert int(result.stdout.strip().splitlines()[-1]) == runtime.YOUNG_THRESHOLD
