@@ -15,6 +15,7 @@ from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.reports import delivery_reports
 from sms_platform.sending import message_store, outbox
+from sms_platform.sending.message_items import NewMessage
 from sms_platform.sending.messages import MessageState, message_id
 from sms_platform.staff.context import Office, Role
 
@@ -107,7 +108,7 @@ def test_a_district_operator_sees_its_own_district_only(staff, lanes, carrier_si
 def test_a_receipt_overturning_a_settled_outcome_moves_the_count(aws, staff_clock):
     crypto.reset()
     now = staff_clock.now()
-    new = message_store.NewMessage(
+    new = NewMessage(
         message_id="f00d" * 8, kind="hangup", source_id="call#c1#faq-1", office="hotline", batch_id="b1",
         sign_name="威海12333", template_code="SMS_1", template_id="t1", template_version=1, parts=1,
         phone_hash="h1", phone_masked="138****0000",

@@ -13,6 +13,7 @@ import pytest
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.sending import inbox, message_store, optouts
+from sms_platform.sending.message_items import MessageGroup
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import CALLBACK_TOKEN, push, receipts_event, replies_event
@@ -188,7 +189,7 @@ def test_a_recipient_of_a_sealed_batch_over_a_limit_waits_alone_with_only_its_nu
     busy, free = phones(2)
     enqueue("targeted", "notice-first", [busy])
     lanes.step()  # busy has had this template this minute
-    group = message_store.MessageGroup(
+    group = MessageGroup(
         kind="targeted", source_id="notice-sealed", office="city", batch_id="b-sealed", sign_name="威海社保",
         template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
     )  # fmt: skip
@@ -229,7 +230,7 @@ def test_a_redelivered_batch_leaves_a_finished_message_alone_even_when_its_windo
     lanes.step()  # busy has had this template this minute: its window is full
     hashes = [crypto.keyed_hash(p) for p in (busy, free)]
     mids = [message_id("notice-late", h) for h in hashes]
-    group = message_store.MessageGroup(
+    group = MessageGroup(
         kind="targeted", source_id="notice-late", office="city", batch_id="b-late", sign_name="威海社保",
         template_code="SMS_100001", template_id="tpl-1", template_version=1, parts=1,
     )  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.sending import frequency_limits, message_store
 from sms_platform.sending.lanes import SmsKind
+from sms_platform.sending.message_items import NewMessage, keys_of
 from sms_platform.sending.messages import LimitRules, MessageState, limit_specs
 
 PHONE = "phone-hash-1"
@@ -30,14 +31,14 @@ def take(at: datetime, mid: str, *, kind: str = "targeted", template: str = "SMS
     """Take message ``mid`` for sending as the dispatcher does (queued first if it is new): None
     when it fits, else what refused it (the full window's attribute, its end and what happens
     to the message; or its own move, when it is no longer queued)."""
-    new = message_store.NewMessage(
+    new = NewMessage(
         message_id=mid, kind=kind, source_id="src", office="city", batch_id="b", sign_name="威海社保",
         template_code=template, template_id="t", template_version=1, parts=1, phone_hash=phone, phone_masked="m",
     )  # fmt: skip
     message_store.record(new, MessageState.QUEUED, at)
     counters = counters_at(at, kind, template)
     outcome = message_store.mark_sending_many(
-        message_store.keys_of([mid]), f"attempt-{mid}", "src", at, counters=counters, phone_hashes=[phone]
+        keys_of([mid]), f"attempt-{mid}", "src", at, counters=counters, phone_hashes=[phone]
     )
     assert outcome.unwritten == []
     refusal = outcome.refused.get(0)
@@ -52,9 +53,7 @@ def take(at: datetime, mid: str, *, kind: str = "targeted", template: str = "SMS
 def put_back(taken_at: datetime, mid: str, at: datetime, *, phone: str = PHONE) -> bool:
     """The carrier did not take ``mid``'s request: back to queued, its counts given back."""
     counters = counters_at(taken_at, "targeted", "SMS_1")
-    moved = message_store.requeue_many(
-        message_store.keys_of([mid]), f"attempt-{mid}", at, releases=[counters.releases(phone)]
-    )
+    moved = message_store.requeue_many(keys_of([mid]), f"attempt-{mid}", at, releases=[counters.releases(phone)])
     return moved == [0]
 
 

@@ -45,7 +45,7 @@ from typing import Any
 from sms_platform.aws import transactions
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import Clock, get_clock
-from sms_platform.sending import frequency_limits, message_store, optouts, outbox
+from sms_platform.sending import frequency_limits, message_items, message_store, optouts, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import (
     LIMITED_DELAY_SECONDS,
@@ -268,7 +268,7 @@ class Dispatcher:
             outbox.send_again(batch, indexes=[picked[position] for position in unwritten], numbers=numbers)
 
     def _send(self, batch: QueuedBatch, picked: list[int], numbers: list[str], now: datetime) -> None:
-        keys = message_store.keys_of(batch.message_ids)
+        keys = message_items.keys_of(batch.message_ids)
         taken = self._take(batch, picked, numbers, keys, now)
         if taken.in_flight:
             self._settle(batch, taken.in_flight, numbers, taken.items, rounds_done=0)
@@ -304,7 +304,7 @@ class Dispatcher:
         mids = _pick(batch.message_ids, mine)
         if result.outcome is Outcome.OK:
             # A receipt may have landed first; that message then only records the BizId.
-            group = message_store.SentGroup(kind, office, batch.parts, sending_at)
+            group = message_items.SentGroup(kind, office, batch.parts, sending_at)
             message_store.mark_sent_many(_pick(keys, mine), result.biz_id, now, group)
             self.tally.add("sent", kind, office, len(mids))
             self.tally.add("parts", kind, office, len(mids) * batch.parts)

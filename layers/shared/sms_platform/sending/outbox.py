@@ -30,6 +30,7 @@ from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.identifiers import is_mobile, mask_mobile, normalize_mobile
 from sms_platform.sending import message_store
 from sms_platform.sending.lanes import SmsKind, lane_for, queue_url
+from sms_platform.sending.message_items import MessageGroup, NewMessage
 from sms_platform.sending.messages import (
     MessageState,
     QueuedBatch,
@@ -77,7 +78,7 @@ def enqueue(
     batch_id = new_batch_id()
 
     group = asdict(
-        message_store.MessageGroup(
+        MessageGroup(
             kind=str(kind),
             source_id=source_id,
             office=office,
@@ -90,8 +91,8 @@ def enqueue(
         )
     )
 
-    def new_message(mid: str, phone_hash: str, phone: str) -> message_store.NewMessage:
-        return message_store.NewMessage(**group, message_id=mid, phone_hash=phone_hash, phone_masked=mask_mobile(phone))
+    def new_message(mid: str, phone_hash: str, phone: str) -> NewMessage:
+        return NewMessage(**group, message_id=mid, phone_hash=phone_hash, phone_masked=mask_mobile(phone))
 
     for raw_phone, params in recipients:
         # The same number written differently is still one number.

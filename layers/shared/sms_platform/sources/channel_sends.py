@@ -121,10 +121,10 @@ def record_undeliverable(kind: str, source_id: str, template: TemplateUse, reaso
     """Record that a message could not be made because its recipient has no usable number; it
     shows in reports as ``undeliverable``. Recording twice keeps the first record."""
     from sms_platform.foundation.clock import get_clock
-    from sms_platform.sending import message_store
+    from sms_platform.sending import message_items, message_store
     from sms_platform.sending.messages import MessageState, message_id
 
-    message = message_store.NewMessage(
+    message = message_items.NewMessage(
         message_id=message_id(source_id, NO_NUMBER), kind=str(kind), source_id=source_id, office=template.office,
         batch_id="", sign_name=template.sign_name, template_code=template.code,
         template_id=template.template_id, template_version=template.version, parts=0, phone_hash=NO_NUMBER,

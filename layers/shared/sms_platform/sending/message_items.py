@@ -1,0 +1,388 @@
+"""Recipient messages as items of ``MESSAGES_TABLE``, and each state move as the conditional write
+that makes it: plain data, built here and sent by ``message_store`` (nothing here calls DynamoDB).
+
+Keys: ``pk = "msg#<message id>"``, ``sk = "msg"``; ``gsi1pk = "phone#<keyed hash>"`` and
+``gsi1sk = "<created ISO time>#<message id>"`` find a number's recent messages ("did my message
+arrive?"); ``gsi2pk = "src#<source id>"`` lists a source's messages where it asks for it. Items
+hold the masked number only, never the clear one, and expire after ``RETENTION_DAYS``.
+
+A move is an update on condition that the message is in one of the states it moves from (see
+``messages.TRANSITIONS``). A batch's moves are transaction actions alike but for the key, typed
+for the low-level client (``{"S": ...}``) so that what they share is built once.
+
+Holds (``pk = "hold#<scope>#<key>"``) stop queued messages of a stopped send or a suspended
+office from going out: the dispatcher suppresses them with the hold's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sms_platform.sending.messages import MessageState, SuppressReason
+
+RETENTION_DAYS = 400
+SK = "msg"
+
+_SK_VALUE = {"S": SK}
+_STATE_NAME = {"#s": "state"}
+_SENDING_UPDATE = "SET #s = :to, updated_at = :now, attempt_token = :attempt, out_id = :out, sending_at = :now"
+_SENT_UPDATE = "SET #s = :to, updated_at = :now, sent_at = :now, biz_id = :biz"
+_SENT_UPDATE_NO_BIZ = "SET #s = :to, updated_at = :now, sent_at = :now"
+_REQUEUE_UPDATE = "SET #s = :to, updated_at = :now REMOVE attempt_token, sending_at"
+
+
+def key(mid: str) -> dict[str, str]:
+    return {"pk": f"msg#{mid}", "sk": SK}
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def _expires_at(at: datetime) -> int:
+    return int((at + timedelta(days=RETENTION_DAYS)).timestamp())
+
+
+# ---------------------------------------------------------------------------- new messages
+
+
+@dataclass(frozen=True)
+class MessageGroup:
+    """What the messages of one queued batch share."""
+
+    kind: str
+    source_id: str
+    office: str
+    batch_id: str
+    sign_name: str
+    template_code: str
+    template_id: str
+    template_version: int
+    parts: int
+
+
+@dataclass(frozen=True)
+class NewMessage(MessageGroup):
+    """One message: what its batch shares, and its own id and number (keyed hash, masked)."""
+
+    message_id: str
+    phone_hash: str
+    phone_masked: str
+
+
+def new_item(message: NewMessage, state: MessageState, at: datetime, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The item of ``message``, created in ``state`` at ``at``."""
+    return {
+        **key(message.message_id),
+        **asdict(message),
+        "state": str(state),
+        "created_at": iso(at),
+        "updated_at": iso(at),
+        "expires_at": _expires_at(at),
+        "gsi1pk": f"phone#{message.phone_hash}",
+        "gsi1sk": f"{iso(at)}#{message.message_id}",
+        **extra,
+    }
+
+
+def existing_state(item: Mapping[str, Any] | None) -> MessageState:
+    """The state of a message a creation found already there (its item as the refusal gave it,
+    plain or with raw attribute values)."""
+    value = (item or {}).get("state")
+    if isinstance(value, dict):  # error answers carry raw attribute values
+        value = value.get("S")
+    return MessageState(value) if value else MessageState.QUEUED
+
+
+def batch_fields(
+    group: MessageGroup, state: MessageState, at: datetime, *, source_index: bool, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What every item of a batch created together holds (``source_index``: indexed under its
+    source, ``gsi2``)."""
+    now = iso(at)
+    fields = {
+        **asdict(group),
+        "state": str(state),
+        "created_at": now,
+        "updated_at": now,
+        "expires_at": _expires_at(at),
+        **extra,
+    }
+    if source_index:
+        fields["gsi2pk"] = f"src#{group.source_id}"
+    return fields
+
+
+def batch_puts(
+    fields: Mapping[str, Any], recipients: Sequence[tuple[str, str, str]], table_name: str, *, source_index: bool
+) -> list[list[dict[str, Any]]]:
+    """One conditional put per recipient (message id, phone hash, masked number) of items holding
+    ``fields``, each a group of its own; a refused put gives the item as it was."""
+    # Where used: boto3 stays out of the cold import of every function that sends.
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    common = {name: serializer.serialize(value) for name, value in fields.items()}
+    created = fields["created_at"]
+    groups = []
+    for mid, phone_hash, masked in recipients:
+        item = {
+            **common,
+            "pk": {"S": "msg#" + mid},
+            "sk": _SK_VALUE,
+            "message_id": {"S": mid},
+            "phone_hash": {"S": phone_hash},
+            "phone_masked": {"S": masked},
+            "gsi1pk": {"S": "phone#" + phone_hash},
+            "gsi1sk": {"S": f"{created}#{mid}"},
+        }
+        if source_index:
+            item["gsi2sk"] = {"S": mid}
+        put = {
+            "TableName": table_name,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        groups.append([{"Put": put}])
+    return groups
+
+
+# ---------------------------------------------------------------------------- one message's moves
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move of one message to ``target`` from any of the states it may leave, as an update:
+    ``sets`` written and ``removes`` removed with the state and the time of the change."""
+
+    target: MessageState
+    expression: str
+    condition: str
+    names: dict[str, str]
+    values: dict[str, Any]
+    sets: dict[str, Any] = field(default_factory=dict)
+    removes: tuple[str, ...] = ()
+
+    @property
+    def counted(self) -> bool:
+        """Whether the move can change the daily statistics (which then need the item as it was)."""
+        return self.target not in (MessageState.QUEUED, MessageState.SENDING)
+
+    def applied_to(self, old: Mapping[str, Any]) -> dict[str, Any]:
+        """The item after the move, from the item as it was."""
+        new = {**old, **self.sets, "state": str(self.target), "updated_at": self.values[":now"]}
+        for name in self.removes:
+            new.pop(name, None)
+        return new
+
+
+def move(
+    target: MessageState,
+    from_states: Iterable[MessageState],
+    at: datetime,
+    *,
+    sets: Mapping[str, Any] | None = None,
+    removes: Iterable[str] = (),
+    extra_condition: str = "",
+) -> Move:
+    """Move a message to ``target`` if it is in one of ``from_states`` (and ``extra_condition``
+    holds, which may name the states as ``:f0``, ``:f1`` … in order)."""
+    values: dict[str, Any] = {":target": str(target), ":now": iso(at)}
+    names = {"#s": "state"}
+    assignments = ["#s = :target", "updated_at = :now"]
+    for index, (name, value) in enumerate((sets or {}).items()):
+        names[f"#a{index}"] = name
+        values[f":a{index}"] = value
+        assignments.append(f"#a{index} = :a{index}")
+    allowed = []
+    for index, state in enumerate(from_states):
+        values[f":f{index}"] = str(state)
+        allowed.append(f":f{index}")
+    condition = f"#s IN ({', '.join(allowed)})"
+    if extra_condition:
+        condition = f"({condition}) AND ({extra_condition})"
+    removes = tuple(removes)
+    expression = "SET " + ", ".join(assignments)
+    if removes:
+        expression += " REMOVE " + ", ".join(removes)
+    return Move(target, expression, condition, names, values, dict(sets or {}), removes)
+
+
+def receipt_move(
+    *,
+    success: bool,
+    err_code: str | None,
+    err_msg: str | None,
+    report_time: str | None,
+    biz_id: str | None,
+    at: datetime,
+) -> Move:
+    """A delivery receipt landing: ``delivered`` or ``failed`` as ``success`` says, from any state
+    the carrier may report on, unless a receipt already landed and the state is final."""
+    sets: dict[str, Any] = {
+        "receipt_at": iso(at),
+        "receipt_success": success,
+        "receipt_code": err_code or "",
+        "receipt_report_time": report_time or "",
+        "final_at": iso(at),
+    }
+    if not success:
+        sets["error_code"] = err_code or "UNKNOWN"
+        sets["error_message"] = err_msg or ""
+    if biz_id:
+        sets["biz_id"] = biz_id
+    return move(
+        MessageState.DELIVERED if success else MessageState.FAILED,
+        [MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED, MessageState.FAILED],
+        at,
+        sets=sets,
+        extra_condition="#s IN (:f0, :f1) OR attribute_not_exists(receipt_at)",
+    )
+
+
+def late_biz_id(biz_id: str, at: datetime) -> dict[str, Any]:
+    """The update that records a BizId (and the send time) on a message whose receipt made it
+    final before it was marked ``sent``."""
+    return {
+        "UpdateExpression": "SET biz_id = if_not_exists(biz_id, :b), sent_at = if_not_exists(sent_at, :t)",
+        "ConditionExpression": "#s IN (:d, :f)",
+        "ExpressionAttributeNames": {"#s": "state"},
+        "ExpressionAttributeValues": {
+            ":b": biz_id,
+            ":t": iso(at),
+            ":d": str(MessageState.DELIVERED),
+            ":f": str(MessageState.FAILED),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------- a batch's moves
+
+
+def keys_of(mids: Iterable[str]) -> list[dict[str, Any]]:
+    """The messages' keys, typed for the low-level client: a batch's moves (``queued → sending``,
+    then ``sending → sent``) share them instead of building each key twice."""
+    return [{"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE} for mid in mids]
+
+
+def id_of(typed_key: Mapping[str, Any]) -> str:
+    return str(typed_key["pk"]["S"]).removeprefix("msg#")
+
+
+def _moves(keys: Sequence[dict[str, Any]], update: dict[str, Any]) -> list[dict[str, Any]]:
+    """One conditional move per message as transaction actions, all alike but for the key: each
+    a copy of ``update`` (copying a dict is cheaper than building it anew, and a batch has many)."""
+    found = []
+    for typed_key in keys:
+        action = update.copy()
+        action["Key"] = typed_key
+        found.append({"Update": action})
+    return found
+
+
+def sending_actions(
+    keys: Sequence[dict[str, Any]], attempt: str, out_id: str, at: datetime, table_name: str
+) -> list[dict[str, Any]]:
+    """``queued → sending`` of each message (``keys_of``) as a transaction action. A refused move
+    carries the message as it was: its state tells a message another attempt is sending from one
+    already done."""
+    values = {
+        ":to": {"S": "sending"}, ":from": {"S": "queued"}, ":now": {"S": iso(at)},
+        ":attempt": {"S": attempt}, ":out": {"S": out_id},
+    }  # fmt: skip
+    update = {
+        "TableName": table_name,
+        "UpdateExpression": _SENDING_UPDATE,
+        "ConditionExpression": "#s = :from",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    return _moves(keys, update)
+
+
+def sent_actions(
+    keys: Sequence[dict[str, Any]], biz_id: str | None, at: datetime, table_name: str
+) -> list[dict[str, Any]]:
+    """``sending → sent`` of each message (``keys_of``) as a transaction action, with the BizId."""
+    values: dict[str, Any] = {":to": {"S": "sent"}, ":from": {"S": "sending"}, ":now": {"S": iso(at)}}
+    if biz_id:
+        values[":biz"] = {"S": biz_id}
+    update = {
+        "TableName": table_name,
+        "UpdateExpression": _SENT_UPDATE if biz_id else _SENT_UPDATE_NO_BIZ,
+        "ConditionExpression": "#s = :from",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+    }
+    return _moves(keys, update)
+
+
+@dataclass(frozen=True)
+class SentGroup:
+    """What the messages of one ``mark_sent_many`` call share, for the daily statistics: they
+    were handed to the carrier together (``sending_at``) for one kind and office."""
+
+    kind: str
+    office: str
+    parts: int
+    sending_at: datetime
+
+
+def sent_change(mid: str, group: SentGroup, biz_id: str | None, at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A message of ``group`` before and after its move to ``sent``, as far as the daily
+    statistics read it: enough to count the group's moves without reading any of them."""
+    now = iso(at)
+    old = {
+        "message_id": mid, "kind": group.kind, "office": group.office, "parts": group.parts,
+        "state": str(MessageState.SENDING), "sending_at": iso(group.sending_at),
+    }  # fmt: skip
+    changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
+    return old, {**old, **changes}
+
+
+def requeue_actions(
+    keys: Sequence[dict[str, Any]], attempt: str, at: datetime, table_name: str
+) -> list[dict[str, Any]]:
+    """``sending → queued`` of each message (``keys_of``) this attempt still holds, as a
+    transaction action."""
+    values = {
+        ":to": {"S": "queued"}, ":from": {"S": "sending"}, ":now": {"S": iso(at)}, ":attempt": {"S": attempt},
+    }  # fmt: skip
+    update = {
+        "TableName": table_name,
+        "UpdateExpression": _REQUEUE_UPDATE,
+        "ConditionExpression": "#s = :from AND attempt_token = :attempt",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+    }
+    return _moves(keys, update)
+
+
+# ---------------------------------------------------------------------------- holds
+
+HOLD_SCOPES = {"source": SuppressReason.STOPPED_SEND, "office": SuppressReason.SUSPENDED_OFFICE}
+
+
+def hold_key(scope: str, hold: str) -> dict[str, str]:
+    if scope not in HOLD_SCOPES:
+        raise ValueError(f"unknown hold scope {scope!r}")
+    return {"pk": f"hold#{scope}#{hold}", "sk": "hold"}
+
+
+def hold_item(scope: str, hold: str, note: str, at: datetime) -> dict[str, Any]:
+    return {**hold_key(scope, hold), "scope": scope, "key": hold, "note": note, "placed_at": iso(at)}
+
+
+def hold_reason(holds: Iterable[Mapping[str, Any]]) -> SuppressReason | None:
+    """Why messages under these holds must not go out (a stopped send before a suspended office)."""
+    scopes = {item["scope"] for item in holds}
+    if "source" in scopes:
+        return SuppressReason.STOPPED_SEND
+    if "office" in scopes:
+        return SuppressReason.SUSPENDED_OFFICE
+    return None
