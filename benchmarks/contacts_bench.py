@@ -101,7 +101,7 @@ def _csv_chunks(rows: int, chunk: int) -> list[tuple[int, str]]:
 
 
 def bench_import() -> None:
-    from sms_platform.contacts import imports, repository
+    from sms_platform.contacts import imports, repository, upserts
     from sms_platform.foundation import crypto
     from sms_platform.foundation.clock import FixedClock, set_clock
 
@@ -120,7 +120,7 @@ def bench_import() -> None:
         for first_line, text in pieces:
             lines = imports.parse_lines(text, first_line)
             good, bad = imports.check_rows(header, lines)
-            results = repository.upsert_many(good, at=datetime(2024, 5, 6, 2, 0, tzinfo=UTC))
+            results = upserts.upsert_many(good, at=datetime(2024, 5, 6, 2, 0, tzinfo=UTC))
             accepted += sum(1 for r in results if r.status != "rejected")
             rejected += len(bad)
         elapsed = time.perf_counter() - started

@@ -74,7 +74,7 @@ def test_batch_upsert_answers_each_record_and_repeating_it_changes_nothing(book)
 
 
 def test_a_record_whose_name_hides_a_direction_override_is_refused_and_nothing_is_stored(book):
-    from sms_platform.contacts import repository
+    from sms_platform.contacts import lookups
 
     operator = book.account(Role.city_operator)
     spoof = person(1, name="参保人\u202e1")  # displays as another name
@@ -91,7 +91,7 @@ def test_a_record_whose_name_hides_a_direction_override_is_refused_and_nothing_i
         [{"field": "name", "message": "名称含有不可见的控制字符"}],
         [{"field": "employer", "message": "工作单位含有不可见的控制字符"}],
     ]
-    assert repository.find("person", spoof["id"]) is None and repository.find("unit", hidden["id"]) is None
+    assert lookups.find("person", spoof["id"]) is None and lookups.find("unit", hidden["id"]) is None
     assert _count(book, operator.token, kind="person") == 0 and _count(book, operator.token, kind="unit") == 0
 
 

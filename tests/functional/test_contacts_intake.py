@@ -9,7 +9,7 @@ import logging
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform.contacts import audiences, channels, repository
+from sms_platform.contacts import audiences, channels, lookups
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import FixedClock, set_clock
 from sms_platform.staff.context import Role
@@ -77,7 +77,7 @@ def test_each_record_gets_its_own_answer_and_numbers_take_the_keys_channel(intak
     assert messages == ["身份证号码校验位不正确", "统一社会信用代码校验位不正确"]
     text = json.dumps(body, ensure_ascii=False)
     assert bad_id not in text and bad_code not in text and "1390000" not in text
-    saved = repository.find("person", person(1)["id"])
+    saved = lookups.find("person", person(1)["id"])
     assert [(p.source.value, p.masked) for p in saved.phones] == [("kiosk", "139****0001")]
     assert body["results"][0]["ref"] == saved.ref
     assert stored_people() == 1
@@ -93,20 +93,20 @@ def test_a_channels_record_with_a_right_to_left_override_in_its_name_is_refused(
     assert [r["status"] for r in body["results"]] == ["rejected", "rejected", "created"]
     assert body["results"][0]["errors"] == [{"field": "name", "message": "名称含有不可见的控制字符"}]
     assert body["results"][1]["errors"] == [{"field": "phones.0.contact_name", "message": "联系人含有不可见的控制字符"}]
-    assert repository.find("person", spoof["id"]) is None and repository.find("person", hidden["id"]) is None
+    assert lookups.find("person", spoof["id"]) is None and lookups.find("person", hidden["id"]) is None
     assert stored_people() == 1
 
 
 def test_a_retried_batch_gets_the_first_answer_and_changes_nothing(intake, lambda_context):
     batch = {"contacts": [without_source(person(1)), without_source(person(2))]}
     first = post(lambda_context, batch)
-    version = repository.find("person", person(1)["id"]).version
+    version = lookups.find("person", person(1)["id"]).version
 
     set_clock(FixedClock(NOW.replace(minute=45)))  # the channel retries a quarter of an hour later
     again = post(lambda_context, batch)
 
     assert again == first
-    assert repository.find("person", person(1)["id"]).version == version
+    assert lookups.find("person", person(1)["id"]).version == version
     assert stored_people() == 2
 
 
@@ -133,7 +133,7 @@ def test_a_number_may_carry_only_a_source_granted_to_the_key(intake, lambda_cont
     assert body["results"][1]["errors"][0]["field"] == "phones.0.source"
     # service_hall is not among this key's channels
     assert body["results"][2]["errors"] == [{"field": "phones.0.source", "message": channels.NOT_GRANTED}]
-    assert repository.find("person", person(3)["id"]) is None
+    assert lookups.find("person", person(3)["id"]) is None
 
 
 @pytest.mark.parametrize("key", [None, "key-without-grants"])
@@ -195,7 +195,7 @@ def test_it_operations_grant_and_withdraw_a_keys_channels(staff, lambda_context)
     assert (granted.status, granted.json["sources"]) == (200, ["mobile_app"])
     assert unknown.status == 422
     assert first[0] == 200 and first[1]["created"] == 1
-    assert repository.find("person", person(1)["id"]).phones[0].source.value == "mobile_app"
+    assert lookups.find("person", person(1)["id"]).phones[0].source.value == "mobile_app"
     assert (withdrawn.status, withdrawn.json["sources"]) == (200, [])
     assert after[0] == 403
     listed = staff.call("GET", path, token=ops.token)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform.contacts import audiences, collection, repository
+from sms_platform.contacts import audiences, collection, lookups, repository
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import FixedClock, set_clock
 
@@ -65,7 +65,7 @@ def test_a_record_given_twice_in_one_batch_is_written_in_order(book):
     results = collection.upsert_batch(batch, at=NOW)
 
     assert [r.status for r in results] == ["created", "created", "updated"]
-    saved = repository.find("person", person(1)["id"])
+    saved = lookups.find("person", person(1)["id"])
     assert saved.name == "改名后"
     assert sorted(p.masked for p in saved.phones) == ["139****0001", "139****0077"]
     assert count() == 2
@@ -81,5 +81,5 @@ def test_a_group_meeting_a_concurrent_write_falls_back_record_by_record(book, mo
     results = collection.upsert_batch([person(1, name="改名后"), person(2), person(3)], at=NOW)
 
     assert [r.status for r in results] == ["updated", "created", "created"]
-    assert repository.find("person", person(1)["id"]).name == "改名后"
+    assert lookups.find("person", person(1)["id"]).name == "改名后"
     assert count() == 3  # person 1 counted once, not again as new

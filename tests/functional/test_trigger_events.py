@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from sms_platform.contacts import repository
+from sms_platform.contacts import upserts
 from sms_platform.contacts.models import ContactIn
 from sms_platform.foundation.clock import FixedClock, set_clock
 from sms_platform.foundation.errors import Conflict, Forbidden
@@ -33,7 +33,7 @@ def platform(aws, carrier_simulator):
         variables=[{"name": "month", "type": "text", "max_length": 20},
                    {"name": "amount", "type": "money", "max_length": 12}],
     )  # fmt: skip
-    repository.upsert(
+    upserts.upsert(
         ContactIn(kind="person", id=PERSON, name="张三", district="huancui",
                   phones=[{"number": PHONE, "source": "service_hall", "verified": True}]),
         at=NOW,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sms_platform.contacts import audiences, collection, imports, records
+from sms_platform.contacts.chunks import ChunkSpec
 from sms_platform.contacts.models import DISTRICTS, Contact, PhoneEntry
 from sms_platform.foundation.clock import FixedClock, set_clock
 
@@ -236,7 +237,7 @@ def test_segments_read_one_index_and_count_one_counter(segment, index_dim, count
 
 def test_chunk_spec_survives_a_queue_message():
     chunk = audiences.plan_chunks(audiences.Segment(kind="person"), 3)[1]
-    assert audiences.ChunkSpec.from_dict(chunk.to_dict()) == chunk
+    assert ChunkSpec.from_dict(chunk.to_dict()) == chunk
 
 
 @pytest.mark.parametrize(("rows", "per_chunk"), [(0, 2), (1, 2), (5, 2), (6, 3), (7, 10)])

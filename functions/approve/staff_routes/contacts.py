@@ -264,7 +264,7 @@ def list_contacts(
 @router.post("/contacts/search", summary="按证件号码或手机号码查找（号码放在请求体中）", tags=TAGS)
 @allow(*READ)
 def search(body: Annotated[SearchIn, Body()]) -> SearchOut:
-    from sms_platform.contacts import repository, validation
+    from sms_platform.contacts import lookups, repository, validation
     from sms_platform.foundation.errors import ValidationFailed
 
     staff = current_staff()
@@ -276,7 +276,7 @@ def search(body: Annotated[SearchIn, Body()]) -> SearchOut:
             raise ValidationFailed(str(error), field="phone") from None
         found = repository.find_by_phone(phone)
     elif body.id and body.kind:
-        contact = repository.find(body.kind.value, body.id)
+        contact = lookups.find(body.kind.value, body.id)
         found = [contact] if contact else []
     else:
         raise ValidationFailed("请提供手机号码，或对象类型和证件号码", field="body")

@@ -2,10 +2,15 @@
 
 - ``models``: record and input shapes, districts, insurance types, source channels.
 - ``records``: pure rules (merging a collection, the number in use, index and counter keys).
-- ``repository``: the records on ``CONTACTS_TABLE`` (encrypted, found by keyed hash).
+- ``record_items``: how a record lies in ``CONTACTS_TABLE`` (its items, keys and wire form).
+- ``repository``: the records on ``CONTACTS_TABLE`` (encrypted, found by keyed hash): reads and writes.
+- ``upserts``: validated records merged in, one or many to a transaction.
+- ``lookups``: a unit or person found by its ID number or credit code, and whom to text about it.
 - ``collection``: per-record validation, batch upsert, CSV rows.
 - ``imports``: staff CSV imports through S3 and the work queue.
+- ``chunks``: a fan-out worker's share of an audience and the pages it reads.
 - ``audiences``: segments counted from counters and expanded in parallel chunks.
 - ``lists``: uploaded lists of ID numbers or credit codes as audiences.
+- ``channels``: the service channels' contact submissions and the sources each may claim.
 - ``views``: what staff see (masked) and the audited reveal of a number.
 """

@@ -20,13 +20,14 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sms_platform import aws
-from sms_platform.contacts import records
+from sms_platform.aws import queries
+from sms_platform.contacts import lists, records
+from sms_platform.contacts.chunks import ChunkSpec, KeyRange, Page
 from sms_platform.contacts.models import DISTRICTS, InsuranceType, Kind, Recipient, Tag, district_code
 
 _PROJECTION = "#r, kind, #n, district, cur_h, cur_t, cur_m"
@@ -74,45 +75,6 @@ class Segment(BaseModel):
         return self.index_dimension
 
 
-@dataclass(frozen=True)
-class KeyRange:
-    partition: str
-    low: str  # inclusive prefix of the phone hash
-    high: str  # inclusive upper bound
-
-    def as_list(self) -> list[str]:
-        return [self.partition, self.low, self.high]
-
-
-@dataclass(frozen=True)
-class ChunkSpec:
-    """One worker's share of an audience: index key ranges, or a byte range of an uploaded list."""
-
-    ranges: tuple[KeyRange, ...] = ()
-    list_start: int | None = None
-    list_end: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        if self.list_start is not None:
-            return {"list": [self.list_start, self.list_end]}
-        return {"ranges": [r.as_list() for r in self.ranges]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ChunkSpec:
-        if "list" in data:
-            start, end = data["list"]
-            return cls(list_start=int(start), list_end=int(end))
-        return cls(ranges=tuple(KeyRange(*r) for r in data["ranges"]))
-
-
-@dataclass
-class Page:
-    recipients: list[Recipient]
-    cursor: dict[str, Any] | None  # where to resume after this page; None when the chunk is done
-    skipped: int = 0  # identifiers of a list not in the address book or without a number
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def _table_name() -> str:
     return os.environ["CONTACTS_TABLE"]
 
@@ -123,25 +85,16 @@ def _table_name() -> str:
 def count(segment: Segment) -> int:
     """The audience's size from the counters (a list's size is its number of valid identifiers)."""
     if segment.list_id:
-        from sms_platform.contacts import lists
-
         return lists.get(segment.list_id, kind=segment.kind.value)["count"]
     wanted = set(segment.district_codes)
     pk = f"cnt#{segment.kind.value}#{segment.count_dimension}"
-    total = 0
-    args: dict[str, Any] = {
-        "TableName": _table_name(),
-        "KeyConditionExpression": "pk = :p",
-        "ExpressionAttributeValues": {":p": {"S": pk}},
-    }
-    while True:
-        answer = aws.client("dynamodb").query(**args)
-        for item in answer.get("Items", []):
-            if item["sk"]["S"].split("#", 1)[0] in wanted:
-                total += int(item["n"]["N"])
-        if not answer.get("LastEvaluatedKey"):
-            return total
-        args["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    counters = queries.items(
+        aws.client("dynamodb").query,
+        TableName=_table_name(),
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": {"S": pk}},
+    )
+    return sum(int(item["n"]["N"]) for item in counters if item["sk"]["S"].split("#", 1)[0] in wanted)
 
 
 # ------------------------------------------------------------------ planning
@@ -159,8 +112,6 @@ def plan_chunks(segment: Segment, n: int) -> list[ChunkSpec]:
     if n < 1:
         raise ValueError("n must be at least 1")
     if segment.list_id:
-        from sms_platform.contacts import lists
-
         size = lists.get(segment.list_id, kind=segment.kind.value)["size"]
         n = max(1, min(n, size // 1024 or 1))
         bounds = [round(i * size / n) for i in range(n + 1)]
@@ -191,58 +142,60 @@ def _recipient(item: dict[str, Any]) -> Recipient:
     )
 
 
+def _range_pages(
+    key_range: KeyRange, start_key: dict[str, Any] | None, segment: Segment
+) -> Iterator[tuple[list[Recipient], dict[str, Any] | None]]:
+    """Each page of one key range of the index: its recipients (one per number) and the key to
+    resume after it (None after the range's last page)."""
+    values: dict[str, Any] = {
+        ":p": {"S": key_range.partition},
+        ":lo": {"S": key_range.low},
+        ":hi": {"S": key_range.high},
+    }
+    args: dict[str, Any] = {}
+    if segment.tag and segment.insurance_type:
+        args["FilterExpression"] = "contains(ins, :ins)"
+        values[":ins"] = {"S": segment.insurance_type.value}
+    if start_key:
+        args["ExclusiveStartKey"] = start_key
+    last_hash = None
+    answers = queries.pages(
+        aws.client("dynamodb").query,
+        TableName=_table_name(),
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p AND gsi1sk BETWEEN :lo AND :hi",
+        ExpressionAttributeValues=values,
+        ProjectionExpression=_PROJECTION,
+        ExpressionAttributeNames=_NAMES,
+        **args,
+    )
+    for answer in answers:
+        recipients = []
+        for item in answer.get("Items", ()):
+            phone_hash = item["cur_h"]["S"]
+            if phone_hash == last_hash:
+                continue  # the same number as the record before: one message per number
+            last_hash = phone_hash
+            recipients.append(_recipient(item))
+        yield recipients, answer.get("LastEvaluatedKey")
+
+
 def _index_pages(segment: Segment, chunk: ChunkSpec, cursor: dict[str, Any] | None) -> Iterator[Page]:
-    client, table = aws.client("dynamodb"), _table_name()
     position = int(cursor["range"]) if cursor else 0
     start_key = cursor.get("key") if cursor else None
-    values_extra: dict[str, Any] = {}
-    filter_args: dict[str, Any] = {}
-    if segment.tag and segment.insurance_type:
-        filter_args["FilterExpression"] = "contains(ins, :ins)"
-        values_extra[":ins"] = {"S": segment.insurance_type.value}
     for index in range(position, len(chunk.ranges)):
-        key_range = chunk.ranges[index]
-        last_hash = None
-        while True:
-            args: dict[str, Any] = {
-                "TableName": table,
-                "IndexName": "gsi1",
-                "KeyConditionExpression": "gsi1pk = :p AND gsi1sk BETWEEN :lo AND :hi",
-                "ExpressionAttributeValues": {
-                    ":p": {"S": key_range.partition},
-                    ":lo": {"S": key_range.low},
-                    ":hi": {"S": key_range.high},
-                    **values_extra,
-                },
-                "ProjectionExpression": _PROJECTION,
-                "ExpressionAttributeNames": _NAMES,
-                **filter_args,
-            }
-            if start_key:
-                args["ExclusiveStartKey"] = start_key
-            answer = client.query(**args)
-            recipients = []
-            for item in answer.get("Items", ()):
-                phone_hash = item["cur_h"]["S"]
-                if phone_hash == last_hash:
-                    continue  # the same number as the record before: one message per number
-                last_hash = phone_hash
-                recipients.append(_recipient(item))
-            start_key = answer.get("LastEvaluatedKey")
-            if start_key:
-                yield Page(recipients, {"range": index, "key": start_key})
-                continue
-            done = index + 1 >= len(chunk.ranges)
-            yield Page(recipients, None if done else {"range": index + 1, "key": None})
-            break
+        for recipients, resume in _range_pages(chunk.ranges[index], start_key, segment):
+            if resume:
+                yield Page(recipients, {"range": index, "key": resume})
+            else:
+                done = index + 1 >= len(chunk.ranges)
+                yield Page(recipients, None if done else {"range": index + 1, "key": None})
         start_key = None
 
 
 def iter_pages(segment: Segment, chunk: ChunkSpec, cursor: dict[str, Any] | None = None) -> Iterator[Page]:
     """The chunk's recipients page by page, each page with the cursor to resume after it."""
     if segment.list_id:
-        from sms_platform.contacts import lists
-
         yield from lists.pages(segment.list_id, segment.kind.value, chunk, cursor)
         return
     yield from _index_pages(segment, chunk, cursor)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.contacts import collection
 from sms_platform.contacts.models import SOURCE_NAMES, RecordResult, SourceChannel
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
 
@@ -90,8 +91,6 @@ def source_errors(record: Any, granted: list[str]) -> list[dict[str, str]]:
 def upsert(body: Any, *, api_key_id: str | None, at: datetime) -> dict[str, Any]:
     """``POST /v1/contacts/batch``: ``{"contacts": [...]}`` checked record by record and
     upserted; answers the counts and each record's result in order."""
-    from sms_platform.contacts import collection
-
     granted = sources_of(api_key_id)
     if not granted:
         raise Forbidden("该 API 密钥未获准提交通讯录")

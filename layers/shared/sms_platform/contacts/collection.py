@@ -10,6 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from sms_platform.contacts import upserts, validation
 from sms_platform.contacts.models import ContactIn, RecordResult
 from sms_platform.foundation import text_rules
 from sms_platform.foundation.errors import PayloadTooLarge, ValidationFailed
@@ -82,8 +85,6 @@ def reason_text(errors: list[dict[str, str]]) -> str:
 
 def validate(raw: Any) -> tuple[ContactIn | None, list[dict[str, str]]]:
     """A record checked field by field: the model, or the reasons it is refused."""
-    from pydantic import ValidationError
-
     if not isinstance(raw, dict):
         return None, [{"field": "record", "message": "应为对象"}]
     try:
@@ -103,8 +104,6 @@ def upsert_batch(
     """Validate and upsert up to ``MAX_BATCH`` records; each gets its own result. Upserting the
     same records again changes nothing (they come back ``unchanged``). ``prepare`` may fill in a
     raw record before it is checked; ``extra_check`` may refuse a valid one with its reasons."""
-    from sms_platform.contacts import repository
-
     if not isinstance(raw_records, list) or not raw_records:
         raise ValidationFailed("contacts 应为非空列表", field="contacts")
     if len(raw_records) > MAX_BATCH:
@@ -119,7 +118,7 @@ def upsert_batch(
             results[index] = RecordResult(index=index, status="rejected", errors=errors)
         else:
             valid.append((index, record))
-    for result in repository.upsert_many(valid, at=at, districts=districts):
+    for result in upserts.upsert_many(valid, at=at, districts=districts):
         results[result.index] = result
     return [results[index] for index in sorted(results)]
 
@@ -192,8 +191,6 @@ def row_record(fields: list[str | None], cells: list[str]) -> dict[str, Any]:
 
 def masked_row(record: dict[str, Any]) -> tuple[str, str, str]:
     """Kind, ID and phone of a refused row as a report may show them."""
-    from sms_platform.contacts import validation
-
     kind = str(record.get("kind", ""))
     identifier = str(record.get("id", ""))
     phones = record.get("phones") or [{}]

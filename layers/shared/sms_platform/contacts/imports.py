@@ -25,8 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.contacts import collection, upserts, validation
 from sms_platform.foundation import spreadsheets
-from sms_platform.foundation.errors import Conflict, Forbidden, NotFound
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, PlatformError
+from sms_platform.foundation.observability import logger
 
 CHUNK_ROWS = 5_000
 UPLOAD_SECONDS = 900
@@ -35,6 +38,8 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 PLAN_JOB = "contacts.import.plan"
 CHUNK_JOB = "contacts.import.chunk"
 REPORT_HEADER = ["行号", "类型", "证件号码（脱敏）", "手机号码（脱敏）", "原因"]
+# S3's answers to a look at an object that is not there.
+_ABSENT = ("404", "NoSuchKey", "NotFound")
 
 
 def _bucket() -> str:
@@ -139,13 +144,11 @@ def start(import_id: str, *, office: str | None = None) -> dict[str, Any]:
     try:
         head = aws.client("s3").head_object(Bucket=_bucket(), Key=upload_key(import_id))
     except Exception as error:
-        if getattr(error, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if aws.error_code(error) in _ABSENT:
             raise Conflict("文件尚未上传，请先上传再开始导入") from None
         raise
     if head["ContentLength"] > MAX_FILE_BYTES:
         raise Conflict("文件过大，请拆分后分别导入")
-    from botocore.exceptions import ClientError
-
     try:
         _table().update_item(
             Key={"pk": _pk(import_id), "sk": "meta"},
@@ -154,8 +157,8 @@ def start(import_id: str, *, office: str | None = None) -> dict[str, Any]:
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":queued": "queued", ":uploading": "uploading"},
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+    except Exception as error:
+        if not aws.condition_failed(error):
             raise
         return progress(_meta(import_id))
     _send([{"kind": PLAN_JOB, "import_id": import_id}])
@@ -263,9 +266,6 @@ def plan(import_id: str) -> None:
     header_end = first.find(b"\n")
     header_bytes = first if header_end < 0 else first[:header_end]
     header = next(csv.reader([header_bytes.decode(encoding, "replace").rstrip("\r")]), [])
-    from sms_platform.contacts import collection
-    from sms_platform.foundation.errors import PlatformError
-
     try:
         collection.header_columns(header)
     except PlatformError as error:
@@ -302,8 +302,6 @@ def plan(import_id: str) -> None:
 
 
 def _fail(import_id: str, message: str) -> None:
-    from sms_platform.foundation.clock import get_clock
-
     _table().update_item(
         Key={"pk": _pk(import_id), "sk": "meta"},
         UpdateExpression="SET #s = :failed, #e = :m, finished_at = :t",
@@ -314,8 +312,6 @@ def _fail(import_id: str, message: str) -> None:
 
 def check_rows(header: list[str], lines: list[tuple[int, list[str]]]) -> tuple[list[tuple[int, Any]], list[list[str]]]:
     """Validate parsed rows: ``[(line, ContactIn)]`` accepted and report rows for the rest."""
-    from sms_platform.contacts import collection
-
     fields = collection.header_columns(header)
     accepted = []
     rejected = []
@@ -344,11 +340,6 @@ def parse_lines(text: str, first_line: int) -> list[tuple[int, list[str]]]:
 
 def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: int, rows: int) -> None:
     """Check and upsert one piece's rows; ``rows`` is its number of lines, blank ones included."""
-    from botocore.exceptions import ClientError
-
-    from sms_platform.contacts import repository
-    from sms_platform.foundation.clock import get_clock
-
     table = _table()
     if table.get_item(Key={"pk": _pk(import_id), "sk": f"chunk#{chunk:06d}"}, ConsistentRead=True).get("Item"):
         return  # already counted: a repeated delivery
@@ -362,15 +353,13 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
     lines = parse_lines(text, first_line)
     accepted, rejected = check_rows(list(item["header"]), lines)
     districts = frozenset(item["districts"]) if "districts" in item else None
-    results = repository.upsert_many(
+    results = upserts.upsert_many(
         [(line, contact) for line, contact in accepted], at=get_clock().now(), districts=districts
     )
     contacts_by_line = dict(accepted)
     for result in results:
         if result.status == "rejected":
             contact = contacts_by_line[result.index]
-            from sms_platform.contacts import collection, validation
-
             rejected.append(
                 [
                     str(result.index),
@@ -417,13 +406,11 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
                 },
             ]
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "TransactionCanceledException":
+    except Exception as error:
+        if aws.error_code(error) != "TransactionCanceledException":
             raise
         if not table.get_item(Key={"pk": _pk(import_id), "sk": f"chunk#{chunk:06d}"}, ConsistentRead=True).get("Item"):
             raise  # a conflict, not a repeat: let the queue deliver it again
-    from sms_platform.foundation.observability import logger
-
     logger().info(
         "import chunk done",
         extra={
@@ -442,8 +429,6 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
 def _write_report(import_id: str, chunks: int) -> None:
     """Join the chunks' rejected rows into one CSV (UTF-8 with a byte order mark for Excel); each
     chunk's rows were written with their cells neutralised (``spreadsheets.csv_text``)."""
-    from sms_platform.foundation.clock import get_clock
-
     s3 = aws.client("s3")
     out = io.StringIO()
     out.write("\ufeff")

@@ -7,13 +7,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sms_platform import aws
-from sms_platform.foundation.errors import Conflict, NotFound
+from sms_platform.contacts import repository, validation
+from sms_platform.contacts.chunks import ChunkSpec, Page
+from sms_platform.contacts.models import Recipient
+from sms_platform.contacts.record_items import record_pk
+from sms_platform.foundation.errors import Conflict, Forbidden, NotFound
 
-if TYPE_CHECKING:
-    from sms_platform.contacts.audiences import ChunkSpec, Page
+# S3's answers to a read of an object that is not there.
+_ABSENT = ("NoSuchKey", "404")
 
 UPLOAD_SECONDS = 900
 MAX_LINE = 64
@@ -67,15 +71,11 @@ def _meta(list_id: str) -> dict[str, Any]:
 
 def check_office(list_id: str, office: str) -> None:
     """A district office uses the lists it uploaded itself."""
-    from sms_platform.foundation.errors import Forbidden
-
     if _meta(list_id).get("office") != office:
         raise Forbidden("只能使用本单位上传的名单")
 
 
 def _valid(kind: str, text: str) -> str | None:
-    from sms_platform.contacts import validation
-
     try:
         return validation.id_number(text) if kind == "person" else validation.credit_code(text)
     except ValueError:
@@ -88,7 +88,7 @@ def complete(list_id: str) -> dict[str, Any]:
     try:
         body = aws.client("s3").get_object(Bucket=_bucket(), Key=_key(list_id))
     except Exception as error:
-        if getattr(error, "response", {}).get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if aws.error_code(error) in _ABSENT:
             raise Conflict("名单文件尚未上传") from None
         raise
     valid = invalid = 0
@@ -132,9 +132,6 @@ def _lines(data: bytes, base: int, first: int, end: int) -> Iterator[tuple[int, 
 
 def pages(list_id: str, kind: str, chunk: ChunkSpec, cursor: dict[str, Any] | None) -> Iterator[Page]:
     """Recipients of the lines that start inside the chunk's byte range."""
-    from sms_platform.contacts import repository
-    from sms_platform.contacts.audiences import Page
-
     start, end = int(chunk.list_start or 0), int(chunk.list_end or 0)
     if cursor:
         first = int(cursor["offset"])
@@ -167,16 +164,13 @@ def pages(list_id: str, kind: str, chunk: ChunkSpec, cursor: dict[str, Any] | No
             continue
         batch.append(identifier)
         if len(batch) == _PAGE:
-            yield _page(repository, kind, batch, skipped, {"offset": offset})
+            yield _page(kind, batch, skipped, {"offset": offset})
             batch, skipped = [], 0
-    yield _page(repository, kind, batch, skipped, None)
+    yield _page(kind, batch, skipped, None)
 
 
-def _page(repository: Any, kind: str, identifiers: list[str], skipped: int, cursor: dict[str, Any] | None) -> Page:
-    from sms_platform.contacts.audiences import Page
-    from sms_platform.contacts.models import Recipient
-
-    pks = [repository.record_pk(kind, repository.id_hash_of(i)) for i in identifiers]
+def _page(kind: str, identifiers: list[str], skipped: int, cursor: dict[str, Any] | None) -> Page:
+    pks = [record_pk(kind, repository.id_hash_of(i)) for i in identifiers]
     found = repository.get_many(pks)
     recipients = []
     seen: set[str] = set()

@@ -10,9 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sms_platform.audit import trail
 from sms_platform.contacts import records
 from sms_platform.contacts.models import DISTRICTS, INSURANCE_NAMES, KIND_NAMES, SOURCE_NAMES, Contact
+from sms_platform.foundation import crypto
 from sms_platform.foundation.errors import Forbidden, NotFound, ValidationFailed
+from sms_platform.foundation.observability import logger
 
 MIN_REASON = 4
 MAX_REASON = 200
@@ -95,14 +98,11 @@ def check_reason(reason: str) -> str:
 
 def reveal(staff: Any, contact: Contact, reason: str, at: datetime) -> dict[str, Any]:
     """The full number in use, for a staff member with the right; audited with its reason."""
-    from sms_platform.audit import trail
-    from sms_platform.contacts import repository
-
     text = check_reason(reason)
     phone = contact.current_phone
     if phone is None:
         raise NotFound("这条记录没有可用的号码")
-    number = repository.decrypt_phone(phone)
+    number = crypto.decrypt(phone.token)
     trail.record(
         staff,
         "contact.reveal",
@@ -111,7 +111,5 @@ def reveal(staff: Any, contact: Contact, reason: str, at: datetime) -> dict[str,
         {"phone": phone.masked, "reason": text, "district": contact.district},
         None,
     )
-    from sms_platform.foundation.observability import logger
-
     logger().info("number revealed", extra={"ref": contact.ref, "phone": phone.masked, "actor": staff.account_id})
     return {"ref": contact.ref, "phone": number, "phone_masked": phone.masked, "revealed_at": at.isoformat()}

@@ -82,10 +82,10 @@ def check_values(template: TemplateUse, values: dict[str, str]) -> dict[str, str
 
 def subject_phones(kind: str, subject_id: str) -> list[str]:
     """A person's number in use, or each contact person's number in use for a unit."""
-    from sms_platform.contacts import repository
+    from sms_platform.contacts import lookups
     from sms_platform.foundation import crypto
 
-    return [crypto.decrypt(r.phone_token) for r in repository.recipients_of(kind, subject_id)]
+    return [crypto.decrypt(r.phone_token) for r in lookups.recipients_of(kind, subject_id)]
 
 
 def send(

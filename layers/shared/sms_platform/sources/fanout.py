@@ -40,7 +40,8 @@ from pydantic import BaseModel, ConfigDict
 from sms_platform import aws
 from sms_platform.audit import trail
 from sms_platform.aws import queries
-from sms_platform.contacts.audiences import ChunkSpec, Segment, iter_pages, plan_chunks
+from sms_platform.contacts.audiences import Segment, iter_pages, plan_chunks
+from sms_platform.contacts.chunks import ChunkSpec
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.sending import message_store, outbox

@@ -1,0 +1,180 @@
+"""How a record of the address book lies in ``CONTACTS_TABLE`` (pure: no AWS here).
+
+Items of one record (``pk = "c#<kind>#<keyed hash of the ID>"``):
+
+- ``sk = "rec"``: the record: encrypted ID and phone history, masked values for display, the
+  number in use (``cur_h`` hash, ``cur_t`` encrypted, ``cur_m`` masked). ``gsi1`` puts it in
+  its district's audience index (``aud#<district>#<kind>#all#<shard>``, sorted by phone hash);
+  ``gsi2`` finds it by the number in use (``ph#<phone hash>``).
+- ``sk = "m#ins=<type>"`` / ``"m#tag=<tag>"``: the same recipient fields in the index of each
+  insurance type and tag it belongs to.
+
+Records are read and written with the low-level client in DynamoDB's wire form (``wire`` and
+``plain``): boto3's general serializer costs several times more, and imports write thousands.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sms_platform.contacts import records
+from sms_platform.contacts.models import Contact, PhoneEntry
+
+RECORD_SK = "rec"
+
+
+def record_pk(kind: str, id_hash: str) -> str:
+    return f"c#{kind}#{id_hash}"
+
+
+def ref_of(kind: str, id_hash: str) -> str:
+    return f"{kind}-{id_hash}"
+
+
+def pk_of_ref(ref: str) -> str | None:
+    kind, _, id_hash = ref.partition("-")
+    if kind not in ("person", "unit") or len(id_hash) != 64 or not all(c in "0123456789abcdef" for c in id_hash):
+        return None
+    return record_pk(kind, id_hash)
+
+
+# ------------------------------------------------------------------ item <-> record
+
+
+def _phone_map(entry: PhoneEntry) -> dict[str, Any]:
+    item = {
+        "h": entry.hash,
+        "t": entry.token,
+        "m": entry.masked,
+        "src": entry.source.value,
+        "at": entry.collected_at.isoformat(),
+        "v": entry.verified,
+    }
+    if entry.contact_name:
+        item["who"] = entry.contact_name
+    return item
+
+
+def _phone_entry(item: dict[str, Any]) -> PhoneEntry:
+    return PhoneEntry(
+        hash=item["h"],
+        token=item["t"],
+        masked=item["m"],
+        source=item["src"],
+        collected_at=datetime.fromisoformat(item["at"]),
+        verified=bool(item["v"]),
+        contact_name=item.get("who"),
+    )
+
+
+def _recipient_fields(contact: Contact) -> dict[str, Any]:
+    phone = contact.current_phone
+    fields: dict[str, Any] = {
+        "ref": contact.ref,
+        "kind": contact.kind.value,
+        "name": contact.name,
+        "district": contact.district,
+        "ins": [t.value for t in contact.insurance_types],
+        "tags": list(contact.tags),
+    }
+    if phone is not None:
+        fields.update(cur_h=phone.hash, cur_t=phone.token, cur_m=phone.masked)
+    return fields
+
+
+def to_items(contact: Contact) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The record item and its index items by sort key."""
+    pk = record_pk(contact.kind.value, contact.id_hash)
+    base = _recipient_fields(contact)
+    main: dict[str, Any] = {
+        "pk": pk,
+        "sk": RECORD_SK,
+        **base,
+        "id_hash": contact.id_hash,
+        "id_t": contact.id_token,
+        "id_m": contact.id_masked,
+        "employer": contact.employer,
+        "phones": [_phone_map(entry) for entry in contact.phones],
+        "version": contact.version,
+        "updated_at": contact.updated_at.isoformat() if contact.updated_at else None,
+    }
+    main = {key: value for key, value in main.items() if value is not None}
+    members: dict[str, dict[str, Any]] = {}
+    phone = contact.current_phone
+    if phone is None:
+        return main, members
+    shard = records.audience_shard(phone.hash)
+    sort_key = records.audience_sort_key(phone.hash, contact.id_hash)
+    kind = contact.kind.value
+    for dim in records.index_dimensions(contact):
+        keys = {
+            "gsi1pk": records.audience_partition(contact.district, kind, dim, shard),
+            "gsi1sk": sort_key,
+        }
+        if dim == records.ALL:
+            main.update(keys, gsi2pk=f"ph#{phone.hash}", gsi2sk=pk)
+        else:
+            members[f"m#{dim}"] = {"pk": pk, "sk": f"m#{dim}", **base, **keys}
+    return main, members
+
+
+def member_keys(contact: Contact | None) -> set[str]:
+    """Sort keys of a record's index items (as ``to_items`` makes them)."""
+    if contact is None or contact.current_phone is None:
+        return set()
+    return {f"m#{dim}" for dim in records.index_dimensions(contact) if dim != records.ALL}
+
+
+def from_item(item: dict[str, Any]) -> Contact:
+    return Contact(
+        kind=item["kind"],
+        id_hash=item["id_hash"],
+        id_token=item["id_t"],
+        id_masked=item["id_m"],
+        name=item["name"],
+        district=item["district"],
+        insurance_types=list(item.get("ins") or []),
+        employer=item.get("employer"),
+        tags=list(item.get("tags") or []),
+        phones=[_phone_entry(p) for p in item.get("phones") or []],
+        version=int(item.get("version", 0)),
+        updated_at=datetime.fromisoformat(item["updated_at"]) if item.get("updated_at") else None,
+    )
+
+
+# ------------------------------------------------------------------ wire form
+
+
+def _value(value: Any) -> dict[str, Any]:
+    """One attribute in DynamoDB's wire form; records hold only these few types."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, list):
+        return {"L": [_value(item) for item in value]}
+    if isinstance(value, dict):
+        return {"M": {key: _value(item) for key, item in value.items()}}
+    raise TypeError(f"unsupported attribute type {type(value).__name__}")
+
+
+def wire(item: dict[str, Any]) -> dict[str, Any]:
+    """An item in DynamoDB's wire form."""
+    return {key: _value(value) for key, value in item.items()}
+
+
+_deserializer: Any = None
+
+
+def plain(item: dict[str, Any]) -> dict[str, Any]:
+    """An item read in DynamoDB's wire form, with plain values."""
+    global _deserializer
+    if _deserializer is None:
+        # boto3 loads on the first read, not with a handler's cold import.
+        from boto3.dynamodb.types import TypeDeserializer
+
+        _deserializer = TypeDeserializer()
+    return {key: _deserializer.deserialize(value) for key, value in item.items()}
