@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from sms_platform import aws
+from sms_platform.sending import message_store
 from sms_platform.sending.messages import MessageState
 
 STATE_NAMES = {
@@ -32,25 +32,6 @@ SUPPRESS_NAMES = {
     "stopped_send": "发送已被停止",
     "suspended_office": "发送单位已被暂停",
 }
-
-
-def _messages() -> Any:
-    return aws.table("MESSAGES_TABLE")
-
-
-def _source_items(source_id: str) -> list[dict[str, Any]]:
-    table, items = _messages(), []
-    args: dict[str, Any] = {
-        "IndexName": "gsi2",
-        "KeyConditionExpression": "gsi2pk = :p",
-        "ExpressionAttributeValues": {":p": f"src#{source_id}"},
-    }
-    while True:
-        page = table.query(**args)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _carrier_took(item: dict[str, Any]) -> bool:
@@ -83,7 +64,7 @@ def send_report(request: Any) -> dict[str, Any]:
     """A send's delivery report, as reviewers and auditors read it."""
     from sms_platform.sources import fanout
 
-    summary = summarize(_source_items(request.source_id))
+    summary = summarize(message_store.items_of_source(request.source_id))
     return {
         "request_id": request.request_id,
         "office": request.office.value,
@@ -129,7 +110,7 @@ def daily_report(day: date) -> dict[str, Any]:
     offices: dict[str, dict[str, Any]] = {}
     for request_id in send_request_store.sends_of_day(day):
         request = send_request_store.load(request_id)
-        summary = summarize(_source_items(request.source_id))
+        summary = summarize(message_store.items_of_source(request.source_id))
         office = offices.setdefault(
             request.office.value,
             {"office": request.office.value, "sends": 0, "messages": 0, "parts_used": 0,

@@ -186,18 +186,12 @@ def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int
 
 
 def _day_items(day: date) -> list[dict[str, Any]]:
+    from sms_platform.aws import queries
+
     table, items = _table(), []
     for shard in range(SHARDS):
-        args: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": {":p": f"stats#{day.isoformat()}#{shard}"},
-        }
-        while True:
-            page = table.query(**args)
-            items.extend(page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        partition = {":p": f"stats#{day.isoformat()}#{shard}"}
+        items.extend(queries.items(table.query, KeyConditionExpression="pk = :p", ExpressionAttributeValues=partition))
     return items
 
 

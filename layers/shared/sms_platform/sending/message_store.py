@@ -35,6 +35,19 @@ def _table() -> Any:
     return aws.table(TABLE_ENV)
 
 
+def items_of_source(source_id: str) -> list[dict[str, Any]]:
+    """Every message item of one source (a send request, an event, a call), by its index."""
+    from sms_platform.aws import queries
+
+    found = queries.items(
+        _table().query,
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :p",
+        ExpressionAttributeValues={":p": f"src#{source_id}"},
+    )
+    return list(found)
+
+
 def _client() -> Any:
     """The low-level client: transactions are built with typed values (``{"S": ...}``), so a
     value all the writes share is built once, and boto3 has nothing to convert."""
