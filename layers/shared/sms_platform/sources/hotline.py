@@ -57,13 +57,40 @@ def _caller_problem(caller: object) -> str | None:
     return None
 
 
+def _ended_at(value: object) -> datetime | None:
+    """When the call ended, as an aware instant; None when missing or not ISO 8601."""
+    # Read on the first hang-up, not with the webhook's cold import (see the module's docstring).
+    from sms_platform.foundation.clock import parse_instant
+
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        return None
+
+
+def _faq_ids(value: object) -> tuple[list[str], list[dict[str, str]]]:
+    """The entries a hang-up names, each once and in order, and what is wrong with them."""
+    problems = []
+    if value is None:
+        value = []
+    elif not isinstance(value, list) or not all(isinstance(f, str) and _FAQ_ID.match(f) for f in value):
+        problems.append(_problem("faq_ids", "应为问题编号的列表"))
+        value = []
+    faq_ids = list(dict.fromkeys(value))
+    if len(faq_ids) > MAX_ENTRIES_PER_CALL:
+        problems.append(_problem("faq_ids", f"每次通话最多发送 {MAX_ENTRIES_PER_CALL} 条问答"))
+    return faq_ids, problems
+
+
 def parse_hangup(raw_body: bytes) -> dict[str, Any]:
     """The hang-up body, checked field by field; ``ValidationFailed`` (422) lists every fault.
 
     Returns ``{"call_id", "caller", "agent_id", "ended_at" (aware datetime), "faq_ids"}``. The
     caller's number is returned as given; whether it is a mobile is decided by ``classify_caller``.
     """
-    from sms_platform.foundation.clock import parse_instant
+    # Read on the first hang-up, not with the webhook's cold import (see the module's docstring).
     from sms_platform.foundation.request_bodies import loads
 
     body = loads(raw_body or b"")
@@ -80,22 +107,11 @@ def parse_hangup(raw_body: bytes) -> dict[str, Any]:
         problems.append(_problem("caller", caller_problem))
     if not isinstance(agent_id, str) or not _AGENT_ID.match(agent_id):
         problems.append(_problem("agent_id", "必填，1-64 个可见 ASCII 字符"))
-    ended_at = None
-    try:
-        ended_at = parse_instant(body["ended_at"]) if isinstance(body.get("ended_at"), str) else None
-    except ValueError:
-        ended_at = None
+    ended_at = _ended_at(body.get("ended_at"))
     if ended_at is None:
         problems.append(_problem("ended_at", "必填，ISO 8601 时间"))
-    faq_ids = body.get("faq_ids")
-    if faq_ids is None:
-        faq_ids = []
-    elif not isinstance(faq_ids, list) or not all(isinstance(f, str) and _FAQ_ID.match(f) for f in faq_ids):
-        problems.append(_problem("faq_ids", "应为问题编号的列表"))
-        faq_ids = []
-    faq_ids = list(dict.fromkeys(faq_ids))
-    if len(faq_ids) > MAX_ENTRIES_PER_CALL:
-        problems.append(_problem("faq_ids", f"每次通话最多发送 {MAX_ENTRIES_PER_CALL} 条问答"))
+    faq_ids, faq_problems = _faq_ids(body.get("faq_ids"))
+    problems += faq_problems
     if problems:
         first = problems[0]
         raise ValidationFailed(f"请求内容不符合要求：{first['field']}：{first['message']}", field=first["field"],

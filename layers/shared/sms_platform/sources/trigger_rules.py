@@ -31,8 +31,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from sms_platform import aws
+from sms_platform.aws import queries
+from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.sources import channel_sends
 
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 # \Z, not $: a path with a newline after it is no path.
@@ -48,6 +52,7 @@ Recipients = Literal["subject", "unit_contacts"]
 
 
 def _evaluator(names: dict[str, Any]) -> Any:
+    # simpleeval loads with the first condition, not with the event intake's cold import.
     from simpleeval import SimpleEval
 
     evaluator = SimpleEval(functions=dict(_ALLOWED_CALLS), names=names)
@@ -171,8 +176,6 @@ class RuleDraft(BaseModel):
     @field_validator("valid_from", "valid_until")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        from sms_platform.foundation.clock import BEIJING
-
         return value if value.tzinfo else value.replace(tzinfo=BEIJING)
 
     @model_validator(mode="after")
@@ -214,8 +217,6 @@ def matching_rules(rules: list[Rule], event: dict[str, Any], now: datetime) -> l
 
 
 def _table() -> Any:
-    from sms_platform import aws
-
     return aws.table("CONTROL_TABLE")
 
 
@@ -238,13 +239,12 @@ def _from_item(item: dict[str, Any]) -> Rule:
 
 
 def versions(rule_id: str) -> list[Rule]:
-    items = (
-        _table()
-        .query(
+    items = list(
+        queries.items(
+            _table().query,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :v)",
             ExpressionAttributeValues={":pk": f"rule#{rule_id}", ":v": "v#"},
         )
-        .get("Items", [])
     )
     if not items:
         raise NotFound("没有这个触发规则")
@@ -263,18 +263,11 @@ def get(rule_id: str, version: int | None = None) -> Rule:
 
 def list_rules() -> list[Rule]:
     """The latest version of every rule (the control table is small; rules are few)."""
-    table = _table()
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "FilterExpression": "begins_with(pk, :p) AND begins_with(sk, :v)",
-        "ExpressionAttributeValues": {":p": "rule#", ":v": "v#"},
-    }
-    while True:
-        page = table.scan(**kwargs)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    items = queries.items(
+        _table().scan,
+        FilterExpression="begins_with(pk, :p) AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":p": "rule#", ":v": "v#"},
+    )
     latest: dict[str, Rule] = {}
     for rule in (_from_item(item) for item in items):
         if rule.rule_id not in latest or rule.version > latest[rule.rule_id].version:
@@ -283,14 +276,11 @@ def list_rules() -> list[Rule]:
 
 
 def active_for(event_type: str) -> list[Rule]:
-    items = (
-        _table()
-        .query(
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues={":pk": f"rules#{event_type}"},
-        )
-        .get("Items", [])
+    items = queries.items(
+        _table().query,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": f"rules#{event_type}"},
     )
     return [_from_item(item) for item in items]
 
@@ -306,8 +296,6 @@ def _put(rule: Rule, *, new: bool = False, expect_status: str | None = None) -> 
     try:
         _table().put_item(Item=_to_item(rule), **kwargs)
     except Exception as exc:
-        from sms_platform import aws
-
         if aws.condition_failed(exc):
             raise Conflict("触发规则已被他人修改，请刷新后重试") from exc
         raise
@@ -357,8 +345,6 @@ def approve(rule_id: str, *, reviewer: str, now: datetime) -> tuple[Rule, Rule |
         raise Conflict("只有已提交审核的规则可以审核通过")
     if rule.author == reviewer:
         raise Forbidden("不能审核自己编写的规则")
-    from sms_platform.sources import channel_sends
-
     if channel_sends.active_template(rule.template_id, now, category="triggered") is None:
         raise Conflict("规则使用的模板不是生效中的业务触发类模板（未审核、未备案、不在有效期内或类别不符），不能启用")
     active = rule.model_copy(update={"status": "active", "reviewer": reviewer, "updated_at": now})

@@ -310,6 +310,29 @@ def _as_text(value: object) -> str | None:
     return None
 
 
+def _checked_value(spec: VariableSpec, values: Mapping[str, object]) -> tuple[str, str | None]:
+    """One declared variable's value as it will be sent, and the reason it is refused (``None``
+    when accepted)."""
+    label = f"变量 ${{{spec.name}}}"
+    if spec.name not in values or values[spec.name] is None:
+        return "", f"缺少{label} 的值"
+    value = _as_text(values[spec.name])
+    if value is None:
+        return "", f"{label} 的值应为文字"
+    if spec.type != "text":
+        value = value.strip()
+    if not value.strip():
+        return value, f"{label} 的值不能为空"
+    if contains_url(value):
+        return value, f"{label} 的值不能含有网址或链接"
+    value, reason = _check_type(spec, value)
+    if reason:
+        return value, reason
+    if len(value) > spec.max_length:
+        return value, f"{label} 最多 {spec.max_length} 个字，当前 {len(value)} 个字"
+    return value, None
+
+
 def validate_values(specs: Iterable[VariableSpec | Mapping[str, Any]], values: Mapping[str, object]) -> dict[str, str]:
     """Check one recipient's values against the declarations and return them as sent.
 
@@ -322,32 +345,11 @@ def validate_values(specs: Iterable[VariableSpec | Mapping[str, Any]], values: M
     problems: list[dict[str, str]] = []
     result: dict[str, str] = {}
     for spec in specs:
-        label = f"变量 ${{{spec.name}}}"
-        if spec.name not in values or values[spec.name] is None:
-            problems.append({"field": spec.name, "message": f"缺少{label} 的值"})
-            continue
-        value = _as_text(values[spec.name])
-        if value is None:
-            problems.append({"field": spec.name, "message": f"{label} 的值应为文字"})
-            continue
-        if spec.type != "text":
-            value = value.strip()
-        if not value.strip():
-            problems.append({"field": spec.name, "message": f"{label} 的值不能为空"})
-            continue
-        if contains_url(value):
-            problems.append({"field": spec.name, "message": f"{label} 的值不能含有网址或链接"})
-            continue
-        value, reason = _check_type(spec, value)
+        value, reason = _checked_value(spec, values)
         if reason:
             problems.append({"field": spec.name, "message": reason})
-            continue
-        if len(value) > spec.max_length:
-            problems.append(
-                {"field": spec.name, "message": f"{label} 最多 {spec.max_length} 个字，当前 {len(value)} 个字"}
-            )
-            continue
-        result[spec.name] = value
+        else:
+            result[spec.name] = value
     for name in values:
         if name not in declared:
             problems.append({"field": str(name), "message": f"变量 ${{{name}}} 未在模板中声明"})
