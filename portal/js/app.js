@@ -1,38 +1,41 @@
 // The portal's shell: sign-in state, navigation built from the account's roles, hash routes.
 
 import { api, clearSession, session, whenSignedOut } from "./api.js";
+import { mayCall } from "./rights.js";
 import { clear, h } from "./ui.js";
 import { showRestriction, showSignIn } from "./pages/signin.js";
 
 const ALL = null;
-// Each page: where it lives, its title, the roles that see it (the API's own rights) and its module.
+// Each page: where it lives, its title, the API routes it is for (it is shown to the roles the
+// API allows on any of them, rights.js; ALL: to every account) and its module.
 export const PAGES = [
-  { path: "mywork", title: "我的工作", roles: ["city_operator", "district_operator", "hotline_manager", "city_reviewer", "it_ops"], module: "./pages/mywork.js" },
-  { path: "dashboard", title: "统计与运维", roles: ["city_operator", "city_reviewer", "district_operator", "hotline_manager", "it_ops", "auditor"], module: "./pages/dashboard.js" },
-  { path: "templates", title: "短信模板", roles: ["city_operator", "district_operator", "hotline_manager", "it_ops", "city_reviewer", "auditor"], module: "./pages/templates.js" },
-  { path: "sends", title: "发送申请", roles: ["city_operator", "district_operator", "city_reviewer", "auditor"], module: "./pages/sends.js" },
-  { path: "rules", title: "触发规则", roles: ["city_operator", "city_reviewer"], module: "./pages/rules.js" },
-  { path: "items", title: "订阅项目", roles: ["city_operator", "city_reviewer"], module: "./pages/items.js" },
-  { path: "faq", title: "12333问答库", roles: ["hotline_manager", "hotline_agent", "city_operator", "city_reviewer"], module: "./pages/faq.js" },
-  { path: "desk", title: "12333坐席", roles: ["hotline_manager", "hotline_agent", "it_ops"], module: "./pages/desk.js" },
-  { path: "contacts", title: "通讯录", roles: ["city_operator", "city_reviewer", "district_operator", "phone_reveal", "hotline_manager", "hotline_agent"], module: "./pages/contacts.js" },
-  { path: "replies", title: "回复收件箱", roles: ["city_operator", "city_reviewer", "hotline_manager", "hotline_agent"], module: "./pages/replies.js" },
-  { path: "accounts", title: "账号与权限", roles: ["permission_admin"], module: "./pages/accounts.js" },
-  { path: "audit", title: "审计", roles: ["auditor"], module: "./pages/audit.js" },
-  { path: "security", title: "账号安全", roles: ALL, module: "./pages/security.js" },
+  { path: "mywork", title: "我的工作", calls: ["GET /template-reviews", "POST /templates", "POST /send-requests"], module: "./pages/mywork.js" },
+  { path: "dashboard", title: "统计与运维", calls: ["GET /reports/daily", "GET /operations/lanes"], module: "./pages/dashboard.js" },
+  { path: "templates", title: "短信模板", calls: ["GET /templates"], module: "./pages/templates.js" },
+  { path: "sends", title: "发送申请", calls: ["GET /send-requests"], module: "./pages/sends.js" },
+  { path: "rules", title: "触发规则", calls: ["GET /trigger-rules"], module: "./pages/rules.js" },
+  { path: "items", title: "订阅项目", calls: ["GET /subscription-items"], module: "./pages/items.js" },
+  { path: "faq", title: "12333问答库", calls: ["GET /hotline/entries"], module: "./pages/faq.js" },
+  { path: "desk", title: "12333坐席", calls: ["GET /hotline/calls/waiting", "POST /message-lookup"], module: "./pages/desk.js" },
+  { path: "contacts", title: "通讯录", calls: ["GET /contacts", "POST /contacts/opt-outs"], module: "./pages/contacts.js" },
+  { path: "replies", title: "回复收件箱", calls: ["GET /replies"], module: "./pages/replies.js" },
+  { path: "accounts", title: "账号与权限", calls: ["GET /accounts"], module: "./pages/accounts.js" },
+  { path: "audit", title: "审计", calls: ["GET /audit/entries"], module: "./pages/audit.js" },
+  { path: "security", title: "账号安全", calls: ALL, module: "./pages/security.js" },
 ];
 
 const root = document.getElementById("app");
 let me = null;
 
 export function visiblePages(roles) {
-  return PAGES.filter((page) => page.roles === ALL || page.roles.some((role) => roles.includes(role)));
+  return PAGES.filter((page) => page.calls === ALL || mayCall(roles, ...page.calls));
 }
 
 function context() {
   return {
     me,
     has: (...roles) => roles.some((role) => me.roles.includes(role)),
+    may: (...routes) => mayCall(me.roles, ...routes),
     navigate: (hash) => {
       if (location.hash === hash) route();
       else location.hash = hash;

@@ -6,18 +6,15 @@ import { get, post } from "../api.js";
 import { DISTRICTS } from "../common.js";
 import { clear, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
-const READ = ["city_operator", "city_reviewer", "district_operator", "phone_reveal"];
-const WRITE = ["city_operator", "district_operator"];
-const OPT = ["city_operator", "district_operator", "hotline_manager", "hotline_agent"];
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "通讯录"));
   const detail = h("div", { id: "contact-detail" });
-  if (ctx.has(...READ)) {
+  if (ctx.may("GET /contacts")) {
     main.append(search(ctx, detail), browse(ctx, detail), detail);
   }
-  if (ctx.has(...OPT)) main.append(optOuts());
-  if (ctx.has(...WRITE)) main.append(imports());
+  if (ctx.may("POST /contacts/opt-outs")) main.append(optOuts());
+  if (ctx.may("POST /contacts/imports")) main.append(imports());
 }
 
 function summaryTable(contacts, ctx, detail) {
@@ -82,7 +79,7 @@ function browse(ctx, detail) {
 async function showDetail(ref, ctx, detail) {
   const c = await get(`/contacts/${ref}`);
   const reveal = h("div", { id: "reveal" });
-  if (ctx.has("phone_reveal") && c.phone_masked) {
+  if (ctx.may("POST /contacts/{ref}/reveal") && c.phone_masked) {
     const reason = input({ maxlength: "200" });
     const form = h("form", { "aria-label": "查看完整号码" }, h("div", { class: "row" },
       field("查看完整号码的事由（记入审计）", reason, { name: "reason" }), h("button", { type: "submit" }, "查看完整号码")), formError());

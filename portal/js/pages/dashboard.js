@@ -10,12 +10,11 @@ import { beijingDay, clear, h, input, pagedTable, section, toast } from "../ui.j
 
 const DAYS = 7;
 const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", normal: "普通（定向通知）", bulk: "批量（宣传公告）", fanout: "展开", work: "后台任务（通讯录导入）", pushes: "运营商回执与回复" };
-const REPORT_READERS = ["city_operator", "city_reviewer", "district_operator", "hotline_manager", "it_ops", "auditor"];
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "统计与运维"));
-  if (ctx.has(...REPORT_READERS)) await statistics(main);
-  if (ctx.has("it_ops")) await lanes(main);
+  if (ctx.may("GET /reports/daily")) await statistics(main);
+  if (ctx.may("GET /operations/lanes")) await lanes(main);
 }
 
 const rate = (delivered, failed) => (delivered + failed ? `${((delivered / (delivered + failed)) * 100).toFixed(1)}%` : "—");

@@ -7,7 +7,7 @@ import { clear, field, formError, h, input, pagedTable, section, submitting, toa
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "12333坐席工作台"));
-  if (ctx.has("hotline_manager", "hotline_agent")) await waiting(main, ctx);
+  if (ctx.may("GET /hotline/calls/waiting")) await waiting(main, ctx);
   lookup(main);
 }
 

@@ -13,10 +13,10 @@ export async function render(main, ctx) {
     const { entries } = await get("/hotline/entries");
     clear(box, pagedTable([
       ["问题", (e) => e.question],
-      ["答案模板", (e) => (ctx.has("city_operator", "city_reviewer", "hotline_manager") ? h("a", { href: `#/templates/${e.template_id}` }, e.template_id) : e.template_id)],
+      ["答案模板", (e) => (ctx.may("GET /templates/{template_id}") ? h("a", { href: `#/templates/${e.template_id}` }, e.template_id) : e.template_id)],
       ["纳入范围", (e) => (e.in_scope ? "是" : "否")],
       ["选定时间", (e) => when(e.scope_at)],
-      ["操作", (e) => ctx.has("hotline_manager")
+      ["操作", (e) => ctx.may("PUT /hotline/entries/{faq_id}/scope")
         ? h("button", { type: "button", "aria-label": `${e.in_scope ? "移出" : "纳入"} ${e.question}`, onclick: async () => {
           try { await put(`/hotline/entries/${e.faq_id}/scope`, { in_scope: !e.in_scope }); toast("已更新"); await load(); } catch (error) { toast(error.message, "bad"); }
         } }, e.in_scope ? "移出范围" : "纳入范围")
@@ -24,7 +24,7 @@ export async function render(main, ctx) {
     ], entries, { empty: "问答库还没有条目" }));
   };
   main.append(section("问答条目", box));
-  if (ctx.has("city_operator")) {
+  if (ctx.may("POST /hotline/entries")) {
     const question = input({ maxlength: "100" });
     const template = input({ placeholder: "12333挂机短信模板 ID" });
     main.append(form("新建问答条目", [["问题标题", question, "question"], ["答案模板", template, "template_id"]], async () => {

@@ -14,8 +14,9 @@ export function status(value) {
   return statusBadge(value, STATUS_NAMES[value] || value);
 }
 
-// Buttons for one definition: submit (author), approve or reject with a reason (reviewer).
-export function reviewActions(ctx, base, item, authorId, reload) {
+// Buttons for one definition at `base`: submit (author), approve or reject with a reason
+// (reviewer), each offered to those who may call its route (`routes.submit`, `routes.review`).
+export function reviewActions(ctx, routes, base, item, authorId, reload) {
   const box = h("div", { class: "actions" });
   const run = async (call, message) => {
     try {
@@ -26,10 +27,10 @@ export function reviewActions(ctx, base, item, authorId, reload) {
       toast(error.message, "bad");
     }
   };
-  if (["draft", "rejected"].includes(item.status) && ctx.has("city_operator")) {
+  if (["draft", "rejected"].includes(item.status) && ctx.may(routes.submit)) {
     box.append(h("button", { type: "button", onclick: () => run(() => post(`${base}/submission`), "已提交审核") }, "提交审核"));
   }
-  if (item.status === "submitted" && ctx.has("city_reviewer") && authorId !== ctx.me.account_id) {
+  if (item.status === "submitted" && ctx.may(routes.review) && authorId !== ctx.me.account_id) {
     const reason = input({ placeholder: "驳回理由", "aria-label": "驳回理由" });
     box.append(
       h("button", { type: "button", class: "primary", onclick: () => run(() => post(`${base}/approval`), "已审核通过") }, "审核通过"),

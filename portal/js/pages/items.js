@@ -4,6 +4,11 @@ import { get, post } from "../api.js";
 import { clear, h, input, pagedTable, section, select, toast, when } from "../ui.js";
 import { form, mapping, reviewActions, status } from "./governance.js";
 
+const ITEM_REVIEW = {
+  submit: "POST /subscription-items/{product_id}/submission",
+  review: "POST /subscription-items/{product_id}/approval",
+};
+
 export async function render(main, ctx) {
   main.append(h("h1", {}, "付费订阅项目"));
   const box = h("div");
@@ -14,7 +19,7 @@ export async function render(main, ctx) {
       ["模板", (i) => i.template_id], ["数据来源事件", (i) => i.event_type], ["状态", (i) => status(i.status)],
       ["驳回理由", (i) => i.reject_reason || ""], ["更新时间", (i) => when(i.updated_at)],
       ["操作", (i) => {
-        const actions = reviewActions(ctx, `/subscription-items/${i.product_id}`, i, i.author, load);
+        const actions = reviewActions(ctx, ITEM_REVIEW, `/subscription-items/${i.product_id}`, i, i.author, load);
         if (["on_sale", "active"].includes(i.status)) {
           actions.append(h("button", { type: "button", class: "danger", onclick: async () => {
             try { await post(`/subscription-items/${i.product_id}/withdrawal`); toast("已下架"); await load(); } catch (e) { toast(e.message, "bad"); }
@@ -25,7 +30,7 @@ export async function render(main, ctx) {
     ], items, { empty: "还没有订阅项目" }));
   };
   main.append(section("项目列表", box));
-  if (ctx.has("city_operator")) main.append(editor(load));
+  if (ctx.may("POST /subscription-items")) main.append(editor(load));
   await load();
 }
 

@@ -7,7 +7,7 @@ import { h, pagedTable, section, when } from "../ui.js";
 export async function render(main, ctx) {
   main.append(h("h1", {}, "我的工作"));
   const me = ctx.me.account_id;
-  if (ctx.has("city_reviewer")) {
+  if (ctx.may("GET /template-reviews")) {
     const [templates, sends, rules, items] = await Promise.all([
       get("/template-reviews"),
       get("/send-requests", { status: "submitted" }),
@@ -24,8 +24,9 @@ export async function render(main, ctx) {
       [["事项", (w) => h("a", { href: w.link }, w.what)], ["提交人", (w) => w.by], ["提交时间", (w) => when(w.at)]],
       waiting, { empty: "没有等待审核的事项" })));
   }
+  // What I wrote: templates (for their authors) and send requests (for those who propose them).
   const mine = [];
-  if (ctx.has("city_operator", "district_operator", "hotline_manager", "it_ops")) {
+  if (ctx.may("POST /templates")) {
     const templates = await get("/templates");
     for (const t of templates.templates) {
       for (const v of t.versions || []) {
@@ -35,7 +36,7 @@ export async function render(main, ctx) {
       }
     }
   }
-  if (ctx.has("city_operator", "district_operator")) {
+  if (ctx.may("POST /send-requests")) {
     const sends = await get("/send-requests");
     for (const r of sends.requests.filter((x) => x.author.account_id === me)) {
       mine.push({ what: `${r.kind_name}：${r.template_name}`, status: r.status, name: r.status_name, reason: r.reject_reason || r.stop_reason || "", at: r.updated_at, link: `#/sends/${r.request_id}` });

@@ -5,6 +5,8 @@ import { beijingIso } from "../common.js";
 import { clear, h, input, pagedTable, section, select, toast, when } from "../ui.js";
 import { form, mapping, reviewActions, status } from "./governance.js";
 
+const RULE_REVIEW = { submit: "POST /trigger-rules/{rule_id}/submission", review: "POST /trigger-rules/{rule_id}/approval" };
+
 export async function render(main, ctx, args) {
   main.append(h("h1", {}, "触发规则"));
   if (args[0]) return history(main, args[0]);
@@ -16,11 +18,11 @@ export async function render(main, ctx, args) {
       ["事件类型", (r) => r.event_type], ["条件", (r) => r.condition || "（无）"], ["模板", (r) => r.template_id],
       ["有效期", (r) => `${when(r.valid_from)} 至 ${when(r.valid_until)}`], ["状态", (r) => status(r.status)],
       ["原因", (r) => r.reject_reason || ""],
-      ["操作", (r) => reviewActions(ctx, `/trigger-rules/${r.rule_id}`, r, r.author, load)],
+      ["操作", (r) => reviewActions(ctx, RULE_REVIEW, `/trigger-rules/${r.rule_id}`, r, r.author, load)],
     ], rules, { empty: "还没有触发规则" }));
   };
   main.append(section("规则列表", box));
-  if (ctx.has("city_operator")) main.append(editor(load));
+  if (ctx.may("POST /trigger-rules")) main.append(editor(load));
   await load();
 }
 

@@ -6,7 +6,6 @@ import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, sign
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
-const PROPOSERS = ["city_operator", "district_operator"];
 const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
   ["fanned_out", "已全部排队发送"], ["stopped", "已停止"], ["rejected", "审核未通过"], ["cancelled", "已取消"]];
 const RUNNING = new Set(["sending", "fanned_out"]);
@@ -14,8 +13,8 @@ const RUNNING = new Set(["sending", "fanned_out"]);
 export async function render(main, ctx, args) {
   const [first] = args;
   const tabs = [["", "申请列表"]];
-  if (ctx.has(...PROPOSERS)) tabs.push(["new", "新建发送申请"]);
-  if (ctx.has("city_reviewer")) tabs.push(["review", "待审核"]);
+  if (ctx.may("POST /send-requests")) tabs.push(["new", "新建发送申请"]);
+  if (ctx.may("POST /send-requests/{request_id}/approval")) tabs.push(["review", "待审核"]);
   main.append(h("h1", {}, "发送申请"), h("nav", { class: "tabs", "aria-label": "发送申请" },
     tabs.map(([path, title]) => h("a", { href: `#/sends${path ? "/" + path : ""}`, "aria-current": (first || "") === path ? "page" : false }, title))));
   const area = h("div");
@@ -175,7 +174,7 @@ async function detail(area, ctx, requestId) {
   const r = view.request;
   const reason = h("textarea", { rows: "2", maxlength: "300" });
   const actions = h("form", { "aria-label": "审核发送申请" });
-  const canReview = ctx.has("city_reviewer") && r.status === "submitted" && r.author.account_id !== ctx.me.account_id;
+  const canReview = ctx.may("POST /send-requests/{request_id}/approval") && r.status === "submitted" && r.author.account_id !== ctx.me.account_id;
   const act = (call, message) => submitting(actions, async () => {
     await call();
     toast(message);
@@ -187,7 +186,7 @@ async function detail(area, ctx, requestId) {
       h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/rejection`, { reason: reason.value }), "已退回") }, "不通过")));
   } else if (["submitted", "approved"].includes(r.status) && (r.author.account_id === ctx.me.account_id || ctx.has("city_reviewer"))) {
     actions.append(formError(), h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/cancellation`), "已取消") }, "取消申请"));
-  } else if (RUNNING.has(r.status) && ctx.has("city_reviewer")) {
+  } else if (RUNNING.has(r.status) && ctx.may("POST /send-requests/{request_id}/stop")) {
     actions.append(field("停止原因", reason, { name: "reason" }), formError(),
       h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/stop`, { reason: reason.value }), "已停止发送") }, "停止发送"));
   }

@@ -7,7 +7,6 @@ import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } fro
 import { measure, placeholders } from "../sms.js";
 import { beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
-const AUTHORS = ["city_operator", "district_operator", "hotline_manager", "it_ops"];
 const STATUS_NAMES = {
   draft: "草稿", submitted: "待审核", approved: "审核通过，待报备", rejected: "审核未通过",
   filed: "已报备，运营商审核中", carrier_approved: "运营商已通过，未到生效日期", carrier_rejected: "运营商未通过",
@@ -18,8 +17,9 @@ const VARIABLE_TYPES = [["text", "文本"], ["name", "姓名"], ["number", "数�
 export async function render(main, ctx, args) {
   const [first, ...rest] = args;
   const tabs = [["", "模板列表"]];
-  if (ctx.has(...AUTHORS)) tabs.push(["new", "新建模板"]);
-  if (ctx.has("city_reviewer")) tabs.push(["review", "待审核"], ["words", "禁用词"]);
+  if (ctx.may("POST /templates")) tabs.push(["new", "新建模板"]);
+  if (ctx.may("GET /template-reviews")) tabs.push(["review", "待审核"]);
+  if (ctx.may("GET /forbidden-words")) tabs.push(["words", "禁用词"]);
   const current = first || "";
   main.append(
     h("h1", {}, "短信模板"),
@@ -250,7 +250,7 @@ async function detail(area, ctx, templateId, rest) {
   if (rest[0] === "version") return editor(area, ctx, newest, { template, mode: "version" });
   const mine = newest.author.account_id === ctx.me.account_id;
   const actions = h("div", { class: "actions" });
-  if (ctx.has(...AUTHORS)) {
+  if (ctx.may("POST /templates")) {
     if (newest.status === "draft" && mine) {
       actions.append(
         h("a", { href: `#/templates/${templateId}/edit` }, h("button", { type: "button" }, "修改草稿")),
