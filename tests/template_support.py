@@ -25,7 +25,7 @@ IT_OPS = member("tpl-author-it", Office.it, Role.it_ops, real_name="陈涛")
 HOTLINE_MANAGER = member("tpl-author-12333", Office.hotline, Role.hotline_manager, real_name="刘洋")
 TEMPLATE_REVIEWER = member("tpl-reviewer", Office.city, Role.city_reviewer, real_name="郑红")
 
-# Who writes each category's templates (workflow.may_author).
+# Who writes each category's templates (models.may_author).
 AUTHOR_OF = {"system": IT_OPS, "hangup": HOTLINE_MANAGER}
 
 # Longer than the carrier simulator's review delay (2 s on the platform's clock by default).

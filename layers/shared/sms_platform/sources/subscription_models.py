@@ -25,7 +25,6 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
-from sms_platform.sources.trigger_rules import check_path
 
 PAY_WINDOW = timedelta(minutes=30)
 REMINDER_BEFORE = timedelta(days=7)
@@ -111,6 +110,9 @@ class ItemDraft(BaseModel):
     @field_validator("variables")
     @classmethod
     def _paths(cls, value: dict[str, str]) -> dict[str, str]:
+        # Trigger rules (their models) load with the first item checked, not with the channels' cold import.
+        from sms_platform.sources.trigger_rules import check_path
+
         for path in value.values():
             check_path(path)
         return value
