@@ -9,12 +9,18 @@ its router serves.
 A request only imports the router of its own area (and the domain code behind it): a cold
 ``GET /v1/staff/me`` does not load the address book or the templates. ``resolve`` picks the
 area by the longest matching path prefix and builds that area's resolver on first use. The
-OpenAPI document, rarely asked for, builds the full app with every router.
+OpenAPI document, rarely asked for, builds the full app with every area.
+
+A powertools Router reads the request it serves through the resolver that included it, so no
+Router is included in two resolvers: the full app gets routers of its own, from each area
+module run once more apart from the one serving requests (``fresh_router``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from functools import cache
 from importlib import import_module
 from typing import Any
@@ -78,7 +84,32 @@ def area_of(path: str) -> str | None:
 
 
 def router_of(area: str) -> Any:
+    """The router serving the area's requests: its module's, imported once."""
     return import_module(f"staff_routes.{area}").router
+
+
+def fresh_router(area: str) -> Any:
+    """A router of the area for the full app alone: the area's module run anew, left out of
+    ``sys.modules``, so that its router and route functions are not the ones serving requests.
+
+    While it runs it stands in ``sys.modules`` under its own name, as during an import, so that
+    its pydantic models resolve their annotations in it, and not in the module serving requests.
+    """
+    name = f"staff_routes.{area}"
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(name)
+    module = importlib.util.module_from_spec(spec)
+    serving = sys.modules.get(name)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if serving is None:
+            del sys.modules[name]
+        else:
+            sys.modules[name] = serving
+    return module.router
 
 
 def _new_resolver() -> Any:
@@ -101,7 +132,7 @@ def full_app() -> Any:
     """Every router in one resolver, with the OpenAPI document (built once, when first asked)."""
     app = _new_resolver()
     for area in AREAS:
-        app.include_router(router_of(area), prefix=STAFF_PREFIX)
+        app.include_router(fresh_router(area), prefix=STAFF_PREFIX)
 
     @app.get(OPENAPI_PATH, include_in_schema=False)
     @rights.public
@@ -127,13 +158,7 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     path = event.get("path") or ""
     if path == OPENAPI_PATH:
         return full_app().resolve(event, context)
-    area = area_of(path)
-    resolver = area_resolver(area)
-    if area is not None:
-        # A router reads the request (router.current_event) through the resolver that included
-        # it last; the full app includes every router too, so point it back at this one.
-        router_of(area).api_resolver = resolver
-    return resolver.resolve(event, context)
+    return area_resolver(area_of(path)).resolve(event, context)
 
 
 def route_rights() -> list[rights.RouteRight]:
