@@ -7,12 +7,14 @@ from datetime import date
 from typing import Any
 
 from sms_platform.audit import archive
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 log = logger()
 
 
-@log.inject_lambda_context
+@logger().inject_lambda_context
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     day = date.fromisoformat(event["day"]) if isinstance(event, dict) and event.get("day") else archive.previous_day()
     result = archive.export_day(day)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.templates.filing import poll_filings
 
 log = logger()
 
 
-@log.inject_lambda_context
+@logger().inject_lambda_context
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     moved = poll_filings()
     log.info("template filings polled", extra={"moved": moved})

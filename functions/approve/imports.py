@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 log = logger()
@@ -28,6 +28,8 @@ def record_handler(record: Any) -> None:
         log.remove_keys(["import_id", "job", "chunk"])
 
 
-@log.inject_lambda_context(clear_state=True)
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -11,11 +11,11 @@ from typing import Any
 import app
 from aws_lambda_powertools.logging import correlation_paths
 from sms_platform.foundation import request_bodies
-from sms_platform.foundation.observability import logger
-
-_logger = logger()
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 
-@_logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return request_bodies.refusal(event) or app.resolve(event, context)

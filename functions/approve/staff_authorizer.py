@@ -15,10 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.staff import oidc, sessions
 from sms_platform.staff.account_models import AccessRefused, SessionEnded
 
 
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     scheme, _, token = str(event.get("authorizationToken") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

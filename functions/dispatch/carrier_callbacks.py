@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from sms_platform.foundation import request_bodies
 from sms_platform.foundation.errors import Unauthenticated
 from sms_platform.foundation.http import register_error_handlers
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 app = APIGatewayRestResolver()
 register_error_handlers(app)
@@ -68,6 +68,8 @@ def replies() -> dict[str, Any]:
     return ACCEPTED
 
 
-@log.inject_lambda_context(clear_state=True)
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return request_bodies.refusal(event) or app.resolve(event, context)

@@ -12,7 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from sms_platform.foundation import runtime
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 # A dispatch makes many short-lived objects: fewer collections of them (see runtime).
 runtime.raise_young_threshold()
@@ -40,7 +40,9 @@ def record_handler(record: Any, dispatcher: Any) -> None:
         log.remove_keys(["batch_id", "source_id", "kind"])
 
 
-@log.inject_lambda_context(clear_state=True)
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from sms_platform.sending.dispatcher import Dispatcher
 

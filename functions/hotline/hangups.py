@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from sms_platform.foundation import request_bodies, secrets, signed_webhooks
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.http import JSON, register_error_handlers
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources import hotline
 
 app = APIGatewayRestResolver()
@@ -40,5 +40,7 @@ def hangup() -> Response:
 
 
 @logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return request_bodies.refusal(event) or app.resolve(event, context)

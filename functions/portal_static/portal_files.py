@@ -15,6 +15,8 @@ import os
 import posixpath
 from typing import Any
 
+from sms_platform.foundation.observability import logger, metrics, tracer
+
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
 
@@ -35,6 +37,9 @@ def _error(status: int, code: str, message: str) -> dict[str, Any]:
     return {"statusCode": status, "headers": {"Content-Type": "application/json; charset=utf-8"}, "body": body}
 
 
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("httpMethod") not in ("GET", "HEAD"):
         return _error(405, "method_not_allowed", "只支持 GET 请求")

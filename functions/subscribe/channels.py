@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from sms_platform.foundation import request_bodies, secrets, signed_webhooks
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.http import JSON, register_error_handlers
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources import subscriptions
 
 KEEP_SECONDS = 30 * 24 * 3600
@@ -111,6 +111,8 @@ def payment() -> Response:
 
 
 @logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _idempotent_payment()[1].register_lambda_context(context)
     return request_bodies.refusal(event) or app.resolve(event, context)

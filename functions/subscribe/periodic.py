@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from sms_platform.foundation.clock import get_clock
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources.subscription_sends import run_schedule
 
 
 @logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     counts = run_schedule(get_clock().now())
     logger().info("subscription schedule run", extra=counts)

@@ -19,7 +19,7 @@ from sms_platform.foundation import request_bodies
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict
 from sms_platform.foundation.http import JSON, register_error_handlers
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 KEEP_SECONDS = 24 * 3600
 
@@ -67,6 +67,8 @@ def post_batch() -> Response:
 
 
 @logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _idempotent_upsert()[1].register_lambda_context(context)
     return request_bodies.refusal(event) or app.resolve(event, context)

@@ -18,7 +18,7 @@ from sms_platform.foundation import request_bodies
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
 from sms_platform.foundation.http import JSON, register_error_handlers
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources import business_events, trigger_rules
 
 EVENT_SOURCE = "weihai.si.business"
@@ -66,6 +66,8 @@ def post_event() -> Response:
 
 
 @logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _idempotent_process()[1].register_lambda_context(context)
     if event.get("source") == EVENT_SOURCE and isinstance(event.get("detail"), dict):

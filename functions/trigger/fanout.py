@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 # One record per invocation: a failed chunk is reported like any partial failure, not raised.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -27,7 +27,9 @@ def record_handler(record: Any, context: Any) -> str:
     return outcome
 
 
-@log.inject_lambda_context(clear_state=True)
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(
         event=event,

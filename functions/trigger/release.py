@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sms_platform.foundation.observability import logger
+from sms_platform.foundation.observability import logger, metrics, tracer
 
 log = logger()
 
 
-@log.inject_lambda_context(clear_state=True)
+@logger().inject_lambda_context(clear_state=True)
+@metrics().log_metrics(capture_cold_start_metric=True)
+@tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from sms_platform.sources import send_requests
 

@@ -110,21 +110,26 @@ class Tally:
         return sum(v for (m, _, _), v in self.counts.items() if m == metric)
 
     def emit(self) -> None:
-        """One EMF document per (kind, office), each holding that group's counts."""
+        """One EMF document per (kind, office), each holding that group's counts, through the
+        process's Metrics (``observability.metrics()``). A document's dimensions hold for all
+        its metrics, so each group is flushed on its own; the template's metric filters read
+        ``sent`` and ``failed`` from these documents."""
         if not self.counts:
             return
-        from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        from sms_platform.foundation.observability import metrics
 
         groups: dict[tuple[str, str], dict[str, int]] = {}
         for (metric, kind, office), value in self.counts.items():
             groups.setdefault((kind, office), {})[metric] = value
+        shared = metrics()
         for (kind, office), values in groups.items():
-            metrics = EphemeralMetrics()
-            metrics.add_dimension(name="kind", value=kind)
-            metrics.add_dimension(name="office", value=office)
+            shared.add_dimension(name="kind", value=kind)
+            shared.add_dimension(name="office", value=office)
             for metric, value in values.items():
-                metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
-            metrics.flush_metrics()
+                shared.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+            shared.flush_metrics()
         self.counts.clear()
 
 
