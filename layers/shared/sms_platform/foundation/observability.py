@@ -21,10 +21,11 @@ Every handler wears the three in the order of powertools' examples::
   ``POWERTOOLS_TRACE_DISABLED`` is true (``make run``: no X-Ray daemon runs locally); the
   decorator then only calls the handler.
 
-The tracer is made when a handler module is imported, as its decorator needs it, and that
-imports the X-Ray SDK: in Lambda (``LAMBDA_TASK_ROOT`` set) about 20 ms more to a cold start,
-35 ms with tracing on, as it patches botocore and requests (``python -m benchmarks imports``
-measures each handler so).
+The tracer is made when a handler module is imported, as its decorator needs it. That imports
+the X-Ray SDK and, with tracing on, requests, to patch it with botocore: 30 to 50 ms more CPU
+to a handler's cold import in Lambda (``python -m benchmarks imports`` imports each handler
+so), within every handler's target. Made on the first invocation instead, it would cost the
+same cold start, only later, and an environment started ahead of time could not pay it early.
 """
 
 from __future__ import annotations
