@@ -19,16 +19,19 @@ TEST_ACCESS_KEY_SECRET = "test-key-secret"
 @pytest.fixture
 def carrier_simulator(monkeypatch):
     from sms_platform.carrier import carrier_client_from_environment
+    from sms_platform.foundation import settings
 
     from infra.carrier_simulator import CarrierSimulator
 
     simulator = CarrierSimulator(port=0, access_keys={TEST_ACCESS_KEY_ID: TEST_ACCESS_KEY_SECRET}).start()
     monkeypatch.setenv("CARRIER_ENDPOINT", simulator.url)
+    settings.reset()
     carrier_client_from_environment.cache_clear()
     try:
         yield simulator
     finally:
         simulator.stop()
+        settings.reset()
         carrier_client_from_environment.cache_clear()
 
 

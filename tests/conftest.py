@@ -52,7 +52,7 @@ def aws(monkeypatch):
     import boto3
     from moto import mock_aws
     from sms_platform import aws as platform_aws
-    from sms_platform.foundation import secrets
+    from sms_platform.foundation import secrets, settings
 
     from infra import patches, provision, template_model
 
@@ -63,9 +63,11 @@ def aws(monkeypatch):
         )
         for key, value in provisioned.environment.items():
             monkeypatch.setenv(key, value)
+        settings.reset()  # the layer reads the environment once, through foundation.settings
         platform_aws.reset()
         secrets.clear_cache()
         yield provisioned
+        settings.reset()
         platform_aws.reset()
         secrets.clear_cache()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import UTC, date, datetime, timedelta
 
@@ -40,7 +41,7 @@ def clock(aws):
 def audit_items(aws_env, chain: str | None = None) -> list[dict]:
     from sms_platform import aws as platform_aws
 
-    table = platform_aws.table("AUDIT_TABLE")
+    table = platform_aws.table(os.environ["AUDIT_TABLE"])
     items = table.scan()["Items"]
     return sorted((i for i in items if chain is None or i["pk"] == chain), key=lambda i: (i["pk"], i["sk"]))
 
@@ -133,7 +134,7 @@ def test_a_tampered_entry_is_found_by_verification(clock, aws, tamper, broken_se
     trail.record(DISTRICT, "template.create", "template:T8:v1")
     assert trail.verify(DAY) is None
 
-    table = platform_aws.table("AUDIT_TABLE")
+    table = platform_aws.table(os.environ["AUDIT_TABLE"])
     target = next(i for i in audit_items(aws, entries[0]["chain"]) if int(i["seq"]) == 2)
     tamper(target, table)
 
@@ -394,7 +395,7 @@ def test_auditors_search_and_verify_through_the_staff_api(clock, aws):
     intact = call(auditor, "GET", "/v1/staff/audit/verification", query={"day": DAY.isoformat()})
     assert intact.status == 200 and intact.body == {"day": "2024-05-10", "intact": True, "broken": None}
     item = next(i for i in audit_items(aws) if int(i["seq"]) == 2)
-    platform_aws.table("AUDIT_TABLE").update_item(
+    platform_aws.table(os.environ["AUDIT_TABLE"]).update_item(
         Key={"pk": item["pk"], "sk": item["sk"]},
         UpdateExpression="SET #t = :t",
         ExpressionAttributeNames={"#t": "target"},

@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 from sms_platform.carrier import CarrierClient
+from sms_platform.foundation import settings as platform_settings
 from sms_platform.sending import message_store
 from sms_platform.sending.messages import UNSETTLED_CODE, MessageState
 
@@ -259,6 +260,7 @@ def test_recipients_left_queued_by_write_conflicts_go_out_again_in_a_fresh_messa
 def test_carrier_frequency_control_is_retried_after_a_long_pause(lanes, carrier_simulator, monkeypatch):
     monkeypatch.setenv("LIMIT_SAME_TEMPLATE_PER_MINUTE", "50")
     monkeypatch.setenv("LIMIT_SAME_TEMPLATE_PER_HOUR", "50")
+    platform_settings.reset()  # read the changed environment
     phone = phones(1)
     for n in range(6):  # the simulator allows one number five of one template a minute
         enqueue("triggered", f"event-burst-{n}", phone)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sms_platform.foundation import settings as platform_settings
 from sms_platform.staff.context import Office
 
 from tests.events import sqs_event
@@ -25,6 +26,7 @@ def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_re
     from sms_platform.sources import fanout
 
     monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "24")
+    platform_settings.reset()  # read the changed environment
     template_id = active_template(sends.clock, office=Office.city)
     add_people(60, district="wendeng")
     add_people(60, district="rushan", start=700)
@@ -80,6 +82,7 @@ def test_a_city_wide_send_expands_in_parallel_chunks_and_survives_crashes_and_re
 def test_back_pressure_keeps_the_lane_short_and_loses_nothing(sends, monkeypatch):  # noqa: F811
     monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "40")
     monkeypatch.setenv("FANOUT_MAX_LANE_DEPTH", "2")
+    platform_settings.reset()  # read the changed environment
     template_id = active_template(sends.clock)
     add_people(120)  # 3 chunks of 5 or 6 pages (audience shards), a batch per page
     request_id = approved_request(sends, template_id)

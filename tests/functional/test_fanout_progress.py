@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from sms_platform.foundation import crypto
+from sms_platform.foundation import settings as platform_settings
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.sending import message_store
 from sms_platform.sending.messages import in_publicity_window, message_id
@@ -24,6 +25,7 @@ from tests.functional.sends_support import (
 
 def test_publicity_pauses_when_the_window_closes_and_resumes_at_8(sends, monkeypatch):  # noqa: F811
     monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "40")
+    platform_settings.reset()  # read the changed environment
     template_id = active_template(sends.clock, category="publicity")
     add_people(160)  # 4 chunks
     sends.clock.set(datetime(2025, 3, 3, 20, 50, tzinfo=BEIJING))
@@ -52,6 +54,7 @@ def test_progress_is_visible_while_the_send_runs_and_adds_up(sends, monkeypatch)
     from sms_platform.sending import optouts
 
     monkeypatch.setenv("FANOUT_CHUNK_RECIPIENTS", "40")
+    platform_settings.reset()  # read the changed environment
     template_id = active_template(sends.clock)
     add_people(100)  # 3 chunks
     optouts.opt_out(mobile(3), "reply", "R", sends.clock.now())  # targeted notices ignore opt-outs

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sms_platform.foundation import settings as platform_settings
 
 from tests.events import api_event
 
@@ -19,6 +20,7 @@ def published(aws, monkeypatch):
 
     bucket = aws.physical["PortalBucket"]
     monkeypatch.setenv("PORTAL_BUCKET", bucket)
+    platform_settings.reset()  # read the changed environment
     s3 = platform_aws.client("s3")
     for path in PORTAL.rglob("*"):
         if path.is_file():

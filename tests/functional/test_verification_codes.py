@@ -3,6 +3,7 @@ test phone): five a Beijing day per key, valid five minutes, five wrong tries, b
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,7 +24,7 @@ def keep_code(table, pk: str, bound_to: str, at: datetime = AT) -> str:
 
 @pytest.mark.parametrize(("table_env", "pk", "bound_to"), FLOWS)
 def test_five_codes_a_beijing_day_then_429_until_the_next_day(aws, table_env, pk, bound_to):
-    table = platform_aws.table(table_env)
+    table = platform_aws.table(os.environ[table_env])
     day = {"pk": pk, "sk": "day#2025-03-03"}
     assert [verification_codes.count_today(table, day, AT) for _ in range(5)] == [1, 2, 3, 4, 5]
     with pytest.raises(RateLimited, match="每天最多获取 5 次验证码"):
@@ -34,7 +35,7 @@ def test_five_codes_a_beijing_day_then_429_until_the_next_day(aws, table_env, pk
 
 @pytest.mark.parametrize(("table_env", "pk", "bound_to"), FLOWS)
 def test_the_right_code_within_five_minutes_is_accepted_with_what_its_flow_kept(aws, table_env, pk, bound_to):
-    table = platform_aws.table(table_env)
+    table = platform_aws.table(os.environ[table_env])
     code = keep_code(table, pk, bound_to)
     item = verification_codes.check(
         table, {"pk": pk, "sk": "code"}, bound_to, code, AT + timedelta(minutes=5), field="code"
@@ -44,7 +45,7 @@ def test_the_right_code_within_five_minutes_is_accepted_with_what_its_flow_kept(
 
 @pytest.mark.parametrize(("table_env", "pk", "bound_to"), FLOWS)
 def test_an_expired_a_wrong_or_a_foreign_code_is_refused_and_five_wrong_tries_void_it(aws, table_env, pk, bound_to):
-    table = platform_aws.table(table_env)
+    table = platform_aws.table(os.environ[table_env])
     key = {"pk": pk, "sk": "code"}
     code = keep_code(table, pk, bound_to)
     wrong = "000000" if code != "000000" else "111111"

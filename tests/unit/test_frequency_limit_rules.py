@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.settings import Settings
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import LimitRules, counter_items, limit_specs, refused_window
 
@@ -66,7 +67,7 @@ def test_the_same_instant_meets_the_same_windows_in_any_zone(zone):
     ],
 )  # fmt: skip
 def test_limits_are_configurable_and_zero_turns_one_off(env, limits):
-    specs = limit_specs(LimitRules.from_environment(env), SmsKind.PUBLICITY, "SMS_1", AT)
+    specs = limit_specs(LimitRules.from_settings(Settings.model_validate(env)), SmsKind.PUBLICITY, "SMS_1", AT)
     assert [(s.field, s.limit) for s in specs] == limits
 
 
@@ -80,14 +81,16 @@ def test_limits_are_configurable_and_zero_turns_one_off(env, limits):
     ],
 )
 def test_windows_of_one_item_are_counted_together(kind, env, items):
-    specs = limit_specs(LimitRules.from_environment(env), SmsKind(kind), "SMS_1", AT)
+    specs = limit_specs(LimitRules.from_settings(Settings.model_validate(env)), SmsKind(kind), "SMS_1", AT)
     grouped = counter_items(specs)
     assert [[s.field for s in group] for group in grouped] == items
     assert all(len({s.key_for("h") for s in group}) == 1 for group in grouped)
 
 
 def _template_windows(env=None):
-    return counter_items(limit_specs(LimitRules.from_environment(env or {}), SmsKind.TARGETED, "SMS_1", AT))[0]
+    return counter_items(
+        limit_specs(LimitRules.from_settings(Settings.model_validate(env or {})), SmsKind.TARGETED, "SMS_1", AT)
+    )[0]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ compared line by line with the archive.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,8 +26,8 @@ from sms_platform.audit.chain import (
     time_key,
 )
 from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.settings import settings
 
-DEFAULT_RETENTION_DAYS = 1825
 _ABSENT = ("404", "NoSuchKey", "NotFound")  # how S3 says an object is not there
 
 
@@ -87,12 +86,12 @@ def export_day(day: date, *, retention_days: int | None = None) -> ArchiveResult
     now + ``retention_days``, ``AUDIT_RETENTION_DAYS`` or five years). Running it again for the
     same content writes nothing; late entries make a new object version, never an overwrite."""
     now = get_clock().now()
-    days = retention_days or int(os.environ.get("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
+    days = retention_days or settings().audit_retention_days
     lines, count, broken = archive_lines(day, now)
     # The header's export time changes each run; the digest covers the entries only.
     entries_text = "\n".join(lines[1:])
     digest = hashlib.sha256(entries_text.encode("utf-8")).hexdigest()
-    bucket, key = os.environ["ARCHIVE_BUCKET"], archive_key(day)
+    bucket, key = settings().value("ARCHIVE_BUCKET"), archive_key(day)
     s3 = aws.client("s3")
     if _archived_digest(s3, bucket, key) == digest:
         return ArchiveResult(bucket, key, count, digest, False, broken)

@@ -15,14 +15,14 @@ from sms_platform import aws
 from sms_platform.audit.chain import seq_key
 from sms_platform.aws import queries
 from sms_platform.foundation import paging
+from sms_platform.foundation.settings import settings
 
-_TABLE = "AUDIT_TABLE"
 # The index of each way of searching, by the prefix its key carries (``chain.index_keys``).
 _INDEXES = {"operator": "gsi1", "office": "gsi2"}
 
 
 def _table() -> Any:
-    return aws.table(_TABLE)
+    return aws.table(settings().audit_table)
 
 
 # ---------------------------------------------------------------------------- appending

@@ -7,7 +7,6 @@ locally. Tests call ``reset()`` when they start a fresh moto.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -28,9 +27,12 @@ def client(service: str) -> Any:
 
 
 @cache
-def table(env_name: str) -> Any:
-    """The DynamoDB table whose name is in environment variable ``env_name``."""
-    return _session().resource("dynamodb").Table(os.environ[env_name])
+def table(name: str) -> Any:
+    """The DynamoDB table ``name`` (callers pass a name from ``foundation.settings``, which
+    this package sits below)."""
+    if not name:
+        raise ValueError("no table name: its variable is not set (see foundation.settings)")
+    return _session().resource("dynamodb").Table(name)
 
 
 def error_code(error: Exception) -> str:

@@ -18,7 +18,6 @@ Every call answers a ``CarrierResult`` whose ``outcome`` tells the caller what t
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from sms_platform.carrier import signing
+from sms_platform.foundation.settings import settings
 
 MAX_SEND_SMS_NUMBERS = 1000
 MAX_BATCH_NUMBERS = 100
@@ -326,4 +326,4 @@ def carrier_client_from_environment() -> CarrierClient:
     from sms_platform.foundation.secrets import carrier_credentials
 
     credentials = carrier_credentials()
-    return CarrierClient(os.environ["CARRIER_ENDPOINT"], credentials.access_key_id, credentials.access_key_secret)
+    return CarrierClient(settings().value("CARRIER_ENDPOINT"), credentials.access_key_id, credentials.access_key_secret)

@@ -18,7 +18,6 @@ Recipients carry the number encrypted: the dispatcher decrypts it just before se
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +28,7 @@ from sms_platform.aws import queries
 from sms_platform.contacts import lists, records
 from sms_platform.contacts.chunks import ChunkSpec, KeyRange, Page
 from sms_platform.contacts.models import DISTRICTS, InsuranceType, Kind, Recipient, Tag, district_code
+from sms_platform.foundation.settings import settings
 
 _PROJECTION = "#r, kind, #n, district, cur_h, cur_t, cur_m"
 _NAMES = {"#r": "ref", "#n": "name"}
@@ -76,7 +76,7 @@ class Segment(BaseModel):
 
 
 def _table_name() -> str:
-    return os.environ["CONTACTS_TABLE"]
+    return settings().value("CONTACTS_TABLE")
 
 
 # ------------------------------------------------------------------ counting

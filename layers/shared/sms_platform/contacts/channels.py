@@ -16,12 +16,13 @@ from sms_platform import aws
 from sms_platform.contacts import collection
 from sms_platform.contacts.models import SOURCE_NAMES, RecordResult, SourceChannel
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
+from sms_platform.foundation.settings import settings
 
 NOT_GRANTED = "该 API 密钥无权提交此来源渠道的号码"
 
 
 def _table() -> Any:
-    return aws.table("CONTROL_TABLE")
+    return aws.table(settings().control_table)
 
 
 def _pk(api_key_id: str) -> str:

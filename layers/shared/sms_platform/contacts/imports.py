@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -30,6 +29,7 @@ from sms_platform.foundation import spreadsheets
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, PlatformError
 from sms_platform.foundation.observability import logger
+from sms_platform.foundation.settings import settings
 
 CHUNK_ROWS = 5_000
 UPLOAD_SECONDS = 900
@@ -43,11 +43,11 @@ _ABSENT = ("404", "NoSuchKey", "NotFound")
 
 
 def _bucket() -> str:
-    return os.environ["UPLOADS_BUCKET"]
+    return settings().value("UPLOADS_BUCKET")
 
 
 def _table() -> Any:
-    return aws.table("CONTACTS_TABLE")
+    return aws.table(settings().contacts_table)
 
 
 def _pk(import_id: str) -> str:
@@ -189,7 +189,7 @@ def report_url(import_id: str, *, office: str | None = None) -> dict[str, Any]:
 
 def _send(bodies: list[dict[str, Any]]) -> None:
     sqs = aws.client("sqs")
-    url = os.environ["WORK_QUEUE_URL"]
+    url = settings().value("WORK_QUEUE_URL")
     for start in range(0, len(bodies), 10):
         entries = [{"Id": str(i), "MessageBody": json.dumps(body)} for i, body in enumerate(bodies[start : start + 10])]
         answer = sqs.send_message_batch(QueueUrl=url, Entries=entries)
@@ -382,7 +382,7 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
             TransactItems=[
                 {
                     "Put": {
-                        "TableName": os.environ["CONTACTS_TABLE"],
+                        "TableName": settings().value("CONTACTS_TABLE"),
                         "Item": {
                             "pk": {"S": _pk(import_id)},
                             "sk": {"S": f"chunk#{chunk:06d}"},
@@ -393,7 +393,7 @@ def process_chunk(import_id: str, chunk: int, start: int, end: int, first_line: 
                 },
                 {
                     "Update": {
-                        "TableName": os.environ["CONTACTS_TABLE"],
+                        "TableName": settings().value("CONTACTS_TABLE"),
                         "Key": {"pk": {"S": _pk(import_id)}, "sk": {"S": "meta"}},
                         "UpdateExpression": "ADD rows_done :r, accepted :a, rejected :j, chunks_done :one",
                         "ExpressionAttributeValues": {

@@ -3,7 +3,6 @@ into ``UPLOADS_BUCKET`` through a presigned upload and expanded by byte ranges i
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -15,6 +14,7 @@ from sms_platform.contacts.chunks import ChunkSpec, Page
 from sms_platform.contacts.models import Recipient
 from sms_platform.contacts.record_items import record_pk
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound
+from sms_platform.foundation.settings import settings
 
 # S3's answers to a read of an object that is not there.
 _ABSENT = ("NoSuchKey", "404")
@@ -29,11 +29,11 @@ def _key(list_id: str) -> str:
 
 
 def _bucket() -> str:
-    return os.environ["UPLOADS_BUCKET"]
+    return settings().value("UPLOADS_BUCKET")
 
 
 def _table() -> Any:
-    return aws.table("CONTACTS_TABLE")
+    return aws.table(settings().contacts_table)
 
 
 def create(kind: str, *, office: str, at: datetime) -> dict[str, Any]:

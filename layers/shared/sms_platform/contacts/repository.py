@@ -9,7 +9,6 @@ read (or on the record not existing yet), so a retried write can never count a r
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +28,7 @@ from sms_platform.contacts.record_items import (
     wire,
 )
 from sms_platform.foundation import crypto, paging
+from sms_platform.foundation.settings import settings
 
 TABLE_ENV = "CONTACTS_TABLE"
 MAX_ATTEMPTS = 8
@@ -42,7 +42,7 @@ def _client() -> Any:
 
 
 def _table_name() -> str:
-    return os.environ[TABLE_ENV]
+    return settings().value(TABLE_ENV)
 
 
 def id_hash_of(identifier: str) -> str:

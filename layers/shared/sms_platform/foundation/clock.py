@@ -7,10 +7,11 @@ moment with ``PLATFORM_CLOCK``.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sms_platform.foundation.settings import settings
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -61,7 +62,7 @@ def parse_instant(text: str) -> datetime:
 
 
 def clock_from_environment() -> Clock:
-    start = os.environ.get("PLATFORM_CLOCK")
+    start = settings().platform_clock
     return Clock(parse_instant(start) if start else None)
 
 

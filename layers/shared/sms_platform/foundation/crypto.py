@@ -23,6 +23,7 @@ from typing import Any
 
 from sms_platform import aws
 from sms_platform.foundation import secrets
+from sms_platform.foundation.settings import settings
 
 _TOKEN_PREFIX = "v1"  # noqa: S105 - a format tag, not a secret
 _DATA_KEY_PK = "datakey"
@@ -45,7 +46,7 @@ def _load_key(key_id: str) -> bytes:
     with _lock:
         if key_id in _plain_keys:
             return _plain_keys[key_id]
-    item = aws.table("CONTROL_TABLE").get_item(Key={"pk": _DATA_KEY_PK, "sk": key_id}).get("Item")
+    item = aws.table(settings().control_table).get_item(Key={"pk": _DATA_KEY_PK, "sk": key_id}).get("Item")
     if not item:
         raise ValueError("unknown data key")
     plain = aws.client("kms").decrypt(CiphertextBlob=bytes(item["wrapped"].value))["Plaintext"]
@@ -59,7 +60,7 @@ def _current_key() -> tuple[str, bytes]:
     global _current_key_id
     if _current_key_id:
         return _current_key_id, _load_key(_current_key_id)
-    table = aws.table("CONTROL_TABLE")
+    table = aws.table(settings().control_table)
     found = table.query(
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": _DATA_KEY_PK},
@@ -69,7 +70,7 @@ def _current_key() -> tuple[str, bytes]:
     if found:
         key_id = found[0]["sk"]
     else:
-        generated = aws.client("kms").generate_data_key(KeyId=os.environ["PLATFORM_KEY_ID"], KeySpec="AES_256")
+        generated = aws.client("kms").generate_data_key(KeyId=settings().value("PLATFORM_KEY_ID"), KeySpec="AES_256")
         key_id = f"{uuid.uuid1().hex}"  # time-ordered, so the newest sorts last
         table.put_item(
             Item={"pk": _DATA_KEY_PK, "sk": key_id, "wrapped": generated["CiphertextBlob"]},

@@ -8,10 +8,11 @@ the same everywhere. Values never reach a log.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from sms_platform.foundation.settings import settings
 
 CACHE_SECONDS = 300
 
@@ -26,7 +27,7 @@ def _provider() -> Any:
 
 
 def _secret(env_name: str) -> str:
-    return _provider().get(os.environ[env_name], max_age=CACHE_SECONDS)
+    return _provider().get(settings().value(env_name), max_age=CACHE_SECONDS)
 
 
 def _json_secret(env_name: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ number out of publicity; any other reply is kept in the staff inbox.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,11 +16,11 @@ from pydantic import BaseModel
 
 from sms_platform.foundation import crypto
 from sms_platform.foundation.identifiers import is_mobile, normalize_mobile
+from sms_platform.foundation.settings import settings
 from sms_platform.sending import inbox, message_store, optouts
 from sms_platform.sending.messages import CarrierReceipt, CarrierReply, is_opt_out_reply, message_id, source_of_out_id
 
 REPLY_SOURCE = "sms_reply"
-QUEUE_ENV = "PUSH_QUEUE_URL"
 # A queued piece holds at most this many items and bytes: it is recorded well within the
 # worker's timeout and its SQS message stays below SQS's 256 KB.
 PIECE_ITEMS = 200
@@ -66,7 +65,7 @@ def queue_push(kind: str, items: list[CarrierReceipt] | list[CarrierReply]) -> i
     from sms_platform.sending import outbox
 
     bodies = pieces(kind, items)
-    outbox.send_bodies(os.environ[QUEUE_ENV], bodies)
+    outbox.send_bodies(settings().value("PUSH_QUEUE_URL"), bodies)
     return len(bodies)
 
 

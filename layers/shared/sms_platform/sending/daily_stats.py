@@ -36,8 +36,8 @@ from functools import lru_cache
 from typing import Any
 
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.settings import settings
 
-TABLE_ENV = "SENDS_TABLE"
 SHARDS = 8
 MAX_DAYS = 31
 FINAL_COUNTS = ("delivered", "failed", "suppressed", "undeliverable", "expired")
@@ -139,7 +139,7 @@ def row(day: str, kind: str, office: str, counter: Mapping[str, int]) -> dict[st
 def _table() -> Any:
     from sms_platform import aws
 
-    return aws.table(TABLE_ENV)
+    return aws.table(settings().sends_table)
 
 
 @lru_cache(maxsize=8)

@@ -148,7 +148,7 @@ class Taken:
 class Dispatcher:
     carrier: Any = None  # a CarrierClient; the environment's one by default
     clock: Clock | None = None
-    rules: LimitRules = field(default_factory=LimitRules.from_environment)
+    rules: LimitRules = field(default_factory=LimitRules.from_settings)
     tally: Tally = field(default_factory=Tally)
 
     def __post_init__(self) -> None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from sms_platform import aws
 from sms_platform.foundation.errors import NotFound
+from sms_platform.foundation.settings import settings
 
 SOURCE_QUEUES = {
     "high": "HIGH_QUEUE_URL",
@@ -38,9 +38,9 @@ PEEK_LIMIT = 50
 
 
 def source_url(lane: str) -> str:
-    if lane not in SOURCE_QUEUES or not os.environ.get(SOURCE_QUEUES[lane]):
+    if lane not in SOURCE_QUEUES or not settings().get(SOURCE_QUEUES[lane]):
         raise NotFound(f"没有这个队列：{lane}")
-    return os.environ[SOURCE_QUEUES[lane]]
+    return settings().value(SOURCE_QUEUES[lane])
 
 
 def dead_letter_url(lane: str) -> str:
@@ -58,7 +58,7 @@ def depth(lane: str) -> int:
 
 
 def depths() -> dict[str, int]:
-    return {lane: depth(lane) for lane, env in SOURCE_QUEUES.items() if os.environ.get(env)}
+    return {lane: depth(lane) for lane, env in SOURCE_QUEUES.items() if settings().get(env)}
 
 
 def describe(body: str) -> dict[str, Any]:

@@ -23,15 +23,15 @@ from functools import lru_cache
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.foundation.settings import settings
 from sms_platform.sending.messages import LimitSpec, counter_items, refused_window
 
-TABLE_ENV = "LIMITS_TABLE"
 _GRACE = timedelta(hours=1)  # an item outlives its last window's end a little
 _ONE, _MINUS_ONE = {"N": "1"}, {"N": "-1"}
 
 
 def _table() -> Any:
-    return aws.table(TABLE_ENV)
+    return aws.table(settings().limits_table)
 
 
 class BatchCounters:

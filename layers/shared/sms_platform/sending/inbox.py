@@ -17,8 +17,8 @@ from sms_platform import aws
 from sms_platform.foundation import crypto, paging
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.identifiers import mask_mobile
+from sms_platform.foundation.settings import settings
 
-TABLE_ENV = "CONTACTS_TABLE"
 RETENTION_DAYS = 400
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _SEND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
@@ -26,7 +26,7 @@ PUBLIC_FIELDS = ("reply_id", "phone_masked", "content", "sign_name", "dest_code"
 
 
 def _table() -> Any:
-    return aws.table(TABLE_ENV)
+    return aws.table(settings().contacts_table)
 
 
 def keep_reply(

@@ -8,10 +8,10 @@ the work queue of contact imports), each read only when the function's environme
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.foundation.settings import settings
 from sms_platform.sending import dlq
 
 ATTRIBUTES = {
@@ -35,4 +35,4 @@ def lane_depth(lane: str) -> dict[str, Any]:
 
 def lane_depths() -> list[dict[str, Any]]:
     """Every configured lane, in the order ``dlq.SOURCE_QUEUES`` lists them."""
-    return [lane_depth(lane) for lane, env in dlq.SOURCE_QUEUES.items() if os.environ.get(env)]
+    return [lane_depth(lane) for lane, env in dlq.SOURCE_QUEUES.items() if settings().get(env)]

@@ -7,8 +7,9 @@ consumers are capped in the template.
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
+
+from sms_platform.foundation.settings import settings
 
 
 class SmsKind(StrEnum):
@@ -47,8 +48,8 @@ def lane_for(kind: SmsKind | str) -> Lane:
 
 
 def queue_url(lane: Lane | str) -> str:
-    """The URL of a lane's queue, from the function's environment."""
-    return os.environ[QUEUE_URL_ENV[Lane(lane)]]
+    """The URL of a lane's queue, from the settings."""
+    return settings().value(QUEUE_URL_ENV[Lane(lane)])
 
 
 def is_transactional(kind: SmsKind | str) -> bool:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sms_platform import aws
 from sms_platform.aws import transactions
+from sms_platform.foundation.settings import settings
 from sms_platform.sending import daily_stats, message_items
 from sms_platform.sending.message_items import MessageGroup, Move, NewMessage, SentGroup, iso, key
 from sms_platform.sending.messages import MessageState, SuppressReason
@@ -28,11 +29,9 @@ from sms_platform.sending.messages import MessageState, SuppressReason
 if TYPE_CHECKING:
     from sms_platform.sending.frequency_limits import BatchCounters
 
-TABLE_ENV = "MESSAGES_TABLE"
-
 
 def _table() -> Any:
-    return aws.table(TABLE_ENV)
+    return aws.table(settings().messages_table)
 
 
 def items_of_source(source_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ Everything here is pure: no AWS, no clock of its own (times are passed in).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -27,6 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.settings import Settings, settings
 from sms_platform.sending.lanes import SmsKind
 
 BATCH_SIZE = 100  # recipients per queued batch: the carrier's SendBatchSms limit
@@ -290,12 +290,13 @@ class LimitRules:
     publicity_per_day: int = 3
 
     @classmethod
-    def from_environment(cls, env: dict[str, str] | None = None) -> LimitRules:
-        env = os.environ if env is None else env
+    def from_settings(cls, current: Settings | None = None) -> LimitRules:
+        """The limits ``LIMIT_*`` set (the process's settings unless ``current`` is given)."""
+        current = current or settings()
         return cls(
-            same_template_per_minute=int(env.get("LIMIT_SAME_TEMPLATE_PER_MINUTE", cls.same_template_per_minute)),
-            same_template_per_hour=int(env.get("LIMIT_SAME_TEMPLATE_PER_HOUR", cls.same_template_per_hour)),
-            publicity_per_day=int(env.get("LIMIT_PUBLICITY_PER_DAY", cls.publicity_per_day)),
+            same_template_per_minute=current.limit_same_template_per_minute,
+            same_template_per_hour=current.limit_same_template_per_hour,
+            publicity_per_day=current.limit_publicity_per_day,
         )
 
 

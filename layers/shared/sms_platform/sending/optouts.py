@@ -16,13 +16,13 @@ from typing import Any
 from sms_platform import aws
 from sms_platform.foundation import crypto
 from sms_platform.foundation.identifiers import mask_mobile
+from sms_platform.foundation.settings import settings
 
-TABLE_ENV = "CONTACTS_TABLE"
 _STATE = "state"
 
 
 def _table() -> Any:
-    return aws.table(TABLE_ENV)
+    return aws.table(settings().contacts_table)
 
 
 def _pk(phone_hash: str) -> str:

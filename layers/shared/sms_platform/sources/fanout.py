@@ -28,7 +28,6 @@ A stopped send keeps expanding, but records each remaining recipient ``suppresse
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from sms_platform.contacts.audiences import Segment, iter_pages, plan_chunks
 from sms_platform.contacts.chunks import ChunkSpec
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.settings import settings
 from sms_platform.sending import message_store, outbox
 from sms_platform.sending.lanes import lane_for, queue_url
 from sms_platform.sending.message_items import MessageGroup
@@ -60,12 +60,9 @@ from sms_platform.sending.messages import (
 from sms_platform.sources import send_request_store
 from sms_platform.sources.send_request_models import SendRequest, chunk_count
 
-QUEUE_ENV = "FANOUT_QUEUE_URL"
 BACKPRESSURE_DELAY = 30
 PAGES_PER_RUN = 200
 TIME_MARGIN = 20  # seconds of the invocation left when a chunk hands over to a fresh job
-DEFAULT_CHUNK_RECIPIENTS = 5000  # audience size per parallel chunk (FANOUT_CHUNK_RECIPIENTS)
-DEFAULT_MAX_LANE_DEPTH = 1000  # queued batches of 100: 100,000 recipients waiting on the lane
 
 
 class ChunkJob(BaseModel):
@@ -88,11 +85,11 @@ class PageCounts:
 
 
 def max_lane_depth() -> int:
-    return int(os.environ.get("FANOUT_MAX_LANE_DEPTH", DEFAULT_MAX_LANE_DEPTH))
+    return settings().fanout_max_lane_depth  # FANOUT_MAX_LANE_DEPTH
 
 
 def _table() -> Any:
-    return aws.table("SENDS_TABLE")
+    return aws.table(settings().sends_table)
 
 
 def _chunk_key(request_id: str, chunk: int) -> dict[str, str]:
@@ -109,7 +106,7 @@ def send_jobs(jobs: Iterable[ChunkJob], now: datetime | None = None) -> None:
          "DelaySeconds": delay_seconds(now, job.not_before)}
         for i, job in enumerate(jobs)
     ]  # fmt: skip
-    sqs, url = aws.client("sqs"), os.environ[QUEUE_ENV]
+    sqs, url = aws.client("sqs"), settings().value("FANOUT_QUEUE_URL")
     for start in range(0, len(entries), 10):
         group = entries[start : start + 10]
         for _ in range(3):
@@ -140,7 +137,7 @@ def _segment(request: SendRequest) -> Segment:
 
 def plan(request: SendRequest) -> int:
     """Create the chunks of a released send and queue one job per chunk; safe to repeat."""
-    per_chunk = int(os.environ.get("FANOUT_CHUNK_RECIPIENTS", DEFAULT_CHUNK_RECIPIENTS))
+    per_chunk = settings().fanout_chunk_recipients  # audience size per parallel chunk
     specs = plan_chunks(_segment(request), chunk_count(request.audience_size, per_chunk))
     table = _table()
     for index, spec in enumerate(specs):

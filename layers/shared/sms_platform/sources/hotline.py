@@ -30,6 +30,7 @@ from typing import Any
 
 from sms_platform.foundation import text_rules
 from sms_platform.foundation.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from sms_platform.foundation.settings import settings
 
 MAX_ENTRIES_PER_CALL = 3
 AGENT_PICK_WINDOW = timedelta(hours=24)
@@ -140,13 +141,13 @@ def pick_window_open(ended_at: datetime, now: datetime) -> bool:
 def _control() -> Any:
     from sms_platform import aws
 
-    return aws.table("CONTROL_TABLE")
+    return aws.table(settings().control_table)
 
 
 def _calls() -> Any:
     from sms_platform import aws
 
-    return aws.table("SENDS_TABLE")
+    return aws.table(settings().sends_table)
 
 
 def _entry_view(item: dict[str, Any]) -> dict[str, Any]:

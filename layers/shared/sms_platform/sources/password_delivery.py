@@ -24,6 +24,7 @@ from sms_platform import aws
 from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, ValidationFailed
+from sms_platform.foundation.settings import settings as platform_settings
 from sms_platform.staff import accounts
 from sms_platform.staff.account_models import snapshot, temporary_password
 from sms_platform.staff.context import StaffContext
@@ -35,7 +36,7 @@ _SETTINGS_KEY = {"pk": "config", "sk": "accounts"}
 
 
 def _control() -> Any:
-    return aws.table("CONTROL_TABLE")
+    return aws.table(platform_settings().control_table)
 
 
 def settings() -> dict[str, Any]:

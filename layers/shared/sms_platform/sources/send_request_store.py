@@ -21,16 +21,16 @@ from sms_platform import aws
 from sms_platform.aws import queries
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict, NotFound
+from sms_platform.foundation.settings import settings
 from sms_platform.sources import verification_codes
 from sms_platform.sources.send_request_models import KIND_NAMES, MAX_TEST_SENDS, STATUS_NAMES, SendRequest
 from sms_platform.staff.context import OFFICE_NAMES, Office
 
-TABLE_ENV = "SENDS_TABLE"
 _FIELDS = frozenset(SendRequest.model_fields)
 
 
 def _table() -> Any:
-    return aws.table(TABLE_ENV)
+    return aws.table(settings().sends_table)
 
 
 def _key(request_id: str) -> dict[str, str]:

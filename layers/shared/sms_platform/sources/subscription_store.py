@@ -27,6 +27,7 @@ from sms_platform import aws
 from sms_platform.aws import queries
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict, NotFound
+from sms_platform.foundation.settings import settings as platform_settings
 from sms_platform.sources import verification_codes
 from sms_platform.sources.subscription_models import Item
 
@@ -35,11 +36,11 @@ RUN_KEPT = timedelta(days=400)
 
 
 def _control() -> Any:
-    return aws.table("CONTROL_TABLE")
+    return aws.table(platform_settings().control_table)
 
 
 def _subs() -> Any:
-    return aws.table("SUBSCRIPTIONS_TABLE")
+    return aws.table(platform_settings().subscriptions_table)
 
 
 # ---------------------------------------------------------------- items and settings

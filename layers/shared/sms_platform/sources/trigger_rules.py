@@ -35,6 +35,7 @@ from sms_platform import aws
 from sms_platform.aws import queries
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sms_platform.foundation.settings import settings
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sources import channel_sends
 
@@ -217,7 +218,7 @@ def matching_rules(rules: list[Rule], event: dict[str, Any], now: datetime) -> l
 
 
 def _table() -> Any:
-    return aws.table("CONTROL_TABLE")
+    return aws.table(settings().control_table)
 
 
 def _sk(version: int) -> str:

@@ -26,17 +26,16 @@ from sms_platform import aws
 from sms_platform.aws import queries, transactions
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, NotFound
+from sms_platform.foundation.settings import settings
 from sms_platform.staff.account_models import ACTIVE, Account, iso, normalize_username, parse_time
 from sms_platform.staff.context import OFFICE_NAMES, Office, Role
 
 CACHE_SECONDS = 5.0
 SESSION_RECORD_DAYS = 2
 
-_TABLE = "CONTROL_TABLE"
-
 
 def _table() -> Any:
-    return aws.table(_TABLE)
+    return aws.table(settings().control_table)
 
 
 def _account_key(username: str) -> dict[str, str]:

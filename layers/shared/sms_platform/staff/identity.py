@@ -8,11 +8,11 @@ no user to manage and the password and TOTP operations are refused (``require_po
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from sms_platform import aws
 from sms_platform.foundation.errors import BadRequest, Conflict, Forbidden, Unauthenticated, ValidationFailed
+from sms_platform.foundation.settings import settings
 from sms_platform.staff.account_models import Account
 
 _NOT_FROM_SIGN_IN = "请使用登录时取得的访问令牌（access token）"
@@ -24,11 +24,11 @@ class WrongCredentials(Exception):
 
 
 def user_pool_id() -> str:
-    return os.environ.get("STAFF_USER_POOL_ID", "")
+    return settings().staff_user_pool_id
 
 
 def client_id() -> str:
-    return os.environ.get("OIDC_AUDIENCE", "")
+    return settings().oidc_audience
 
 
 def _idp() -> Any:

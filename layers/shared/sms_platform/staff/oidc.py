@@ -12,9 +12,10 @@ started elsewhere (``PLATFORM_CLOCK``) while the issuer keeps real time.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
+
+from sms_platform.foundation.settings import settings
 
 LEEWAY_SECONDS = 10
 JWKS_CACHE_SECONDS = 300
@@ -28,15 +29,15 @@ class InvalidToken(Exception):
 
 
 def issuer() -> str:
-    return os.environ["OIDC_ISSUER"].rstrip("/")
+    return settings().value("OIDC_ISSUER").rstrip("/")
 
 
 def audience() -> str:
-    return os.environ.get("OIDC_AUDIENCE", "")
+    return settings().oidc_audience
 
 
 def jwks_url() -> str:
-    return os.environ.get("OIDC_JWKS_URL") or f"{issuer()}/.well-known/jwks.json"
+    return settings().oidc_jwks_url or f"{issuer()}/.well-known/jwks.json"
 
 
 def _client(url: str) -> Any:

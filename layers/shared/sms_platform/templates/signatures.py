@@ -23,6 +23,7 @@ from sms_platform import aws
 from sms_platform.audit import trail
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, NotFound, ValidationFailed
+from sms_platform.foundation.settings import settings
 from sms_platform.staff.context import OFFICE_NAMES, Office
 
 MIN_LENGTH, MAX_LENGTH = 2, 12
@@ -146,7 +147,7 @@ def _office(office: Office | str) -> Office:
 
 
 def _table() -> Any:
-    return aws.table("CONTROL_TABLE")
+    return aws.table(settings().control_table)
 
 
 def get_signature(office: Office | str) -> Signature:

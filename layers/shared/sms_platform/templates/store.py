@@ -19,6 +19,7 @@ from typing import Any
 from sms_platform import aws
 from sms_platform.aws import queries, transactions
 from sms_platform.foundation.errors import Conflict, NotFound
+from sms_platform.foundation.settings import settings
 from sms_platform.templates.models import STATUS_NAMES, Template, TemplateVersion
 
 _WORD_PK = "forbidden-word"
@@ -26,7 +27,7 @@ _KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
 
 
 def _table() -> Any:
-    return aws.table("CONTROL_TABLE")
+    return aws.table(settings().control_table)
 
 
 def _pk(template_id: str) -> str:
