@@ -7,7 +7,12 @@ from datetime import date
 from typing import Any
 
 from sms_platform.audit import archive
+from sms_platform.foundation import settings
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require("AUDIT_TABLE", "CONTROL_TABLE", "ARCHIVE_BUCKET")
 
 log = logger()
 

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform.foundation import settings
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.templates.filing import poll_filings
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require("CONTROL_TABLE", *settings.CARRIER)
 
 log = logger()
 

@@ -11,7 +11,12 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from sms_platform.foundation import settings
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, "WORK_QUEUE_URL", "UPLOADS_BUCKET", *settings.KEYS)
 
 processor = BatchProcessor(event_type=EventType.SQS)
 log = logger()

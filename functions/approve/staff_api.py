@@ -10,8 +10,12 @@ from typing import Any
 
 import app
 from aws_lambda_powertools.logging import correlation_paths
-from sms_platform.foundation import request_bodies
+from sms_platform.foundation import request_bodies, settings
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.PLATFORM)
 
 
 @logger().inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

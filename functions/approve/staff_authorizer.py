@@ -15,9 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform.foundation import settings
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.staff import oidc, sessions
 from sms_platform.staff.account_models import AccessRefused, SessionEnded
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require("CONTROL_TABLE", *settings.STAFF_SIGN_IN)
 
 
 @logger().inject_lambda_context(clear_state=True)

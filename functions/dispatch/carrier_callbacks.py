@@ -12,10 +12,14 @@ import hmac
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from sms_platform.foundation import request_bodies
+from sms_platform.foundation import request_bodies, settings
 from sms_platform.foundation.errors import Unauthenticated
 from sms_platform.foundation.http import register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.WEBHOOKS, "PUSH_QUEUE_URL")
 
 app = APIGatewayRestResolver()
 register_error_handlers(app)

@@ -11,8 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from sms_platform.foundation import runtime
+from sms_platform.foundation import runtime, settings
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.LANES, *settings.KEYS, *settings.CARRIER)
 
 # A dispatch makes many short-lived objects: fewer collections of them (see runtime).
 runtime.raise_young_threshold()

@@ -11,11 +11,15 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform.foundation import request_bodies, secrets, signed_webhooks
+from sms_platform.foundation import request_bodies, secrets, settings, signed_webhooks
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.http import JSON, register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources import hotline
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.LANES, *settings.KEYS, *settings.WEBHOOKS)
 
 app = APIGatewayRestResolver()
 register_error_handlers(app)

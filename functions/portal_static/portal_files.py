@@ -11,11 +11,15 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-import os
 import posixpath
 from typing import Any
 
+from sms_platform.foundation import settings
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require("PORTAL_BUCKET")
 
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".svg": "image/svg+xml"}
@@ -52,7 +56,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     s3 = aws.client("s3")
     try:
-        found = s3.get_object(Bucket=os.environ["PORTAL_BUCKET"], Key=key)
+        found = s3.get_object(Bucket=settings.settings().portal_bucket, Key=key)
     except s3.exceptions.NoSuchKey:
         return _error(404, "not_found", "没有这个文件")
     data = found["Body"].read()

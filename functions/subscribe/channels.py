@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform.foundation import request_bodies, secrets, signed_webhooks
+from sms_platform.foundation import idempotency, request_bodies, secrets, settings, signed_webhooks
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.http import JSON, register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources import subscriptions
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.LANES, *settings.KEYS, *settings.WEBHOOKS)
 
 KEEP_SECONDS = 30 * 24 * 3600
 
@@ -79,24 +82,13 @@ def cancel(subscription_id: str) -> Response:
 
 @cache
 def _idempotent_payment() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from sms_platform import aws
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=aws.client("dynamodb")
-    )
-    config = IdempotencyConfig(event_key_jmespath="transaction_id", expires_after_seconds=KEEP_SECONDS)
-
-    @idempotent_function(data_keyword_argument="notice", persistence_store=persistence, config=config)
     def apply(notice: dict[str, Any]) -> dict[str, Any]:
         parsed = subscriptions.PaymentNotice.model_validate(notice)
         return subscriptions.record_payment(parsed, get_clock().now())
 
-    return apply, config
+    return idempotency.idempotent(
+        apply, data_keyword_argument="notice", key_path="transaction_id", expires_after_seconds=KEEP_SECONDS
+    )
 
 
 @app.post("/v1/payments/notify")

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform.foundation import settings
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources.subscription_sends import run_schedule
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.LANES, *settings.KEYS)
 
 
 @logger().inject_lambda_context(clear_state=True)

@@ -10,16 +10,19 @@ body from the same key within a day gets the first answer again and changes noth
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform.foundation import request_bodies
+from sms_platform.foundation import idempotency, request_bodies, settings
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict
 from sms_platform.foundation.http import JSON, register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.KEYS)
 
 KEEP_SECONDS = 24 * 3600
 
@@ -29,25 +32,15 @@ register_error_handlers(app)
 
 @cache
 def _idempotent_upsert() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from sms_platform import aws
     from sms_platform.contacts import channels
 
-    persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=aws.client("dynamodb")
-    )
-    # The key is a hash of the whole request: the caller's key id and its body.
-    config = IdempotencyConfig(expires_after_seconds=KEEP_SECONDS, hash_function="sha256")
-
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
     def upsert(request: dict[str, Any]) -> dict[str, Any]:
         return channels.upsert(request["body"], api_key_id=request["api_key_id"], at=get_clock().now())
 
-    return upsert, config
+    # The key is a hash of the whole request: the caller's key id and its body.
+    return idempotency.idempotent(
+        upsert, data_keyword_argument="request", expires_after_seconds=KEEP_SECONDS, hash_function="sha256"
+    )
 
 
 @app.post("/v1/contacts/batch")

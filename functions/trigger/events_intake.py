@@ -9,17 +9,20 @@ first answer and sends nothing more (powertools Idempotency, records kept 30 day
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from sms_platform.foundation import request_bodies
+from sms_platform.foundation import idempotency, request_bodies, settings
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
 from sms_platform.foundation.http import JSON, register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.sources import business_events, trigger_rules
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.LANES, *settings.KEYS)
 
 EVENT_SOURCE = "weihai.si.business"
 KEEP_SECONDS = 30 * 24 * 3600
@@ -30,23 +33,12 @@ register_error_handlers(app)
 
 @cache
 def _idempotent_process() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        IdempotencyConfig,
-        idempotent_function,
-    )
-    from sms_platform import aws
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=aws.client("dynamodb")
-    )
-    config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=KEEP_SECONDS)
-
-    @idempotent_function(data_keyword_argument="event", persistence_store=persistence, config=config)
     def process(event: dict[str, Any]) -> dict[str, Any]:
         return business_events.process(business_events.BusinessEvent.model_validate(event), get_clock().now())
 
-    return process, config
+    return idempotency.idempotent(
+        process, data_keyword_argument="event", key_path="event_id", expires_after_seconds=KEEP_SECONDS
+    )
 
 
 def accept(event: business_events.BusinessEvent) -> dict[str, Any]:

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sms_platform.foundation import settings
 from sms_platform.foundation.observability import logger, metrics, tracer
+
+# At import, the cold start: a variable this function needs that is missing or malformed
+# fails here, named, not on the first request that reaches it.
+settings.require(*settings.TABLES, *settings.QUEUES, *settings.BUCKETS, *settings.KEYS)
 
 log = logger()
 

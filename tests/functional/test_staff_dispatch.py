@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sms_platform.foundation import settings as platform_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,7 +122,9 @@ print(json.dumps({"answers": answers, "loaded_after_me": loaded_after_me}))
 
 def test_a_cold_request_loads_only_its_own_area_and_the_document_still_lists_every_route():
     paths = [str(ROOT), str(ROOT / "layers/shared"), str(ROOT / "functions/approve")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    # staff_api checks its settings at import; names stand in for the template's resources.
+    placeholders = {name: f"test-{name.lower()}" for name in platform_settings.PLATFORM}
+    env = {**os.environ, **placeholders, "PYTHONPATH": os.pathsep.join(paths)}
     result = subprocess.run(
         [sys.executable, "-c", COLD_REQUEST], env=env, capture_output=True, text=True, check=False, cwd=ROOT
     )

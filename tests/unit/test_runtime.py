@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sms_platform.foundation import runtime
+from sms_platform.foundation import runtime, settings
 
 
 @pytest.fixture
@@ -40,6 +40,7 @@ def test_the_sender_raises_it_as_its_environment_starts():
     root = Path(__file__).resolve().parents[2]
     code = "import gc; gc.set_threshold(700, 10, 10); import sender; print(gc.get_threshold()[0])"
     paths = os.pathsep.join(str(root / p) for p in ("layers/shared", "functions/dispatch"))
-    env = {**os.environ, "PYTHONPATH": paths}
+    # The sender checks its settings at import; names stand in for the template's resources.
+    env = {**os.environ, **{name: f"unit-{name.lower()}" for name in settings.PLATFORM}, "PYTHONPATH": paths}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert int(result.stdout.strip().splitlines()[-1]) == runtime.YOUNG_THRESHOLD
