@@ -113,7 +113,7 @@ def _stubbed() -> Iterator[None]:
     import logging
 
     from sms_platform import aws
-    from sms_platform.foundation import crypto
+    from sms_platform.foundation import crypto, settings
 
     environment = dict(os.environ)
     log = logging.getLogger("weihai-sms")
@@ -123,6 +123,7 @@ def _stubbed() -> Iterator[None]:
         HIGH_QUEUE_URL="stub-high", MESSAGES_TABLE="stub", LIMITS_TABLE="stub", AUDIT_TABLE="stub",
         SENDS_TABLE="stub", CONTACTS_TABLE="stub", POWERTOOLS_LOG_LEVEL="WARNING",
     )  # fmt: skip
+    settings.reset()  # the stubbed variables, read once
     log.setLevel(logging.ERROR)  # log formatting is not the work measured
     sqs = _StubSqs()
     aws.table = lambda _name: _TABLE  # type: ignore[assignment]
@@ -138,6 +139,7 @@ def _stubbed() -> Iterator[None]:
         crypto.reset()
         os.environ.clear()
         os.environ.update(environment)
+        settings.reset()
 
 
 def _batches(n: int) -> list[str]:

@@ -103,6 +103,9 @@ class Platform:
             )
         # The platform process itself (seeding, the simulator) sees what the functions see.
         os.environ.update(self.function_environment_base())
+        from sms_platform.foundation import settings as platform_settings
+
+        platform_settings.reset()  # read once already (the clock): read the functions' variables now
         logs.emit(
             "provisioned",
             tables=len(self.model.of_type("AWS::DynamoDB::Table")),

@@ -104,10 +104,11 @@ class RunningPlatform:
         moto endpoint, for calling ``sms_platform`` against the running platform."""
         from sms_platform import aws
         from sms_platform.carrier.client import carrier_client_from_environment
-        from sms_platform.foundation import crypto, secrets
+        from sms_platform.foundation import crypto, secrets, settings
 
         def forget_clients() -> None:
             # Everything cached per process was made for whichever platform (or moto) came before.
+            settings.reset()
             aws.reset()
             secrets.clear_cache()
             crypto.reset()
