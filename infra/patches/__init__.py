@@ -2,7 +2,9 @@
 to the moto server's interpreter, in one place: one module per patch.
 
 They are speed-ups only. moto and botocore answer the same with or without them; the
-platform and every test run unpatched too, only slower:
+platform and every test run unpatched too, only slower (at scale much slower: unpatched, a bulk
+batch among a few thousand messages outlasts the dispatch function's timeout, see
+``transactions``):
 
 - ``PLATFORM_MOTO_PATCHES=off`` in the environment turns them all off (``switched_on``, the
   one place that reads it). The local platform passes it on to moto's server and to every
@@ -110,20 +112,25 @@ def install(*patches: ModuleType) -> list[str]:
     return installed
 
 
-def install_for_tests() -> list[str]:
-    """The patches for moto running inside the test process (``mock_aws``)."""
+def _moto_and_botocore() -> list[ModuleType]:
+    """The patches of moto's and botocore's code, wherever moto runs."""
     from infra.patches import botocore_loader, serializer, transactions
 
-    return install(transactions, serializer, botocore_loader)
+    return [transactions, serializer, botocore_loader]
+
+
+def install_for_tests() -> list[str]:
+    """The patches for moto running inside the test process (``mock_aws``)."""
+    return install(*_moto_and_botocore())
 
 
 def install_in_moto_server(app: Any) -> tuple[Any, list[str]]:
-    """The patches for moto's own server process: the test process's, the interpreter's
-    settings, and urgent calls served first (``app`` wrapped when that one is installed).
-    Answers the application to serve and the names of the patches installed."""
+    """The patches for moto's own server process: those of moto's and botocore's code, the
+    interpreter's settings, and urgent calls served first (``app`` wrapped when that one is
+    installed). Answers the application to serve and the names of the patches installed."""
     from infra.patches import frozen_state, switch_interval, urgent_first
 
-    installed = install_for_tests() + install(switch_interval, frozen_state)
+    installed = install(*_moto_and_botocore(), switch_interval, frozen_state)
     if install(urgent_first):
         app = urgent_first.serve(app)
         installed.append("urgent_first")

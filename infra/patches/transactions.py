@@ -1,15 +1,20 @@
 """moto's DynamoDB transactions without a copy of every table they touch.
 
 moto 5 takes a deep copy of every table a ``TransactWriteItems`` call touches before it writes,
-so that it can put the table back if the transaction is cancelled. With a few thousand contacts
-or messages in a table each transaction then costs about a second, and a test of a few hundred
-recipients spends most of its time copying. Here moto's copy is the table itself (putting it
-back changes nothing), and the items the transaction names, the only ones moto writes, are
-copied before it runs and put back if it fails, so a cancelled transaction still leaves every
-item as it was, at a cost that no longer grows with the table. Everything else about moto's
-transactions (conditions, cancellation reasons, the check that no item is named twice) is
-moto's own code. ``tests/functional/test_moto_transactions.py`` holds it to DynamoDB's
-behaviour.
+so that it can put the table back if the transaction is cancelled: a cost growing with the
+tables, paid by every transaction, and a test of a few hundred recipients spends most of its
+time copying. Here moto's copy is the table itself (putting it back changes nothing), and the
+items the transaction names, the only ones moto writes, are copied before it runs and put back
+if it fails, so a cancelled transaction still leaves every item as it was, at a cost that no
+longer grows with the table. Everything else about moto's transactions (conditions,
+cancellation reasons, the check that no item is named twice) is moto's own code.
+``tests/functional/test_moto_transactions.py`` holds it to DynamoDB's behaviour.
+
+Without it the local platform cannot drain a publicity send of a few thousand recipients: each
+bulk batch outlasts the dispatch function's 30 s timeout (``tests/e2e/test_lanes.py`` sends 150
+when unpatched; a batch of two hundred took 20 s there). And moto's server copies a table while
+other requests write to it: unpatched, such a copy now and then fails with "dictionary changed
+size during iteration", a 500 that botocore's retries cover.
 
 Measured (``python -m infra.patches.measure transactions``, two runs on a two-core machine):
 a transaction of two updates on a table of 3,000 items takes 159-171 ms without it, 1.8 ms
