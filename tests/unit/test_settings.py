@@ -53,10 +53,9 @@ def test_a_malformed_variable_is_named(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     settings.reset()
     try:
+        settings.require()  # a cold start reads no value: the first read names the malformed one
         with pytest.raises(SettingsError, match=rf"malformed environment variable {variable}\b"):
             settings.settings()
-        with pytest.raises(SettingsError, match=variable):
-            settings.require()
     finally:
         monkeypatch.undo()
         settings.reset()
@@ -88,7 +87,8 @@ def test_required_and_set_passes_and_is_read_once(monkeypatch):
     monkeypatch.setenv("CONTROL_TABLE", "control")
     settings.reset()
     try:
-        assert settings.require("CONTROL_TABLE").control_table == "control"
+        settings.require("CONTROL_TABLE")
+        assert settings.settings().control_table == "control"
         monkeypatch.setenv("CONTROL_TABLE", "changed")
         assert settings.settings().control_table == "control"  # cached until reset()
         settings.reset()
@@ -98,8 +98,8 @@ def test_required_and_set_passes_and_is_read_once(monkeypatch):
         settings.reset()
 
 
-def test_an_unknown_name_is_a_programming_error():
-    with pytest.raises(ValueError, match="not a setting: CONTROL_TABEL"):
+def test_a_misspelt_name_fails_the_cold_start_as_missing():
+    with pytest.raises(SettingsError, match="not set: CONTROL_TABEL"):
         settings.require("CONTROL_TABEL")
 
 
