@@ -206,12 +206,9 @@ def send_again(
     if indexes is None:
         copy = batch.model_copy(update=changes)
     else:
-        phones = None
-        if batch.phones is not None:
-            if numbers is None:
-                raise ValueError("a part of a batch with sealed numbers needs the numbers to seal again")
-            phones = crypto.seal_many([numbers[i] for i in indexes])
-        copy = batch.part(indexes, phones, **changes)
+        if numbers is None:
+            raise ValueError("a part of a batch needs its numbers to seal again")
+        copy = batch.part(indexes, crypto.seal_many([numbers[i] for i in indexes]), **changes)
     send_batches([copy])
     return copy
 
