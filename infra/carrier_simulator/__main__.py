@@ -39,13 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         verbose=True,
     ).start()
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM stop it alike, set here rather than left to Python's default, which a
+    # parent that ignores SIGINT (a script's background job, a test runner) passes on as ignored.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stop.set())
     simulator.log(f"carrier simulator listening on {simulator.url}")
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        stop.wait()
     finally:
         simulator.stop()
     return 0
