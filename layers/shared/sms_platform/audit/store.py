@@ -43,13 +43,7 @@ def head(chain: str) -> Mapping[str, Any] | None:
 
 def add(item: Mapping[str, Any]) -> bool:
     """Write a new entry; False when its sequence number was taken first by another writer."""
-    try:
-        _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except Exception as error:
-        if aws.condition_failed(error):
-            return False
-        raise
-    return True
+    return aws.put_new(_table(), item)
 
 
 # ---------------------------------------------------------------------------- reading

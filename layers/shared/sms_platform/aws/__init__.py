@@ -46,6 +46,18 @@ def condition_failed(error: Exception) -> bool:
     return error_code(error) == "ConditionalCheckFailedException"
 
 
+def put_new(table: Any, item: dict[str, Any]) -> bool:
+    """Write ``item`` unless an item with its key is there; False when one was (written first by
+    another writer, or by an earlier try of the same work)."""
+    try:
+        table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    except Exception as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
 def reset() -> None:
     """Forget cached clients (tests start a new moto for each case)."""
     table.cache_clear()

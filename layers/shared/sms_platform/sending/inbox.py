@@ -62,13 +62,7 @@ def keep_reply(
         "received_at": received_at.isoformat(timespec="seconds"),
         "expires_at": int(received_at.timestamp()) + RETENTION_DAYS * 86400,
     }
-    try:
-        _table().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except Exception as error:
-        if aws.condition_failed(error):
-            return False
-        raise
-    return True
+    return aws.put_new(_table(), item)
 
 
 def list_replies(month: str, *, limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:

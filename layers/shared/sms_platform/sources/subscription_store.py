@@ -153,13 +153,7 @@ def create_subscription(subscription: dict[str, Any], *, subscriber_hash: str, c
     subscription_id = subscription["subscription_id"]
     item = {"pk": f"sub#{subscription_id}", "sk": "sub", **subscription, "gsi1pk": f"subscriber#{subscriber_hash}",
             "gsi1sk": f"{created_at.isoformat()}#{subscription_id}"}  # fmt: skip
-    try:
-        _subs().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    except Exception as exc:
-        if aws.condition_failed(exc):
-            return False
-        raise
-    return True
+    return aws.put_new(_subs(), item)
 
 
 def subscriptions_of(subscriber_hash: str) -> list[dict[str, Any]]:
