@@ -5,7 +5,7 @@ then ``filing``) as the staff routes do, with staff contexts for an author and a
 author writes the template and submits it, a city reviewer who did not write it approves it
 (which files it with the carrier), the platform's clock moves past the carrier's review delay
 and the filing poller activates it. Calling the domain directly rather than the staff API keeps
-it quick; the routes themselves are tested in tests/functional/test_templates.py. It needs the
+it quick; the routes themselves are tested in tests/functional/templates/test_templates.py. It needs the
 ``carrier_simulator`` fixture (listed after ``aws``) and a ``FixedClock`` set as the platform's clock.
 """
 

@@ -5,7 +5,7 @@ value, builds a context and works out up to a dozen spellings of its name (writt
 model objects). Most answers are plain dicts, and for a plain dict those spellings depend only
 on the picker's kind and alias providers, the shape and the name: here they are worked out once
 and remembered, and the dict's first matching entry is the answer, as the picker's; model
-objects and transformed values go the general way. ``tests/functional/test_moto_answers.py``
+objects and transformed values go the general way. ``tests/functional/infra/test_moto_answers.py``
 checks the answers are byte for byte moto's own.
 
 Measured (``python -m infra.patches.measure serializer``, two runs on a two-core machine): a

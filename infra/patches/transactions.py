@@ -8,7 +8,7 @@ items the transaction names, the only ones moto writes, are copied before it run
 if it fails, so a cancelled transaction still leaves every item as it was, at a cost that no
 longer grows with the table. Everything else about moto's transactions (conditions,
 cancellation reasons, the check that no item is named twice) is moto's own code.
-``tests/functional/test_moto_transactions.py`` holds it to DynamoDB's behaviour.
+``tests/functional/infra/test_moto_transactions.py`` holds it to DynamoDB's behaviour.
 
 Without it the local platform cannot drain a publicity send of a few thousand recipients: each
 bulk batch outlasts the dispatch function's 30 s timeout (``tests/e2e/test_lanes.py`` sends 150

@@ -104,7 +104,7 @@ def test_a_district_request_goes_to_the_city_and_a_rejection_carries_its_reason(
 
 @pytest.mark.parametrize(
     ("hour", "minute", "accepted"),
-    [(7, 59, False), (20, 59, True), (21, 0, False)],  # every edge: tests/unit/test_send_request_rules.py
+    [(7, 59, False), (20, 59, True), (21, 0, False)],  # every edge: tests/unit/sources/test_send_request_rules.py
 )
 def test_publicity_send_time_must_fall_between_8_and_21_beijing(sends, hour, minute, accepted):  # noqa: F811
     template_id = active_template(sends.clock, category="publicity")

@@ -17,7 +17,7 @@ from sms_platform.sending.message_items import MessageGroup
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import CALLBACK_TOKEN, push, receipts_event, replies_event
-from tests.functional.test_dispatch_send import MORNING, enqueue, lanes, phones, state_of  # noqa: F401
+from tests.functional.sending.test_dispatch_send import MORNING, enqueue, lanes, phones, state_of  # noqa: F401
 
 
 def reply(phone: str, content: str, sequence_id: int = 1) -> dict:

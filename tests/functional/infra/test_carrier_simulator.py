@@ -462,7 +462,7 @@ def test_duplicates_name_numbers_that_got_the_same_text_twice(carrier_simulator)
 
 # -- command line ---------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared")])}
 
 

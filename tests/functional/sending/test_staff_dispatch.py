@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sms_platform.foundation import settings as platform_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _sample_path(rule: str) -> str:

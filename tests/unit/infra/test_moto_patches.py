@@ -17,7 +17,7 @@ import pytest
 
 from infra import patches
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PATCHES = sorted(
     path.stem for path in (ROOT / "infra" / "patches").glob("*.py") if path.stem not in ("__init__", "measure")
 )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PORTAL = Path(__file__).resolve().parents[2] / "portal" / "js"
+PORTAL = Path(__file__).resolve().parents[3] / "portal" / "js"
 STAFF_PREFIX = "/v1/staff"
 ROUTE = re.compile(r"""["'`]((?:GET|POST|PUT|DELETE) /[^"'`]*)["'`]""")
 PAGE = re.compile(r'\{ path: "(\w+)", title: "[^"]*", calls: (ALL|\[[^\]]*\]), module: "([^"]+)" \}')

@@ -18,7 +18,7 @@ from sms_platform.sending.messages import UNSETTLED_CODE, MessageState
 from infra.carrier_simulator import CarrierSimulator
 from tests.carrier_fixtures import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import push, receipt_for, receipts_event
-from tests.functional.test_dispatch_send import enqueue, lanes, phones, state_of  # noqa: F401
+from tests.functional.sending.test_dispatch_send import enqueue, lanes, phones, state_of  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("lanes")
 

@@ -11,7 +11,7 @@ import pytest
 from sms_platform.foundation import settings
 from sms_platform.foundation.settings import Settings, SettingsError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(

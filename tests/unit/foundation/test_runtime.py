@@ -37,7 +37,7 @@ def test_the_young_generation_threshold(collector, threshold, young):
 
 def test_the_sender_raises_it_as_its_environment_starts():
     # A fresh interpreter, as a Lambda environment starts: the handler module's import sets it.
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     code = "import gc; gc.set_threshold(700, 10, 10); import sender; print(gc.get_threshold()[0])"
     paths = os.pathsep.join(str(root / p) for p in ("layers/shared", "functions/dispatch"))
     # The sender checks its settings at import; names stand in for the template's resources.

@@ -10,7 +10,7 @@ from sms_platform.foundation import settings as platform_settings
 
 from tests.events import api_event
 
-PORTAL = Path(__file__).resolve().parents[2] / "portal"
+PORTAL = Path(__file__).resolve().parents[3] / "portal"
 
 
 @pytest.fixture
