@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sms_platform.audit import store
@@ -52,10 +52,11 @@ def _append(
     before: str | None,
     after: str | None,
     shard_key: str,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     if not action or not target:
         raise ValueError("an audit entry needs an action and a target")
-    at = get_clock().now()
+    at = at or get_clock().now()
     chain = chain_key(beijing_day(at), shard_of(shard_key))
     content = {
         "chain": chain, "at": time_key(at), "actor": actor.as_dict(), "action": action, "target": target,
@@ -79,10 +80,12 @@ def record(
     office: str | None = None,
     *,
     template_id: str | None = None,
+    at: datetime | None = None,
 ) -> dict[str, Any]:
     """Append a staff action: who (``actor``: a StaffContext, None for the platform), what
     (``action`` such as ``template.approve``), on what (``target`` such as ``template:T1:v2``),
-    the state before and after, and the office it concerns (the actor's by default)."""
+    the state before and after, and the office it concerns (the actor's by default). ``at`` is
+    the service's ``now``, so the entry bears the time of the change it records."""
     who = actor_of(actor)
     return _append(
         who,
@@ -93,10 +96,11 @@ def record(
         before=stored_snapshot(before),
         after=stored_snapshot(after),
         shard_key=f"{who.account_id}#{target}",
+        at=at,
     )
 
 
-def record_change(actor: Any, action: str, before: Any, after: Any) -> dict[str, Any]:
+def record_change(actor: Any, action: str, before: Any, after: Any, *, at: datetime | None = None) -> dict[str, Any]:
     """A staff action on a versioned record (a template version, a send request) that names its
     own ``target``, ``office`` and ``template_id`` and gives its ``summary()``."""
     return record(
@@ -107,6 +111,7 @@ def record_change(actor: Any, action: str, before: Any, after: Any) -> dict[str,
         after=after.summary(),
         office=after.office.value,
         template_id=after.template_id,
+        at=at,
     )
 
 
