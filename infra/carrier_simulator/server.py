@@ -4,7 +4,9 @@ under ``/_simulator/``, and the faults it injects into the API's answers.
 A request to ``/`` is an API call, answered by ``contract.Carrier``, unless a fault drawn for it
 says otherwise: HTTP 500, throttling (``Throttling.User``), a hang after the send is recorded
 (the caller times out although the message went out) or a dropped connection after recording.
-A share of accepted messages can be reported undelivered. The faults are drawn from the
+A share of accepted messages can be reported undelivered, and so can every message to the
+numbers set undelivered (``POST /_simulator/undelivered {"numbers": {phone: status}}``, with
+the receipt status each one reports, such as ``DB:0101`` for an empty number). The faults are drawn from the
 carrier's seeded generator, so a fault test sees the same sequence every run.
 """
 
@@ -91,6 +93,7 @@ class CarrierSimulator(Pushes, Carrier):
         self.host, self.port = host, port
         self.verbose = verbose
         self._faults = Faults()
+        self._undelivered: dict[str, str] = {}
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -180,10 +183,26 @@ class CarrierSimulator(Pushes, Carrier):
             roll -= rate
         return None
 
+    def set_undelivered(self, numbers: dict[str, str]) -> dict[str, str]:
+        """From now on, messages to these numbers are reported undelivered with the given
+        receipt status (``{"13800138000": "DB:0101"}``: an empty number); ``{}`` clears them."""
+        if not isinstance(numbers, dict) or not all(
+            isinstance(n, str) and isinstance(c, str) and 0 < len(c) <= 20 for n, c in numbers.items()
+        ):
+            raise ValueError("undelivered numbers are a JSON object of phone number to receipt status")
+        with self._lock:
+            self._undelivered = dict(numbers)
+        return {mask(n): c for n, c in numbers.items()}
+
     def _accepted(self, messages: list[SentMessage]) -> None:
-        """A share of accepted messages will be reported undelivered; all get a receipt."""
+        """Messages to numbers set undelivered, and a share of the others, will be reported
+        undelivered; all get a receipt."""
+        with self._lock:
+            undelivered = self._undelivered
         for message in messages:
-            if self._rng.random() < self._faults.undelivered_rate:
+            if message.phone in undelivered:
+                message.err_code = undelivered[message.phone]
+            elif self._rng.random() < self._faults.undelivered_rate:
                 message.err_code = "MK:0001"
         self._schedule_receipts(messages)
 
@@ -206,32 +225,44 @@ class CarrierSimulator(Pushes, Carrier):
         return _Reply(200, answer, drop=fault == "drop")
 
     def handle_control(self, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
-        route = (method, path.rstrip("/"))
+        route = _CONTROL_ROUTES.get((method, path.rstrip("/")))
+        if route is None:
+            return 404, {"error": {"code": "not_found", "message": "no such simulator endpoint"}}
         try:
-            if route == ("GET", "/_simulator/health"):
-                return 200, {"status": "ok", "sent": len(self.sent)}
-            if route == ("GET", "/_simulator/sent"):
-                full = dict(parse_qsl(query)).get("full") == "1"
-                with self._lock:
-                    return 200, [m.to_dict(full=full) for m in self.sent]
-            if route == ("POST", "/_simulator/faults"):
-                wanted = json.loads(body or b"{}")
-                known = {f.name for f in fields(Faults)}
-                if not isinstance(wanted, dict) or set(wanted) - known:
-                    raise ValueError(f"faults are a JSON object with keys among {sorted(known)}")
-                return 200, asdict(self.set_faults(**wanted))
-            if route == ("POST", "/_simulator/replies"):
-                wanted = json.loads(body or b"{}")
-                if not isinstance(wanted, dict) or not {"phone", "content", "sign_name"} <= set(wanted):
-                    raise ValueError("a reply is a JSON object with phone, content and sign_name")
-                pushed = self.push_reply(str(wanted["phone"]), str(wanted["content"]), str(wanted["sign_name"]))
-                pushed["item"]["phone_number"] = mask(pushed["item"]["phone_number"])
-                return 200, pushed
+            return 200, route(self, query, body)
         except (ValueError, TypeError) as error:
             return 400, {"error": {"code": "bad_request", "message": str(error)}}
         except RuntimeError as error:
             return 409, {"error": {"code": "conflict", "message": str(error)}}
-        return 404, {"error": {"code": "not_found", "message": "no such simulator endpoint"}}
+
+    def _control_health(self, query: str, body: bytes) -> Any:
+        return {"status": "ok", "sent": len(self.sent)}
+
+    def _control_sent(self, query: str, body: bytes) -> Any:
+        full = dict(parse_qsl(query)).get("full") == "1"
+        with self._lock:
+            return [m.to_dict(full=full) for m in self.sent]
+
+    def _control_faults(self, query: str, body: bytes) -> Any:
+        wanted = json.loads(body or b"{}")
+        known = {f.name for f in fields(Faults)}
+        if not isinstance(wanted, dict) or set(wanted) - known:
+            raise ValueError(f"faults are a JSON object with keys among {sorted(known)}")
+        return asdict(self.set_faults(**wanted))
+
+    def _control_undelivered(self, query: str, body: bytes) -> Any:
+        wanted = json.loads(body or b"{}")
+        if not isinstance(wanted, dict):
+            raise ValueError('undelivered numbers are {"numbers": {phone: receipt status}}')
+        return {"numbers": self.set_undelivered(wanted.get("numbers", {}))}
+
+    def _control_replies(self, query: str, body: bytes) -> Any:
+        wanted = json.loads(body or b"{}")
+        if not isinstance(wanted, dict) or not {"phone", "content", "sign_name"} <= set(wanted):
+            raise ValueError("a reply is a JSON object with phone, content and sign_name")
+        pushed = self.push_reply(str(wanted["phone"]), str(wanted["content"]), str(wanted["sign_name"]))
+        pushed["item"]["phone_number"] = mask(pushed["item"]["phone_number"])
+        return pushed
 
     def _track(self, conn: socket.socket, add: bool) -> None:
         with self._lock:
@@ -241,6 +272,15 @@ class CarrierSimulator(Pushes, Carrier):
         if self.verbose:
             line = {"level": "INFO", "service": "carrier-simulator", "message": redact(message)}
             sys.stderr.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+_CONTROL_ROUTES = {
+    ("GET", "/_simulator/health"): CarrierSimulator._control_health,
+    ("GET", "/_simulator/sent"): CarrierSimulator._control_sent,
+    ("POST", "/_simulator/faults"): CarrierSimulator._control_faults,
+    ("POST", "/_simulator/undelivered"): CarrierSimulator._control_undelivered,
+    ("POST", "/_simulator/replies"): CarrierSimulator._control_replies,
+}
 
 
 class _Handler(BaseHTTPRequestHandler):

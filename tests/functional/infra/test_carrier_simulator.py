@@ -370,6 +370,40 @@ def test_a_batch_send_pushes_one_array_of_receipts(carrier_simulator, receiver):
     assert [r["phone_number"] for r in receiver.requests[0][1]] == phones
 
 
+def test_numbers_set_undelivered_get_their_status_in_the_receipt(carrier_simulator, receiver):
+    carrier_simulator.receipt_url = receiver.url + "/r"
+    carrier_simulator.receipt_delay = 0.05
+    response = requests.post(
+        carrier_simulator.url + "_simulator/undelivered", json={"numbers": {"13900139000": "DB:0101"}}, timeout=5
+    )
+    assert response.status_code == 200 and response.json() == {"numbers": {"139****9000": "DB:0101"}}
+    phones = [PHONE, "13900139000"]
+    params = {
+        "PhoneNumberJson": json.dumps(phones),
+        "SignNameJson": json.dumps(["威海人社"] * 2, ensure_ascii=False),
+        "TemplateCode": "SMS_1",
+        "TemplateParamJson": json.dumps([{"name": "甲"}, {"name": "乙"}], ensure_ascii=False),
+        "OutId": "u-1",
+    }
+    assert answer(post_form(carrier_simulator.url, signed("SendBatchSms", params))) == (200, "OK")
+    assert wait_for(lambda: len(receiver.requests) == 1)
+    outcome = {r["phone_number"]: (r["success"], r["err_code"]) for r in receiver.requests[0][1]}
+    assert outcome == {PHONE: (True, "DELIVERED"), "13900139000": (False, "DB:0101")}
+
+    carrier_simulator.set_undelivered({})
+    post_form(carrier_simulator.url, signed("SendSms", {**SEND, "PhoneNumbers": "13900139000", "OutId": "u-2"}))
+    assert wait_for(lambda: len(receiver.requests) == 2)
+    assert receiver.requests[1][1][0]["success"] is True
+
+
+@pytest.mark.parametrize(
+    "body", [{"numbers": {"13900139000": 7}}, {"numbers": ["13900139000"]}, {"numbers": {"1": ""}}, [1]]
+)
+def test_bad_undelivered_numbers_are_refused(carrier_simulator, body):
+    response = requests.post(carrier_simulator.url + "_simulator/undelivered", json=body, timeout=5)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+
+
 def test_a_refused_receipt_is_pushed_again(carrier_simulator):
     receiver = Receiver(statuses=[503])
     try:
