@@ -30,6 +30,8 @@ class ItemType:
 CONTROL, CONTACTS, SENDS, MESSAGES = "CONTROL_TABLE", "CONTACTS_TABLE", "SENDS_TABLE", "MESSAGES_TABLE"
 SUBSCRIPTIONS, AUDIT, LIMITS = "SUBSCRIPTIONS_TABLE", "AUDIT_TABLE", "LIMITS_TABLE"
 
+# One line per item, so the catalogue reads as a table.
+# fmt: off
 ITEMS: tuple[ItemType, ...] = (
     # -- CONTROL_TABLE: configuration and staff
     ItemType(CONTROL, "template#", "templates.store", "a template: sk meta (its head) and v#NNNN (each version)",
@@ -82,6 +84,7 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(LIMITS, "tpl#", "sending.frequency_limits", "sends of one template to a number per hour"),
     ItemType(LIMITS, "pub#", "sending.frequency_limits", "publicity sends to a number per day"),
 )
+# fmt: on
 
 # Where a message came from: the ``source_id`` of its messages (see sending.messages).
 SOURCE_IDS: dict[str, str] = {
