@@ -35,7 +35,8 @@ def _idempotent_upsert() -> Any:
     from sms_platform.contacts import channels
 
     def upsert(request: dict[str, Any]) -> dict[str, Any]:
-        return channels.upsert(request["body"], api_key_id=request["api_key_id"], at=get_clock().now())
+        # Idempotency stores the answer as JSON: the model goes in as its plain form.
+        return channels.upsert(request["body"], api_key_id=request["api_key_id"], at=get_clock().now()).model_dump()
 
     # The key is a hash of the whole request: the caller's key id and its body.
     return idempotency.idempotent(

@@ -28,11 +28,12 @@ from sms_platform.sending import message_store, outbox
 from sms_platform.sending.carrier_pushes import PIECE_ITEMS
 from sms_platform.sending.messages import message_id
 from sms_platform.sources import trigger_rules
-from sms_platform.staff.context import Role
+from sms_platform.staff.context import Office, Role
 
 from tests.contacts_support import person
 from tests.events import api_event
 from tests.functional.dispatch_support import LaneRunner, receipt_for, receipts_event, record_queued_pushes
+from tests.staff_calls import member
 
 NOW = datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
 KEY = "key-hostile-tests"
@@ -134,7 +135,7 @@ def intake(aws):
     crypto.reset()
     set_clock(FixedClock(NOW))
     trigger_rules.grant(KEY, "pension.paid", by="ops-1", now=NOW)
-    channels.grant(KEY, "kiosk", by="ops-1", at=NOW)
+    channels.grant(member("ops-1", Office.it, Role.it_ops), KEY, "kiosk", now=NOW)
     yield aws
     set_clock(None)
     crypto.reset()

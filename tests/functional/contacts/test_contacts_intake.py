@@ -12,11 +12,12 @@ import pytest
 from sms_platform.contacts import audiences, channels, lookups
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import FixedClock, set_clock
-from sms_platform.staff.context import Role
+from sms_platform.staff.context import Office, Role
 
 from infra import template_model
 from tests.contacts_support import credit_code, id_number, mobile, person, unit
 from tests.events import api_event
+from tests.staff_calls import member
 
 NOW = datetime(2024, 6, 3, 1, 30, tzinfo=UTC)
 KIOSK_KEY = "key-kiosk-huancui"
@@ -27,9 +28,10 @@ HALL_KEY = "key-online-hall"
 def intake(aws):
     crypto.reset()
     set_clock(FixedClock(NOW))
-    channels.grant(KIOSK_KEY, "kiosk", by="ops-1", at=NOW)
-    channels.grant(HALL_KEY, "online_declaration", by="ops-1", at=NOW)
-    channels.grant(HALL_KEY, "personal_online", by="ops-1", at=NOW)
+    ops = member("ops-1", Office.it, Role.it_ops)
+    channels.grant(ops, KIOSK_KEY, "kiosk", now=NOW)
+    channels.grant(ops, HALL_KEY, "online_declaration", now=NOW)
+    channels.grant(ops, HALL_KEY, "personal_online", now=NOW)
     yield
     set_clock(None)
     crypto.reset()

@@ -411,3 +411,24 @@ def test_grants_name_a_source_channel_by_code_or_chinese_name(value, code):
             channels.source_channel(value)
     else:
         assert channels.source_channel(value).value == code
+
+
+def test_the_models_import_nothing_of_the_package_built_on_them():
+    """Imports inside the package run one way, models -> records (-> repository...): the models
+    module imports neither ``records`` nor anything that imports it, at its top or in a function."""
+    import ast
+    import inspect
+
+    from sms_platform.contacts import models
+
+    tree = ast.parse(inspect.getsource(models))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {f"{node.module}.{alias.name}" for alias in node.names} | {node.module}
+        elif isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+    prefix = "sms_platform.contacts."
+    own = {name.removeprefix(prefix) for name in imported if name.startswith(prefix)}
+    assert own <= {"validation"}, own
+    assert records.current_phone is models.current_phone  # one rule, named in both places

@@ -3,7 +3,8 @@
 A segment is a kind (units or persons) with optional districts, an insurance type and a tag, or
 an uploaded list of ID numbers or credit codes.
 
-- ``count(segment)`` adds up the audience counters (a few dozen items), never the records.
+- ``count(segment)`` adds up the audience counters (a few dozen items), never the records;
+  ``count_for(ctx, segment)`` is that count for staff, held to the districts they work on.
 - ``plan_chunks(segment, n)`` cuts the segment's index into ``n`` pieces of similar size:
   each district's partitions are sharded by phone hash, and a shard can be cut further by
   ranges of that hash, so any number of workers can expand one audience at the same time.
@@ -26,9 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sms_platform import aws
 from sms_platform.aws import queries
 from sms_platform.contacts import lists, records
+from sms_platform.contacts.access import check_district, districts_of
 from sms_platform.contacts.chunks import ChunkSpec, KeyRange, Page
 from sms_platform.contacts.models import DISTRICTS, InsuranceType, Kind, Recipient, Tag, district_code
+from sms_platform.contacts.views_models import AudienceCount
 from sms_platform.foundation.settings import settings
+from sms_platform.staff.context import StaffContext
 
 _PROJECTION = "#r, kind, #n, district, cur_h, cur_t, cur_m"
 _NAMES = {"#r": "ref", "#n": "name"}
@@ -95,6 +99,19 @@ def count(segment: Segment) -> int:
         ExpressionAttributeValues={":p": {"S": pk}},
     )
     return sum(int(item["n"]["N"]) for item in counters if item["sk"]["S"].split("#", 1)[0] in wanted)
+
+
+def count_for(ctx: StaffContext, segment: Segment) -> AudienceCount:
+    """The count a staff member may see: a district office asks about its own district only
+    (refused when it names another), whatever districts it leaves out, and of its own lists."""
+    allowed = districts_of(ctx)
+    if allowed is not None:
+        for district in segment.districts:
+            check_district(ctx, district)
+        if segment.list_id:
+            lists.check_office(segment.list_id, ctx.office.value)
+        segment = segment.model_copy(update={"districts": tuple(sorted(allowed))})
+    return AudienceCount(count=count(segment))
 
 
 # ------------------------------------------------------------------ planning

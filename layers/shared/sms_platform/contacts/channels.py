@@ -4,7 +4,8 @@ IT operations grant each key the source channels it may collect for (a kiosk's k
 the online hall's: ``online_declaration`` and ``personal_online``...). Every number a key sends
 must carry one of its channels; a number without a source takes the key's channel when the key
 has exactly one. Grants live on ``CONTROL_TABLE``: ``pk=apikey#<key id>``,
-``sk=source#<channel>``.
+``sk=source#<channel>``; granting and revoking are audited here with the key's sources before
+and after.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.audit import trail
 from sms_platform.contacts import collection
-from sms_platform.contacts.models import SOURCE_NAMES, RecordResult, SourceChannel
+from sms_platform.contacts.models import SOURCE_NAMES, SourceChannel
+from sms_platform.contacts.views_models import ContactBatch, SourceGrants
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
 from sms_platform.foundation.settings import settings
+from sms_platform.staff.context import StaffContext
 
 NOT_GRANTED = "该 API 密钥无权提交此来源渠道的号码"
 
@@ -37,24 +41,38 @@ def source_channel(value: str) -> SourceChannel:
     raise ValidationFailed("不是允许的来源渠道", field="source")
 
 
-def grant(api_key_id: str, source: str, *, by: str, at: datetime) -> list[str]:
+def grants(api_key_id: str) -> SourceGrants:
+    """The source channels a key may collect for, as IT operations see them."""
+    return SourceGrants(api_key_id=api_key_id, sources=sources_of(api_key_id))
+
+
+def grant(ctx: StaffContext, api_key_id: str, source: str, *, now: datetime) -> SourceGrants:
     channel = source_channel(source)
+    before = sources_of(api_key_id)
     _table().put_item(
         Item={
             "pk": _pk(api_key_id),
             "sk": f"source#{channel.value}",
             "source": channel.value,
-            "granted_by": by,
-            "granted_at": at.isoformat(),
+            "granted_by": ctx.account_id,
+            "granted_at": now.isoformat(),
         }
     )
-    return sources_of(api_key_id)
+    return _audited(ctx, "contact_grant.add", api_key_id, before, now)
 
 
-def revoke(api_key_id: str, source: str) -> list[str]:
+def revoke(ctx: StaffContext, api_key_id: str, source: str, *, now: datetime) -> SourceGrants:
     channel = source_channel(source)
+    before = sources_of(api_key_id)
     _table().delete_item(Key={"pk": _pk(api_key_id), "sk": f"source#{channel.value}"})
-    return sources_of(api_key_id)
+    return _audited(ctx, "contact_grant.remove", api_key_id, before, now)
+
+
+def _audited(ctx: StaffContext, action: str, api_key_id: str, before: list[str], now: datetime) -> SourceGrants:
+    """The key's sources after a change, written to the audit trail beside those before it."""
+    after = grants(api_key_id)
+    trail.record(ctx, action, f"api_key:{api_key_id}", {"sources": before}, {"sources": after.sources}, at=now)
+    return after
 
 
 def sources_of(api_key_id: str | None) -> list[str]:
@@ -89,7 +107,7 @@ def source_errors(record: Any, granted: list[str]) -> list[dict[str, str]]:
     ]
 
 
-def upsert(body: Any, *, api_key_id: str | None, at: datetime) -> dict[str, Any]:
+def upsert(body: Any, *, api_key_id: str | None, at: datetime) -> ContactBatch:
     """``POST /v1/contacts/batch``: ``{"contacts": [...]}`` checked record by record and
     upserted; answers the counts and each record's result in order."""
     granted = sources_of(api_key_id)
@@ -103,11 +121,4 @@ def upsert(body: Any, *, api_key_id: str | None, at: datetime) -> dict[str, Any]
         prepare=lambda raw: with_default_source(raw, granted),
         extra_check=lambda record: source_errors(record, granted),
     )
-    return summary(results)
-
-
-def summary(results: list[RecordResult]) -> dict[str, Any]:
-    counts = dict.fromkeys(("created", "updated", "unchanged", "rejected"), 0)
-    for result in results:
-        counts[result.status] += 1
-    return {**counts, "results": [result.model_dump() for result in results]}
+    return ContactBatch.of(results)

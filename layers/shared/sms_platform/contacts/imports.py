@@ -2,6 +2,7 @@
 
 1. ``create`` makes an import and a presigned PUT URL (the file never passes through the API).
 2. ``start`` queues a *plan* job on the work queue once the upload is there.
+   Both are staff actions, audited here; an import is seen and started by its own office only.
 3. The plan job reads the file once as a stream, finds the byte offsets of every
    ``CHUNK_ROWS``-th line and queues one *chunk* job per piece.
 4. Each chunk job reads its byte range, validates and upserts its rows, writes its rejected
@@ -24,12 +25,16 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.audit import trail
 from sms_platform.contacts import collection, upserts, validation
+from sms_platform.contacts.access import districts_of
+from sms_platform.contacts.views_models import ImportCreated, ImportProgress, ImportReport
 from sms_platform.foundation import spreadsheets
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, PlatformError
 from sms_platform.foundation.observability import logger
 from sms_platform.foundation.settings import settings
+from sms_platform.staff.context import StaffContext
 
 CHUNK_ROWS = 5_000
 UPLOAD_SECONDS = 900
@@ -69,16 +74,18 @@ def report_key(import_id: str) -> str:
 # ------------------------------------------------------------------ staff-facing steps
 
 
-def create(*, office: str, account_id: str, districts: frozenset[str] | None, at: datetime) -> dict[str, Any]:
-    """A new import and the presigned URL its CSV file is uploaded to."""
+def create(ctx: StaffContext, *, now: datetime) -> ImportCreated:
+    """A new import and the presigned URL its CSV file is uploaded to. Its rows will be held to
+    the districts its maker works on."""
     import_id = uuid.uuid4().hex
+    districts = districts_of(ctx)
     item: dict[str, Any] = {
         "pk": _pk(import_id),
         "sk": "meta",
         "status": "uploading",
-        "office": office,
-        "created_by": account_id,
-        "created_at": at.isoformat(),
+        "office": ctx.office.value,
+        "created_by": ctx.account_id,
+        "created_at": now.isoformat(),
         "rows_total": 0,
         "rows_done": 0,
         "accepted": 0,
@@ -94,13 +101,14 @@ def create(*, office: str, account_id: str, districts: frozenset[str] | None, at
         Params={"Bucket": _bucket(), "Key": upload_key(import_id), "ContentType": "text/csv"},
         ExpiresIn=UPLOAD_SECONDS,
     )
-    return {
-        "import_id": import_id,
-        "upload_url": url,
-        "method": "PUT",
-        "headers": {"Content-Type": "text/csv"},
-        "expires_in": UPLOAD_SECONDS,
-    }
+    trail.record(ctx, "contacts.import.create", f"contacts-import:{import_id}", at=now)
+    return ImportCreated(
+        import_id=import_id,
+        upload_url=url,
+        method="PUT",
+        headers={"Content-Type": "text/csv"},
+        expires_in=UPLOAD_SECONDS,
+    )
 
 
 def _meta(import_id: str) -> dict[str, Any]:
@@ -110,35 +118,45 @@ def _meta(import_id: str) -> dict[str, Any]:
     return item
 
 
-def get(import_id: str, *, office: str | None = None) -> dict[str, Any]:
-    """An import's progress; ``office``, when given, must be the office that made it."""
+def _own_meta(ctx: StaffContext, import_id: str, refusal: str) -> dict[str, Any]:
+    """An import's item, for the office that made it only."""
     item = _meta(import_id)
-    if office is not None and item["office"] != office:
-        raise Forbidden("只能查看本单位的导入任务")
-    return progress(item)
+    if item["office"] != ctx.office.value:
+        raise Forbidden(refusal)
+    return item
 
 
-def progress(item: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "import_id": item["pk"].split("#", 1)[1],
-        "status": item["status"],
-        "rows_total": int(item.get("rows_total", 0)),
-        "rows_done": int(item.get("rows_done", 0)),
-        "accepted": int(item.get("accepted", 0)),
-        "rejected": int(item.get("rejected", 0)),
-        "chunks": int(item.get("chunks", 0)),
-        "chunks_done": int(item.get("chunks_done", 0)),
-        "error": item.get("error"),
-        "created_at": item["created_at"],
-        "finished_at": item.get("finished_at"),
-    }
+def get(ctx: StaffContext, import_id: str) -> ImportProgress:
+    """An import's progress, for the office that made it."""
+    return progress(_own_meta(ctx, import_id, "只能查看本单位的导入任务"))
 
 
-def start(import_id: str, *, office: str | None = None) -> dict[str, Any]:
-    """The upload is complete: queue the work. Starting twice changes nothing."""
-    item = _meta(import_id)
-    if office is not None and item["office"] != office:
-        raise Forbidden("只能操作本单位的导入任务")
+def progress(item: dict[str, Any]) -> ImportProgress:
+    return ImportProgress(
+        import_id=item["pk"].split("#", 1)[1],
+        status=item["status"],
+        rows_total=int(item.get("rows_total", 0)),
+        rows_done=int(item.get("rows_done", 0)),
+        accepted=int(item.get("accepted", 0)),
+        rejected=int(item.get("rejected", 0)),
+        chunks=int(item.get("chunks", 0)),
+        chunks_done=int(item.get("chunks_done", 0)),
+        error=item.get("error"),
+        created_at=item["created_at"],
+        finished_at=item.get("finished_at"),
+    )
+
+
+def start(ctx: StaffContext, import_id: str, *, now: datetime) -> ImportProgress:
+    """The upload is complete: queue the work. Starting twice changes nothing more (each start
+    asked for is audited all the same, as a staff action)."""
+    answer = _queue(_own_meta(ctx, import_id, "只能操作本单位的导入任务"))
+    trail.record(ctx, "contacts.import.start", f"contacts-import:{import_id}", at=now)
+    return answer
+
+
+def _queue(item: dict[str, Any]) -> ImportProgress:
+    import_id = item["pk"].split("#", 1)[1]
     if item["status"] != "uploading":
         return progress(item)
     try:
@@ -165,11 +183,9 @@ def start(import_id: str, *, office: str | None = None) -> dict[str, Any]:
     return progress(_meta(import_id))
 
 
-def report_url(import_id: str, *, office: str | None = None) -> dict[str, Any]:
+def report_url(ctx: StaffContext, import_id: str) -> ImportReport:
     """A short-lived download link to the rejected rows (masked values only)."""
-    item = _meta(import_id)
-    if office is not None and item["office"] != office:
-        raise Forbidden("只能查看本单位的导入任务")
+    item = _own_meta(ctx, import_id, "只能查看本单位的导入任务")
     if item["status"] != "done":
         raise Conflict("导入尚未完成，完成后可下载报告")
     url = aws.client("s3").generate_presigned_url(
@@ -181,7 +197,7 @@ def report_url(import_id: str, *, office: str | None = None) -> dict[str, Any]:
         },
         ExpiresIn=REPORT_SECONDS,
     )
-    return {"import_id": import_id, "url": url, "expires_in": REPORT_SECONDS, "rejected": int(item["rejected"])}
+    return ImportReport(import_id=import_id, url=url, expires_in=REPORT_SECONDS, rejected=int(item["rejected"]))
 
 
 # ------------------------------------------------------------------ background work

@@ -1,5 +1,8 @@
 """Uploaded audience lists: a text file of ID numbers or credit codes, one a line, put straight
-into ``UPLOADS_BUCKET`` through a presigned upload and expanded by byte ranges in parallel."""
+into ``UPLOADS_BUCKET`` through a presigned upload and expanded by byte ranges in parallel.
+
+Creating a list and completing it are staff actions, audited here; a district office uses the
+lists it uploaded itself."""
 
 from __future__ import annotations
 
@@ -9,12 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.audit import trail
 from sms_platform.contacts import repository, validation
+from sms_platform.contacts.access import districts_of
 from sms_platform.contacts.chunks import ChunkSpec, Page
 from sms_platform.contacts.models import Recipient
 from sms_platform.contacts.record_items import record_pk
+from sms_platform.contacts.views_models import ListChecked, ListCreated
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound
 from sms_platform.foundation.settings import settings
+from sms_platform.staff.context import StaffContext
 
 # S3's answers to a read of an object that is not there.
 _ABSENT = ("NoSuchKey", "404")
@@ -36,17 +43,17 @@ def _table() -> Any:
     return aws.table(settings().contacts_table)
 
 
-def create(kind: str, *, office: str, at: datetime) -> dict[str, Any]:
-    """A new list and the presigned URL to upload its file to."""
+def create(ctx: StaffContext, kind: str, *, now: datetime) -> ListCreated:
+    """A new list of the staff member's office and the presigned URL to upload its file to."""
     list_id = uuid.uuid4().hex
     _table().put_item(
         Item={
             "pk": f"alist#{list_id}",
             "sk": "meta",
             "kind": kind,
-            "office": office,
+            "office": ctx.office.value,
             "status": "uploading",
-            "created_at": at.isoformat(),
+            "created_at": now.isoformat(),
         }
     )
     url = aws.client("s3").generate_presigned_url(
@@ -54,12 +61,10 @@ def create(kind: str, *, office: str, at: datetime) -> dict[str, Any]:
         Params={"Bucket": _bucket(), "Key": _key(list_id), "ContentType": "text/plain"},
         ExpiresIn=UPLOAD_SECONDS,
     )
-    return {
-        "list_id": list_id,
-        "upload_url": url,
-        "expires_in": UPLOAD_SECONDS,
-        "headers": {"Content-Type": "text/plain"},
-    }
+    trail.record(ctx, "audience.list.create", f"audience-list:{list_id}", at=now)
+    return ListCreated(
+        list_id=list_id, upload_url=url, headers={"Content-Type": "text/plain"}, expires_in=UPLOAD_SECONDS
+    )
 
 
 def _meta(list_id: str) -> dict[str, Any]:
@@ -82,8 +87,17 @@ def _valid(kind: str, text: str) -> str | None:
         return None
 
 
-def complete(list_id: str) -> dict[str, Any]:
-    """Check the uploaded file once: how many valid identifiers it holds (its audience size)."""
+def complete(ctx: StaffContext, list_id: str, *, now: datetime) -> ListChecked:
+    """Check the uploaded file once: how many valid identifiers it holds (its audience size).
+    A district office completes its own lists only; audited with the count."""
+    if districts_of(ctx) is not None:
+        check_office(list_id, ctx.office.value)
+    checked = _check(list_id)
+    trail.record(ctx, "audience.list.complete", f"audience-list:{list_id}", None, {"count": checked.count}, at=now)
+    return checked
+
+
+def _check(list_id: str) -> ListChecked:
     meta = _meta(list_id)
     try:
         body = aws.client("s3").get_object(Bucket=_bucket(), Key=_key(list_id))
@@ -106,7 +120,7 @@ def complete(list_id: str) -> dict[str, Any]:
         ExpressionAttributeNames={"#s": "status", "#c": "count", "#z": "size"},
         ExpressionAttributeValues={":s": "ready", ":c": valid, ":i": invalid, ":z": body["ContentLength"]},
     )
-    return {"list_id": list_id, "kind": meta["kind"], "count": valid, "invalid": invalid}
+    return ListChecked(list_id=list_id, kind=meta["kind"], count=valid, invalid=invalid)
 
 
 def get(list_id: str, *, kind: str) -> dict[str, Any]:

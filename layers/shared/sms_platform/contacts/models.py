@@ -7,9 +7,10 @@ an ID number).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -201,6 +202,19 @@ class PhoneEntry(BaseModel):
     contact_name: str | None = None
 
 
+def current_phone(phones: Iterable[PhoneEntry]) -> PhoneEntry | None:
+    """The number in use: the latest verified one; while none is verified, the latest one.
+
+    Here rather than in ``records`` because a record answers it itself (``Contact.current_phone``)
+    and ``records`` builds on these models: imports run models -> records, one way."""
+    entries = list(phones)
+    verified = [entry for entry in entries if entry.verified]
+    pool = verified or entries
+    if not pool:
+        return None
+    return max(pool, key=lambda entry: (entry.collected_at, entry.hash))
+
+
 class Contact(BaseModel):
     """A stored record, as the repository reads and writes it (no number in clear)."""
 
@@ -224,9 +238,7 @@ class Contact(BaseModel):
 
     @property
     def current_phone(self) -> PhoneEntry | None:
-        from sms_platform.contacts import records
-
-        return records.current_phone(self.phones)
+        return current_phone(self.phones)
 
 
 class Recipient(NamedTuple):
@@ -252,6 +264,6 @@ class RecordResult(BaseModel):
     """What happened to one record of a batch."""
 
     index: int
-    status: str  # created | updated | unchanged | rejected
+    status: Literal["created", "updated", "unchanged", "rejected"]
     ref: str | None = None
     errors: list[dict[str, str]] = Field(default_factory=list)

@@ -10,7 +10,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sms_platform.contacts.models import Contact, ContactIn, PhoneEntry
+# ``current_phone`` lives with the models (a record answers it itself); it is named here too,
+# with the other rules of a record's numbers.
+from sms_platform.contacts.models import Contact, ContactIn, PhoneEntry, current_phone
 
 # Audience index partitions are sharded by the phone hash, so that a city-wide segment is
 # read by many workers at once and a number shared by several records lands in one partition,
@@ -22,16 +24,6 @@ COUNTER_SHARDS = 8
 MAX_HISTORY = 20
 
 ALL = "all"
-
-
-def current_phone(phones: Iterable[PhoneEntry]) -> PhoneEntry | None:
-    """The number in use: the latest verified one; while none is verified, the latest one."""
-    entries = list(phones)
-    verified = [entry for entry in entries if entry.verified]
-    pool = verified or entries
-    if not pool:
-        return None
-    return max(pool, key=lambda entry: (entry.collected_at, entry.hash))
 
 
 def current_by_contact_person(phones: Iterable[PhoneEntry]) -> dict[str, PhoneEntry]:
