@@ -214,6 +214,7 @@ class StaffDirectory:
     ) -> StaffMember:
         """A new account holding ``roles`` (in the role's usual office), signed in; a
         permission administrator has enrolled TOTP, so it may work at once."""
+        from sms_platform.foundation.clock import get_clock
         from sms_platform.staff import accounts
 
         number = next(self._numbers)
@@ -229,6 +230,7 @@ class StaffDirectory:
             roles=roles_set,
             password=PASSWORD,
             permanent_password=True,
+            now=get_clock().now(),
         )
         member = StaffMember(username, PASSWORD, office, roles_set)
         if sign_in:

@@ -58,9 +58,9 @@ def active_template(
         valid_until=today + timedelta(days=valid_days),
         remark="社保业务短信",
     )
-    template_id = workflow.create_template(author, draft).template_id
-    workflow.submit(author, template_id, 1)
-    filed = workflow.approve(TEMPLATE_REVIEWER, template_id, 1, "同意")
+    template_id = workflow.create_template(author, draft, now=clock.now()).template_id
+    workflow.submit(author, template_id, 1, now=clock.now())
+    filed = workflow.approve(TEMPLATE_REVIEWER, template_id, 1, "同意", now=clock.now())
     assert filed.status == "filed", filed
     clock.advance(seconds=CARRIER_REVIEW_WAIT.total_seconds())
     filing.poll_filings()

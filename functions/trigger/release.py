@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sms_platform.foundation import settings
+from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.observability import logger, metrics, tracer
 
 # At import, the cold start: a variable this function needs that is missing or malformed
@@ -24,7 +25,7 @@ log = logger()
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from sms_platform.sources import send_requests
 
-    released = send_requests.release_due()
+    released = send_requests.release_due(now=get_clock().now())
     if released:
         log.info("send requests released", extra={"request_ids": released})
     return {"released": released}

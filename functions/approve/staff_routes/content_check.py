@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
 from sms_platform.staff.context import Office, Role
 from sms_platform.staff.rights import allow, current_staff
+from sms_platform.templates.models import ContentCheckOut
 from sms_platform.text.templating import VariableSpec
 
 router = Router()
@@ -29,40 +30,15 @@ class ContentCheckIn(BaseModel):
     variables: list[VariableSpec] = Field(default_factory=list, max_length=20, description="已声明的变量")
 
 
-class FindingOut(BaseModel):
-    level: Literal["block", "warn", "info"] = Field(description="block：不能通过审核；warn：请审核员注意；info：说明")
-    code: str
-    message: str
-
-
-class LengthOut(BaseModel):
-    characters: int = Field(description="含签名的字数")
-    encoding: Literal["GSM-7", "UCS-2"] | None = Field(description="编码；超长时为空")
-    parts: int | None = Field(description="计费条数；超长时为空")
-    per_part: int | None
-    units: int | None
-    too_long: bool
-    limit: int = Field(description="含签名最多字数")
-
-
-class ContentCheckOut(BaseModel):
-    findings: list[FindingOut]
-    blocks: bool = Field(description="是否有不能通过审核的问题")
-    signature: str = Field(description="所属单位的签名（不含括号）")
-    preview: str = Field(description="手机上显示的内容（含签名）")
-    length: LengthOut
-
-
 @router.post("/templates/content-check", summary="编写模板时的内容检查（不保存）", tags=TAGS)
 @allow(*AUTHORS)
 def content_check(body: Annotated[ContentCheckIn, Body()]) -> ContentCheckOut:
     from sms_platform.templates import template_check
 
-    result = template_check.check(
+    return template_check.check(
         current_staff(),
         text=body.text,
         category=body.category,
         office=body.office,
         variables=[v.model_dump() for v in body.variables],
     )
-    return ContentCheckOut(**result)

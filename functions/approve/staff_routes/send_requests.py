@@ -1,21 +1,29 @@
 """Send requests (R5, R7): targeted notices and publicity proposed by an office, approved by a
 city reviewer who is not the author, released at their time, cancelled or stopped.
 
-Every change is audited by ``sms_platform.sources.send_requests`` itself; an author's phone for
-test sends is proved in ``sms_platform.sources.staff_phones``.
+Every change is made and audited by ``sms_platform.sources.send_requests`` itself; an author's
+phone for test sends is proved in ``sms_platform.sources.staff_phones``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
+from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.reports import delivery_reports
 from sms_platform.sources import send_requests, staff_phones
-from sms_platform.sources.send_request_models import RELEASED, ReviewView, SendRequest, SendRequestIn
+from sms_platform.sources.send_request_models import (
+    RequestDetail,
+    RequestList,
+    SendRequest,
+    SendRequestIn,
+    TestSendOut,
+)
+from sms_platform.sources.staff_phones import StaffPhoneOut
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import allow, current_staff
 
@@ -23,14 +31,6 @@ router = Router()
 TAGS = ["发送申请"]
 PROPOSERS = (Role.city_operator, Role.district_operator)
 READERS = (Role.city_operator, Role.district_operator, Role.city_reviewer, Role.auditor)
-
-
-class RequestList(BaseModel):
-    requests: list[SendRequest]
-
-
-class RequestDetail(ReviewView):
-    progress: dict[str, Any] | None = None
 
 
 class ReasonIn(BaseModel):
@@ -45,66 +45,55 @@ class CodeIn(BaseModel):
     code: str = Field(pattern=r"^\d{6}$")
 
 
-class PhoneOut(BaseModel):
-    phone_masked: str
-    expires_in: int | None = None
-    verified_at: str | None = None
-
-
-class TestSendOut(BaseModel):
-    queued: int
-    phone_masked: str
-    test_sends: int
-
-
 @router.post("/send-requests", summary="提交发送申请（定向通知或宣传公告）", tags=TAGS)
 @allow(*PROPOSERS)
 def propose(body: Annotated[SendRequestIn, Body()]) -> SendRequest:
-    return send_requests.propose(current_staff(), body)
+    return send_requests.propose(current_staff(), body, now=get_clock().now())
 
 
 @router.get("/send-requests", summary="发送申请列表", tags=TAGS)
 @allow(*READERS)
 def list_requests(status: Annotated[str | None, Query()] = None) -> RequestList:
-    return RequestList(requests=send_requests.list_requests(current_staff(), status))
+    return send_requests.list_requests(current_staff(), status)
 
 
 @router.get("/send-requests/<request_id>", summary="发送申请详情：样例、对象数量、条数、时间与发送进度", tags=TAGS)
 @allow(*READERS)
 def detail(request_id: str) -> RequestDetail:
-    view = send_requests.review_view(current_staff(), request_id)
-    progress = delivery_reports.progress(view.request) if view.request.status in RELEASED else None
-    return RequestDetail(**view.model_dump(), progress=progress)
+    # The progress is counted by the delivery reports, a package above the send requests'.
+    return send_requests.review_view(
+        current_staff(), request_id, now=get_clock().now(), progress=delivery_reports.progress
+    )
 
 
 @router.post("/send-requests/<request_id>/approval", summary="审核通过（审核人不能是申请人）", tags=TAGS)
 @allow(Role.city_reviewer)
 def approve(request_id: str) -> SendRequest:
-    return send_requests.approve(current_staff(), request_id)
+    return send_requests.approve(current_staff(), request_id, now=get_clock().now())
 
 
 @router.post("/send-requests/<request_id>/rejection", summary="审核不通过", tags=TAGS)
 @allow(Role.city_reviewer)
 def reject(request_id: str, body: Annotated[ReasonIn, Body()]) -> SendRequest:
-    return send_requests.reject(current_staff(), request_id, body.reason)
+    return send_requests.reject(current_staff(), request_id, body.reason, now=get_clock().now())
 
 
 @router.post("/send-requests/<request_id>/cancellation", summary="取消（发送开始前）", tags=TAGS)
 @allow(*PROPOSERS, Role.city_reviewer)
 def cancel(request_id: str) -> SendRequest:
-    return send_requests.cancel(current_staff(), request_id)
+    return send_requests.cancel(current_staff(), request_id, now=get_clock().now())
 
 
 @router.post("/send-requests/<request_id>/stop", summary="停止发送（未发出的短信不再发送）", tags=TAGS)
 @allow(Role.city_reviewer)
 def stop(request_id: str, body: Annotated[ReasonIn, Body()]) -> SendRequest:
-    return send_requests.stop(current_staff(), request_id, body.reason)
+    return send_requests.stop(current_staff(), request_id, body.reason, now=get_clock().now())
 
 
 @router.post("/send-requests/<request_id>/test-send", summary="发送测试短信到本人已验证的手机", tags=TAGS)
 @allow(*PROPOSERS)
 def test_send(request_id: str) -> TestSendOut:
-    return TestSendOut(**send_requests.send_test(current_staff(), request_id))
+    return send_requests.send_test(current_staff(), request_id, now=get_clock().now())
 
 
 @router.get("/send-requests/<request_id>/report", summary="单次发送的送达报告", tags=TAGS)
@@ -116,11 +105,11 @@ def report(request_id: str) -> dict:
 
 @router.post("/me/test-phone", summary="获取验证码以验证接收测试短信的手机号", tags=TAGS)
 @allow(*PROPOSERS)
-def request_code(body: Annotated[PhoneIn, Body()]) -> PhoneOut:
-    return PhoneOut(**staff_phones.request_phone_code(current_staff(), body.phone))
+def request_code(body: Annotated[PhoneIn, Body()]) -> StaffPhoneOut:
+    return staff_phones.request_phone_code(current_staff(), body.phone, now=get_clock().now())
 
 
 @router.post("/me/test-phone/verification", summary="提交验证码", tags=TAGS)
 @allow(*PROPOSERS)
-def verify_code(body: Annotated[CodeIn, Body()]) -> PhoneOut:
-    return PhoneOut(**staff_phones.verify_phone_code(current_staff(), body.code))
+def verify_code(body: Annotated[CodeIn, Body()]) -> StaffPhoneOut:
+    return staff_phones.verify_phone_code(current_staff(), body.code, now=get_clock().now())

@@ -14,8 +14,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import BaseModel, Field
+from sms_platform.foundation.clock import get_clock
 from sms_platform.staff import signing_in
-from sms_platform.staff.rights import RESTRICTION_MESSAGES, public
+from sms_platform.staff.account_views import SignInOut, SignOutOut
+from sms_platform.staff.rights import public
 
 router = Router()
 
@@ -38,72 +40,35 @@ class RefreshIn(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=8192)
 
 
-class SignInOut(BaseModel):
-    status: Literal["signed_in", "challenge"]
-    username: str
-    challenge: str | None = Field(default=None, description="NEW_PASSWORD_REQUIRED 或 SOFTWARE_TOKEN_MFA")
-    session: str | None = None
-    access_token: str | None = Field(default=None, description="调用接口时放在 Authorization: Bearer 后")
-    id_token: str | None = None
-    refresh_token: str | None = None
-    expires_in: int | None = None
-    restriction: str = Field(default="", description="password_change 或 totp_enrolment：须先完成的事项")
-    restriction_message: str = ""
-
-
-class SignOutOut(BaseModel):
-    signed_out: bool
-
-
-def _answer(result: signing_in.SignIn) -> SignInOut:
-    return SignInOut(
-        status=result.status,
-        username=result.username,
-        challenge=result.challenge,
-        session=result.session,
-        access_token=result.access_token,
-        id_token=result.id_token,
-        refresh_token=result.refresh_token,
-        expires_in=result.expires_in,
-        restriction=result.restriction,
-        restriction_message=RESTRICTION_MESSAGES.get(result.restriction, ""),
-    )
-
-
 @router.post("/session", summary="登录（用户名和密码）", tags=["登录"])
 @public
 def sign_in(body: Annotated[SignInIn, Body()]) -> SignInOut:
-    return _answer(signing_in.sign_in(body.username, body.password))
+    return signing_in.sign_in(body.username, body.password, now=get_clock().now())
 
 
 @router.post("/session/challenge", summary="登录的下一步：设置新密码或输入动态口令", tags=["登录"])
 @public
 def answer_challenge(body: Annotated[ChallengeIn, Body()]) -> SignInOut:
-    return _answer(
-        signing_in.answer_challenge(
-            body.username, body.challenge, body.session, new_password=body.new_password, code=body.code
-        )
+    return signing_in.answer_challenge(
+        body.username,
+        body.challenge,
+        body.session,
+        new_password=body.new_password,
+        code=body.code,
+        now=get_clock().now(),
     )
 
 
 @router.post("/session/refresh", summary="续期令牌", tags=["登录"])
 @public
 def refresh(body: Annotated[RefreshIn, Body()]) -> SignInOut:
-    return _answer(signing_in.refresh(body.refresh_token))
+    return signing_in.refresh(body.refresh_token, now=get_clock().now())
 
 
 @router.delete("/session", summary="退出登录", tags=["登录"])
 @public
 def sign_out() -> SignOutOut:
-    from sms_platform.staff import oidc
-
-    token = bearer_token()
-    try:
-        claims = oidc.verify(token)
-    except (oidc.InvalidToken, KeyError):
-        return SignOutOut(signed_out=True)  # nothing valid to end
-    signing_in.sign_out(token, oidc.username_of(claims), oidc.session_of(claims))
-    return SignOutOut(signed_out=True)
+    return signing_in.sign_out(bearer_token(), now=get_clock().now())
 
 
 def bearer_token() -> str:

@@ -149,12 +149,13 @@ def test_after_reinstatement_nothing_halted_resumes_and_new_requests_go_out(offi
 
 def test_a_request_that_slipped_past_the_suspension_is_neither_approved_nor_released(office, monkeypatch):
     from sms_platform.sources import send_requests
+    from sms_platform.sources.send_request_models import HaltedRequests
 
     approved = _propose(office, office.operator, "rongcheng")
     assert _approve(office, approved).status == 200
     submitted = _propose(office, office.operator, "rongcheng")
     # As if both had been written while the suspension was being recorded: the sweep misses them.
-    monkeypatch.setattr(send_requests, "halt_office", lambda actor, office: {"cancelled": [], "stopped": []})
+    monkeypatch.setattr(send_requests, "halt_office", lambda ctx, office, *, now: HaltedRequests())
     assert _suspend(office).status == 200
 
     refused = _approve(office, submitted)

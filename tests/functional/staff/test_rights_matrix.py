@@ -80,9 +80,9 @@ def test_no_token_an_expired_token_and_a_suspended_account(staff):
     member = staff.account(Role.city_reviewer)
     suspended = staff.account(Role.city_operator)
     stale = expired_token(member.token)
-    accounts.suspend_account(
-        account_store.get_account(admin.username).context(get_clock().now()), suspended.username, "测试"
-    )
+    now = get_clock().now()
+    by_admin = account_store.get_account(admin.username).context(now)
+    accounts.suspend_account(by_admin, suspended.username, "测试", now=now)
     mismatches = []
 
     for route in _routes():

@@ -446,6 +446,38 @@ def test_who_writes_which_kind_of_template(platform):
         assert answer.status == status, (who.account_id, changes, answer.body)
 
 
+def test_each_step_bears_the_time_it_is_given(platform):
+    """The services take the time of a step from their caller (the route's reading of the clock,
+    the poller's round), and audit it at that time."""
+    from sms_platform.audit.chain import time_key
+    from sms_platform.templates import filing
+    from sms_platform.templates.models import TemplateDraft
+
+    clock, _ = platform
+    created_at, submitted_at, approved_at = (NOW + timedelta(minutes=m) for m in (1, 2, 3))
+
+    template_id = workflow.create_template(OPERATOR, TemplateDraft(**draft()), now=created_at).template_id
+    submitted = workflow.submit(OPERATOR, template_id, 1, now=submitted_at)
+    filed = workflow.approve(REVIEWER, template_id, 1, "同意", now=approved_at)
+    clock.advance(seconds=600)  # past the carrier's review
+    polled_at = clock.now() + timedelta(minutes=1)
+    moved = filing.poll_filings(now=polled_at)
+
+    assert moved == {"active": 1}
+    active = workflow.get_template(OPERATOR, template_id).numbered(1)
+    assert (submitted.submitted_at, filed.reviewed_at, filed.filed_at) == (submitted_at, approved_at, approved_at)
+    assert active.activated_at == polled_at
+    window = AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), template_id=template_id)
+    assert {e["action"]: e["at"] for e in search(window).entries} == {
+        "template.create": time_key(created_at),
+        "template.submit": time_key(submitted_at),
+        "template.approve": time_key(approved_at),
+        "template.file": time_key(approved_at),
+        "template.carrier_approved": time_key(polled_at),
+        "template.activate": time_key(polled_at),
+    }
+
+
 def test_date_of_today_is_beijing_time(platform):
     clock, _ = platform
     clock.set(datetime(2025, 3, 3, 23, 30, tzinfo=BEIJING))  # 15:30 UTC

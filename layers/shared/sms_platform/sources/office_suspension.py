@@ -4,40 +4,38 @@ A suspension bites everywhere at once: its staff are refused from their next req
 suspension record, ``staff.account_store``), its queued messages are held (the dispatcher ends them
 ``suppressed`` as ``suspended_office``) and its pending send requests are cancelled or stopped
 (``send_requests.halt_office``). Reinstatement lifts the record and the hold; nothing suppressed
-or cancelled meanwhile is resumed.
+or cancelled meanwhile is resumed. Both are audited, and answer with the office as staff see it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from sms_platform.audit import trail
-from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Forbidden
 from sms_platform.sending import message_store
 from sms_platform.staff import account_store
-from sms_platform.staff.account_models import office_status
+from sms_platform.staff.account_views import OfficeOut
 from sms_platform.staff.context import Office, StaffContext
 
 
-def suspend_office(actor: StaffContext | None, office: Office, reason: str) -> dict[str, Any]:
+def suspend_office(ctx: StaffContext, office: Office, reason: str, *, now: datetime) -> OfficeOut:
     from sms_platform.sources import send_requests
 
     office = Office(office)
-    if actor is not None and actor.office == office:
+    if ctx.office == office:
         raise Forbidden("不能暂停本人所在单位")
-    now = get_clock().now()
     # The hold first: should a step below fail, a retry finds the office not yet suspended and
     # takes every step again (each is repeatable), while no queued message has gone out meanwhile.
     message_store.place_hold("office", office.value, reason, now)
-    send_requests.halt_office(actor, office)
-    account_store.put_office_suspension(office, reason, by=actor.username if actor else "system", at=now)
+    send_requests.halt_office(ctx, office, now=now)
+    account_store.put_office_suspension(office, reason, by=ctx.username, at=now)
     after = {"suspended": True, "reason": reason}
-    trail.record(actor, "office.suspend", f"office:{office.value}", {"suspended": False}, after, office.value)
-    return office_status(office, suspended=True, reason=reason, suspended_at=now)
+    trail.record(ctx, "office.suspend", f"office:{office.value}", {"suspended": False}, after, office.value, at=now)
+    return OfficeOut.of(office, suspended=True, reason=reason, suspended_at=now)
 
 
-def reinstate_office(actor: StaffContext | None, office: Office) -> dict[str, Any]:
+def reinstate_office(ctx: StaffContext, office: Office, *, now: datetime) -> OfficeOut:
     office = Office(office)
     try:
         old = account_store.delete_office_suspension(office)
@@ -46,5 +44,6 @@ def reinstate_office(actor: StaffContext | None, office: Office) -> dict[str, An
         # finds the office no longer suspended, and no hold may remain.
         message_store.lift_hold("office", office.value)
     before = {"suspended": True, "reason": old.get("reason", "")}
-    trail.record(actor, "office.reinstate", f"office:{office.value}", before, {"suspended": False}, office.value)
-    return office_status(office, suspended=False)
+    trail.record(ctx, "office.reinstate", f"office:{office.value}", before, {"suspended": False}, office.value,
+                 at=now)  # fmt: skip
+    return OfficeOut.of(office, suspended=False)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 from sms_platform import aws
 from sms_platform.audit import trail
-from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, ValidationFailed
 from sms_platform.foundation.settings import settings as platform_settings
 from sms_platform.staff import accounts
@@ -39,23 +40,54 @@ def _control() -> Any:
     return aws.table(platform_settings().control_table)
 
 
-def settings() -> dict[str, Any]:
+# Models without docstrings: pydantic would put them into the OpenAPI document as descriptions.
+
+
+class AccountSettings(BaseModel):
+    password_template_id: str | None = Field(
+        default=None, max_length=64, description="临时密码短信模板（平台系统消息类，含变量 password）；空则只能当面交付"
+    )
+
+
+class PasswordResetOut(BaseModel):
+    # What the administrator who reset a password learns: how it reaches the owner, and the
+    # temporary password itself only when it is to be handed over in person.
+    username: str
+    delivery: Literal["sms", "in_person"] = Field(
+        description="sms：临时密码已通过短信发送至本人已验证的手机；in_person：本人没有已验证的手机，请当面交给本人"
+    )
+    phone_masked: str | None = Field(default=None, description="接收临时密码短信的手机号（已脱敏），仅 sms 时有")
+    temporary_password: str | None = Field(
+        default=None, description="临时密码，仅 in_person 时给出且仅显示这一次；首次登录须修改", repr=False
+    )
+
+
+def _settings() -> AccountSettings:
     item = _control().get_item(Key=_SETTINGS_KEY, ConsistentRead=True).get("Item") or {}
-    return {"password_template_id": item.get("password_template_id")}
+    return AccountSettings(password_template_id=item.get("password_template_id"))
 
 
-def set_settings(password_template_id: str | None, *, actor: str, now: datetime) -> dict[str, Any]:
+def account_settings(ctx: StaffContext) -> AccountSettings:
+    """The template temporary passwords are sent in, as IT operations chose it."""
+    return _settings()
+
+
+def set_settings(ctx: StaffContext, password_template_id: str | None, *, now: datetime) -> AccountSettings:
     """Choose the template of temporary-password SMS: a platform ``system`` one (None: none, so
-    every reset is handed over in person)."""
+    every reset is handed over in person). Audited with the choice before and after."""
     from sms_platform.sources import channel_sends
 
     if password_template_id is not None and channel_sends.template_category(password_template_id) != "system":
         raise ValidationFailed("应选择“平台系统消息”类别的模板", field="password_template_id")
+    before = _settings()
     _control().put_item(
-        Item={**_SETTINGS_KEY, "password_template_id": password_template_id, "updated_by": actor,
+        Item={**_SETTINGS_KEY, "password_template_id": password_template_id, "updated_by": ctx.account_id,
               "updated_at": now.isoformat()}
     )  # fmt: skip
-    return settings()
+    after = _settings()
+    trail.record(ctx, "account_settings.update", "account_settings", before.model_dump(), after.model_dump(),
+                 ctx.office, at=now)  # fmt: skip
+    return after
 
 
 @dataclass(frozen=True)
@@ -77,7 +109,7 @@ class Delivery:
 def _template(now: datetime) -> Any:
     from sms_platform.sources import channel_sends
 
-    template_id = settings()["password_template_id"]
+    template_id = _settings().password_template_id
     template = channel_sends.active_template(template_id, now, category="system") if template_id else None
     if template is None:
         # Refused rather than shown to the administrator: the owner has a phone to receive it.
@@ -123,30 +155,23 @@ def send(delivery: Delivery, password: str, source_id: str) -> None:
         raise Conflict("临时密码短信未能排队发送，请重新重置")
 
 
-@dataclass(frozen=True)
-class PasswordReset:
-    """What the administrator who reset a password learns: how it reaches the owner (``SMS``
-    with the number masked, or ``IN_PERSON``), and the temporary password itself only when it
-    is to be handed over in person."""
-
-    username: str
-    delivery: str
-    phone_masked: str | None = None
-    temporary_password: str | None = field(default=None, repr=False)
-
-
-def reset_password(actor: StaffContext | None, username: str) -> PasswordReset:
+def reset_password(ctx: StaffContext, username: str, *, now: datetime) -> PasswordResetOut:
     """A new temporary password for ``username``, sent by SMS to the owner's verified phone (or,
     with none, shown once to the administrator to hand over in person); the user must change it
     at the next sign-in. The audit entry records the delivery, never the password."""
-    account = accounts.account_to_reset(actor, username)
+    account = accounts.account_to_reset(ctx, username)
     password = temporary_password()
     # Planned before anything changes: a reset the SMS could not carry leaves the old password.
-    delivery = plan(account.account_id, password, get_clock().now())
-    saved = accounts.set_temporary_password(account, password)
+    delivery = plan(account.account_id, password, now)
+    saved = accounts.set_temporary_password(account, password, now=now)
     send(delivery, password, f"pwreset:{account.username}:{saved.version}")
     after = {**(snapshot(saved) or {}), **delivery.detail()}
     target = f"account:{account.username}"
-    trail.record(actor, "account.reset_password", target, snapshot(account), after)
+    trail.record(ctx, "account.reset_password", target, snapshot(account), after, at=now)
     shown = password if delivery.method == IN_PERSON else None
-    return PasswordReset(account.username, delivery.method, delivery.phone_masked, shown)
+    return PasswordResetOut(
+        username=account.username,
+        delivery=delivery.method,
+        phone_masked=delivery.phone_masked,
+        temporary_password=shown,
+    )

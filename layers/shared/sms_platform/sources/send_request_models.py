@@ -207,6 +207,31 @@ class ReviewView(BaseModel):
     timing: Timing
 
 
+# The answers below have no docstrings: pydantic would put them into the OpenAPI document.
+
+
+class RequestDetail(ReviewView):
+    progress: dict[str, Any] | None = None  # the send's progress once released (``reports``)
+
+
+class RequestList(BaseModel):
+    requests: list[SendRequest]
+
+
+class TestSendOut(BaseModel):
+    __test__ = False  # not a test class, whatever pytest makes of its name
+
+    queued: int
+    phone_masked: str
+    test_sends: int
+
+
+class HaltedRequests(BaseModel):
+    # A suspended office's requests ``halt_office`` cancelled and stopped, by id.
+    cancelled: list[str] = Field(default_factory=list)
+    stopped: list[str] = Field(default_factory=list)
+
+
 def timing_of(request: SendRequest, now: datetime) -> Timing:
     begin = request.released_at or starts_at(request.kind, request.send_at, now)
     if request.kind == "publicity":

@@ -23,11 +23,14 @@ Rules:
   before the suspension goes out without a new review. Messages already queued are held by the
   office's message hold (``office_suspension.suspend_office``). As a second guard, a request of a
   suspended office cannot be approved, and the release schedule cancels it instead of releasing.
+
+Each step takes the ``now`` of the request (or of the schedule's tick) and audits itself at it.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +38,6 @@ from typing import Any
 from sms_platform.audit import trail
 from sms_platform.contacts import audiences, lists
 from sms_platform.contacts.audiences import Segment
-from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from sms_platform.sending import message_store, outbox
 from sms_platform.sending.lanes import SmsKind
@@ -46,12 +48,16 @@ from sms_platform.sources.send_request_models import (
     KIND_NAMES,
     MAX_TEST_SENDS,
     OFFICE_SUSPENDED,
+    RELEASED,
     STATUS_NAMES,
     STOPPABLE,
     AudienceIn,
-    ReviewView,
+    HaltedRequests,
+    RequestDetail,
+    RequestList,
     SendRequest,
     SendRequestIn,
+    TestSendOut,
     cancel_refusal,
     person,
     review_refusal,
@@ -97,9 +103,9 @@ def _audience_size(ctx: StaffContext, segment: Segment) -> int:
     return audiences.count(segment)
 
 
-def propose(ctx: StaffContext, body: SendRequestIn) -> SendRequest:
+def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendRequest:
     """A new request, waiting for a city reviewer."""
-    version = workflow.usable_version(body.template_id)
+    version = workflow.usable_version(body.template_id, now=now)
     if version.category not in ("targeted", "publicity"):
         raise ValidationFailed("发送申请只能使用定向通知类或宣传公告类模板", field="template_id")
     if version.office != ctx.office:
@@ -108,7 +114,6 @@ def propose(ctx: StaffContext, body: SendRequestIn) -> SendRequest:
     text = templating.render(version.text, values)
     sign_name = signatures.signature_for(version.office)
     parts = sms.measure(text, sign_name).parts
-    now = get_clock().now()
     problem = timing_problem(version.category, body.send_at, now)
     if problem:
         raise ValidationFailed(problem, field="send_at")
@@ -142,43 +147,51 @@ def propose(ctx: StaffContext, body: SendRequestIn) -> SendRequest:
         updated_at=now,
     )
     send_request_store.create(request)
-    trail.record_change(ctx, "send_request.submit", None, request)
+    trail.record_change(ctx, "send_request.submit", None, request, at=now)
     return request
 
 
-def review_view(ctx: StaffContext, request_id: str) -> ReviewView:
+def review_view(
+    ctx: StaffContext,
+    request_id: str,
+    *,
+    now: datetime,
+    progress: Callable[[SendRequest], dict[str, Any]] | None = None,
+) -> RequestDetail:
+    """What a reviewer decides on; once released, with the send's ``progress`` (which the
+    delivery reports above this package count)."""
     request = get_visible(ctx, request_id)
     text = templating.render(request.text, request.values)
     length = sms.measure(text, request.sign_name)
     size = request.audience_size
     if request.status in ("submitted", "approved"):
         size = audiences.count(Segment.model_validate(request.audience.model_dump(exclude_none=True)))
-    return ReviewView(
+    return RequestDetail(
         request=request,
         sample=sms.full_text(text, request.sign_name),
         characters=length.characters,
         audience_size=size,
         parts=length.parts,
         total_parts=length.parts * size,
-        timing=timing_of(request, get_clock().now()),
+        timing=timing_of(request, now),
+        progress=progress(request) if progress is not None and request.status in RELEASED else None,
     )
 
 
-def list_requests(ctx: StaffContext, status: str | None = None) -> list[SendRequest]:
+def list_requests(ctx: StaffContext, status: str | None = None) -> RequestList:
     statuses = [status] if status else list(STATUS_NAMES)
     found = [r for s in statuses for r in send_request_store.by_status(s) if can_see_office(ctx, r.office)]
-    return sorted(found, key=lambda r: r.created_at, reverse=True)
+    return RequestList(requests=sorted(found, key=lambda r: r.created_at, reverse=True))
 
 
 # ---------------------------------------------------------------------------- reviewing
 
 
-def _move(ctx: Any, before: SendRequest, action: str, **changes: Any) -> SendRequest:
-    now = get_clock().now()
+def _move(ctx: StaffContext | None, before: SendRequest, action: str, now: datetime, **changes: Any) -> SendRequest:
     status = changes.get("status", before.status)
     after = before.model_copy(update={**changes, "status_name": STATUS_NAMES[status], "updated_at": now})
     send_request_store.save(before, after)
-    trail.record_change(ctx, action, before, after)
+    trail.record_change(ctx, action, before, after, at=now)
     return after
 
 
@@ -193,33 +206,32 @@ def _reviewable(ctx: StaffContext, request_id: str) -> SendRequest:
     return request
 
 
-def approve(ctx: StaffContext, request_id: str) -> SendRequest:
+def approve(ctx: StaffContext, request_id: str, *, now: datetime) -> SendRequest:
     request = _reviewable(ctx, request_id)
     if account_store.office_suspended(request.office):
         raise Conflict(f"{request.office_name}已被暂停，不能批准其发送申请")
-    now = get_clock().now()
     # A send time that passed while waiting is released at the next tick of the schedule.
-    return _move(ctx, request, "send_request.approve", status="approved", reviewer=person(ctx), reviewed_at=now)
+    return _move(ctx, request, "send_request.approve", now, status="approved", reviewer=person(ctx), reviewed_at=now)
 
 
-def reject(ctx: StaffContext, request_id: str, reason: str) -> SendRequest:
+def reject(ctx: StaffContext, request_id: str, reason: str, *, now: datetime) -> SendRequest:
     request = _reviewable(ctx, request_id)
     reason = reason.strip()
     if len(reason) < 2:
         raise ValidationFailed("请填写不通过的原因", field="reason")
-    return _move(ctx, request, "send_request.reject", status="rejected", reviewer=person(ctx),
-                 reviewed_at=get_clock().now(), reject_reason=reason)  # fmt: skip
+    return _move(ctx, request, "send_request.reject", now, status="rejected", reviewer=person(ctx),
+                 reviewed_at=now, reject_reason=reason)  # fmt: skip
 
 
-def cancel(ctx: StaffContext, request_id: str) -> SendRequest:
+def cancel(ctx: StaffContext, request_id: str, *, now: datetime) -> SendRequest:
     request = get_visible(ctx, request_id)
     refusal = cancel_refusal(ctx, request.author.account_id, request.status)
     if refusal:
         raise Conflict(refusal) if request.status not in CANCELLABLE else Forbidden(refusal)
-    return _move(ctx, request, "send_request.cancel", status="cancelled", cancelled_by=person(ctx))
+    return _move(ctx, request, "send_request.cancel", now, status="cancelled", cancelled_by=person(ctx))
 
 
-def stop(ctx: StaffContext, request_id: str, reason: str) -> SendRequest:
+def stop(ctx: StaffContext, request_id: str, reason: str, *, now: datetime) -> SendRequest:
     """Stop a send under way: the fan-out records everyone not yet queued as suppressed, and the
     dispatcher suppresses every queued message of the send (a hold on its source)."""
     request = get_visible(ctx, request_id)
@@ -230,14 +242,14 @@ def stop(ctx: StaffContext, request_id: str, reason: str) -> SendRequest:
     if len(reason) < 2:
         raise ValidationFailed("请填写停止发送的原因", field="reason")
     # The hold first: from this moment no queued message of the send goes to the carrier.
-    message_store.place_hold("source", request.source_id, reason, get_clock().now())
-    return _move(ctx, request, "send_request.stop", status="stopped", stopped_by=person(ctx), stop_reason=reason)
+    message_store.place_hold("source", request.source_id, reason, now)
+    return _move(ctx, request, "send_request.stop", now, status="stopped", stopped_by=person(ctx), stop_reason=reason)
 
 
 # ---------------------------------------------------------------------------- test sends
 
 
-def send_test(ctx: StaffContext, request_id: str) -> dict[str, Any]:
+def send_test(ctx: StaffContext, request_id: str, *, now: datetime) -> TestSendOut:
     """One SMS of the request's text to the author's verified phone, on the ``high`` lane."""
     request = get_visible(ctx, request_id)
     if request.author.account_id != ctx.account_id:
@@ -263,39 +275,39 @@ def send_test(ctx: StaffContext, request_id: str) -> dict[str, Any]:
         recipients=[(phone, None)],
         shared_params=request.values,
     )
-    return {"queued": result.queued, "phone_masked": masked, "test_sends": number}
+    return TestSendOut(queued=result.queued, phone_masked=masked, test_sends=number)
 
 
 # ---------------------------------------------------------------------------- suspended offices
 
 
-def _halt(ctx: Any, request: SendRequest) -> str | None:
+def _halt(ctx: StaffContext | None, request: SendRequest, now: datetime) -> str | None:
     """Cancel or stop one request of a suspended office; what was done (None: nothing to do)."""
     if request.status in CANCELLABLE:
-        _move(ctx, request, "send_request.cancel", status="cancelled", cancel_reason=OFFICE_SUSPENDED,
+        _move(ctx, request, "send_request.cancel", now, status="cancelled", cancel_reason=OFFICE_SUSPENDED,
               cancelled_by=person(ctx) if ctx else None)  # fmt: skip
         return "cancelled"
     if request.status == "sending":
         # As in ``stop``: the hold first, then the fan-out records the rest suppressed.
-        message_store.place_hold("source", request.source_id, OFFICE_SUSPENDED, get_clock().now())
-        _move(ctx, request, "send_request.stop", status="stopped", stop_reason=OFFICE_SUSPENDED,
+        message_store.place_hold("source", request.source_id, OFFICE_SUSPENDED, now)
+        _move(ctx, request, "send_request.stop", now, status="stopped", stop_reason=OFFICE_SUSPENDED,
               stopped_by=person(ctx) if ctx else None)  # fmt: skip
         return "stopped"
     return None  # finished, or fanned out: its queued messages are under the office's message hold
 
 
-def _halt_retrying(ctx: StaffContext | None, request: SendRequest) -> tuple[str | None, SendRequest]:
+def _halt_retrying(ctx: StaffContext | None, request: SendRequest, now: datetime) -> tuple[str | None, SendRequest]:
     """``_halt``, reading the request again when someone else moved it between our read and our
     write (three tries); what was done and the request as last read."""
     for _ in range(3):
         try:
-            return _halt(ctx, request), request
+            return _halt(ctx, request, now), request
         except Conflict:
             request = send_request_store.load(request.request_id)
     raise Conflict("发送申请正在被他人处理，请稍后重试暂停")
 
 
-def halt_office(ctx: StaffContext | None, office: Office | str) -> dict[str, list[str]]:
+def halt_office(ctx: StaffContext | None, office: Office | str, *, now: datetime) -> HaltedRequests:
     """Stop everything pending of a suspended office (R18); safe to repeat.
 
     Submitted and approved requests are cancelled, sends being expanded are stopped. The
@@ -309,10 +321,10 @@ def halt_office(ctx: StaffContext | None, office: Office | str) -> dict[str, lis
         for request in send_request_store.by_status(status):
             if request.office != office:
                 continue
-            outcome, request = _halt_retrying(ctx, request)
+            outcome, request = _halt_retrying(ctx, request, now)
             if outcome and request.request_id not in done[outcome]:
                 done[outcome].append(request.request_id)
-    return done
+    return HaltedRequests(**done)
 
 
 # ---------------------------------------------------------------------------- release
@@ -327,24 +339,23 @@ def _release(request: SendRequest, now: datetime, suspended: dict[Office, bool])
         suspended[request.office] = account_store.office_suspended(request.office)
     if suspended[request.office]:
         with suppress(Conflict):  # someone else moved it meanwhile
-            _halt(None, request)  # approved before the suspension took effect: never released
+            _halt(None, request, now)  # approved before the suspension took effect: never released
         return None
     try:
-        after = _move(None, request, "send_request.release", status="sending", released_at=now)
+        after = _move(None, request, "send_request.release", now, status="sending", released_at=now)
     except Conflict:
         return None  # cancelled or released by someone else meanwhile
     fanout.plan(after)
     return after
 
 
-def release_due(now: datetime | None = None) -> list[str]:
+def release_due(*, now: datetime) -> list[str]:
     """Release every approved request whose time has come (the one-minute schedule calls this).
 
     Publicity approved outside the window waits for 08:00 here, so nothing is planned at night.
     Releasing is idempotent: the status move is conditional, chunk items are created only once,
     and a release that stopped half-way (planned flag missing) is finished on the next tick.
     """
-    now = now or get_clock().now()
     suspended: dict[Office, bool] = {}
     released = []
     for request in send_request_store.by_status("approved", due_before=now):

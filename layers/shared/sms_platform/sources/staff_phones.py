@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from sms_platform.foundation import crypto
-from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict
 from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
 from sms_platform.sending.lanes import SmsKind
@@ -18,9 +20,11 @@ from sms_platform.sources import channel_sends, send_request_store, subscription
 from sms_platform.staff.context import StaffContext
 
 
-def verified_phone(ctx: StaffContext) -> dict[str, Any] | None:
-    item = send_request_store.verified_phone(ctx.account_id)
-    return {"phone_masked": item["phone_masked"], "verified_at": item["verified_at"]} if item else None
+class StaffPhoneOut(BaseModel):
+    # No docstring: pydantic would put it into the OpenAPI document.
+    phone_masked: str
+    expires_in: int | None = None
+    verified_at: str | None = None
 
 
 def verified_number(account_id: str) -> tuple[str, str] | None:
@@ -39,11 +43,10 @@ def _verification_template(now: datetime) -> Any:
     return template
 
 
-def request_phone_code(ctx: StaffContext, raw_phone: str) -> dict[str, Any]:
+def request_phone_code(ctx: StaffContext, raw_phone: str, *, now: datetime) -> StaffPhoneOut:
     """Send a 6-digit code to the number the author wants test sends on (``verification_codes``:
     5 a day at most)."""
     phone = normalize_mobile(raw_phone, field="phone")
-    now = get_clock().now()
     template = _verification_template(now)
     sequence = send_request_store.count_code_today(ctx.account_id, now)
     code = verification_codes.new_code()
@@ -51,11 +54,10 @@ def request_phone_code(ctx: StaffContext, raw_phone: str) -> dict[str, Any]:
                                 phone_hash=crypto.keyed_hash(phone), phone_masked=mask_mobile(phone))  # fmt: skip
     source = f"testphone:{ctx.account_id[:60]}:{now.astimezone(BEIJING).date().isoformat()}:{sequence}"
     channel_sends.send(SmsKind.SYSTEM, source, template, [(phone, {"code": code})])
-    return {"phone_masked": mask_mobile(phone), "expires_in": int(verification_codes.TTL.total_seconds())}
+    return StaffPhoneOut(phone_masked=mask_mobile(phone), expires_in=int(verification_codes.TTL.total_seconds()))
 
 
-def verify_phone_code(ctx: StaffContext, code: str) -> dict[str, Any]:
-    now = get_clock().now()
+def verify_phone_code(ctx: StaffContext, code: str, *, now: datetime) -> StaffPhoneOut:
     item = send_request_store.check_code(ctx.account_id, code, now)
     send_request_store.confirm_phone(ctx.account_id, item, now)
-    return {"phone_masked": item["phone_masked"], "verified_at": now.isoformat()}
+    return StaffPhoneOut(phone_masked=item["phone_masked"], verified_at=now.isoformat())

@@ -6,4 +6,5 @@ the other rules of graded protection, pure), ``account_store`` (the control-tabl
 accounts, sessions and office suspensions, and the authorizer's cache), ``identity`` (the
 Cognito user pool), then ``accounts`` (administration), ``signing_in`` (sign-in, challenges,
 refresh, sign-out), ``sessions`` (the authorizer's decision, idle timeout) and ``security`` (a
-staff member's own password and TOTP)."""
+staff member's own password and TOTP). The services answer staff with ``account_views``' pydantic
+models, which the authorizer never imports."""

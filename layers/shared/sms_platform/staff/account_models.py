@@ -17,7 +17,7 @@ from typing import Any
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
-from sms_platform.staff.context import OFFICE_NAMES, ROLE_NAMES, Office, Role, StaffContext
+from sms_platform.staff.context import OFFICE_NAMES, Office, Role, StaffContext
 
 PASSWORD_MAX_AGE = timedelta(days=90)
 MAX_FAILED_SIGNINS = 5
@@ -176,29 +176,6 @@ class Account:
             restriction=self.restriction(now),
         )
 
-    def public(self, now: datetime, *, office_suspended: bool = False) -> dict[str, Any]:
-        """The account as staff may see it (no secrets held here anyway)."""
-        return {
-            "account_id": self.account_id,
-            "username": self.username,
-            "real_name": self.real_name,
-            "staff_number": self.staff_number,
-            "office": self.office.value,
-            "office_name": OFFICE_NAMES[self.office],
-            "roles": sorted(role.value for role in self.roles),
-            "role_names": [ROLE_NAMES[role] for role in sorted(self.roles)],
-            "status": self.status,
-            "suspended_reason": self.suspended_reason,
-            "office_suspended": office_suspended,
-            "locked_until": iso(self.locked_until) if self.is_locked(now) and self.locked_until else None,
-            "password_expires_at": iso(self.password_changed_at + PASSWORD_MAX_AGE)
-            if self.password_changed_at
-            else None,
-            "totp_enabled": self.totp_enabled,
-            "restriction": self.restriction(now),
-            "created_at": iso(self.created_at) if self.created_at else None,
-        }
-
 
 def snapshot(account: Account | None) -> dict[str, Any] | None:
     """What the audit trail keeps of an account before and after a change."""
@@ -247,18 +224,3 @@ def refuse_sign_in(account: Account, office_suspended: bool, now: datetime) -> N
 
 def session_idle(last_activity: datetime, now: datetime) -> bool:
     return now - last_activity >= IDLE_TIMEOUT
-
-
-def office_status(
-    office: Office, *, suspended: bool, reason: str = "", suspended_at: datetime | str | None = None
-) -> dict[str, Any]:
-    """An office's suspension as staff see it."""
-    if isinstance(suspended_at, datetime):
-        suspended_at = iso(suspended_at)
-    return {
-        "office": Office(office).value,
-        "name": OFFICE_NAMES[Office(office)],
-        "suspended": suspended,
-        "reason": reason,
-        "suspended_at": suspended_at,
-    }

@@ -24,7 +24,6 @@ from typing import Any
 
 from sms_platform import aws
 from sms_platform.aws import queries, transactions
-from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, NotFound
 from sms_platform.foundation.settings import settings
 from sms_platform.staff.account_models import ACTIVE, Account, iso, normalize_username, parse_time
@@ -184,9 +183,9 @@ def delete(account: Account) -> None:
     forget_cached()
 
 
-def save(account: Account, *, expected_version: int) -> Account:
-    """Write ``account`` if nobody changed it since it was read at ``expected_version``."""
-    saved = replace(account, version=expected_version + 1, updated_at=get_clock().now())
+def save(account: Account, *, expected_version: int, at: datetime) -> Account:
+    """Write ``account``, changed ``at``, if nobody changed it since it was read at ``expected_version``."""
+    saved = replace(account, version=expected_version + 1, updated_at=at)
     try:
         _table().put_item(
             Item=_to_item(saved),

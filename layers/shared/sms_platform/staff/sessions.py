@@ -50,9 +50,9 @@ def start_session(username: str, session_id: str, now: datetime) -> None:
     account_store.put_session(username, session_id, now)
 
 
-def end_session(username: str, session_id: str) -> None:
-    """Sign-out: the session's tokens are refused from now on."""
-    account_store.put_session(normalize_username(username), session_id, get_clock().now(), ended=True)
+def end_session(username: str, session_id: str, *, at: datetime) -> None:
+    """Sign-out ``at``: the session's tokens are refused from then on."""
+    account_store.put_session(normalize_username(username), session_id, at, ended=True)
 
 
 def end_sessions(username: str) -> None:

@@ -4,19 +4,19 @@ A sign-in checks the password with the pool, counting failures toward the lockou
 a row locks the account for 30 minutes), and asks for a new password when the old one has
 expired. The pool may answer with a challenge instead of tokens: a new password (first sign-in,
 expired or reset password) or a TOTP code (an enrolled authenticator); ``answer_challenge``
-answers it. Every sign-in starts a session record (``sessions``) at once, and is audited.
+answers it. Every sign-in starts a session record (``sessions``) at once, and is audited. Each
+step takes the ``now`` of the request and answers with ``account_views.SignInOut``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NoReturn
 
 from sms_platform.audit import trail
-from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Unauthenticated, ValidationFailed
-from sms_platform.staff import account_store, identity, sessions
+from sms_platform.staff import account_store, identity, oidc, sessions
 from sms_platform.staff.account_models import (
     LOCKOUT,
     MAX_FAILED_SIGNINS,
@@ -25,7 +25,7 @@ from sms_platform.staff.account_models import (
     iso,
     refuse_sign_in,
 )
-from sms_platform.staff.context import StaffContext
+from sms_platform.staff.account_views import SignInOut, SignOutOut
 from sms_platform.staff.oidc import session_of, username_of
 
 # The identity service's names of the two challenges a sign-in may meet.
@@ -33,34 +33,10 @@ NEW_PASSWORD_REQUIRED = "NEW_PASSWORD_REQUIRED"  # noqa: S105 - a challenge's na
 SOFTWARE_TOKEN_MFA = "SOFTWARE_TOKEN_MFA"  # noqa: S105 - a challenge's name, not a token
 
 
-@dataclass(frozen=True)
-class SignIn:
-    """Either tokens (``status == "signed_in"``) or a challenge to answer next."""
-
-    status: str
-    username: str
-    challenge: str | None = None
-    session: str | None = None
-    access_token: str | None = None
-    id_token: str | None = None
-    refresh_token: str | None = None
-    expires_in: int | None = None
-    restriction: str = ""
-
-
-def _outcome(account: Account, answer: dict[str, Any], now: datetime) -> SignIn:
+def _outcome(account: Account, answer: dict[str, Any], now: datetime) -> SignInOut:
     if "AuthenticationResult" in answer:
-        tokens = answer["AuthenticationResult"]
-        return SignIn(
-            status="signed_in",
-            username=account.username,
-            access_token=tokens["AccessToken"],
-            id_token=tokens.get("IdToken"),
-            refresh_token=tokens.get("RefreshToken"),
-            expires_in=int(tokens.get("ExpiresIn", 0)),
-            restriction=account.restriction(now),
-        )
-    return SignIn(
+        return SignInOut.signed_in(account.username, answer["AuthenticationResult"], account.restriction(now))
+    return SignInOut(
         status="challenge", username=account.username, challenge=answer["ChallengeName"], session=answer["Session"]
     )
 
@@ -71,10 +47,6 @@ def _claims(token: str) -> dict[str, Any]:
     import jwt  # here, not at the top: the staff API's cold start need not load PyJWT
 
     return jwt.decode(token, options={"verify_signature": False})
-
-
-def _actor(account: Account) -> StaffContext:
-    return account.context(get_clock().now())
 
 
 # ---------------------------------------------------------------------------- failures and lockout
@@ -88,7 +60,7 @@ def _record_failure(account: Account, now: datetime) -> Account:
     until = now + LOCKOUT
     locked = account_store.lock(account.username, until)
     after = {"locked_until": iso(until)}
-    trail.record(None, "account.locked", f"account:{account.username}", None, after, account.office)
+    trail.record(None, "account.locked", f"account:{account.username}", None, after, account.office, at=now)
     return locked
 
 
@@ -100,7 +72,7 @@ def _record_success(account: Account) -> None:
 def _refuse_failure(account: Account, now: datetime) -> NoReturn:
     """A wrong password: counted, audited, and refused with how many tries are left."""
     updated = _record_failure(account, now)
-    trail.record(None, "session.sign_in_failed", f"account:{account.username}", None, None, account.office)
+    trail.record(None, "session.sign_in_failed", f"account:{account.username}", None, None, account.office, at=now)
     if updated.is_locked(now):
         refuse_sign_in(updated, False, now)
     left = MAX_FAILED_SIGNINS - updated.failed_signins
@@ -118,28 +90,27 @@ def _refuse_wrong_code(account: Account, now: datetime) -> NoReturn:
 # ---------------------------------------------------------------------------- signing in
 
 
-def _sign_in_account(username: str) -> tuple[Account, datetime]:
-    now = get_clock().now()
+def _sign_in_account(username: str, now: datetime) -> Account:
     account = account_store.get_account(username)
     if account is None:
         raise Unauthenticated("用户名或密码错误")
     refuse_sign_in(account, account_store.office_suspended(account.office), now)
-    return account, now
+    return account
 
 
-def _signed_in(account: Account, answer: dict[str, Any], now: datetime) -> SignIn:
+def _signed_in(account: Account, answer: dict[str, Any], now: datetime) -> SignInOut:
     outcome = _outcome(account, answer, now)
     if outcome.status == "signed_in" and outcome.access_token:
         sessions.start_session(account.username, session_of(_claims(outcome.access_token)), now)
-        trail.record(_actor(account), "session.sign_in", f"account:{account.username}", None, None)
+        trail.record(account.context(now), "session.sign_in", f"account:{account.username}", None, None, at=now)
     return outcome
 
 
-def sign_in(username: str, password: str) -> SignIn:
+def sign_in(username: str, password: str, *, now: datetime) -> SignInOut:
     """Check the password with the pool; count failures toward the lockout; ask for a new
     password when it has expired."""
     identity.require_pool()
-    account, now = _sign_in_account(username)
+    account = _sign_in_account(username, now)
     try:
         answer = identity.password_auth(account.username, password)
     except identity.WrongCredentials:
@@ -169,12 +140,18 @@ def _challenge_responses(
 
 
 def answer_challenge(
-    username: str, challenge: str, session: str, *, new_password: str | None = None, code: str | None = None
-) -> SignIn:
+    username: str,
+    challenge: str,
+    session: str,
+    *,
+    new_password: str | None = None,
+    code: str | None = None,
+    now: datetime,
+) -> SignInOut:
     """The next step of a sign-in: a new password or a TOTP code; a wrong code counts toward
     the lockout."""
     identity.require_pool()
-    account, now = _sign_in_account(username)
+    account = _sign_in_account(username, now)
     responses = _challenge_responses(challenge, account, new_password, code)
     try:
         answer = identity.answer_challenge(challenge, session, responses)
@@ -182,26 +159,36 @@ def answer_challenge(
         _refuse_wrong_code(account, now)
     if challenge == NEW_PASSWORD_REQUIRED:
         changed = account_store.save(
-            replace(account, password_changed_at=now, must_change_password=False), expected_version=account.version
+            replace(account, password_changed_at=now, must_change_password=False),
+            expected_version=account.version,
+            at=now,
         )
-        trail.record(_actor(changed), "account.password_changed", f"account:{account.username}", None, None)
+        trail.record(changed.context(now), "account.password_changed", f"account:{account.username}", None, None,
+                     at=now)  # fmt: skip
         account = changed
     _record_success(account)
     return _signed_in(account, answer, now)
 
 
-def refresh(refresh_token: str) -> SignIn:
+def refresh(refresh_token: str, *, now: datetime) -> SignInOut:
     """New tokens for a signed-in user whose account may still work."""
     identity.require_pool()
     tokens = identity.refresh_auth(refresh_token)["AuthenticationResult"]
-    account, now = _sign_in_account(username_of(_claims(tokens["AccessToken"])))
+    account = _sign_in_account(username_of(_claims(tokens["AccessToken"])), now)
     return _outcome(account, {"AuthenticationResult": {"RefreshToken": refresh_token, **tokens}}, now)
 
 
-def sign_out(access_token: str, username: str, session_id: str) -> None:
-    sessions.end_session(username, session_id)
+def sign_out(access_token: str, *, now: datetime) -> SignOutOut:
+    """End the sign-in ``access_token`` belongs to; a token that is not valid has nothing to end."""
+    try:
+        claims = oidc.verify(access_token)
+    except (oidc.InvalidToken, KeyError):
+        return SignOutOut(signed_out=True)
+    username = username_of(claims)
+    sessions.end_session(username, session_of(claims), at=now)
     if identity.user_pool_id():
         identity.sign_out(access_token)
     account = account_store.get_account(username)
     if account is not None:
-        trail.record(_actor(account), "session.sign_out", f"account:{username}", None, None)
+        trail.record(account.context(now), "session.sign_out", f"account:{username}", None, None, at=now)
+    return SignOutOut(signed_out=True)

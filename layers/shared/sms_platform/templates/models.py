@@ -119,8 +119,13 @@ def may_review(ctx: StaffContext) -> bool:
     return ctx.has(Role.city_reviewer) and ctx.office == Office.city
 
 
+def day_of(now: datetime) -> date:
+    """The date in Beijing at ``now``: validity periods are Beijing dates."""
+    return now.astimezone(BEIJING).date()
+
+
 def today() -> date:
-    return get_clock().now().astimezone(BEIJING).date()
+    return day_of(get_clock().now())
 
 
 def validity_problems(valid_from: date, valid_until: date, *, on: date) -> list[str]:
@@ -163,8 +168,12 @@ class Person(BaseModel):
         return cls(account_id=ctx.account_id, username=ctx.username, real_name=ctx.real_name)
 
 
+# The models staff are answered with have no docstrings: pydantic would put them into the
+# OpenAPI document as descriptions.
+
+
 class FindingOut(BaseModel):
-    level: Literal["block", "warn", "info"]
+    level: Literal["block", "warn", "info"] = Field(description="block：不能通过审核；warn：请审核员注意；info：说明")
     code: str
     message: str
 
@@ -273,3 +282,43 @@ def moved(version: TemplateVersion, status: Status, now: datetime, **changes: An
 def ended(version: TemplateVersion, status: Status, reason: str, now: datetime) -> TemplateVersion:
     """``version`` retired or expired: it stays readable, nothing is sent with it any more."""
     return moved(version, status, now, ended_at=now, end_reason=reason)
+
+
+# ---------------------------------------------------------------------------- answers
+
+
+class TemplatesOut(BaseModel):
+    templates: list[Template]
+
+
+class VersionsOut(BaseModel):
+    versions: list[TemplateVersion]
+
+
+class WordOut(BaseModel):
+    word: str
+    source: str = Field(description="seed：初始词表；reviewer：审核员添加")
+    category: str | None = None
+    added_by: str | None = None
+
+
+class WordsOut(BaseModel):
+    words: list[WordOut]
+
+
+class LengthOut(BaseModel):
+    characters: int = Field(description="含签名的字数")
+    encoding: Literal["GSM-7", "UCS-2"] | None = Field(description="编码；超长时为空")
+    parts: int | None = Field(description="计费条数；超长时为空")
+    per_part: int | None
+    units: int | None
+    too_long: bool
+    limit: int = Field(description="含签名最多字数")
+
+
+class ContentCheckOut(BaseModel):
+    findings: list[FindingOut]
+    blocks: bool = Field(description="是否有不能通过审核的问题")
+    signature: str = Field(description="所属单位的签名（不含括号）")
+    preview: str = Field(description="手机上显示的内容（含签名）")
+    length: LengthOut

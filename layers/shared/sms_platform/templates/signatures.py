@@ -21,10 +21,9 @@ from pydantic import BaseModel, ConfigDict
 
 from sms_platform import aws
 from sms_platform.audit import trail
-from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict, NotFound, ValidationFailed
 from sms_platform.foundation.settings import settings
-from sms_platform.staff.context import OFFICE_NAMES, Office
+from sms_platform.staff.context import OFFICE_NAMES, Office, StaffContext
 
 MIN_LENGTH, MAX_LENGTH = 2, 12
 _PK = "signature"
@@ -162,6 +161,10 @@ def signature_for(office: Office | str) -> str:
     return get_signature(office).name
 
 
+class SignaturesOut(BaseModel):
+    signatures: list[Signature]
+
+
 def all_signatures() -> list[Signature]:
     items = _table().query(
         KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": _PK}, ConsistentRead=True
@@ -170,7 +173,14 @@ def all_signatures() -> list[Signature]:
     return [Signature.of(office, stored.get(office.value)) for office in Office]
 
 
-def update_signature(actor: Any, office: Office | str, name: str, *, expected_version: int | None = None) -> Signature:
+def signature_list(ctx: StaffContext) -> SignaturesOut:
+    """Every office's signature, as any signed-in staff member may read them."""
+    return SignaturesOut(signatures=all_signatures())
+
+
+def update_signature(
+    ctx: StaffContext, office: Office | str, name: str, *, expected_version: int | None = None, now: datetime
+) -> Signature:
     """Set ``office``'s signature (checked, unique among offices, audited with before and after).
 
     ``expected_version`` (optional) refuses the change if someone else changed it meanwhile.
@@ -186,15 +196,14 @@ def update_signature(actor: Any, office: Office | str, name: str, *, expected_ve
         raise Conflict("签名已被他人修改，请刷新后重试", field="version")
     if before.name == name:
         return before
-    now = get_clock().now()
     item = {
         "pk": _PK,
         "sk": office.value,
         "name": name,
         "version": before.version + 1,
         "updated_at": now.isoformat(),
-        "updated_by": getattr(actor, "real_name", None) or "",
-        "updated_by_account": getattr(actor, "account_id", None) or "",
+        "updated_by": ctx.real_name,
+        "updated_by_account": ctx.account_id,
     }
     condition = "attribute_not_exists(pk)" if before.is_default else "version = :v"
     kwargs: dict[str, Any] = {"Item": item, "ConditionExpression": condition}
@@ -208,11 +217,12 @@ def update_signature(actor: Any, office: Office | str, name: str, *, expected_ve
         raise
     after = Signature.of(office, item)
     trail.record(
-        actor,
+        ctx,
         "signature.update",
         f"signature:{office.value}",
         before={"name": before.name, "version": before.version},
         after={"name": after.name, "version": after.version},
         office=office.value,
+        at=now,
     )
     return after
