@@ -193,6 +193,39 @@ def test_what_must_be_done_before_anything_else(account, now, restriction):
     assert account.context(now).restriction == restriction
 
 
+def test_an_account_as_staff_see_it_shows_a_lockout_only_while_it_lasts():
+    from sms_platform.staff.account_views import AccountOut
+
+    roles = frozenset({Role.phone_reveal, Role.city_operator})
+    account = _account(roles=roles, locked_until=NOW + timedelta(minutes=5))
+
+    locked = AccountOut.of(account, NOW, office_suspended=True).model_dump(mode="json")
+    later = AccountOut.of(account, NOW + timedelta(minutes=5), office_suspended=False)
+
+    assert locked == {
+        "account_id": "zhangsan", "username": "zhangsan", "real_name": "张三", "staff_number": "001",
+        "office": "city", "office_name": "市社保中心", "roles": ["city_operator", "phone_reveal"],
+        "role_names": ["市级操作员（模板维护）", "查看完整号码"], "status": "active", "suspended_reason": "",
+        "office_suspended": True, "locked_until": "2024-03-01T02:05:00+00:00",
+        "password_expires_at": "2024-05-20T02:00:00+00:00", "totp_enabled": False, "restriction": "",
+        "created_at": None,
+    }  # fmt: skip
+    assert (later.locked_until, later.office_suspended) == (None, False)
+
+
+def test_an_office_as_staff_see_it():
+    from sms_platform.staff.account_views import OfficeOut
+
+    suspended = OfficeOut.of(Office.wendeng, suspended=True, reason="整改", suspended_at=NOW)
+
+    assert suspended.model_dump(mode="json") == {
+        "office": "wendeng", "name": "文登区", "kind": "district",
+        "allowed_roles": ["district_operator", "phone_reveal"], "suspended": True, "reason": "整改",
+        "suspended_at": "2024-03-01T02:00:00+00:00",
+    }  # fmt: skip
+    assert OfficeOut.of(Office.it, suspended=False).suspended_at is None
+
+
 def test_a_locked_account_is_told_until_when_in_beijing_time():
     locked = _account(locked_until=datetime(2024, 3, 1, 2, 30, tzinfo=UTC))
     with pytest.raises(Forbidden) as refused:
