@@ -38,7 +38,7 @@ def hangup() -> Response:
     signed_webhooks.verify_hotline(
         app.current_event.headers, raw, secrets.webhook_secret("hotline_webhook_secret"), now
     )
-    answer = hotline.receive_hangup(hotline.parse_hangup(raw), now)
+    answer = hotline.receive_hangup(hotline.parse_hangup(raw), now).model_dump()
     logger().info("hang-up received", extra=answer)
     return Response(202, JSON, json.dumps(answer, ensure_ascii=False))
 

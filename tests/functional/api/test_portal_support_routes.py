@@ -20,7 +20,7 @@ from sms_platform.text import sms
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.functional.dispatch_support import push, replies_event
-from tests.template_support import active_template
+from tests.template_support import CITY_OPERATOR, HOTLINE_MANAGER, active_template
 
 CHECK = "/v1/staff/templates/content-check"
 
@@ -122,9 +122,9 @@ def test_bad_input_gets_422(staff, body):
 def test_the_desk_sees_each_entrys_exact_message(staff, staff_clock, carrier_simulator):
     answer_text = "社保卡补办请携带身份证到就近社保经办窗口办理，详询12333。"
     template_id = active_template(staff_clock, category="hangup", office="hotline", text=answer_text)
-    entry = hotline.create_entry("社保卡补办", template_id, actor="op-1", now=staff_clock.now())
-    hotline.set_scope(entry["faq_id"], True, actor="mgr-1", now=staff_clock.now())
-    hotline.create_entry("不在范围内的条目", template_id, actor="op-1", now=staff_clock.now())
+    entry = hotline.create_entry(CITY_OPERATOR, "社保卡补办", template_id, now=staff_clock.now())
+    hotline.set_scope(HOTLINE_MANAGER, entry.faq_id, True, now=staff_clock.now())
+    hotline.create_entry(CITY_OPERATOR, "不在范围内的条目", template_id, now=staff_clock.now())
     agent = staff.account(Role.hotline_agent)
 
     answer = staff.call("GET", "/v1/staff/hotline/entries/active", token=agent.token)
@@ -133,7 +133,7 @@ def test_the_desk_sees_each_entrys_exact_message(staff, staff_clock, carrier_sim
     length = sms.measure(answer_text, signature)
     assert answer.status == 200
     [shown] = answer.json["entries"]
-    assert shown["faq_id"] == entry["faq_id"]
+    assert shown["faq_id"] == entry.faq_id
     assert (shown["text"], shown["signature"], shown["template_version"]) == (answer_text, signature, 1)
     assert shown["message"] == f"【{signature}】{answer_text}"
     assert (shown["characters"], shown["parts"]) == (length.characters, length.parts)

@@ -9,21 +9,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sms_platform.foundation.clock import FixedClock, set_clock
 from sms_platform.sending.messages import MessageState, message_id
 from sms_platform.sources import hotline
+from sms_platform.staff.context import Office, Role
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event
 from tests.functional.intake_support import phones_of, queued_batches
-from tests.template_support import active_template
+from tests.staff_calls import member
+from tests.template_support import CITY_OPERATOR, HOTLINE_MANAGER, active_template
 
 SECRET = json.loads(TEST_SECRETS["WebhookSecret"])["hotline_webhook_secret"]
 NOW = datetime(2024, 3, 5, 23, 30, tzinfo=UTC)  # 07:30 the next morning in Beijing
 CALLER = "13800001111"
+# Agents are matched to calls by staff number: the telephony system's agent_id.
+AGENT = replace(member("agent-1", Office.hotline, Role.hotline_agent), staff_number="A1024")
+OTHER_AGENT = replace(member("agent-2", Office.hotline, Role.hotline_agent), staff_number="A2000")
 
 
 @pytest.fixture
@@ -41,10 +47,10 @@ def bank(aws, carrier_simulator, clock):
     for name in ("社保卡补办", "养老金查询", "医保报销", "停用条目"):
         template_id = active_template(clock, category="hangup", office="hotline",
                                       text=f"{name}：请携带身份证到就近社保经办窗口办理。")  # fmt: skip
-        entry = hotline.create_entry(name, template_id, actor="op-1", now=clock.now())
+        entry = hotline.create_entry(CITY_OPERATOR, name, template_id, now=clock.now())
         if name != "停用条目":
-            hotline.set_scope(entry["faq_id"], True, actor="mgr-1", now=clock.now())
-        ids[name] = entry["faq_id"]
+            hotline.set_scope(HOTLINE_MANAGER, entry.faq_id, True, now=clock.now())
+        ids[name] = entry.faq_id
         ids[f"template:{name}"] = template_id
     clock.set(NOW)
     return ids
@@ -158,7 +164,7 @@ def test_a_caller_with_control_characters_gets_422_and_nothing_is_stored(aws, ba
     assert body["error"]["details"] == [{"field": "caller", "message": "主叫号码含有不可见的控制字符"}]
     assert waiting[0] == 422
     assert hotline.get_call("call-0001") is None and hotline.get_call("call-0002") is None
-    assert hotline.waiting_calls(NOW) == []
+    assert hotline.waiting_calls(HOTLINE_MANAGER, now=NOW).calls == []
     assert queued_batches(aws) == []
     assert caller not in json.dumps(body, ensure_ascii=False)
 
@@ -190,17 +196,17 @@ def test_no_entries_waits_for_the_agent_who_picks_within_24_hours(aws, bank, clo
     assert (status, body["status"]) == (202, "awaiting_agent")
     assert queued_batches(aws) == []
 
-    waiting = hotline.waiting_calls(NOW, agent_id="A1024")
-    assert [(c["call_id"], c["caller"]) for c in waiting] == [("call-0001", "138****1111")]
-    assert hotline.waiting_calls(NOW, agent_id="A9999") == []
+    waiting = hotline.waiting_calls(AGENT, now=NOW).calls
+    assert [(c.call_id, c.caller) for c in waiting] == [("call-0001", "138****1111")]
+    assert hotline.waiting_calls(OTHER_AGENT, now=NOW).calls == []
 
     clock.advance(hours=23)
-    picked = hotline.pick("call-0001", [bank["医保报销"]], agent_id="A1024", actor="agent-1", now=clock.now())
-    assert picked["status"] == "queued"
+    picked = hotline.pick(AGENT, "call-0001", [bank["医保报销"]], now=clock.now())
+    assert (picked.status, picked.picked_by) == ("queued", "agent-1")
     assert phones_of(queued_batches(aws)) == [CALLER]
     # Picking again, or a repeated webhook, sends nothing more.
     with pytest.raises(Exception, match="已处理"):
-        hotline.pick("call-0001", [bank["社保卡补办"]], agent_id="A1024", actor="agent-1", now=clock.now())
+        hotline.pick(AGENT, "call-0001", [bank["社保卡补办"]], now=clock.now())
     assert post(signed(call(), at=clock.now()), lambda_context)[1]["status"] == "awaiting_agent"
     assert queued_batches(aws) == []
 
@@ -209,9 +215,9 @@ def test_after_24_hours_the_call_is_expired_and_nothing_is_sent(aws, bank, clock
     post(signed(call()), lambda_context)
     clock.advance(hours=24, minutes=1)
 
-    assert hotline.waiting_calls(clock.now()) == []
+    assert hotline.waiting_calls(HOTLINE_MANAGER, now=clock.now()).calls == []
     with pytest.raises(Exception, match="24 小时"):
-        hotline.pick("call-0001", [bank["医保报销"]], agent_id=None, actor="mgr-1", now=clock.now())
+        hotline.pick(HOTLINE_MANAGER, "call-0001", [bank["医保报销"]], now=clock.now())
     assert hotline.get_call("call-0001")["status"] == "expired"
     assert queued_batches(aws) == []
 
@@ -219,7 +225,7 @@ def test_after_24_hours_the_call_is_expired_and_nothing_is_sent(aws, bank, clock
 def test_an_agent_cannot_pick_for_another_agents_call(aws, bank, lambda_context):
     post(signed(call()), lambda_context)
     with pytest.raises(Exception, match="自己接听"):
-        hotline.pick("call-0001", [bank["医保报销"]], agent_id="A2000", actor="agent-2", now=NOW)
+        hotline.pick(OTHER_AGENT, "call-0001", [bank["医保报销"]], now=NOW)
     assert queued_batches(aws) == []
 
 
@@ -246,7 +252,8 @@ def test_an_entry_whose_answer_template_was_retired_is_no_longer_sent(aws, bank,
 
     status, body = post(signed(call(faq_ids=[bank["医保报销"]])), lambda_context)
     assert (status, body["error"]["field"]) == (422, "faq_ids")
-    assert sorted(e["faq_id"] for e in hotline.active_entries(NOW)) == sorted([bank["社保卡补办"], bank["养老金查询"]])
+    active = hotline.active_entries(NOW).entries
+    assert sorted(e.faq_id for e in active) == sorted([bank["社保卡补办"], bank["养老金查询"]])
     assert queued_batches(aws) == []
 
 
@@ -255,7 +262,39 @@ def test_an_entry_can_only_answer_with_a_hang_up_template(aws, carrier_simulator
 
     notice = active_template(clock, category="triggered", office="city", text="您的养老金已发放，请注意查收。")
     with pytest.raises(ValidationFailed, match="挂机短信"):
-        hotline.create_entry("养老金发放", notice, actor="op-1", now=NOW)
+        hotline.create_entry(CITY_OPERATOR, "养老金发放", notice, now=NOW)
     with pytest.raises(ValidationFailed, match="挂机短信"):
-        hotline.create_entry("养老金发放", "tpl-never-written", actor="op-1", now=NOW)
-    assert hotline.list_entries() == []
+        hotline.create_entry(CITY_OPERATOR, "养老金发放", "tpl-never-written", now=NOW)
+    assert hotline.list_entries().entries == []
+
+
+def audited(action: str, at: datetime) -> list[dict]:
+    """The audit entries of ``action`` on ``at``'s Beijing day, as an auditor's export shows them."""
+    from sms_platform.audit import archive
+    from sms_platform.foundation.clock import BEIJING
+
+    lines, _, broken = archive.archive_lines(at.astimezone(BEIJING).date(), at)
+    assert broken is None
+    return [entry for entry in map(json.loads, lines[1:]) if entry["action"] == action]
+
+
+def test_the_desk_services_audit_what_staff_change(aws, bank, clock, lambda_context):
+    post(signed(call()), lambda_context)
+    clock.advance(minutes=5)
+    picked = hotline.pick(AGENT, "call-0001", [bank["医保报销"]], now=clock.now())
+    entry = hotline.create_entry(CITY_OPERATOR, "社保卡挂失", bank["template:社保卡补办"], now=clock.now())
+    scoped = hotline.set_scope(HOTLINE_MANAGER, entry.faq_id, True, now=clock.now())
+
+    [created] = [e for e in audited("hotline_entry.create", clock.now()) if e["target"] == f"faq:{entry.faq_id}"]
+    [scope] = [e for e in audited("hotline_entry.scope", clock.now()) if e["target"] == f"faq:{entry.faq_id}"]
+    [pick] = audited("hotline_call.pick", clock.now())
+    assert (created["actor"]["account_id"], created["office"]) == (CITY_OPERATOR.account_id, "city")
+    assert created["before"] is None and created["after"] == entry.model_dump()
+    assert (scope["actor"]["account_id"], scope["office"]) == (HOTLINE_MANAGER.account_id, "hotline")
+    assert scope["before"] == entry.model_dump() and scope["after"] == scoped.model_dump()
+    assert scoped.in_scope and scoped.scope_by == HOTLINE_MANAGER.account_id
+    assert (pick["target"], pick["actor"]["account_id"], pick["office"]) == ("call:call-0001", "agent-1", "hotline")
+    assert pick["before"] == {"status": "awaiting_agent"}
+    assert pick["after"] == {"status": "queued", "faq_ids": [bank["医保报销"]]} and picked.status == "queued"
+    # Each entry bears the time of the change it records.
+    assert {e["at"] for e in (created, scope, pick)} == {clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}

@@ -285,13 +285,15 @@ def test_an_entry_must_answer_with_a_hang_up_template(staff, carrier_simulator, 
 def bank(staff, carrier_simulator, staff_clock):
     from sms_platform.sources import hotline
 
+    from tests.template_support import CITY_OPERATOR, HOTLINE_MANAGER
+
     ids = []
     for name in ("社保卡补办", "养老金查询"):
         template_id = active_template(staff_clock, category="hangup", office="hotline",
                                       text=f"{name}：请携带身份证到就近社保经办窗口办理。")  # fmt: skip
-        entry = hotline.create_entry(name, template_id, actor="op-1", now=staff_clock.now())
-        hotline.set_scope(entry["faq_id"], True, actor="mgr-1", now=staff_clock.now())
-        ids.append(entry["faq_id"])
+        entry = hotline.create_entry(CITY_OPERATOR, name, template_id, now=staff_clock.now())
+        hotline.set_scope(HOTLINE_MANAGER, entry.faq_id, True, now=staff_clock.now())
+        ids.append(entry.faq_id)
     return ids
 
 

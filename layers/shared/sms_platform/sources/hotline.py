@@ -17,8 +17,12 @@ SENDS_TABLE (``pk=call#{call_id}``, ``sk=call``; calls waiting for an agent carr
 ``gsi1pk=calls#waiting``, ``gsi1sk={agent_id}#{ended_at}``). The caller's number is kept
 encrypted, with its keyed hash and masked form.
 
+Staff act on the bank and the calls through this module, which audits what they change
+(``hotline_entry.create``, ``hotline_entry.scope``, ``hotline_call.pick``) and answers with the
+models of ``hotline_models``.
+
 This module is imported by the hang-up webhook, which must start fast: it imports only the
-standard library at module level.
+standard library at module level (the models, pydantic and the audit trail on first use).
 """
 
 from __future__ import annotations
@@ -26,11 +30,24 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sms_platform.foundation import text_rules
 from sms_platform.foundation.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
 from sms_platform.foundation.settings import settings
+
+if TYPE_CHECKING:
+    from sms_platform.sources.hotline_models import (
+        ActiveEntryList,
+        AnswerPreview,
+        Call,
+        CallList,
+        Entry,
+        EntryList,
+        Hangup,
+        HangupAnswer,
+    )
+    from sms_platform.staff.context import StaffContext
 
 MAX_ENTRIES_PER_CALL = 3
 AGENT_PICK_WINDOW = timedelta(hours=24)
@@ -85,11 +102,11 @@ def _faq_ids(value: object) -> tuple[list[str], list[dict[str, str]]]:
     return faq_ids, problems
 
 
-def parse_hangup(raw_body: bytes) -> dict[str, Any]:
+def parse_hangup(raw_body: bytes) -> Hangup:
     """The hang-up body, checked field by field; ``ValidationFailed`` (422) lists every fault.
 
-    Returns ``{"call_id", "caller", "agent_id", "ended_at" (aware datetime), "faq_ids"}``. The
-    caller's number is returned as given; whether it is a mobile is decided by ``classify_caller``.
+    ``ended_at`` is an aware datetime. The caller's number is returned as given; whether it is a
+    mobile is decided by ``classify_caller``.
     """
     # Read on the first hang-up, not with the webhook's cold import (see the module's docstring).
     from sms_platform.foundation.request_bodies import loads
@@ -117,7 +134,9 @@ def parse_hangup(raw_body: bytes) -> dict[str, Any]:
         first = problems[0]
         raise ValidationFailed(f"请求内容不符合要求：{first['field']}：{first['message']}", field=first["field"],
                                details=problems)  # fmt: skip
-    return {"call_id": call_id, "caller": caller, "agent_id": agent_id, "ended_at": ended_at, "faq_ids": faq_ids}
+    from sms_platform.sources.hotline_models import Hangup
+
+    return Hangup(call_id=call_id, caller=caller, agent_id=agent_id, ended_at=ended_at, faq_ids=faq_ids)
 
 
 def classify_caller(caller: str) -> str:
@@ -150,55 +169,68 @@ def _calls() -> Any:
     return aws.table(settings().sends_table)
 
 
-def _entry_view(item: dict[str, Any]) -> dict[str, Any]:
-    keys = ("faq_id", "question", "template_id", "in_scope", "created_by", "created_at", "scope_by", "scope_at")
-    return {key: item.get(key) for key in keys}
+_ENTRY_KEYS = ("faq_id", "question", "template_id", "in_scope", "created_by", "created_at", "scope_by", "scope_at")
 
 
-def create_entry(question: str, template_id: str, *, actor: str, now: datetime) -> dict[str, Any]:
+def _entry(item: dict[str, Any]) -> Entry:
+    from sms_platform.sources.hotline_models import Entry
+
+    return Entry(**{key: item.get(key) for key in _ENTRY_KEYS})
+
+
+def create_entry(ctx: StaffContext, question: str, template_id: str, *, now: datetime) -> Entry:
     """A new entry whose answer is the given ``hangup`` template; out of scope until chosen."""
     question = (question or "").strip()
     if not 1 <= len(question) <= 100:
         raise ValidationFailed("问题标题应为 1-100 个字", field="question")
+    from sms_platform.audit import trail
     from sms_platform.sources import channel_sends
 
     if channel_sends.template_category(template_id) != "hangup":
         raise ValidationFailed("挂机短信问答只能使用“挂机短信”类别的模板", field="template_id")
     faq_id = f"faq-{uuid.uuid4().hex[:10]}"
     item = {"pk": f"faq#{faq_id}", "sk": "entry", "gsi1pk": "faqs", "gsi1sk": faq_id, "faq_id": faq_id,
-            "question": question, "template_id": template_id, "in_scope": False, "created_by": actor,
+            "question": question, "template_id": template_id, "in_scope": False, "created_by": ctx.account_id,
             "created_at": now.isoformat()}  # fmt: skip
     _control().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-    return _entry_view(item)
+    entry = _entry(item)
+    trail.record(ctx, "hotline_entry.create", f"faq:{faq_id}", None, entry, ctx.office, at=now)
+    return entry
 
 
-def get_entry(faq_id: str) -> dict[str, Any]:
+def get_entry(faq_id: str) -> Entry:
     item = None
     if _FAQ_ID.match(faq_id or ""):
         item = _control().get_item(Key={"pk": f"faq#{faq_id}", "sk": "entry"}).get("Item")
     if not item:
         raise NotFound("没有这个问答条目")
-    return _entry_view(item)
+    return _entry(item)
 
 
-def list_entries() -> list[dict[str, Any]]:
+def list_entries() -> EntryList:
+    from sms_platform.sources.hotline_models import EntryList
+
     items = (
         _control()
         .query(IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk", ExpressionAttributeValues={":pk": "faqs"})
         .get("Items", [])
     )
-    return [_entry_view(item) for item in items]
+    return EntryList(entries=[_entry(item) for item in items])
 
 
-def set_scope(faq_id: str, in_scope: bool, *, actor: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The 12333 centre's choice of scope; returns the entry before and after."""
+def set_scope(ctx: StaffContext, faq_id: str, in_scope: bool, *, now: datetime) -> Entry:
+    """The 12333 centre's choice of scope; returns the entry as it is now."""
+    from sms_platform.audit import trail
+
     before = get_entry(faq_id)
     _control().update_item(
         Key={"pk": f"faq#{faq_id}", "sk": "entry"},
         UpdateExpression="SET in_scope = :s, scope_by = :by, scope_at = :at",
-        ExpressionAttributeValues={":s": in_scope, ":by": actor, ":at": now.isoformat()},
+        ExpressionAttributeValues={":s": in_scope, ":by": ctx.account_id, ":at": now.isoformat()},
     )
-    return before, {**before, "in_scope": in_scope, "scope_by": actor, "scope_at": now.isoformat()}
+    after = before.model_copy(update={"in_scope": in_scope, "scope_by": ctx.account_id, "scope_at": now.isoformat()})
+    trail.record(ctx, "hotline_entry.scope", f"faq:{faq_id}", before, after, ctx.office, at=now)
+    return after
 
 
 def sendable_entries(faq_ids: list[str], now: datetime) -> list[tuple[str, Any]]:
@@ -211,43 +243,42 @@ def sendable_entries(faq_ids: list[str], now: datetime) -> list[tuple[str, Any]]
             entry = get_entry(faq_id)
         except NotFound:
             raise ValidationFailed(f"问答条目 {faq_id} 不存在", field="faq_ids") from None
-        template = (
-            channel_sends.active_template(entry["template_id"], now, category="hangup") if entry["in_scope"] else None
-        )
+        template = channel_sends.active_template(entry.template_id, now, category="hangup") if entry.in_scope else None
         if template is None:
             raise ValidationFailed(f"问答条目 {faq_id} 未启用或不在有效期内", field="faq_ids")
         chosen.append((faq_id, template))
     return chosen
 
 
-def answer_preview(text: str, sign_name: str) -> dict[str, Any]:
+def answer_preview(text: str, sign_name: str) -> AnswerPreview:
     """The SMS an entry sends, exactly as the caller's phone shows it, with its length and parts.
 
     Hang-up answers carry no values (nothing but the call is known), so the text is rendered
     with none, as ``channel_sends.send`` renders it.
     """
+    from sms_platform.sources.hotline_models import AnswerPreview
     from sms_platform.text import sms, templating
 
     rendered = templating.render(text, {})
     length = sms.measure(rendered, sign_name)
-    return {"message": sms.full_text(rendered, sign_name), "characters": length.characters, "parts": length.parts}
+    return AnswerPreview(message=sms.full_text(rendered, sign_name), characters=length.characters, parts=length.parts)
 
 
-def active_entries(now: datetime) -> list[dict[str, Any]]:
+def active_entries(now: datetime) -> ActiveEntryList:
     """Entries an agent can pick now, each with the approved answer it sends: the active version's
     text, the 12333 centre's signature and the resulting message (``answer_preview``)."""
     from sms_platform.sources import channel_sends
+    from sms_platform.sources.hotline_models import ActiveEntry, ActiveEntryList
 
     found = []
-    for entry in list_entries():
-        template = (
-            channel_sends.active_template(entry["template_id"], now, category="hangup") if entry["in_scope"] else None
-        )
+    for entry in list_entries().entries:
+        template = channel_sends.active_template(entry.template_id, now, category="hangup") if entry.in_scope else None
         if template is None:
             continue
         answer = {"template_version": template.version, "text": template.text, "signature": template.sign_name}
-        found.append({**entry, **answer, **answer_preview(template.text, template.sign_name)})
-    return found
+        preview = answer_preview(template.text, template.sign_name)
+        found.append(ActiveEntry(**entry.model_dump(), **answer, **preview.model_dump()))
+    return ActiveEntryList(entries=found)
 
 
 # ---------------------------------------------------------------- calls
@@ -262,43 +293,46 @@ def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]]) -> No
         channel_sends.send(SmsKind.HANGUP, source_id, template, [(phone, None)])
 
 
-def _answer(item: dict[str, Any]) -> dict[str, Any]:
+def _answer(item: dict[str, Any]) -> HangupAnswer:
     """The first answer given for the call, whatever became of it since (a later pick)."""
-    return {"call_id": item["call_id"], "status": item.get("answered", item["status"])}
+    from sms_platform.sources.hotline_models import HangupAnswer
+
+    return HangupAnswer(call_id=item["call_id"], status=item.get("answered", item["status"]))
 
 
 def get_call(call_id: str) -> dict[str, Any] | None:
+    """The call's stored item (the store's own form, for the webhook and checks)."""
     return _calls().get_item(Key={"pk": f"call#{call_id}", "sk": "call"}).get("Item")
 
 
-def receive_hangup(call: dict[str, Any], now: datetime) -> dict[str, Any]:
+def receive_hangup(call: Hangup, now: datetime) -> HangupAnswer:
     """Handle a checked hang-up body; returns the contract's answer (the first one, if repeated)."""
     from sms_platform.foundation import crypto, identifiers
 
-    existing = get_call(call["call_id"])
+    existing = get_call(call.call_id)
     if existing:
         return _answer(existing)
-    kind = classify_caller(call["caller"])
+    kind = classify_caller(call.caller)
     item: dict[str, Any] = {
-        "pk": f"call#{call['call_id']}", "sk": "call", "call_id": call["call_id"], "agent_id": call["agent_id"],
-        "ended_at": call["ended_at"].isoformat(), "received_at": now.isoformat(), "faq_ids": call["faq_ids"],
+        "pk": f"call#{call.call_id}", "sk": "call", "call_id": call.call_id, "agent_id": call.agent_id,
+        "ended_at": call.ended_at.isoformat(), "received_at": now.isoformat(), "faq_ids": call.faq_ids,
         "expires_at": int((now + timedelta(days=400)).timestamp()),
     }  # fmt: skip
     if kind == "landline":
         item.update(status="not_mobile", caller_masked="固定电话")
     else:
-        phone = identifiers.normalize_mobile(call["caller"], field="caller")
-        chosen = sendable_entries(call["faq_ids"], now)
+        phone = identifiers.normalize_mobile(call.caller, field="caller")
+        chosen = sendable_entries(call.faq_ids, now)
         item.update(
             caller_token=crypto.encrypt(phone), caller_hash=crypto.keyed_hash(phone),
             caller_masked=identifiers.mask_mobile(phone),
         )  # fmt: skip
         if chosen:
-            _send_entries(call["call_id"], phone, chosen)
+            _send_entries(call.call_id, phone, chosen)
             item["status"] = "queued"
         else:
             item.update(status="awaiting_agent", gsi1pk="calls#waiting",
-                        gsi1sk=f"{call['agent_id']}#{item['ended_at']}")  # fmt: skip
+                        gsi1sk=f"{call.agent_id}#{item['ended_at']}")  # fmt: skip
     item["answered"] = item["status"]
     try:
         _calls().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
@@ -307,24 +341,37 @@ def receive_hangup(call: dict[str, Any], now: datetime) -> dict[str, Any]:
 
         if not aws.condition_failed(exc):
             raise
-        return _answer(get_call(call["call_id"]) or item)  # a concurrent copy of the same call won
+        return _answer(get_call(call.call_id) or item)  # a concurrent copy of the same call won
     return _answer(item)
 
 
-def _call_view(item: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _call_view(item: dict[str, Any], now: datetime) -> Call:
+    from sms_platform.sources.hotline_models import Call
+
     ended_at = datetime.fromisoformat(item["ended_at"])
     status = item["status"]
     if status == "awaiting_agent" and not pick_window_open(ended_at, now):
         status = "expired"
-    return {
-        "call_id": item["call_id"], "agent_id": item["agent_id"], "caller": item.get("caller_masked", "***"),
-        "ended_at": item["ended_at"], "status": status, "faq_ids": item.get("faq_ids", []),
-        "pick_before": (ended_at + AGENT_PICK_WINDOW).isoformat(), "picked_by": item.get("picked_by"),
-    }  # fmt: skip
+    return Call(
+        call_id=item["call_id"], agent_id=item["agent_id"], caller=item.get("caller_masked", "***"),
+        ended_at=item["ended_at"], status=status, faq_ids=item.get("faq_ids", []),
+        pick_before=(ended_at + AGENT_PICK_WINDOW).isoformat(), picked_by=item.get("picked_by"),
+    )  # fmt: skip
 
 
-def waiting_calls(now: datetime, agent_id: str | None = None) -> list[dict[str, Any]]:
-    """Calls still waiting for an agent's pick (one agent's, or the whole centre's)."""
+def agent_of(ctx: StaffContext) -> str | None:
+    """The telephony system's ``agent_id`` whose calls ``ctx`` answers: the agent's staff number
+    (the username when it has none); None for a hotline manager, who answers the whole centre's."""
+    from sms_platform.staff.context import Role
+
+    return None if ctx.has(Role.hotline_manager) else (ctx.staff_number or ctx.username)
+
+
+def waiting_calls(ctx: StaffContext, *, now: datetime) -> CallList:
+    """Calls still waiting for a pick by ``ctx`` (an agent's own, or the whole centre's for a manager)."""
+    from sms_platform.sources.hotline_models import CallList
+
+    agent_id = agent_of(ctx)
     condition = "gsi1pk = :pk"
     values: dict[str, Any] = {":pk": "calls#waiting"}
     if agent_id:
@@ -332,32 +379,40 @@ def waiting_calls(now: datetime, agent_id: str | None = None) -> list[dict[str, 
         values[":agent"] = f"{agent_id}#"
     items = _calls().query(IndexName="gsi1", KeyConditionExpression=condition, ExpressionAttributeValues=values)
     views = [_call_view(item, now) for item in items.get("Items", [])]
-    return [view for view in views if view["status"] == "awaiting_agent"]
+    return CallList(calls=[view for view in views if view.status == "awaiting_agent"])
 
 
-def pick(call_id: str, faq_ids: list[str], *, agent_id: str | None, actor: str, now: datetime) -> dict[str, Any]:
-    """The agent's choice for a waiting call: one SMS per entry, then the call is ``queued``.
-
-    ``agent_id`` None means a manager acting for the centre; otherwise it must be the call's agent.
-    """
-    from sms_platform.foundation import crypto
-
+def _pickable(call_id: str, ctx: StaffContext, now: datetime) -> tuple[dict[str, Any], Call]:
+    """The call's item and view, if ``ctx`` may pick for it now; an expired call is marked so (410)."""
     item = get_call(call_id) if _CALL_ID.match(call_id or "") else None
     if not item:
         raise NotFound("没有这个来电")
+    agent_id = agent_of(ctx)
     if agent_id is not None and item["agent_id"] != agent_id:
         raise Forbidden("只能为自己接听的来电选择问答")
     view = _call_view(item, now)
-    if view["status"] == "expired":
+    if view.status == "expired":
         _calls().update_item(
             Key={"pk": item["pk"], "sk": "call"}, UpdateExpression="SET #s = :e REMOVE gsi1pk, gsi1sk",
             ConditionExpression="#s = :w", ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues={":e": "expired", ":w": "awaiting_agent"},
         )  # fmt: skip
         raise Gone("来电已超过 24 小时，不能再发送挂机短信")
+    return item, view
+
+
+def pick(ctx: StaffContext, call_id: str, faq_ids: list[str], *, now: datetime) -> Call:
+    """The agent's choice for a waiting call: one SMS per entry, then the call is ``queued``.
+
+    A hotline manager acts for the centre; an agent only for their own calls (``agent_of``).
+    """
+    from sms_platform.audit import trail
+    from sms_platform.foundation import crypto
+
+    item, view = _pickable(call_id, ctx, now)
     faq_ids = list(dict.fromkeys(faq_ids))
-    resuming = view["status"] == "picking" and item.get("faq_ids") == faq_ids
-    if view["status"] != "awaiting_agent" and not resuming:
+    resuming = view.status == "picking" and item.get("faq_ids") == faq_ids
+    if view.status != "awaiting_agent" and not resuming:
         raise Conflict("该来电已处理，不能再次发送")
     if not faq_ids or len(faq_ids) > MAX_ENTRIES_PER_CALL:
         raise ValidationFailed(f"请选择 1-{MAX_ENTRIES_PER_CALL} 条问答", field="faq_ids")
@@ -367,11 +422,14 @@ def pick(call_id: str, faq_ids: list[str], *, agent_id: str | None, actor: str, 
     _conditional_update(
         item, "SET #s = :p, faq_ids = :f, picked_by = :by, picked_at = :at",
         "#s = :w OR (#s = :p AND faq_ids = :f)",
-        {":p": "picking", ":f": faq_ids, ":by": actor, ":at": now.isoformat(), ":w": "awaiting_agent"},
+        {":p": "picking", ":f": faq_ids, ":by": ctx.account_id, ":at": now.isoformat(), ":w": "awaiting_agent"},
     )  # fmt: skip
     _send_entries(call_id, crypto.decrypt(item["caller_token"]), chosen)
     _conditional_update(item, "SET #s = :q REMOVE gsi1pk, gsi1sk", "#s = :p", {":q": "queued", ":p": "picking"})
-    return _call_view({**item, "status": "queued", "faq_ids": faq_ids, "picked_by": actor}, now)
+    picked = _call_view({**item, "status": "queued", "faq_ids": faq_ids, "picked_by": ctx.account_id}, now)
+    trail.record(ctx, "hotline_call.pick", f"call:{call_id}", {"status": "awaiting_agent"},
+                 {"status": picked.status, "faq_ids": picked.faq_ids}, ctx.office, at=now)  # fmt: skip
+    return picked
 
 
 def _conditional_update(item: dict[str, Any], update: str, condition: str, values: dict[str, Any]) -> None:
