@@ -7,21 +7,21 @@ back masked.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from pydantic import BaseModel, Field
-from sms_platform.audit import trail
-from sms_platform.foundation.clock import BEIJING, get_clock
-from sms_platform.sending import dlq
+from sms_platform.foundation.clock import get_clock
+from sms_platform.reports import dead_letters as dead_letter_queues
+from sms_platform.reports.models import CitizenMessages, DailyDelivery, DeadLetterDepths, DeadLetterPage, Redriven
+from sms_platform.sending.dlq import PEEK_LIMIT, Lane
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import allow, current_staff
 
 router = Router()
 TAGS = ["运维与送达"]
-Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes"]  # sms_platform.sending.dlq.SOURCE_QUEUES
 
 
 class RedriveIn(BaseModel):
@@ -34,42 +34,33 @@ class LookupIn(BaseModel):
 
 @router.get("/dead-letters", summary="各死信队列的积压数量", tags=TAGS)
 @allow(Role.it_ops)
-def dead_letter_depths() -> dict:
-    return {"depths": dlq.depths()}
+def dead_letter_depths() -> DeadLetterDepths:
+    return dead_letter_queues.depths()
 
 
 @router.get("/dead-letters/<lane>", summary="查看死信队列中的消息（不含号码）", tags=TAGS)
 @allow(Role.it_ops)
-def dead_letters(lane: Lane, limit: Annotated[int, Query(ge=1, le=dlq.PEEK_LIMIT)] = 10) -> dict:
-    return {"lane": lane, "depth": dlq.depth(lane), "messages": dlq.peek(lane, limit)}
+def dead_letters(lane: Lane, limit: Annotated[int, Query(ge=1, le=PEEK_LIMIT)] = 10) -> DeadLetterPage:
+    return dead_letter_queues.page(lane, limit)
 
 
 @router.post("/dead-letters/<lane>/redrive", summary="将死信重新投递回原队列", tags=TAGS)
 @allow(Role.it_ops)
-def redrive(lane: Lane, body: Annotated[RedriveIn, Body()]) -> dict:
-    staff = current_staff()
-    before = dlq.depth(lane)
-    moved = dlq.redrive(lane, body.max_messages)
-    trail.record(staff, "dead_letters.redrive", f"queue:{lane}", {"depth": before}, {"redriven": moved}, staff.office)
-    return {"lane": lane, "redriven": moved}
+def redrive(lane: Lane, body: Annotated[RedriveIn, Body()]) -> Redriven:
+    return dead_letter_queues.redrive(current_staff(), lane, body.max_messages, now=get_clock().now())
 
 
 @router.get("/delivery-reports/daily", summary="每日送达报告（按单位汇总）", tags=TAGS)
 @allow(Role.city_reviewer, Role.auditor, Role.it_ops)
-def daily(day: Annotated[date | None, Query(description="北京时间日期，默认昨天")] = None) -> dict:
+def daily(day: Annotated[date | None, Query(description="北京时间日期，默认昨天")] = None) -> DailyDelivery:
     from sms_platform.reports import delivery_reports  # heavy (message models): loaded only where used
 
-    day = day or get_clock().now().astimezone(BEIJING).date() - timedelta(days=1)
-    return delivery_reports.daily_report(day)
+    return delivery_reports.daily_report(day, now=get_clock().now())
 
 
 @router.post("/message-lookup", summary="查询某手机号近期短信的发送状态（12333 坐席答复来电人）", tags=TAGS)
 @allow(Role.hotline_agent, Role.hotline_manager, Role.it_ops)
-def lookup(body: Annotated[LookupIn, Body()]) -> dict[str, Any]:
+def lookup(body: Annotated[LookupIn, Body()]) -> CitizenMessages:
     from sms_platform.reports import delivery_reports
 
-    staff = current_staff()
-    found = delivery_reports.citizen_messages(body.phone)
-    trail.record(staff, "messages.lookup", f"phone:{found['phone_masked']}", None,
-                 {"messages": len(found["messages"])}, staff.office)  # fmt: skip
-    return found
+    return delivery_reports.citizen_messages(current_staff(), body.phone, now=get_clock().now())

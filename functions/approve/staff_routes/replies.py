@@ -13,7 +13,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, Field
+from sms_platform.sending import inbox
+from sms_platform.sending.inbox import Replies
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import allow
 
@@ -22,31 +23,11 @@ TAGS = ["市民回复"]
 READERS = (Role.city_operator, Role.city_reviewer, Role.hotline_manager, Role.hotline_agent)
 
 
-class ReplyOut(BaseModel):
-    reply_id: str
-    received_at: str = Field(description="平台收到的时间")
-    send_time: str = Field(description="市民发出的时间（北京时间）")
-    phone_masked: str = Field(description="回复人号码（已脱敏）")
-    content: str = Field(description="回复内容")
-    sign_name: str = Field(description="所回复短信的签名")
-
-
-class RepliesOut(BaseModel):
-    replies: list[ReplyOut]
-    cursor: str | None = Field(default=None, description="下一页的翻页标记；为空表示没有更多")
-
-
 @router.get("/replies", summary="市民回复收件箱（不含退订回复）", tags=TAGS)
 @allow(*READERS)
 def list_replies(
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="月份（北京时间）YYYY-MM")],
     cursor: Annotated[str | None, Query(max_length=4096, description="上一页返回的翻页标记")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> RepliesOut:
-    from sms_platform.sending import inbox
-
-    items, next_cursor = inbox.list_replies(month, limit=limit, cursor=cursor)
-    return RepliesOut(
-        replies=[ReplyOut(**{k: v or "" for k, v in item.items() if k in ReplyOut.model_fields}) for item in items],
-        cursor=next_cursor,
-    )
+) -> Replies:
+    return inbox.replies(month, limit=limit, cursor=cursor)

@@ -404,3 +404,24 @@ def test_auditors_search_and_verify_through_the_staff_api(clock, aws):
     broken = call(auditor, "GET", "/v1/staff/audit/verification", query={"day": DAY.isoformat()})
     assert broken.body["intact"] is False
     assert (broken.body["broken"]["seq"], broken.body["broken"]["reason"]) == (2, "hash_mismatch")
+
+
+def test_an_auditors_export_is_the_archive_and_audits_itself_at_the_time_given(clock, aws):
+    from sms_platform.foundation.errors import ValidationFailed
+
+    auditor = staff("aud", "city", "auditor")
+    trail.record(OPERATOR, "x.act", "template:T1:v1", after={"s": "submitted"})
+    at = clock.now() + timedelta(minutes=3)  # the service's now, not the platform's clock
+    expected, count, _ = audit_archive.archive_lines(DAY, at)
+
+    exported = audit_archive.export(auditor, DAY, now=at)
+    with pytest.raises(ValidationFailed, match="未来日期") as refused:
+        audit_archive.export(auditor, DAY + timedelta(days=1), now=at)
+
+    assert exported.lines == expected and (exported.entries, exported.verified) == (count, True) == (1, True)
+    assert exported.body == "\n".join(expected) + "\n" and exported.filename == "audit-2024-05-10.jsonl"
+    assert refused.value.field == "day"
+    [entry] = [i for i in audit_items(aws) if i["action"] == "audit.export"]  # the refused export left none
+    assert (entry["target"], entry["office"], entry.get("before")) == ("audit-day:2024-05-10", "city", None)
+    assert json.loads(entry["after"]) == {"entries": 1, "verified": True}
+    assert entry["at"] == audit_chain.time_key(at)

@@ -179,3 +179,10 @@ def test_the_default_is_the_last_seven_days(staff, staff_clock):
     assert (answer.json["start"], answer.json["end"]) == ((today - timedelta(days=6)).isoformat(), today.isoformat())
     assert answer.json["rows"] == []
     assert Counter(answer.json["offices"]) == Counter(o.value for o in Office)
+
+
+def test_the_daily_delivery_report_is_of_yesterday_by_default(aws, staff_clock):
+    report = delivery_reports.daily_report(None, now=staff_clock.now())
+
+    assert report.day == staff_clock.now().astimezone(BEIJING).date() - timedelta(days=1)
+    assert report.offices == []

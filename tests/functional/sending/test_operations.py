@@ -31,6 +31,15 @@ def _queue_batch(phone: str, source: str = "event-ops-1") -> None:
                    template_version=1, parts=1, recipients=[(phone, None)])  # fmt: skip
 
 
+def audited(action: str, clock) -> list[dict]:
+    """The audit entries of ``action`` on the clock's Beijing day, as an auditor's export shows them."""
+    from sms_platform.audit import archive
+
+    lines, _, broken = archive.archive_lines(clock.now().astimezone(BEIJING).date(), clock.now())
+    assert broken is None
+    return [entry for entry in map(json.loads, lines[1:]) if entry["action"] == action]
+
+
 def printed_answer(capsys) -> dict:
     """The command's answer: its one JSON line (log lines may share standard output)."""
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"lane"')]
@@ -65,6 +74,9 @@ def test_dead_letters_are_listed_without_numbers_and_redriven_to_their_lane(send
     assert sends.pump.dead_letters("HighQueue") == []
     assert [m.phone for m in sends.simulator.sent] == ["13700000001"]
     assert call(IT_OPS, "GET", "/v1/staff/dead-letters/nowhere").status == 422
+    [entry] = audited("dead_letters.redrive", sends.clock)
+    assert (entry["target"], entry["actor"]["account_id"], entry["office"]) == ("queue:high", "ops1", "it")
+    assert (entry["before"], entry["after"]) == ({"depth": 1}, {"redriven": 1})
 
 
 def test_redrive_by_command(sends, capsys):  # noqa: F811
@@ -180,3 +192,9 @@ def test_a_12333_agent_looks_up_a_callers_messages_by_number_in_the_body(sends):
     assert nothing.body == {"phone_masked": "138****9999", "messages": []}
     assert bad.status == 422 and "12345678901" not in json.dumps(bad.body, ensure_ascii=False)
     assert district.status == 403
+    # Each lookup that answered is audited, with the number masked and how many were found.
+    lookups = audited("messages.lookup", sends.clock)
+    assert sorted((e["target"], e["after"]["messages"]) for e in lookups) == [("phone:138****9999", 0),
+                                                                             ("phone:139****0001", 2)]  # fmt: skip
+    assert {(e["actor"]["account_id"], e["office"], e["before"]) for e in lookups} == {("agent1", "hotline", None)}
+    assert mobile(1) not in json.dumps(lookups, ensure_ascii=False)

@@ -1,8 +1,8 @@
 """The nightly archive of the audit trail: each Beijing day's chains written to the Object Lock
 bucket (``ARCHIVE_BUCKET``) as JSON lines, kept in compliance mode for five years.
 
-The same lines (``archive_lines``) are what an auditor downloads for a day, so a download can be
-compared line by line with the archive.
+The same lines (``archive_lines``) are what an auditor downloads for a day (``export``, itself
+audited as ``audit.export``), so a download can be compared line by line with the archive.
 """
 
 from __future__ import annotations
@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from sms_platform import aws
-from sms_platform.audit import store
+from sms_platform.audit import store, trail
 from sms_platform.audit.chain import (
     SHARDS,
     BrokenLink,
@@ -26,6 +28,7 @@ from sms_platform.audit.chain import (
     time_key,
 )
 from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.foundation.settings import settings
 
 _ABSENT = ("404", "NoSuchKey", "NotFound")  # how S3 says an object is not there
@@ -68,6 +71,40 @@ def archive_lines(day: date, exported_at: datetime) -> tuple[list[str], int, Bro
     }
     lines = [canonical_json(header)] + [canonical_json({"type": "entry", **entry}) for entry in entries]
     return lines, len(entries), earliest
+
+
+class DayExport(BaseModel):
+    """One day's audit trail as an auditor downloads it: the archive's lines (``archive_lines``)."""
+
+    day: date
+    lines: list[str] = Field(description="第一行为链的摘要与校验结果，其后每行一条审计记录")
+    entries: int
+    verified: bool
+
+    @property
+    def body(self) -> str:
+        """The download itself: JSON lines, each ending with a newline."""
+        return "\n".join(self.lines) + "\n"
+
+    @property
+    def filename(self) -> str:
+        return f"audit-{self.day.isoformat()}.jsonl"
+
+
+def export(ctx: Any, day: date, *, now: datetime) -> DayExport:
+    """An auditor's export of ``day`` (Beijing; not a day still to come), audited as
+    ``audit.export`` with the entries given out and whether the day's chains verified.
+
+    ``ctx`` is the staff context (a ``StaffContext``): audit sits below staff, so it is taken
+    as the trail takes any actor, by its fields.
+    """
+    if day > beijing_day(now):
+        raise ValidationFailed("不能导出未来日期的审计记录", field="day")
+    lines, count, broken = archive_lines(day, now)
+    # Recorded before the answer leaves: an export that could not be audited is not given out.
+    trail.record(ctx, "audit.export", f"audit-day:{day.isoformat()}", None,
+                 {"entries": count, "verified": broken is None}, ctx.office, at=now)  # fmt: skip
+    return DayExport(day=day, lines=lines, entries=count, verified=broken is None)
 
 
 def _archived_digest(s3: Any, bucket: str, key: str) -> str | None:

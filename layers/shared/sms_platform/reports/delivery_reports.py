@@ -10,11 +10,14 @@ counts (expanded, queued, ...) come from its chunk items.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.reports.models import CitizenMessage, CitizenMessages, DailyDelivery, OfficeDelivery
 from sms_platform.sending import message_store
 from sms_platform.sending.messages import MessageState
+from sms_platform.staff.context import OFFICE_NAMES, Office, StaffContext
 
 STATE_NAMES = {
     "queued": "排队中",
@@ -103,10 +106,11 @@ def progress(request: Any) -> dict[str, Any]:
     }
 
 
-def daily_report(day: date) -> dict[str, Any]:
-    """Sends released on ``day`` (Beijing), added up per office."""
+def daily_report(day: date | None, *, now: datetime) -> DailyDelivery:
+    """Sends released on ``day`` (Beijing; yesterday by default), added up per office."""
     from sms_platform.sources import send_request_store
 
+    day = day or now.astimezone(BEIJING).date() - timedelta(days=1)
     offices: dict[str, dict[str, Any]] = {}
     for request_id in send_request_store.sends_of_day(day):
         request = send_request_store.load(request_id)
@@ -125,44 +129,50 @@ def daily_report(day: date) -> dict[str, Any]:
     for office in sorted(offices.values(), key=lambda o: o["office"]):
         delivered, failed = office["states"].get("delivered", 0), office["states"].get("failed", 0)
         rows.append(
-            {
-                **office,
-                "states": {state.value: office["states"].get(state.value, 0) for state in MessageState},
-                "failure_reasons": dict(office["failure_reasons"].most_common()),
-                "delivery_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
-            }
+            OfficeDelivery(
+                **{
+                    **office,
+                    "states": {state.value: office["states"].get(state.value, 0) for state in MessageState},
+                    "failure_reasons": dict(office["failure_reasons"].most_common()),
+                    "delivery_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
+                }
+            )
         )
-    return {"day": day.isoformat(), "offices": rows}
+    return DailyDelivery(day=day, offices=rows)
 
 
-def citizen_messages(raw_phone: str, limit: int = 20) -> dict[str, Any]:
-    """A number's recent messages and their states, the number masked (for the 12333 desk)."""
+def _citizen_message(item: dict[str, Any]) -> CitizenMessage:
+    state = str(item.get("state"))
+    office = str(item.get("office", ""))
+    return CitizenMessage(
+        message_id=item["message_id"],
+        kind=item.get("kind"),
+        office=office,
+        office_name=OFFICE_NAMES[Office(office)] if office in Office.__members__ else office,
+        template_id=item.get("template_id"),
+        state=state,
+        state_name=STATE_NAMES.get(state, state),
+        reason=SUPPRESS_NAMES.get(str(item.get("suppress_reason")))
+        if state == "suppressed"
+        else (item.get("error_code") if state == "failed" else None),
+        created_at=item.get("created_at"),
+        sent_at=item.get("sent_at"),
+        final_at=item.get("final_at"),
+    )
+
+
+def citizen_messages(ctx: StaffContext, raw_phone: str, *, now: datetime, limit: int = 20) -> CitizenMessages:
+    """A number's recent messages and their states, the number masked (for the 12333 desk).
+
+    Looking a citizen up is audited (``messages.lookup``, the masked number and how many were found).
+    """
+    from sms_platform.audit import trail
     from sms_platform.foundation import crypto
     from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
-    from sms_platform.sending import message_store
-    from sms_platform.staff.context import OFFICE_NAMES, Office
 
     phone = normalize_mobile(raw_phone, field="phone")
     items = message_store.recent_for_phone(crypto.keyed_hash(phone), limit=limit)
-    messages = []
-    for item in items:
-        state = str(item.get("state"))
-        office = str(item.get("office", ""))
-        messages.append(
-            {
-                "message_id": item["message_id"],
-                "kind": item.get("kind"),
-                "office": office,
-                "office_name": OFFICE_NAMES[Office(office)] if office in Office.__members__ else office,
-                "template_id": item.get("template_id"),
-                "state": state,
-                "state_name": STATE_NAMES.get(state, state),
-                "reason": SUPPRESS_NAMES.get(str(item.get("suppress_reason")))
-                if state == "suppressed"
-                else (item.get("error_code") if state == "failed" else None),
-                "created_at": item.get("created_at"),
-                "sent_at": item.get("sent_at"),
-                "final_at": item.get("final_at"),
-            }
-        )
-    return {"phone_masked": mask_mobile(phone), "messages": messages}
+    found = CitizenMessages(phone_masked=mask_mobile(phone), messages=[_citizen_message(item) for item in items])
+    trail.record(ctx, "messages.lookup", f"phone:{found.phone_masked}", None, {"messages": len(found.messages)},
+                 ctx.office, at=now)  # fmt: skip
+    return found

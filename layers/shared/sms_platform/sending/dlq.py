@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sms_platform import aws
 from sms_platform.foundation.errors import NotFound
@@ -34,6 +34,8 @@ SOURCE_QUEUES = {
     "work": "WORK_QUEUE_URL",
     "pushes": "PUSH_QUEUE_URL",
 }
+# The lanes as a type, for the models and routes that name one (the keys of SOURCE_QUEUES).
+Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes"]
 PEEK_LIMIT = 50
 
 

@@ -13,6 +13,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from sms_platform import aws
 from sms_platform.foundation import crypto, paging
 from sms_platform.foundation.clock import BEIJING
@@ -23,6 +25,20 @@ RETENTION_DAYS = 400
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _SEND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 PUBLIC_FIELDS = ("reply_id", "phone_masked", "content", "sign_name", "dest_code", "send_time", "received_at")
+
+
+class Reply(BaseModel):
+    reply_id: str
+    received_at: str = Field(description="平台收到的时间")
+    send_time: str = Field(description="市民发出的时间（北京时间）")
+    phone_masked: str = Field(description="回复人号码（已脱敏）")
+    content: str = Field(description="回复内容")
+    sign_name: str = Field(description="所回复短信的签名")
+
+
+class Replies(BaseModel):
+    replies: list[Reply]
+    cursor: str | None = Field(default=None, description="下一页的翻页标记；为空表示没有更多")
 
 
 def _table() -> Any:
@@ -84,3 +100,10 @@ def list_replies(month: str, *, limit: int = 50, cursor: str | None = None) -> t
     items = [{field: item.get(field) for field in PUBLIC_FIELDS} for item in answer.get("Items", [])]
     last = answer.get("LastEvaluatedKey")
     return items, paging.encode(last) if last else None
+
+
+def replies(month: str, *, limit: int = 50, cursor: str | None = None) -> Replies:
+    """A page of ``list_replies`` as staff read it (a field a reply lacks reads as empty)."""
+    items, next_cursor = list_replies(month, limit=limit, cursor=cursor)
+    shown = [Reply(**{field: item.get(field) or "" for field in Reply.model_fields}) for item in items]
+    return Replies(replies=shown, cursor=next_cursor)
