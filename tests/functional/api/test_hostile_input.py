@@ -134,7 +134,7 @@ def post_intake(route: str, text: str, lambda_context, *, headers: dict[str, str
 def intake(aws):
     crypto.reset()
     set_clock(FixedClock(NOW))
-    trigger_rules.grant(KEY, "pension.paid", by="ops-1", now=NOW)
+    trigger_rules.grant(member("ops-1", Office.it, Role.it_ops), KEY, "pension.paid", now=NOW)
     channels.grant(member("ops-1", Office.it, Role.it_ops), KEY, "kiosk", now=NOW)
     yield aws
     set_clock(None)

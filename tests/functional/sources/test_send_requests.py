@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from sms_platform.audit.search import AuditQuery, search
 from sms_platform.foundation.clock import BEIJING
-from sms_platform.staff.context import Office
+from sms_platform.staff.context import Office, Role
 
 from tests.functional.sends_support import (
     CITY_OPERATOR,
@@ -152,7 +152,7 @@ def test_the_author_sends_a_test_to_their_verified_phone_on_the_high_lane(sends)
     add_people(2)
     otp = active_template_of(sends.clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
                              variables=[{"name": "code", "type": "code", "max_length": 6}])  # fmt: skip
-    subscription_items.set_settings(otp, None, actor="ops1", now=sends.clock.now())
+    subscription_items.set_settings(member("ops1", Office.it, Role.it_ops), otp, None, now=sends.clock.now())
     request_id = propose(WENDENG, template_id).body["request_id"]
 
     before = call(WENDENG, "POST", f"/v1/staff/send-requests/{request_id}/test-send")

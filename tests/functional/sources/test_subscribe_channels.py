@@ -13,13 +13,17 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sms_platform.audit.chain import time_key
+from sms_platform.audit.search import AuditQuery, search
 from sms_platform.foundation.clock import FixedClock, set_clock
 from sms_platform.sources import subscription_items, subscription_sends, subscription_store, subscriptions
 from sms_platform.sources.subscription_models import ItemDraft
+from sms_platform.staff.context import Office, Role
 
 from tests.conftest import TEST_SECRETS
 from tests.events import api_event, schedule_event
 from tests.functional.intake_support import phones_of, queued_batches
+from tests.staff_calls import member
 from tests.template_support import active_template
 
 PAY_SECRET = json.loads(TEST_SECRETS["WebhookSecret"])["payment_webhook_secret"]
@@ -27,6 +31,9 @@ NOW = datetime(2024, 6, 4, 2, 0, tzinfo=UTC)  # 10:00 on 4 June in Beijing
 PHONE = "13600003333"
 PERSON = "11010519491231002X"
 CHANNEL = "key-mobile-app"
+OPS = member("ops-1", Office.it, Role.it_ops)
+AUTHOR = member("op-1", Office.city, Role.city_operator)
+REVIEWER = member("rev-1", Office.city, Role.city_reviewer)
 
 
 @pytest.fixture
@@ -58,17 +65,18 @@ def templates(aws, carrier_simulator, clock):
 
 @pytest.fixture
 def product(templates):
-    subscription_items.set_settings(templates["otp"], templates["remind"], actor="ops-1", now=NOW)
+    subscription_items.set_settings(OPS, templates["otp"], templates["remind"], now=NOW)
     item = subscription_items.create_item(
+        AUTHOR,
         ItemDraft(name="养老金到账提醒", description="每月5日告知上月养老金发放金额", template_id=templates["monthly"],
                   event_type="pension.paid", variables={"amount": "data.amount", "month": "data.month"},
                   trigger={"kind": "monthly", "day": 5}, price_fen=300, period_months=12),
-        author="op-1", now=NOW,
+        now=NOW,
     )  # fmt: skip
-    subscription_items.submit_item(item.product_id, now=NOW)
+    subscription_items.submit_item(AUTHOR, item.product_id, now=NOW)
     with pytest.raises(Exception, match="自己"):
-        subscription_items.approve_item(item.product_id, reviewer="op-1", now=NOW)
-    subscription_items.approve_item(item.product_id, reviewer="rev-1", now=NOW)
+        subscription_items.approve_item(AUTHOR, item.product_id, now=NOW)
+    subscription_items.approve_item(REVIEWER, item.product_id, now=NOW)
     return item
 
 
@@ -275,15 +283,42 @@ def test_an_item_is_put_on_sale_only_with_an_active_subscription_template(aws, t
 
     for template_id in (templates["otp"], "tpl-never-written"):
         item = subscription_items.create_item(
+            AUTHOR,
             ItemDraft(name="医保到账提醒", description="医保报销到账时告知金额", template_id=template_id,
                       event_type="medical.reimbursed", trigger={"kind": "event"}, price_fen=100, period_months=1),
-            author="op-1", now=NOW,
+            now=NOW,
         )  # fmt: skip
-        subscription_items.submit_item(item.product_id, now=NOW)
+        subscription_items.submit_item(AUTHOR, item.product_id, now=NOW)
         with pytest.raises(Conflict, match="付费订阅类"):
-            subscription_items.approve_item(item.product_id, reviewer="rev-1", now=NOW)
+            subscription_items.approve_item(REVIEWER, item.product_id, now=NOW)
         assert subscription_items.get_item(item.product_id).status == "submitted"
     assert subscriptions.products() == []
+
+
+def test_each_change_of_an_item_or_the_settings_is_audited_by_the_service(aws, templates, product, clock):
+    later_on = NOW + timedelta(minutes=5)  # the service's time, not the clock's, dates its entry
+    withdrawn = subscription_items.withdraw_item(REVIEWER, product.product_id, now=later_on)
+
+    found = search(AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1))).entries
+    entries = {e["action"]: e for e in found if e["action"].startswith("subscription_")}
+    target = f"subscription_item:{product.product_id}"
+    assert {action: (e["actor"]["account_id"], e["target"], e["office"]) for action, e in entries.items()} == {
+        "subscription_settings.update": ("ops-1", "subscription_settings", "it"),
+        "subscription_item.create": ("op-1", target, "city"),
+        "subscription_item.submit": ("op-1", target, "city"),
+        "subscription_item.approve": ("rev-1", target, "city"),
+        "subscription_item.withdraw": ("rev-1", target, "city"),
+    }
+    chosen = entries["subscription_settings.update"]
+    assert chosen["before"] == {"otp_template_id": None, "reminder_template_id": None}
+    assert chosen["after"] == {"otp_template_id": templates["otp"], "reminder_template_id": templates["remind"]}
+    assert (entries["subscription_item.create"]["before"], entries["subscription_item.create"]["after"]) == (
+        None, product.snapshot())  # fmt: skip
+    approved = entries["subscription_item.approve"]
+    assert (approved["before"]["status"], approved["after"]["status"], approved["after"]["reviewer"]) == (
+        "submitted", "active", "rev-1")  # fmt: skip
+    gone = entries["subscription_item.withdraw"]
+    assert (gone["before"], gone["after"], gone["at"]) == (approved["after"], withdrawn.snapshot(), time_key(later_on))
 
 
 def test_a_renewal_starts_when_the_current_period_ends(aws, product, clock, lambda_context):

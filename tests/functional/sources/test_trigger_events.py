@@ -4,24 +4,31 @@ rules and their conditions, idempotency by event_id, undeliverable subjects, Eve
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sms_platform.audit.chain import time_key
+from sms_platform.audit.search import AuditQuery, search
 from sms_platform.contacts import upserts
 from sms_platform.contacts.models import ContactIn
 from sms_platform.foundation.clock import FixedClock, set_clock
 from sms_platform.foundation.errors import Conflict, Forbidden
-from sms_platform.sources import trigger_rules
-from sms_platform.sources.trigger_rules import RuleDraft
+from sms_platform.sources import trigger_rule_store, trigger_rules
+from sms_platform.sources.trigger_rule_models import RuleDraft
+from sms_platform.staff.context import Office, Role
 
 from tests.events import api_event, eventbridge_event
 from tests.functional.intake_support import phones_of, queued_batches
+from tests.staff_calls import member
 from tests.template_support import active_template
 
 NOW = datetime(2024, 6, 1, 2, 0, tzinfo=UTC)
 PERSON = "11010519491231002X"
 PHONE = "13700002222"
 KEY = "key-pension-system"
+OPS = member("ops-1", Office.it, Role.it_ops)
+AUTHOR = member("op-1", Office.city, Role.city_operator, real_name="李四")
+REVIEWER = member("rev-1", Office.city, Role.city_reviewer)
 
 
 @pytest.fixture
@@ -38,16 +45,17 @@ def platform(aws, carrier_simulator):
                   phones=[{"number": PHONE, "source": "service_hall", "verified": True}]),
         at=NOW,
     )  # fmt: skip
-    trigger_rules.grant(KEY, "pension.paid", by="ops-1", now=NOW)
+    trigger_rules.grant(OPS, KEY, "pension.paid", now=NOW)
     rule = trigger_rules.create(
+        AUTHOR,
         RuleDraft(name="养老金发放通知", event_type="pension.paid", condition='data["amount"] > 0',
                   template_id=template_id, recipients="subject",
                   variables={"month": "data.month", "amount": "data.amount"},
                   valid_from="2024-01-01T00:00:00+08:00", valid_until="2025-01-01T00:00:00+08:00"),
-        author="op-1", author_name="李四", now=NOW,
+        now=NOW,
     )  # fmt: skip
-    trigger_rules.submit(rule.rule_id, actor="op-1", now=NOW)
-    trigger_rules.approve(rule.rule_id, reviewer="rev-1", now=NOW)
+    trigger_rules.submit(AUTHOR, rule.rule_id, now=NOW)
+    trigger_rules.approve(REVIEWER, rule.rule_id, now=NOW)
     yield rule
     set_clock(None)
 
@@ -142,19 +150,60 @@ def test_eventbridge_events_of_the_business_source_are_taken_too(aws, platform, 
 
 def test_rule_lifecycle_refuses_self_approval_and_keeps_versions(aws, platform):
     with pytest.raises(Conflict):
-        trigger_rules.submit(platform.rule_id, actor="op-1", now=NOW)  # active, not a draft
+        trigger_rules.submit(AUTHOR, platform.rule_id, now=NOW)  # active, not a draft
     draft = RuleDraft(
         **{**platform.model_dump(include=set(RuleDraft.model_fields)), "condition": 'data["amount"] > 100'}
     )
-    revised = trigger_rules.revise(platform.rule_id, draft, author="op-1", author_name="李四", now=NOW)
-    trigger_rules.submit(platform.rule_id, actor="op-1", now=NOW)
+    revised = trigger_rules.revise(AUTHOR, platform.rule_id, draft, now=NOW)
+    trigger_rules.submit(AUTHOR, platform.rule_id, now=NOW)
     with pytest.raises(Forbidden):
-        trigger_rules.approve(platform.rule_id, reviewer="op-1", now=NOW)
-    active, replaced = trigger_rules.approve(platform.rule_id, reviewer="rev-2", now=NOW)
+        trigger_rules.approve(AUTHOR, platform.rule_id, now=NOW)
+    second_reviewer = member("rev-2", Office.city, Role.city_reviewer)
+    active = trigger_rules.approve(second_reviewer, platform.rule_id, now=NOW)
 
-    assert (revised.version, active.status, replaced.status) == (2, "active", "retired")
-    assert [r.status for r in trigger_rules.versions(platform.rule_id)] == ["retired", "active"]
-    assert [r.version for r in trigger_rules.active_for("pension.paid")] == [2]
+    assert (revised.version, revised.author_name, active.status, active.reviewer) == (2, "李四", "active", "rev-2")
+    assert [r.status for r in trigger_rules.versions(platform.rule_id).rules] == ["retired", "active"]
+    assert [r.version for r in trigger_rule_store.active_for("pension.paid")] == [2]
+
+
+def rule_entries(window: AuditQuery) -> dict[tuple[str, str], dict]:
+    return {(e["action"], e["actor"]["account_id"]): e for e in search(window).entries
+            if e["action"].startswith("trigger_rule.")}  # fmt: skip
+
+
+def test_each_change_of_a_rule_or_a_grant_is_audited_by_the_service(aws, platform):
+    window = AuditQuery(start=NOW - timedelta(hours=1), end=NOW + timedelta(hours=1), office="city")
+    entries = rule_entries(window)
+    target = f"trigger_rule:{platform.rule_id}"
+    assert sorted(entries) == [("trigger_rule.approve", "rev-1"), ("trigger_rule.create", "op-1"),
+                               ("trigger_rule.submit", "op-1")]  # fmt: skip
+    assert {e["target"] for e in entries.values()} == {target}
+    assert entries[("trigger_rule.create", "op-1")]["before"] is None
+    assert entries[("trigger_rule.submit", "op-1")]["before"] == {"status": "draft"}
+    approved = entries[("trigger_rule.approve", "rev-1")]
+    assert (approved["before"], approved["after"]["status"]) == (None, "active")
+
+    first_active = trigger_rules.get(platform.rule_id)
+    revised = trigger_rules.revise(AUTHOR, platform.rule_id, RuleDraft(**platform.model_dump(
+        include=set(RuleDraft.model_fields))), now=NOW)  # fmt: skip
+    trigger_rules.submit(AUTHOR, platform.rule_id, now=NOW)
+    trigger_rules.approve(member("rev-2", Office.city, Role.city_reviewer), platform.rule_id, now=NOW)
+    later_on = NOW + timedelta(minutes=5)  # the service's time, not the clock's, dates its entry
+    trigger_rules.retire(REVIEWER, platform.rule_id, now=later_on)
+    assert trigger_rules.revoke(OPS, KEY, "pension.paid", now=NOW).event_types == []
+
+    later = rule_entries(window)
+    assert later[("trigger_rule.revise", "op-1")]["before"] == first_active.model_dump(mode="json")
+    assert later[("trigger_rule.revise", "op-1")]["after"]["version"] == revised.version == 2
+    replaced = later[("trigger_rule.approve", "rev-2")]["before"]
+    assert (replaced["version"], replaced["status"]) == (1, "retired")
+    retired = later[("trigger_rule.retire", "rev-1")]
+    assert (retired["before"], retired["at"]) == ({"status": "active"}, time_key(later_on))
+    grants = search(AuditQuery(start=window.start, end=window.end, operator="ops-1")).entries
+    assert [(e["action"], e["target"], e["before"], e["after"], e["office"]) for e in grants] == [
+        ("event_grant.add", f"api_key:{KEY}", {"event_types": []}, {"event_types": ["pension.paid"]}, "it"),
+        ("event_grant.remove", f"api_key:{KEY}", {"event_types": ["pension.paid"]}, {"event_types": []}, "it"),
+    ]
 
 
 def test_a_rule_with_a_template_of_another_kind_or_not_yet_active_cannot_be_approved(aws, platform):
@@ -163,9 +212,9 @@ def test_a_rule_with_a_template_of_another_kind_or_not_yet_active_cannot_be_appr
     hangup = active_template(clock, category="hangup", office="hotline", text="社保卡补办请携带身份证到社保经办窗口。")
     for template_id in (hangup, "tpl-never-written"):
         draft = RuleDraft(**{**platform.model_dump(include=set(RuleDraft.model_fields)), "template_id": template_id})
-        rule = trigger_rules.create(draft, author="op-1", author_name="李四", now=NOW)
-        trigger_rules.submit(rule.rule_id, actor="op-1", now=NOW)
+        rule = trigger_rules.create(AUTHOR, draft, now=NOW)
+        trigger_rules.submit(AUTHOR, rule.rule_id, now=NOW)
         with pytest.raises(Conflict, match="业务触发类"):
-            trigger_rules.approve(rule.rule_id, reviewer="rev-1", now=NOW)
+            trigger_rules.approve(REVIEWER, rule.rule_id, now=NOW)
         assert trigger_rules.get(rule.rule_id).status == "submitted"
-    assert [r.rule_id for r in trigger_rules.active_for("pension.paid")] == [platform.rule_id]
+    assert [r.rule_id for r in trigger_rule_store.active_for("pension.paid")] == [platform.rule_id]

@@ -477,6 +477,7 @@ def password_sms(staff, staff_clock, carrier_simulator):
     through the staff API."""
     from sms_platform.sources import subscription_items
 
+    from tests.staff_calls import member as staff_member
     from tests.template_support import active_template
 
     otp = active_template(staff_clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
@@ -486,7 +487,7 @@ def password_sms(staff, staff_clock, carrier_simulator):
         text="您的平台账号临时密码为：${password}，首次登录须修改。如非本人操作请联系市社保中心。",
         variables=[{"name": "password", "type": "text", "max_length": 32}],
     )  # fmt: skip
-    subscription_items.set_settings(otp, None, actor="ops", now=staff_clock.now())
+    subscription_items.set_settings(staff_member("ops", Office.it, Role.it_ops), otp, None, now=staff_clock.now())
     ops = staff.account(Role.it_ops)
     chosen = staff.call("PUT", "/v1/staff/account-settings", token=ops.token,
                         body={"password_template_id": template_id})  # fmt: skip
@@ -535,11 +536,12 @@ def test_with_a_verified_phone_the_reset_password_goes_to_its_owner_by_sms(staff
 def test_a_reset_that_the_sms_cannot_carry_is_refused_and_changes_nothing(staff, aws, staff_clock, carrier_simulator):
     from sms_platform.sources import subscription_items
 
+    from tests.staff_calls import member as staff_member
     from tests.template_support import active_template
 
     otp = active_template(staff_clock, category="system", office="it", text="您的验证码为${code}，5分钟内有效。",
                           variables=[{"name": "code", "type": "code", "max_length": 6}])  # fmt: skip
-    subscription_items.set_settings(otp, None, actor="ops", now=staff_clock.now())
+    subscription_items.set_settings(staff_member("ops", Office.it, Role.it_ops), otp, None, now=staff_clock.now())
     admin = staff.account(Role.permission_admin)
     ops = staff.account(Role.it_ops)
     member = staff.account(Role.district_operator)

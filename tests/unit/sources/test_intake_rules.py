@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sms_platform.foundation import signed_webhooks
 from sms_platform.foundation.errors import Unauthenticated, ValidationFailed
-from sms_platform.sources import hotline, subscription_models, trigger_rules
+from sms_platform.sources import hotline, subscription_models, trigger_conditions
 
 NOW = datetime(2024, 3, 1, 4, 0, tzinfo=UTC)
 DATA = {"amount": 3120.5, "month": "2024年5月", "types": ["pension"], "period": {"year": 2024}}
@@ -32,8 +32,8 @@ DATA = {"amount": 3120.5, "month": "2024年5月", "types": ["pension"], "period"
     ],
 )
 def test_conditions_over_event_data(condition, holds):
-    names = trigger_rules.condition_names("pension.paid", "person", DATA)
-    assert trigger_rules.condition_holds(trigger_rules.check_condition(condition), names) is holds
+    names = trigger_conditions.condition_names("pension.paid", "person", DATA)
+    assert trigger_conditions.condition_holds(trigger_conditions.check_condition(condition), names) is holds
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_conditions_over_event_data(condition, holds):
 )
 def test_unsafe_or_invalid_conditions_are_refused(condition):
     with pytest.raises(ValidationFailed):
-        trigger_rules.check_condition(condition)
+        trigger_conditions.check_condition(condition)
 
 
 @pytest.mark.parametrize(
@@ -60,13 +60,13 @@ def test_unsafe_or_invalid_conditions_are_refused(condition):
 )
 def test_variable_paths_walk_the_event(path, value):
     event = {"event_type": "pension.paid", "data": DATA}
-    assert trigger_rules.resolve_path(trigger_rules.check_path(path), event) == value
+    assert trigger_conditions.resolve_path(trigger_conditions.check_path(path), event) == value
 
 
 @pytest.mark.parametrize("path", ["data", "data.__class__.x", "subject.id", "data..amount", "os.environ"])
 def test_bad_variable_paths_are_refused(path):
     with pytest.raises(ValidationFailed):
-        trigger_rules.check_path(path)
+        trigger_conditions.check_path(path)
 
 
 def _hotline_headers(body: bytes, timestamp: int, secret: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from sms_platform.foundation import identifiers
 from sms_platform.foundation.errors import ValidationFailed
-from sms_platform.sources.trigger_rules import EVENT_TYPE_PATTERN
+from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN, matching_rules
 
 
 class Subject(BaseModel):
@@ -80,10 +80,10 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
     # Sending's modules load with the first event, not with the intake handler's cold import.
     from sms_platform.foundation.observability import logger
     from sms_platform.sending.lanes import SmsKind
-    from sms_platform.sources import channel_sends, subscription_sends, trigger_rules
+    from sms_platform.sources import channel_sends, subscription_sends, trigger_conditions, trigger_rule_store
 
     context = event.as_context()
-    rules = trigger_rules.matching_rules(trigger_rules.active_for(event.event_type), context, now)
+    rules = matching_rules(trigger_rule_store.active_for(event.event_type), context, now)
 
     plans = []
     for rule in rules:
@@ -92,7 +92,7 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
             # A configuration fault, not the sender's: the rule is counted, nothing is sent.
             logger().error("trigger rule's template is not active", extra={"rule_id": rule.rule_id})
             continue
-        values = channel_sends.check_values(template, trigger_rules.fill_variables(rule.variables, context))
+        values = channel_sends.check_values(template, trigger_conditions.fill_variables(rule.variables, context))
         plans.append((rule, template, values))
 
     messages = 0

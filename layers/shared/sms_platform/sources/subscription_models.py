@@ -1,5 +1,5 @@
-"""Paid subscriptions as values (R8): the items on sale and what triggers their sends, and the
-pure rules of periods, orders and reminders. Money is in fen (integers).
+"""Paid subscriptions as values (R8): the items on sale and what triggers their sends, the
+channel settings, and the pure rules of periods, orders and reminders. Money is in fen (integers).
 
 An item is defined by the city office and approved by a city reviewer who is not its author;
 an approved item is on sale:
@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.sources.trigger_conditions import check_path
 
 PAY_WINDOW = timedelta(minutes=30)
 REMINDER_BEFORE = timedelta(days=7)
@@ -110,9 +111,6 @@ class ItemDraft(BaseModel):
     @field_validator("variables")
     @classmethod
     def _paths(cls, value: dict[str, str]) -> dict[str, str]:
-        # Trigger rules (their models) load with the first item checked, not with the channels' cold import.
-        from sms_platform.sources.trigger_rules import check_path
-
         for path in value.values():
             check_path(path)
         return value
@@ -130,3 +128,21 @@ class Item(ItemDraft):
     def product(self) -> dict[str, Any]:
         return {"product_id": self.product_id, "name": self.name, "description": self.description,
                 "price_fen": self.price_fen, "period_months": self.period_months}  # fmt: skip
+
+    def snapshot(self) -> dict[str, Any]:
+        """The item as the audit trail keeps it, before or after a change."""
+        return self.model_dump(mode="json")
+
+
+class ItemList(BaseModel):
+    items: list[Item]
+
+
+# ---------------------------------------------------------------- channel settings
+
+
+class ChannelSettings(BaseModel):
+    """The templates the channels use (None when not chosen)."""
+
+    otp_template_id: str | None = Field(default=None, description="验证码短信模板（含变量 code）")
+    reminder_template_id: str | None = Field(default=None, description="续订提醒模板（含变量 product、end_date）")

@@ -21,7 +21,7 @@ from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict
 from sms_platform.sending.lanes import SmsKind
-from sms_platform.sources import channel_sends, subscription_store, trigger_rules
+from sms_platform.sources import channel_sends, subscription_store, trigger_conditions
 from sms_platform.sources.subscription_models import Item, in_period, monthly_send_due, reminder_due
 
 
@@ -45,7 +45,7 @@ def _send_one(subscription: dict[str, Any], item: Item, context: dict[str, Any],
     template = channel_sends.active_template(item.template_id, now, category="subscription")
     if template is None:
         raise Conflict("订阅项目的模板未生效")
-    values = channel_sends.check_values(template, trigger_rules.fill_variables(item.variables, context))
+    values = channel_sends.check_values(template, trigger_conditions.fill_variables(item.variables, context))
     phone = crypto.decrypt(subscription["phone_token"])
     return channel_sends.send(SmsKind.SUBSCRIPTION, source_id, template, [(phone, values)])
 
