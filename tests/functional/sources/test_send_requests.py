@@ -245,3 +245,32 @@ def test_a_stop_during_sending_suppresses_every_recipient_not_yet_sent(sends, mo
     report = call(REVIEWER, "GET", f"/v1/staff/send-requests/{request_id}/report").body
     assert report["suppress_reasons"] == {"stopped_send": 80 - len(already)}
     assert "139" not in str(report).replace("139****", "")
+
+
+def test_each_step_bears_the_time_it_is_given_and_answers_with_a_model(sends):  # noqa: F811
+    from sms_platform.audit.chain import time_key
+    from sms_platform.sources import send_requests
+    from sms_platform.sources.send_request_models import HaltedRequests, SendRequestIn
+
+    template_id = active_template(sends.clock)
+    add_people(2)
+    # Not the clock's time: a service takes the time of the step from its caller.
+    proposed_at = sends.clock.now() + timedelta(minutes=5)
+    approved_at, halted_at = proposed_at + timedelta(minutes=7), proposed_at + timedelta(minutes=8)
+    body = SendRequestIn(template_id=template_id, values=NOTICE_VALUES,
+                         audience={"kind": "person", "districts": ["wendeng"]})  # fmt: skip
+
+    proposed = send_requests.propose(WENDENG, body, now=proposed_at)
+    approved = send_requests.approve(REVIEWER, proposed.request_id, now=approved_at)
+    halted = send_requests.halt_office(None, Office.wendeng, now=halted_at)
+
+    assert (proposed.created_at, approved.reviewed_at) == (proposed_at, approved_at)
+    assert halted == HaltedRequests(cancelled=[proposed.request_id], stopped=[])
+    window = AuditQuery(start=proposed_at - timedelta(hours=1), end=halted_at + timedelta(hours=1),
+                        template_id=template_id)  # fmt: skip
+    target = f"send_request:{proposed.request_id}"
+    assert {e["action"]: e["at"] for e in search(window).entries if e["target"] == target} == {
+        "send_request.submit": time_key(proposed_at),
+        "send_request.approve": time_key(approved_at),
+        "send_request.cancel": time_key(halted_at),
+    }

@@ -565,6 +565,45 @@ def test_a_reset_that_the_sms_cannot_carry_is_refused_and_changes_nothing(staff,
     assert _sign_in(staff, member.username, PASSWORD).json["status"] == "signed_in"  # old password kept
 
 
+def test_choosing_the_password_template_is_audited_with_the_choice_before_and_after(staff, staff_clock, password_sms):
+    from sms_platform.audit.chain import time_key
+
+    [entry] = _audit_entries("account_settings.update")
+
+    assert entry["target"] == "account_settings"
+    assert json.loads(entry["before"]) == {"password_template_id": None}
+    assert json.loads(entry["after"]) == {"password_template_id": password_sms["template_id"]}
+    assert (entry["actor"]["roles"], entry["office"]) == (["it_ops"], "it")
+    assert entry["at"] == time_key(staff_clock.now())
+
+
+def test_account_services_answer_with_models_and_audit_at_the_time_they_are_given(staff, staff_clock):
+    from datetime import timedelta
+
+    from sms_platform.audit.chain import time_key
+    from sms_platform.staff import account_store, accounts
+    from sms_platform.staff.account_views import AccountOut, NewAccountOut
+
+    admin = staff.account(Role.permission_admin)
+    by_admin = account_store.get_account(admin.username).context(staff_clock.now())
+    # Not the clock's time: a service takes the time of the change from its caller.
+    created_at = staff_clock.now() + timedelta(minutes=3)
+    suspended_at = created_at + timedelta(minutes=4)
+
+    created = accounts.create_account(by_admin, username="wangwu", real_name="王五", staff_number="T-900",
+                                      office=Office.city, roles=[Role.city_reviewer], now=created_at)  # fmt: skip
+    suspended = accounts.suspend_account(by_admin, "wangwu", "调岗", now=suspended_at)
+
+    assert isinstance(created, NewAccountOut) and created.temporary_password  # shown this once
+    assert created.account.created_at == account_models.iso(created_at)
+    assert isinstance(suspended, AccountOut)
+    assert (suspended.status, suspended.suspended_reason) == ("suspended", "调岗")
+    [create] = [e for e in _audit_entries("account.create") if e["target"] == "account:wangwu"]
+    [suspend] = _audit_entries("account.suspend")
+    assert (create["at"], suspend["at"]) == (time_key(created_at), time_key(suspended_at))
+    assert suspend["actor"]["username"] == admin.username
+
+
 def test_thirty_idle_minutes_end_the_session(staff, staff_clock):
     member = staff.account(Role.it_ops)
     assert staff.call("GET", "/v1/staff/me", token=member.token).status == 200
