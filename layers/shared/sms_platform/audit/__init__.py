@@ -2,6 +2,6 @@
 
 Inside, models → store → services: ``chain`` (entries, hashes, keys and the check of a chain,
 pure), ``store`` (the audit table), ``trail`` (appending entries, the one way anything is
-audited, and verifying a day), ``search`` (auditors' searches) and ``archive`` (the nightly
+audited, and verifying a day), ``search`` (auditors' searches), ``views`` (their answers) and ``archive`` (the nightly
 export to the Object Lock bucket). ``python -m sms_platform.audit verify|export --day
 YYYY-MM-DD``."""
