@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sms_platform.foundation import settings
+from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.templates.filing import poll_filings
 
@@ -21,6 +22,6 @@ log = logger()
 @metrics().log_metrics(capture_cold_start_metric=True)
 @tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    moved = poll_filings()
+    moved = poll_filings(now=get_clock().now())
     log.info("template filings polled", extra={"moved": moved})
     return {"moved": moved}

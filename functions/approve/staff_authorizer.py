@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sms_platform.foundation import settings
+from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.observability import logger, metrics, tracer
 from sms_platform.staff import oidc, sessions
 from sms_platform.staff.account_models import AccessRefused, SessionEnded
@@ -35,7 +36,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         claims = oidc.verify(token.strip())
         username = oidc.username_of(claims)
-        staff = sessions.check_access(username, oidc.session_of(claims))
+        staff = sessions.check_access(username, oidc.session_of(claims), now=get_clock().now())
     except (oidc.InvalidToken, SessionEnded):
         raise Exception("Unauthorized") from None
     except AccessRefused as refusal:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sms_platform.foundation.clock import get_clock
 from sms_platform.staff import account_store
 from sms_platform.staff.account_models import (
     ACTIVITY_WRITE_EVERY,
@@ -23,10 +22,9 @@ from sms_platform.staff.account_models import (
 from sms_platform.staff.context import StaffContext
 
 
-def check_access(username: str, session_id: str) -> StaffContext:
-    """The authorizer's decision: the staff context, or ``AccessRefused`` (deny) or
+def check_access(username: str, session_id: str, *, now: datetime) -> StaffContext:
+    """The authorizer's decision at ``now``: the staff context, or ``AccessRefused`` (deny) or
     ``SessionEnded`` (sign in again). Records the session's activity."""
-    now = get_clock().now()
     account, suspended = account_store.load_access(username)
     reason = access_refusal(account, suspended, now)
     if reason or account is None:
