@@ -123,6 +123,36 @@ def test_the_same_records_sent_again_in_a_new_request_come_back_unchanged(intake
     assert stored_people() == 2
 
 
+def test_a_repeated_batch_without_collection_times_is_answered_unchanged(intake, lambda_context):
+    records = [without_source(person(1)), without_source(unit(2))]
+    first = post(lambda_context, {"contacts": records})
+    version = lookups.find("person", person(1)["id"]).version
+
+    set_clock(FixedClock(NOW.replace(hour=3)))  # hours later, a new request with the same records
+    status, body = post(lambda_context, {"contacts": [*records, without_source(person(3))]})
+
+    assert [r["status"] for r in first[1]["results"]] == ["created", "created"]
+    assert status == 200
+    assert [r["status"] for r in body["results"]] == ["unchanged", "unchanged", "created"]
+    assert (body["created"], body["updated"], body["unchanged"]) == (1, 0, 2)
+    assert lookups.find("person", person(1)["id"]).version == version
+
+
+def test_an_older_number_sent_again_becomes_the_number_in_use(intake, lambda_context):
+    first, second = {"number": mobile(1)}, {"number": mobile(11)}
+    post(lambda_context, {"contacts": [person(1, phones=[{**first, "source": "kiosk"}])]})
+    set_clock(FixedClock(NOW.replace(hour=2)))
+    post(lambda_context, {"contacts": [person(1, phones=[{**second, "source": "kiosk"}])]})
+
+    set_clock(FixedClock(NOW.replace(hour=3)))  # another body than the first: no idempotent replay
+    again = [person(1, phones=[{**first, "source": "kiosk"}]), without_source(person(2))]
+    status, body = post(lambda_context, {"contacts": again})
+
+    assert status == 200
+    assert [r["status"] for r in body["results"]] == ["updated", "created"]
+    assert lookups.find("person", person(1)["id"]).current_phone.masked == "139****0001"
+
+
 def test_a_number_may_carry_only_a_source_granted_to_the_key(intake, lambda_context):
     hall_number = {"number": mobile(7), "source": "personal_online", "verified": True}
     batch = [person(1, phones=[hall_number]), without_source(person(2)), person(3)]

@@ -139,6 +139,29 @@ def test_a_number_collected_again_is_not_duplicated_and_keeps_being_verified():
     assert merged[0].collected_at == NOW - timedelta(hours=1)
 
 
+@pytest.mark.parametrize(
+    ("history", "sent", "dated", "times"),
+    [
+        # the same numbers again, no time given: they keep the times they were held at
+        ([_entry(1, verified=True, hours=5)], [_entry(1, verified=True, hours=0)], [False], [5]),
+        ([_entry(1, verified=False, hours=5), _entry(2, verified=False, hours=5)],
+         [_entry(1, verified=False, hours=0), _entry(2, verified=False, hours=0)], [False, False], [5, 5]),
+        # a time given is news
+        ([_entry(1, verified=True, hours=5)], [_entry(1, verified=True, hours=1)], [True], [1]),
+        # a number not held yet is collected now
+        ([_entry(1, verified=True, hours=5)], [_entry(2, verified=True, hours=0)], [False], [0]),
+        # an older number sent again becomes the one in use: collected now
+        ([_entry(1, verified=False, hours=5), _entry(2, verified=False, hours=1)],
+         [_entry(1, verified=False, hours=0)], [False], [0]),
+    ],
+)  # fmt: skip
+def test_a_number_sent_again_without_a_time_keeps_its_held_time_unless_it_changes_the_number_in_use(
+    history, sent, dated, times
+):
+    kept = records.keep_held_times(history, sent, dated)
+    assert [NOW - entry.collected_at for entry in kept] == [timedelta(hours=hours) for hours in times]
+
+
 def test_old_numbers_stay_in_history_but_the_number_in_use_is_never_dropped():
     history = [_entry(0, verified=True, hours=1000)]
     newer = [_entry(n, verified=False, hours=100 - n) for n in range(1, 30)]

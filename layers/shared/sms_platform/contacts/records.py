@@ -63,6 +63,26 @@ def merge_phones(history: list[PhoneEntry], collected: list[PhoneEntry]) -> list
     return sorted(keep, key=lambda e: (e.collected_at, e.hash))
 
 
+def in_use_after(history: list[PhoneEntry], collected: list[PhoneEntry]) -> dict[str, str]:
+    """The hash of each contact person's number in use once ``collected`` joins ``history``."""
+    return {person: entry.hash for person, entry in current_by_contact_person(merge_phones(history, collected)).items()}
+
+
+def keep_held_times(history: list[PhoneEntry], collected: list[PhoneEntry], dated: list[bool]) -> list[PhoneEntry]:
+    """The collected numbers, those sent without a time of their own (``dated`` False) that the
+    history already holds taking their held time back, so the same record sent again changes
+    nothing (answered ``unchanged``). Not when that would leave another number in use than a
+    fresh collection sets: an older number sent again still becomes the one in use."""
+    held = {(entry.hash, entry.contact_name or ""): entry for entry in history}
+    quiet = [
+        entry.model_copy(update={"collected_at": held[key].collected_at})
+        if not was_dated and (key := (entry.hash, entry.contact_name or "")) in held
+        else entry
+        for entry, was_dated in zip(collected, dated, strict=True)
+    ]
+    return quiet if in_use_after(history, quiet) == in_use_after(history, collected) else collected
+
+
 def merge(
     existing: Contact | None,
     incoming: ContactIn,

@@ -42,7 +42,12 @@ def _collected(existing: Contact | None, incoming: ContactIn, at: datetime) -> l
                 contact_name=phone.contact_name,
             )
         )
-    return entries
+    if existing is None:
+        return entries
+    # A number sent again without a time of its own is no news: it keeps the time it was held at.
+    return records.keep_held_times(
+        existing.phones, entries, [phone.collected_at is not None for phone in incoming.phones]
+    )
 
 
 class _Collection:
