@@ -65,7 +65,8 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(SENDS, "call#", "sources.hotline", "a 12333 hang-up call (sk call)", indexes=("calls#",)),
     ItemType(SENDS, "stats#", "sending.daily_stats", "a day's delivery counters per shard", sk=("f#", "s#")),
     # -- MESSAGES_TABLE: one item per recipient message
-    ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg)", indexes=("phone#", "src#")),
+    ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg); gsi3 lists a send's recipients",
+             indexes=("phone#", "src#", "rcp#")),
     ItemType(MESSAGES, "hold#", "sending.message_items", "a hold stopping queued messages (sk hold)"),
     # -- SUBSCRIPTIONS_TABLE: paid subscriptions
     ItemType(SUBSCRIPTIONS, "sub#", "sources.subscription_store", "a subscription (sk sub) and its sends",

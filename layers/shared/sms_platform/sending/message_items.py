@@ -117,10 +117,11 @@ def batch_fields(
 
 
 def batch_puts(
-    fields: Mapping[str, Any], recipients: Sequence[tuple[str, str, str]], table_name: str, *, source_index: bool
+    fields: Mapping[str, Any], recipients: Sequence[tuple[Any, ...]], table_name: str, *, source_index: bool
 ) -> list[list[dict[str, Any]]]:
-    """One conditional put per recipient (message id, phone hash, masked number) of items holding
-    ``fields``, each a group of its own; a refused put gives the item as it was."""
+    """One conditional put per recipient (message id, phone hash, masked number, and optionally
+    a mapping of the recipient's own attributes) of items holding ``fields``, each a group of its
+    own; a refused put gives the item as it was."""
     # Where used: boto3 stays out of the cold import of every function that sends.
     from boto3.dynamodb.types import TypeSerializer
 
@@ -128,7 +129,7 @@ def batch_puts(
     common = {name: serializer.serialize(value) for name, value in fields.items()}
     created = fields["created_at"]
     groups = []
-    for mid, phone_hash, masked in recipients:
+    for mid, phone_hash, masked, *own in recipients:
         item = {
             **common,
             "pk": {"S": "msg#" + mid},
@@ -141,6 +142,8 @@ def batch_puts(
         }
         if source_index:
             item["gsi2sk"] = {"S": mid}
+        if own and own[0]:  # what this recipient alone holds (its group's sort key, its name)
+            item.update((name, serializer.serialize(value)) for name, value in own[0].items())
         put = {
             "TableName": table_name,
             "Item": item,

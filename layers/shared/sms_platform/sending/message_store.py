@@ -73,7 +73,7 @@ def record(message: NewMessage, state: MessageState, at: datetime, **extra: Any)
 
 def record_many(
     group: MessageGroup,
-    recipients: Sequence[tuple[str, str, str]],
+    recipients: Sequence[tuple[Any, ...]],
     state: MessageState,
     at: datetime,
     *,
@@ -81,7 +81,8 @@ def record_many(
     **extra: Any,
 ) -> list[MessageState | None]:
     """``record`` for many messages of one batch, given as (message id, phone hash, masked
-    number), in a few transactions: None for each message created, else the state it had.
+    number), in a few transactions: None for each message created, else the state it had. A
+    recipient may carry a fourth member, the attributes its message alone holds.
 
     ``source_index`` also indexes each message under its source (``gsi2``).
     """
@@ -92,10 +93,10 @@ def record_many(
     for index, refusal in outcome.refused.items():
         found[index] = message_items.existing_state(refusal.item)
     for index in outcome.unwritten:  # left by repeated conflicts: one write each
-        mid, phone_hash, masked = recipients[index]
+        mid, phone_hash, masked, *own = recipients[index]
         new = NewMessage(**asdict(group), message_id=mid, phone_hash=phone_hash, phone_masked=masked)
         keys = {"gsi2pk": fields["gsi2pk"], "gsi2sk": mid} if source_index else {}
-        found[index] = record(new, state, at, **extra, **keys)
+        found[index] = record(new, state, at, **{**extra, **keys, **(own[0] if own and own[0] else {})})
     created = sum(1 for index, value in enumerate(found) if value is None and index not in outcome.unwritten)
     if created:  # a message created final (suppressed, undeliverable) counts; queued ones add nothing
         first = recipients[0][0]
@@ -145,6 +146,69 @@ def recent_for_phone(phone_hash: str, limit: int = 20) -> list[dict[str, Any]]:
         Limit=limit,
     )
     return answer.get("Items", [])
+
+
+# ---------------------------------------------------------------------------- recipient groups (gsi3)
+
+GROUP_KEY_NAMES = frozenset({"pk", "sk", "gsi3pk", "gsi3sk"})
+
+
+def _group_query(group: str, prefix: str | None, states: Iterable[str] | None) -> dict[str, Any]:
+    """The query of a recipient group's messages (``recipient_groups``): one district's rows
+    when ``prefix`` is given (a key condition), of ``states`` only when given (a filter)."""
+    values: dict[str, Any] = {":g": group}
+    condition = "gsi3pk = :g"
+    if prefix:
+        condition += " AND begins_with(gsi3sk, :d)"
+        values[":d"] = prefix
+    arguments: dict[str, Any] = {"IndexName": "gsi3", "KeyConditionExpression": condition}
+    wanted = sorted(set(states or ()))
+    if wanted:
+        for index, state in enumerate(wanted):
+            values[f":s{index}"] = state
+        arguments["FilterExpression"] = f"#s IN ({', '.join(f':s{i}' for i in range(len(wanted)))})"
+        arguments["ExpressionAttributeNames"] = {"#s": "state"}
+    arguments["ExpressionAttributeValues"] = values
+    return arguments
+
+
+def group_page(
+    group: str, *, prefix: str | None, states: Iterable[str] | None, limit: int, start: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Up to ``limit`` messages of a recipient group in index order from ``start``, and the key
+    to go on from (None after the last)."""
+    arguments = _group_query(group, prefix, states)
+    found: list[dict[str, Any]] = []
+    last = start
+    while True:
+        # A filter may drop most of what a call reads: read more than a page each time.
+        page = {**arguments, "Limit": max(limit, 200), **({"ExclusiveStartKey": last} if last else {})}
+        answer = _table().query(**page)
+        found.extend(answer.get("Items", []))
+        last = answer.get("LastEvaluatedKey")
+        if len(found) >= limit or not last:
+            break
+    if len(found) > limit:
+        found = found[:limit]
+        return found, {name: found[-1][name] for name in GROUP_KEY_NAMES}
+    return found, last
+
+
+def group_items(group: str, *, prefix: str | None, states: Iterable[str] | None = None) -> Iterable[dict[str, Any]]:
+    """Every message of a recipient group (of one district, of ``states``), page after page."""
+    from sms_platform.aws import queries
+
+    return queries.items(_table().query, **_group_query(group, prefix, states))
+
+
+def group_outcomes(group: str, *, prefix: str | None) -> Iterable[dict[str, Any]]:
+    """Each message of a recipient group with only what its totals count (state and reasons)."""
+    from sms_platform.aws import queries
+
+    arguments = _group_query(group, prefix, None)
+    arguments["ProjectionExpression"] = "#s, error_code, suppress_reason, reason"
+    arguments["ExpressionAttributeNames"] = {"#s": "state"}
+    return queries.items(_table().query, **arguments)
 
 
 # ---------------------------------------------------------------------------- one message's moves

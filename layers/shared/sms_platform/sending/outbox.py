@@ -28,9 +28,9 @@ from sms_platform import aws
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.identifiers import is_mobile, mask_mobile, normalize_mobile
-from sms_platform.sending import message_store
+from sms_platform.sending import message_store, recipient_groups
 from sms_platform.sending.lanes import SmsKind, lane_for, queue_url
-from sms_platform.sending.message_items import MessageGroup, NewMessage
+from sms_platform.sending.message_items import MessageGroup, NewMessage, iso
 from sms_platform.sending.messages import (
     MessageState,
     QueuedBatch,
@@ -38,6 +38,7 @@ from sms_platform.sending.messages import (
     delay_seconds,
     message_id,
 )
+from sms_platform.sending.recipient_groups import Who
 
 _SQS_BATCH = 10
 _SQS_BATCH_BYTES = 240_000  # under SendMessageBatch's 256 KiB total
@@ -68,8 +69,14 @@ def enqueue(
     recipients: Iterable[tuple[str, dict[str, str] | None]],
     shared_params: dict[str, str] | None = None,
     not_before: datetime | None = None,
+    recipient_group: str | None = None,
+    who: Who | None = None,
 ) -> EnqueueResult:
-    """Record and queue one message per distinct number; ``recipients`` are (normalised phone, params)."""
+    """Record and queue one message per distinct number; ``recipients`` are (normalised phone, params).
+
+    With ``recipient_group`` each message is listed in that group (``recipient_groups``) as a
+    message for ``who``.
+    """
     kind = SmsKind(kind)
     now = get_clock().now()
     result = EnqueueResult()
@@ -94,6 +101,11 @@ def enqueue(
     def new_message(mid: str, phone_hash: str, phone: str) -> NewMessage:
         return NewMessage(**group, message_id=mid, phone_hash=phone_hash, phone_masked=mask_mobile(phone))
 
+    def listed(mid: str) -> dict[str, str]:
+        if not recipient_group:
+            return {}
+        return recipient_groups.index_fields(recipient_group, who or Who(), iso(now), mid)
+
     for raw_phone, params in recipients:
         # The same number written differently is still one number.
         phone = normalize_mobile(raw_phone) if is_mobile(raw_phone) else str(raw_phone)
@@ -104,10 +116,10 @@ def enqueue(
         seen.add(phone_hash)
         mid = message_id(source_id, phone_hash)
         if not is_mobile(phone):
-            message_store.record(new_message(mid, phone_hash, phone), MessageState.UNDELIVERABLE, now)
+            message_store.record(new_message(mid, phone_hash, phone), MessageState.UNDELIVERABLE, now, **listed(mid))
             result.undeliverable += 1
             continue
-        existing = message_store.record(new_message(mid, phone_hash, phone), MessageState.QUEUED, now)
+        existing = message_store.record(new_message(mid, phone_hash, phone), MessageState.QUEUED, now, **listed(mid))
         if existing not in (None, MessageState.QUEUED):
             result.duplicates += 1
             continue

@@ -79,6 +79,7 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
     """The contract's answer ``{"event_id", "matched_rules", "messages"}``."""
     # Sending's modules load with the first event, not with the intake handler's cold import.
     from sms_platform.foundation.observability import logger
+    from sms_platform.sending import recipient_groups
     from sms_platform.sending.lanes import SmsKind
     from sms_platform.sources import channel_sends, subscription_sends, trigger_conditions, trigger_rule_store
 
@@ -97,16 +98,20 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
 
     messages = 0
     if plans:
-        subject_phones = channel_sends.subject_phones(event.subject.kind, event.subject.id)
+        subject_phones, who = channel_sends.subject_recipients(event.subject.kind, event.subject.id)
         for rule, template, values in plans:
             source_id = f"evt#{channel_sends.source_key(event.event_id)}#{rule.rule_id}"
+            # Staff read a rule's recipients day by day, whatever event each message came from.
+            listed = {"recipient_group": recipient_groups.rule_group(rule.rule_id, now), "who": who}
             # A person's event cannot reach a unit's contact people: recorded as undeliverable.
             unreachable = rule.recipients == "unit_contacts" and event.subject.kind == "person"
             phones = [] if unreachable else subject_phones
             if not phones:
-                channel_sends.record_undeliverable(SmsKind.TRIGGERED, source_id, template, "no_usable_number")
+                channel_sends.record_undeliverable(SmsKind.TRIGGERED, source_id, template, "no_usable_number",
+                                                   **listed)  # fmt: skip
                 continue
-            messages += channel_sends.send(SmsKind.TRIGGERED, source_id, template, [(p, values) for p in phones])
+            messages += channel_sends.send(SmsKind.TRIGGERED, source_id, template, [(p, values) for p in phones],
+                                           **listed)  # fmt: skip
 
     subscription_sends.remember_event_data(event.subject.kind, event.subject.id, event.event_type, event.data,
                                            event.occurred_at)  # fmt: skip

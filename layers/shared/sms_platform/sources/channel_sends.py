@@ -80,18 +80,34 @@ def check_values(template: TemplateUse, values: dict[str, str]) -> dict[str, str
     return templating.validate_values(template.variables, values)
 
 
-def subject_phones(kind: str, subject_id: str) -> list[str]:
-    """A person's number in use, or each contact person's number in use for a unit."""
+def subject_recipients(kind: str, subject_id: str) -> tuple[list[str], Any]:
+    """A person's number in use, or each contact person's number in use for a unit; and whom
+    they reach as staff see it among a send's recipients (``recipient_groups.Who``: the address
+    book's name and district, the ID masked)."""
     from sms_platform.contacts import lookups
-    from sms_platform.foundation import crypto
+    from sms_platform.foundation import crypto, identifiers
+    from sms_platform.sending.recipient_groups import Who
 
-    return [crypto.decrypt(r.phone_token) for r in lookups.recipients_of(kind, subject_id)]
+    found = lookups.recipients_of(kind, subject_id)
+    mask = identifiers.mask_id_number if kind == "person" else identifiers.mask_credit_code
+    who = Who(id_masked=mask(subject_id))
+    if found:
+        who = Who(name=found[0].name, id_masked=who.id_masked, district=found[0].district, ref=found[0].ref)
+    return [crypto.decrypt(r.phone_token) for r in found], who
 
 
 def send(
-    kind: str, source_id: str, template: TemplateUse, recipients: Iterable[tuple[str, dict[str, str] | None]]
+    kind: str,
+    source_id: str,
+    template: TemplateUse,
+    recipients: Iterable[tuple[str, dict[str, str] | None]],
+    *,
+    recipient_group: str | None = None,
+    who: Any = None,
 ) -> int:
-    """Queue one message per distinct number on the kind's lane; returns how many were queued."""
+    """Queue one message per distinct number on the kind's lane; returns how many were queued.
+    ``recipient_group`` and ``who``: where staff find the messages among a send's recipients
+    (``sending.recipient_groups``)."""
     from sms_platform.sending import outbox
     from sms_platform.text import sms, templating
 
@@ -110,6 +126,8 @@ def send(
         template_version=template.version,
         parts=parts,
         recipients=recipients,
+        recipient_group=recipient_group,
+        who=who,
     )
     return result.queued
 
@@ -117,11 +135,15 @@ def send(
 NO_NUMBER = "no-number"
 
 
-def record_undeliverable(kind: str, source_id: str, template: TemplateUse, reason: str) -> None:
+def record_undeliverable(
+    kind: str, source_id: str, template: TemplateUse, reason: str, *, recipient_group: str | None = None,
+    who: Any = None,
+) -> None:  # fmt: skip
     """Record that a message could not be made because its recipient has no usable number; it
-    shows in reports as ``undeliverable``. Recording twice keeps the first record."""
+    shows in reports as ``undeliverable`` (and among ``recipient_group``'s recipients, for
+    ``who``). Recording twice keeps the first record."""
     from sms_platform.foundation.clock import get_clock
-    from sms_platform.sending import message_items, message_store
+    from sms_platform.sending import message_items, message_store, recipient_groups
     from sms_platform.sending.messages import MessageState, message_id
 
     message = message_items.NewMessage(
@@ -130,4 +152,10 @@ def record_undeliverable(kind: str, source_id: str, template: TemplateUse, reaso
         template_id=template.template_id, template_version=template.version, parts=0, phone_hash=NO_NUMBER,
         phone_masked="无可用号码",
     )  # fmt: skip
-    message_store.record(message, MessageState.UNDELIVERABLE, get_clock().now(), reason=reason)
+    now = get_clock().now()
+    listed = {}
+    if recipient_group:
+        listed = recipient_groups.index_fields(
+            recipient_group, who or recipient_groups.Who(), message_items.iso(now), message.message_id
+        )
+    message_store.record(message, MessageState.UNDELIVERABLE, now, reason=reason, **listed)

@@ -44,9 +44,9 @@ from sms_platform.contacts.chunks import ChunkSpec
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.foundation.settings import settings
-from sms_platform.sending import message_store, outbox
+from sms_platform.sending import message_store, outbox, recipient_groups
 from sms_platform.sending.lanes import lane_for, queue_url
-from sms_platform.sending.message_items import MessageGroup
+from sms_platform.sending.message_items import MessageGroup, iso
 from sms_platform.sending.messages import (
     BATCH_SIZE,
     MessageState,
@@ -188,13 +188,17 @@ def _messages_for(request: SendRequest, recipients: list[Any], now: datetime, st
         "template_version": request.template_version, "parts": request.parts,
     }  # fmt: skip
     batches = []
+    group, created = recipient_groups.send_group(request.request_id), iso(now)
     for start in range(0, len(recipients), BATCH_SIZE):
         page = recipients[start : start + BATCH_SIZE]
         batch_id = uuid.uuid4().hex
         mids = [message_id(source, r.phone_hash) for r in page]
         existing = message_store.record_many(
             MessageGroup(**shared, batch_id=batch_id),
-            [(mid, r.phone_hash, r.phone_masked) for mid, r in zip(mids, page, strict=True)],
+            [
+                (mid, r.phone_hash, r.phone_masked, _listed(group, r, created, mid))
+                for mid, r in zip(mids, page, strict=True)
+            ],
             target,
             now,
             source_index=True,
@@ -229,6 +233,12 @@ def _messages_for(request: SendRequest, recipients: list[Any], now: datetime, st
                 recipient_count=len(batch.message_ids),
             )  # fmt: skip
     return counts
+
+
+def _listed(group: str, recipient: Any, created: str, mid: str) -> dict[str, str]:
+    """What lists a recipient's message among the send's recipients (``recipient_groups``)."""
+    who = recipient_groups.Who(name=recipient.name, district=recipient.district, ref=recipient.ref)
+    return recipient_groups.index_fields(group, who, created, mid)
 
 
 def _save_page(request_id: str, chunk: int, version: int, cursor: dict | None, counts: PageCounts) -> bool:

@@ -284,13 +284,16 @@ def active_entries(now: datetime) -> ActiveEntryList:
 # ---------------------------------------------------------------- calls
 
 
-def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]]) -> None:
+def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]], now: datetime) -> None:
+    from sms_platform.sending import recipient_groups
     from sms_platform.sending.lanes import SmsKind
     from sms_platform.sources import channel_sends
 
+    # Staff read the day's hang-up answers together: a caller is known only by the number.
+    group = recipient_groups.hotline_group(now)
     for faq_id, template in chosen:
         source_id = f"call#{channel_sends.source_key(call_id)}#{channel_sends.source_key(faq_id)}"
-        channel_sends.send(SmsKind.HANGUP, source_id, template, [(phone, None)])
+        channel_sends.send(SmsKind.HANGUP, source_id, template, [(phone, None)], recipient_group=group)
 
 
 def _answer(item: dict[str, Any]) -> HangupAnswer:
@@ -328,7 +331,7 @@ def receive_hangup(call: Hangup, now: datetime) -> HangupAnswer:
             caller_masked=identifiers.mask_mobile(phone),
         )  # fmt: skip
         if chosen:
-            _send_entries(call.call_id, phone, chosen)
+            _send_entries(call.call_id, phone, chosen, now)
             item["status"] = "queued"
         else:
             item.update(status="awaiting_agent", gsi1pk="calls#waiting",
@@ -424,7 +427,7 @@ def pick(ctx: StaffContext, call_id: str, faq_ids: list[str], *, now: datetime) 
         "#s = :w OR (#s = :p AND faq_ids = :f)",
         {":p": "picking", ":f": faq_ids, ":by": ctx.account_id, ":at": now.isoformat(), ":w": "awaiting_agent"},
     )  # fmt: skip
-    _send_entries(call_id, crypto.decrypt(item["caller_token"]), chosen)
+    _send_entries(call_id, crypto.decrypt(item["caller_token"]), chosen, now)
     _conditional_update(item, "SET #s = :q REMOVE gsi1pk, gsi1sk", "#s = :p", {":q": "queued", ":p": "picking"})
     picked = _call_view({**item, "status": "queued", "faq_ids": faq_ids, "picked_by": ctx.account_id}, now)
     trail.record(ctx, "hotline_call.pick", f"call:{call_id}", {"status": "awaiting_agent"},

@@ -47,7 +47,17 @@ def _send_one(subscription: dict[str, Any], item: Item, context: dict[str, Any],
         raise Conflict("订阅项目的模板未生效")
     values = channel_sends.check_values(template, trigger_conditions.fill_variables(item.variables, context))
     phone = crypto.decrypt(subscription["phone_token"])
-    return channel_sends.send(SmsKind.SUBSCRIPTION, source_id, template, [(phone, values)])
+    return channel_sends.send(SmsKind.SUBSCRIPTION, source_id, template, [(phone, values)],
+                              **_listed(subscription, item, now))  # fmt: skip
+
+
+def _listed(subscription: dict[str, Any], item: Item, now: datetime) -> dict[str, Any]:
+    """Where staff find a subscription's message: among its item's recipients of the month."""
+    from sms_platform.sending import recipient_groups
+
+    who = recipient_groups.Who(name=subscription.get("subscriber_name") or "",
+                               id_masked=subscription.get("subscriber_masked") or "")  # fmt: skip
+    return {"recipient_group": recipient_groups.item_group(item.product_id, now), "who": who}
 
 
 def send_on_event(event: Any, now: datetime) -> int:
@@ -92,7 +102,7 @@ def _remind(subscription: dict[str, Any], item: Item, period_end: datetime, temp
     values = channel_sends.check_values(template, {"product": item.name, "end_date": end_date.isoformat()})
     phone = crypto.decrypt(subscription["phone_token"])
     return channel_sends.send(SmsKind.SUBSCRIPTION, f"renew#{subscription['subscription_id']}#{end_date}",
-                              template, [(phone, values)])  # fmt: skip
+                              template, [(phone, values)], **_listed(subscription, item, now))  # fmt: skip
 
 
 def _run_member(member: dict[str, Any], item: Item, due: bool, reminder_template: str | None, now: datetime,
