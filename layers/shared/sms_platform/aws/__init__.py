@@ -13,14 +13,14 @@ from typing import Any
 
 @cache
 def _session() -> Any:
-    import boto3
+    import boto3  # deferred: ~18 ms of a handler's cold import (botocore is there already), paid on first use
 
     return boto3.session.Session()
 
 
 @cache
 def client(service: str) -> Any:
-    from botocore.config import Config
+    from botocore.config import Config  # deferred with boto3 (see _session)
 
     config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=10)
     return _session().client(service, config=config)

@@ -82,6 +82,7 @@ def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
     """Cancellation reasons carry raw attribute values (``{"S": ...}``): make them plain."""
     if not item:
         return None
+    # deferred: this imports boto3 (~17 ms), which the authorizer's cold import leaves to first use
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()

@@ -27,6 +27,9 @@ from functools import lru_cache
 from typing import Any
 
 from sms_platform.carrier import signing
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.observability import logger
+from sms_platform.foundation.secrets import carrier_credentials
 from sms_platform.foundation.settings import settings
 
 MAX_SEND_SMS_NUMBERS = 1000
@@ -78,6 +81,7 @@ def classify(status: int, code: str) -> Outcome:
 
 def classify_exception(exc: BaseException) -> Outcome:
     """RETRY when the request surely never reached the carrier, else UNKNOWN."""
+    # deferred: requests costs ~50 ms where the tracer has not loaded it (see the module's docstring)
     import requests
     from urllib3.exceptions import NewConnectionError
 
@@ -143,6 +147,7 @@ class CarrierClient:
 
     @staticmethod
     def _new_session() -> Any:
+        # deferred: requests costs ~50 ms where the tracer has not loaded it (see the module's docstring)
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -251,8 +256,6 @@ class CarrierClient:
     def _now(self) -> Any:
         if self._clock is not None:
             return self._clock.now()
-        from sms_platform.foundation.clock import get_clock
-
         return get_clock().now()
 
     def _call(
@@ -305,8 +308,6 @@ class CarrierClient:
 
     @staticmethod
     def _log(action: str, result: CarrierResult, **fields: Any) -> None:
-        from sms_platform.foundation.observability import logger
-
         # Numbers, template values and the secret are never logged: only counts and ids.
         extra = {k: v for k, v in fields.items() if v is not None}
         extra.update(
@@ -323,7 +324,5 @@ class CarrierClient:
 @lru_cache(maxsize=1)
 def carrier_client_from_environment() -> CarrierClient:
     """The process's one client: ``CARRIER_ENDPOINT`` and the credentials from Secrets Manager."""
-    from sms_platform.foundation.secrets import carrier_credentials
-
     credentials = carrier_credentials()
     return CarrierClient(settings().value("CARRIER_ENDPOINT"), credentials.access_key_id, credentials.access_key_secret)

@@ -92,6 +92,7 @@ def declare_refusals(document: dict[str, Any]) -> dict[str, Any]:
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     """Map every refusal, powertools' own validation errors included, to ``{"error": ...}``."""
+    # deferred: the event handler (~15 ms) stays out of the staff API's cold import, which loads this module
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.exceptions import NotFoundError
     from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError

@@ -31,6 +31,7 @@ def idempotent(
     names ``function``'s module and qualified name, so callers keep those stable too: a renamed
     function would not find the records written before.
     """
+    # deferred: the idempotency utility costs ~34 ms of the intakes' cold import (they make it on first use)
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.foundation.text_rules import has_invisible
 
@@ -127,8 +128,6 @@ def validate_id_number(raw: object, *, field: str = "id_number", today: date | N
     except ValueError:
         raise ValidationFailed("身份证号码中的出生日期不正确", field=field) from None
     if today is None:
-        from sms_platform.foundation.clock import get_clock
-
         today = get_clock().beijing().date()
     if not _EARLIEST_BIRTH <= birth <= today:
         raise ValidationFailed("身份证号码中的出生日期不正确", field=field)

@@ -31,8 +31,12 @@ same cold start, only later, and an environment started ahead of time could not 
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 # A resident ID number: region, a birth date (so carrier BizIds and order numbers are left alone),
@@ -53,9 +57,6 @@ def redact(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def logger() -> Any:
-    from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
     class RedactingFormatter(LambdaPowertoolsFormatter):
         def format(self, record: Any) -> str:  # noqa: A003 - logging's own name
             return redact(super().format(record))
@@ -65,16 +66,10 @@ def logger() -> Any:
 
 @lru_cache(maxsize=1)
 def metrics() -> Any:
-    import warnings
-
-    from aws_lambda_powertools import Metrics
-
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     return Metrics()
 
 
 @lru_cache(maxsize=1)
 def tracer() -> Any:
-    from aws_lambda_powertools import Tracer
-
     return Tracer()

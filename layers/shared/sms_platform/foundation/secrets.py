@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from sms_platform import aws
 from sms_platform.foundation.settings import settings
 
 CACHE_SECONDS = 300
@@ -19,9 +20,8 @@ CACHE_SECONDS = 300
 
 @lru_cache(maxsize=1)
 def _provider() -> Any:
+    # deferred: the parameters utility costs ~18 ms of the hang-up webhook's cold import
     from aws_lambda_powertools.utilities import parameters
-
-    from sms_platform import aws
 
     return parameters.SecretsProvider(boto3_client=aws.client("secretsmanager"))
 

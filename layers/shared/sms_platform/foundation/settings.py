@@ -37,6 +37,7 @@ def _model() -> Any:
     needs only ``require``, which reads no more than the environment (the model costs about 60 ms
     of imports, measured with ``python -X importtime``, which the hot-path handlers' targets have
     no room for)."""
+    # deferred: pydantic and pydantic-settings, kept out of the cold import (see the docstring)
     from pydantic import Field, field_validator
     from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -158,7 +159,7 @@ def _describe(error: Any) -> str:
 def settings() -> Any:
     """The process's settings (a ``Settings``), read from the environment on first use; a
     malformed variable is named in a ``SettingsError``."""
-    from pydantic import ValidationError
+    from pydantic import ValidationError  # deferred with the model (see _model)
 
     try:
         return _model()()

@@ -77,12 +77,13 @@ class Visible:
     multiline: bool = False
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        # deferred: pydantic_core (~9 ms) stays out of the hang-up webhook's cold import, which loads this module
         from pydantic_core import core_schema
 
         return core_schema.no_info_after_validator_function(self._check, handler(source))
 
     def _check(self, value: Any) -> Any:
-        from pydantic_core import PydanticCustomError
+        from pydantic_core import PydanticCustomError  # deferred: see __get_pydantic_core_schema__
 
         if isinstance(value, str) and has_invisible(value, multiline=self.multiline):
             raise PydanticCustomError(ERROR_TYPE, "{label}含有不可见的控制字符", {"label": self.label})
