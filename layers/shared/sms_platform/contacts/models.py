@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sms_platform.contacts import validation
+from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.foundation.text_rules import Visible
 
 MAX_PHONES_PER_RECORD = 10
@@ -129,8 +130,6 @@ class PhoneIn(BaseModel):
     def _not_in_future(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        from sms_platform.foundation.clock import BEIJING, get_clock
-
         if value.tzinfo is None:
             value = value.replace(tzinfo=BEIJING)
         if value > get_clock().now():

@@ -35,7 +35,10 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
+from sms_platform import aws
+from sms_platform.aws import queries
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.observability import logger
 from sms_platform.foundation.settings import settings
 
 SHARDS = 8
@@ -137,8 +140,6 @@ def row(day: str, kind: str, office: str, counter: Mapping[str, int]) -> dict[st
 
 
 def _table() -> Any:
-    from sms_platform import aws
-
     return aws.table(settings().sends_table)
 
 
@@ -180,14 +181,10 @@ def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int
     try:
         count(old, new, times)
     except Exception:  # noqa: BLE001 - any fault of the counter write, whatever its kind
-        from sms_platform.foundation.observability import logger
-
         logger().warning("daily statistics not counted", extra={"message_id": new.get("message_id"), "times": times})
 
 
 def _day_items(day: date) -> list[dict[str, Any]]:
-    from sms_platform.aws import queries
-
     table, items = _table(), []
     for shard in range(SHARDS):
         partition = {":p": f"stats#{day.isoformat()}#{shard}"}

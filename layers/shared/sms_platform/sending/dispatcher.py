@@ -42,9 +42,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from sms_platform.aws import transactions
+from sms_platform.carrier import client as carrier_client
+from sms_platform.carrier.client import Outcome
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import Clock, get_clock
+from sms_platform.foundation.observability import metrics
 from sms_platform.sending import frequency_limits, message_items, message_store, optouts, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import (
@@ -116,10 +121,6 @@ class Tally:
         ``sent`` and ``failed`` from these documents."""
         if not self.counts:
             return
-        from aws_lambda_powertools.metrics import MetricUnit
-
-        from sms_platform.foundation.observability import metrics
-
         groups: dict[tuple[str, str], dict[str, int]] = {}
         for (metric, kind, office), value in self.counts.items():
             groups.setdefault((kind, office), {})[metric] = value
@@ -153,9 +154,8 @@ class Dispatcher:
 
     def __post_init__(self) -> None:
         if self.carrier is None:
-            from sms_platform.carrier.client import carrier_client_from_environment
-
-            self.carrier = carrier_client_from_environment()
+            # looked up on the module when the dispatcher is made: tests put their own client there
+            self.carrier = carrier_client.carrier_client_from_environment()
 
     def now(self) -> datetime:
         return (self.clock or get_clock()).now()
@@ -301,8 +301,6 @@ class Dispatcher:
         *,
         sending_at: datetime,
     ) -> None:
-        from sms_platform.carrier.client import Outcome
-
         now = self.now()
         mine = taken.mine
         kind, office = batch.kind, batch.office

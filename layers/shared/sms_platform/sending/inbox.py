@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sms_platform import aws
 from sms_platform.foundation import crypto, paging
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.errors import BadRequest
 from sms_platform.foundation.identifiers import mask_mobile
 from sms_platform.foundation.settings import settings
 
@@ -84,8 +85,6 @@ def keep_reply(
 def list_replies(month: str, *, limit: int = 50, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
     """Replies sent in ``month`` (``YYYY-MM``), newest first, and a cursor for the next page."""
     if not _MONTH.match(month):
-        from sms_platform.foundation.errors import BadRequest
-
         raise BadRequest("月份格式应为 YYYY-MM", field="month")
     args: dict[str, Any] = {
         "KeyConditionExpression": "pk = :p",

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sms_platform import aws
-from sms_platform.aws import transactions
+from sms_platform.aws import queries, transactions
 from sms_platform.foundation.settings import settings
 from sms_platform.sending import daily_stats, message_items
 from sms_platform.sending.message_items import MessageGroup, Move, NewMessage, SentGroup, iso, key
@@ -36,8 +36,6 @@ def _table() -> Any:
 
 def items_of_source(source_id: str) -> list[dict[str, Any]]:
     """Every message item of one source (a send request, an event, a call), by its index."""
-    from sms_platform.aws import queries
-
     found = queries.items(
         _table().query,
         IndexName="gsi2",
@@ -196,15 +194,11 @@ def group_page(
 
 def group_items(group: str, *, prefix: str | None, states: Iterable[str] | None = None) -> Iterable[dict[str, Any]]:
     """Every message of a recipient group (of one district, of ``states``), page after page."""
-    from sms_platform.aws import queries
-
     return queries.items(_table().query, **_group_query(group, prefix, states))
 
 
 def group_outcomes(group: str, *, prefix: str | None) -> Iterable[dict[str, Any]]:
     """Each message of a recipient group with only what its totals count (state and reasons)."""
-    from sms_platform.aws import queries
-
     arguments = _group_query(group, prefix, None)
     arguments["ProjectionExpression"] = "#s, error_code, suppress_reason, reason"
     arguments["ExpressionAttributeNames"] = {"#s": "state"}

@@ -28,6 +28,7 @@ from sms_platform import aws
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.identifiers import is_mobile, mask_mobile, normalize_mobile
+from sms_platform.foundation.observability import logger
 from sms_platform.sending import message_store, recipient_groups
 from sms_platform.sending.lanes import SmsKind, lane_for, queue_url
 from sms_platform.sending.message_items import MessageGroup, NewMessage, iso
@@ -235,6 +236,4 @@ def delay_redelivery(queue_arn: str, receipt_handle: str, seconds: int) -> None:
         url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
     except Exception as error:  # noqa: BLE001 - the redelivery still happens, only sooner
-        from sms_platform.foundation.observability import logger
-
         logger().warning("could not delay redelivery", extra={"error": type(error).__name__})
