@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sms_platform.foundation import crypto
 from sms_platform.foundation.identifiers import is_mobile, normalize_mobile
 from sms_platform.foundation.settings import settings
-from sms_platform.sending import inbox, message_store, optouts
+from sms_platform.sending import inbox, message_store, optouts, outbox
 from sms_platform.sending.messages import CarrierReceipt, CarrierReply, is_opt_out_reply, message_id, source_of_out_id
 
 REPLY_SOURCE = "sms_reply"
@@ -62,8 +62,6 @@ def queue_push(kind: str, items: list[CarrierReceipt] | list[CarrierReply]) -> i
     The push is answered once every piece is queued: if queueing fails the carrier gets an
     error and pushes again, and recording a receipt or reply twice changes nothing.
     """
-    from sms_platform.sending import outbox
-
     bodies = pieces(kind, items)
     outbox.send_bodies(settings().value("PUSH_QUEUE_URL"), bodies)
     return len(bodies)
