@@ -1,6 +1,7 @@
-"""Carrier filing poller (every five minutes): files approved template versions the carrier has
-not taken yet, asks the carrier about filed ones (QuerySmsTemplate), activates versions the
-carrier approved once their validity begins, and expires versions past their validity."""
+"""Carrier filing poller (every five minutes; every few seconds on the local platform): files
+approved template versions the carrier has not taken yet, asks the carrier about filed ones
+(QuerySmsTemplate), activates versions the carrier approved once their validity begins, and
+expires versions past their validity. Only a round that moved something is logged."""
 
 from __future__ import annotations
 
@@ -23,5 +24,6 @@ log = logger()
 @tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     moved = poll_filings(now=get_clock().now())
-    log.info("template filings polled", extra={"moved": moved})
+    if moved:
+        log.info("template filings polled", extra={"moved": moved})
     return {"moved": moved}

@@ -6,6 +6,11 @@ writes them. A cron is evaluated with croniter after translating AWS's dialect (
 Scheduler schedules in their ``ScheduleExpressionTimezone``. Times come from the platform's
 clock, so a platform started with ``PLATFORM_CLOCK`` at 08:59 fires a 09:00 schedule a minute
 later.
+
+A few schedules run far more often here than in AWS (``LOCAL_EVERY_SECONDS``): the carrier
+simulator decides a filed template within seconds, where the real carrier's people take hours,
+so a person trying the platform locally should not wait five minutes for the filing poller to
+ask. AWS keeps the template's own rate. A run of such a schedule that did nothing is not logged.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from infra.template_model import Schedule, TemplateModel
 _RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.+)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
+
+# Functions whose schedules fire every so many seconds of the platform's clock locally.
+LOCAL_EVERY_SECONDS: dict[str, int] = {"TemplateFilingFunction": 2}
 
 
 def _aws_weekday(field: str) -> str:
@@ -60,9 +68,7 @@ def next_fire(expression: str, after: datetime, *, started: datetime, zone: str 
         period = int(rate.group(1)) * _UNITS[rate.group(2).rstrip("s")]
         if period <= 0:
             raise ValueError(f"a rate must be positive: {expression!r}")
-        elapsed = (after - started).total_seconds()
-        periods = int(elapsed // period) + 1 if elapsed >= 0 else 1
-        return (started + timedelta(seconds=periods * period)).astimezone(UTC)
+        return every(period, after, started=started)
     if text.startswith("at("):
         moment = datetime.fromisoformat(text[3:-1]).replace(tzinfo=ZoneInfo(zone))
         return moment.astimezone(UTC) if moment > after else None
@@ -70,6 +76,18 @@ def next_fire(expression: str, after: datetime, *, started: datetime, zone: str 
 
     local = after.astimezone(ZoneInfo(zone))
     return croniter(to_croniter(text), local).get_next(datetime).astimezone(UTC)
+
+
+def every(period: float, after: datetime, *, started: datetime) -> datetime:
+    """The first of the instants ``started + n * period`` (n >= 1) strictly after ``after``, in UTC."""
+    elapsed = (after - started).total_seconds()
+    periods = int(elapsed // period) + 1 if elapsed >= 0 else 1
+    return (started + timedelta(seconds=periods * period)).astimezone(UTC)
+
+
+def did_nothing(result: Any) -> bool:
+    """Whether a scheduled run's answer reports nothing done (``{"moved": {}}``, ``{"sent": 0}``)."""
+    return isinstance(result, dict) and not any(result.values())
 
 
 def schedule_event(rule_arn: str, at: datetime, region: str) -> dict[str, Any]:
@@ -111,12 +129,22 @@ class Planned:
     scheduler: bool  # an AWS::Scheduler::Schedule rather than an AWS::Events::Rule
     arn: str
     next_at: datetime | None
+    local_every: int | None = None  # seconds, where the local platform fires it more often
+    running: threading.Thread | None = None  # its last firing
 
 
 class Scheduler:
     """Fires each schedule of the template at its time, one thread for all of them."""
 
-    def __init__(self, model: TemplateModel, functions: Any, clock: Any, region: str, stage: str) -> None:
+    def __init__(
+        self,
+        model: TemplateModel,
+        functions: Any,
+        clock: Any,
+        region: str,
+        stage: str,
+        local_every: dict[str, int] | None = None,
+    ) -> None:
         self.functions = functions
         self.clock = clock
         self.region = region
@@ -133,12 +161,15 @@ class Scheduler:
             service, kind = ("scheduler", "schedule/default") if is_scheduler else ("events", "rule")
             arn = f"arn:aws:{service}:{region}:123456789012:{kind}/{schedule.logical_id}"
             plan = Planned(schedule, zone if isinstance(zone, str) else "UTC", is_scheduler, arn, None)
+            plan.local_every = (LOCAL_EVERY_SECONDS if local_every is None else local_every).get(schedule.function)
             plan.next_at = self._next(plan, now, now)
             self.planned.append(plan)
         self._started = now
 
     @staticmethod
     def _next(plan: Planned, after: datetime, started: datetime) -> datetime | None:
+        if plan.local_every:
+            return every(plan.local_every, after, started=started)
         try:
             return next_fire(plan.schedule.expression, after, started=started, zone=plan.zone)
         except (ValueError, KeyError) as error:
@@ -152,6 +183,7 @@ class Scheduler:
                 schedule=plan.schedule.logical_id,
                 function=plan.schedule.function,
                 expression=plan.schedule.expression,
+                locally_every_seconds=plan.local_every,
                 next=plan.next_at.isoformat() if plan.next_at else None,
             )
         self._thread.start()
@@ -173,6 +205,8 @@ class Scheduler:
                     plan.next_at = self._next(plan, now, self._started)
 
     def _fire(self, plan: Planned, at: datetime) -> None:
+        if plan.local_every and plan.running is not None and plan.running.is_alive():
+            return  # the last round is still at work: another would only queue behind it
         if plan.scheduler:
             event = scheduler_input(plan.schedule.input, plan.arn, at)
         elif plan.schedule.input:
@@ -184,6 +218,7 @@ class Scheduler:
             self._pools[function] = self.functions.pool(function, 1)
         thread = threading.Thread(target=self._invoke, args=(plan, function, event), daemon=True)
         self._fired = [t for t in self._fired if t.is_alive()] + [thread]
+        plan.running = thread
         thread.start()
 
     def _invoke(self, plan: Planned, function: str, event: Any) -> None:
@@ -191,6 +226,7 @@ class Scheduler:
 
         try:
             invocation = self._pools[function].invoke(event)
-            logs.emit("scheduled", schedule=plan.schedule.logical_id, duration_ms=invocation.duration_ms)
+            if not (plan.local_every and did_nothing(invocation.result)):
+                logs.emit("scheduled", schedule=plan.schedule.logical_id, duration_ms=invocation.duration_ms)
         except InvocationError as error:
             logs.emit("scheduled_failed", "ERROR", schedule=plan.schedule.logical_id, error=error.error_type)

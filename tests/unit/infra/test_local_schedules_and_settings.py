@@ -187,3 +187,53 @@ def test_a_schedule_fires_when_the_platform_clock_reaches_it_and_not_before():
     assert event["detail-type"] == "Scheduled Event"
     assert event["time"] == "2026-03-02T01:00:00Z"
     assert scheduler.planned[0].next_at == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+
+
+def _wait_for_deliveries(functions: RecordingFunctions, count: int, timeout: float = 5.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(functions.delivered) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_the_filing_poller_asks_the_carrier_every_two_seconds_locally_while_aws_keeps_five_minutes():
+    from sms_platform.foundation.clock import FixedClock
+
+    from infra import template_model
+    from infra.template_model import TemplateModel
+
+    (poll,) = [s for s in template_model.load().schedules if s.function == "TemplateFilingFunction"]
+    assert poll.expression == "rate(5 minutes)"  # what AWS runs
+    clock = FixedClock(datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC))
+    model = TemplateModel(
+        resources={poll.logical_id: {"Type": "AWS::Events::Rule", "Properties": {}}},
+        parameters={},
+        globals_env={},
+        schedules=[poll],
+    )
+    functions = RecordingFunctions()
+    scheduler = schedules.Scheduler(model, functions, clock, "us-east-1", "test")
+    scheduler.start()
+    try:
+        for round_ in (1, 2, 3):
+            clock.advance(seconds=2)
+            _wait_for_deliveries(functions, round_)
+    finally:
+        scheduler.stop()
+        scheduler.join(5)
+
+    assert [function for function, _ in functions.delivered] == ["TemplateFilingFunction"] * 3
+    assert [event["time"] for _, event in functions.delivered] == [
+        "2026-03-02T10:00:02Z",
+        "2026-03-02T10:00:04Z",
+        "2026-03-02T10:00:06Z",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("result", "nothing"),
+    [({"moved": {}}, True), ({"sent": 0}, True), ({"moved": {"active": 1}}, False), (None, False), ([], False)],
+)
+def test_a_scheduled_run_that_did_nothing_is_told_apart(result, nothing):
+    assert schedules.did_nothing(result) is nothing
