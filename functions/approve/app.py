@@ -6,6 +6,11 @@ pydantic request and response models, so that ``GET /v1/openapi.json`` documents
 To add an area, add one ``include`` line below: the area and the paths (under ``/v1/staff``)
 its router serves.
 
+The document describes the contract routes too, which other functions serve (hang-ups, events,
+subscriptions, payments, carrier pushes, contact batches): ``sms_platform.contracts`` declares
+them and is merged in when the document is built. ``/v1/docs`` is the page people read it in
+(``api_docs``).
+
 A request only imports the router of its own area (and the domain code behind it): a cold
 ``GET /v1/staff/me`` does not load the address book or the templates. ``resolve`` picks the
 area by the longest matching path prefix and builds that area's resolver on first use. The
@@ -25,12 +30,18 @@ from functools import cache
 from importlib import import_module
 from typing import Any
 
+import api_docs
 from sms_platform.foundation import http
 from sms_platform.staff import rights
 
 STAFF_PREFIX = "/v1/staff"
 OPENAPI_PATH = "/v1/openapi.json"
-TITLE = "威海市社会保险业务短信服务平台 工作人员接口"
+TITLE = "威海市社会保险业务短信服务平台接口"
+DESCRIPTION = (
+    "平台对外提供的全部接口。工作人员接口（/v1/staff/...）在 Authorization 头中携带 Bearer 访问令牌（登录除外）；"
+    "12333 挂机短信和支付通知以 HMAC-SHA256 签名；业务系统和服务渠道使用 X-Api-Key；运营商推送在地址中携带 token。"
+    '所有错误答复均为 {"error": {"code", "message"}}，调用方的问题答复 4xx。'
+)
 VERSION = "1.0.0"
 
 # area -> the path prefixes under STAFF_PREFIX its router serves (filled by the include lines)
@@ -57,16 +68,19 @@ include("trigger_rules", "/trigger-rules", "/event-grants")
 include("hotline_desk", "/hotline")
 include("subscription_items", "/subscription-items", "/subscription-settings")
 include("contacts", "/contacts", "/audiences", "/contact-grants")
+include("number_checks", "/number-checks", "/number-blocks")
 include("templates", "/templates", "/template-reviews", "/forbidden-words")
 include("signatures", "/signatures")
 include("audit", "/audit")
 include("send_requests", "/send-requests", "/me/test-phone")
+include("value_sheets", "/value-sheets")
 include("operations", "/dead-letters", "/delivery-reports", "/message-lookup")
 include("content_check", "/templates/content-check")
 include("replies", "/replies")
 include("queue_lanes", "/operations")
 include("reports", "/reports")
 include("audit_export", "/audit/export")
+include("recipients", "/recipients", "/recipient-exports")
 # ---------------------------------------------------------------------------------------
 
 
@@ -139,16 +153,17 @@ def full_app() -> Any:
     def openapi_document():  # noqa: ANN202 - the document itself, not a model
         from aws_lambda_powertools.event_handler import Response
         from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+        from sms_platform.contracts import openapi
 
         document = app.get_openapi_json_schema(
             title=TITLE,
             version=VERSION,
-            description="工作人员门户使用的接口。除登录外，均需在 Authorization 头中携带 Bearer 访问令牌。",
+            description=DESCRIPTION,
             security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
             security=[{"bearer": []}],
         )
-        declared = http.declare_refusals(json.loads(document))
-        return Response(status_code=200, content_type=http.JSON, body=json.dumps(declared, ensure_ascii=False))
+        described = openapi.merged(http.declare_refusals(json.loads(document)))
+        return Response(status_code=200, content_type=http.JSON, body=json.dumps(described, ensure_ascii=False))
 
     return app
 
@@ -158,6 +173,8 @@ def resolve(event: dict[str, Any], context: Any) -> dict[str, Any]:
     path = event.get("path") or ""
     if path == OPENAPI_PATH:
         return full_app().resolve(event, context)
+    if api_docs.is_docs_path(path):
+        return api_docs.resolve(event)
     return area_resolver(area_of(path)).resolve(event, context)
 
 
