@@ -2,6 +2,14 @@
 permission administrator, as an operator and without a token, checked for server errors,
 undeclared statuses and answers that do not match their schema.
 
+The contract routes (hang-ups, events, subscriptions, payments, carrier pushes, contact batches)
+are in the document too. Schemathesis cannot sign their requests or hold their keys (an HMAC
+over each generated body, the API keys, the carrier's token), so it calls them as a stranger
+would: every answer must then be a refusal the document declares (403 without an API key, 401
+without a signature or token, 4xx for a body that cannot be read), in the error shape. What
+they do for a signed caller is tested with the contract's own examples
+(``tests/functional/contracts``, ``tests/e2e/test_intake_channels.py``).
+
 ``make test`` runs a bounded pass (``tests/e2e/test_api_fuzz.py``); ``make fuzz`` a longer one:
 
     python -m tests.e2e.api_fuzz --max-examples 100
