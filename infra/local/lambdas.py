@@ -67,11 +67,18 @@ class Environment:
                 env=env,
                 cwd=ROOT,
                 stdin=subprocess.DEVNULL,
+                # At a terminal the platform shows each of the function's log lines readably.
+                stdout=subprocess.PIPE if logs.human() else None,
                 pass_fds=(to_worker_read, from_worker_write),
             )
         finally:
             os.close(to_worker_read)
             os.close(from_worker_write)
+        if self.process.stdout is not None:
+            relay = threading.Thread(
+                target=logs.relay, args=(function.logical_id, self.process.stdout), name="function-log", daemon=True
+            )
+            relay.start()
         self._requests = Connection(to_worker_write, readable=False)
         self._answers = Connection(from_worker_read, writable=False)
         self.ready = False

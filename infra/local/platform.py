@@ -48,6 +48,7 @@ class Platform:
         self.provisioner: Any = None
         self.clock: Any = None
         self.seeded = ""
+        self.api_keys: list[dict[str, Any]] = []  # the development keys: their ids, names and plans
 
     # ---------------------------------------------------------------- start
     def start(self) -> None:
@@ -101,6 +102,7 @@ class Platform:
             apigateway.create_usage_plan_key(
                 usagePlanId=provisioned.usage_plans[plan], keyId=key["id"], keyType="API_KEY"
             )
+            self.api_keys.append({"env": env_name, "id": key["id"], "name": key["name"], "plan": plan})
         # The platform process itself (seeding, the simulator) sees what the functions see.
         os.environ.update(self.function_environment_base())
         from sms_platform.foundation import settings as platform_settings
@@ -259,12 +261,26 @@ class Platform:
         )
         if defaults:
             logs.emit("development_defaults", **{k: v for k, v in defaults.items() if not k.startswith("ADMIN_")})
+        # Each key's id is what IT operations grant event types and sources to; its value is
+        # shown only where it is a development default.
+        keys = [{**key, "value": defaults.get(key["env"])} for key in self.api_keys]
+        logs.emit("api_keys", keys=keys)
+        ready = {
+            "api": settings.api_url,
+            "portal": f"{settings.api_url}/portal/",
+            "docs": f"{settings.api_url}/v1/docs",
+            "carrier": carrier,
+            "simulator": settings.carrier_endpoint is None,
+            "moto": settings.moto_url,
+        }
+        if logs.human():
+            from infra.local import console
+
+            sign_in = {"username": settings.values["ADMIN_USERNAME"], "password": defaults.get("ADMIN_PASSWORD")}
+            logs.write(console.summary(ready, sign_in, defaults, keys))
         logs.emit(
             "ready",
-            api=settings.api_url,
-            portal=f"{settings.api_url}/portal/",
-            carrier=carrier,
-            moto=settings.moto_url,
+            **ready,
             user_pool_id=out.user_pool_id,
             user_pool_client_id=out.user_pool_client_id,
             queues={name: url for name, url in out.physical.items() if name.endswith("Queue")},
@@ -279,9 +295,21 @@ class Platform:
         logs.emit("stopped")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
     from infra.local import settings as settings_module
 
+    parser = argparse.ArgumentParser(prog="python -m infra.local", description="the whole platform on this machine")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help=f"JSON lines for tools, even at a terminal (or {logs.ENVIRONMENT_VARIABLE}=json)",
+    )
+    arguments = sys.argv[1:] if argv is None else argv
+    parser.parse_args(arguments)
+    logs.configure(logs.choose_mode(arguments, dict(os.environ), sys.stdout))
     platform = Platform(settings_module.load())
 
     def request_stop(signum: int, _: Any) -> None:

@@ -40,7 +40,11 @@ API_KEY_PLANS = {
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
+    """Whether our servers can bind ``port``: they allow address reuse (SO_REUSEADDR, as
+    werkzeug's and http.server's servers do), so connections of a platform just stopped, left in
+    TIME_WAIT, do not hold the port; a server listening there does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
