@@ -1,8 +1,9 @@
-"""Background work of contact imports: the consumer of the work queue.
+"""Background work of contact imports and personalised lists: the consumer of the work queue.
 
 Each SQS record is one job of ``sms_platform.contacts.imports`` (plan a file, or check and
-upsert one chunk of rows). A failed job is reported as a partial batch failure and delivered
-again; every job is safe to run twice.
+upsert one chunk of rows) or of ``sms_platform.sources.value_sheets`` (check an uploaded
+list). A failed job is reported as a partial batch failure and delivered again; every job is
+safe to run twice.
 """
 
 from __future__ import annotations
@@ -23,9 +24,19 @@ log = logger()
 
 
 def record_handler(record: Any) -> None:
+    job = json.loads(record.body)
+    if str(job.get("kind", "")).startswith("value_sheet."):
+        # Personalised lists share the queue: their check is the same kind of background work.
+        from sms_platform.sources import value_sheets
+
+        log.append_keys(sheet_id=job.get("sheet_id"), job=job.get("kind"))
+        try:
+            value_sheets.handle(job)
+        finally:
+            log.remove_keys(["sheet_id", "job"])
+        return
     from sms_platform.contacts import imports
 
-    job = json.loads(record.body)
     log.append_keys(import_id=job.get("import_id"), job=job.get("kind"), chunk=job.get("chunk"))
     try:
         imports.handle(job)

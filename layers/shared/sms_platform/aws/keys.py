@@ -60,6 +60,8 @@ ITEMS: tuple[ItemType, ...] = (
     # -- SENDS_TABLE: send requests, 12333 calls, statistics
     ItemType(SENDS, "send#", "sources.send_request_store", "a send request (sk request)"),
     ItemType(SENDS, "send#", "sources.fanout", "a send request's fan-out chunks", sk=("chunk#",)),
+    ItemType(SENDS, "vsheet#", "sources.value_sheet_store", "a personalised list (sk meta) and its encrypted rows",
+             sk=("rows#",), indexes=("vsheets#",)),
     ItemType(SENDS, "testphone#", "sources.send_request_store", "an account's verified phone for test sends",
              sk=("day#",)),
     ItemType(SENDS, "call#", "sources.hotline", "a 12333 hang-up call (sk call)", indexes=("calls#",)),

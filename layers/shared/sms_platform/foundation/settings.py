@@ -25,6 +25,7 @@ from typing import Any
 DEFAULT_AUDIT_RETENTION_DAYS = 1825  # five years, as the measures require
 DEFAULT_FANOUT_CHUNK_RECIPIENTS = 5000  # audience size per parallel chunk
 DEFAULT_FANOUT_MAX_LANE_DEPTH = 1000  # queued batches of 100: 100,000 recipients waiting on the lane
+DEFAULT_VALUE_SHEET_RETENTION_DAYS = 30  # personalised values kept after their send ends
 
 
 class SettingsError(RuntimeError):
@@ -88,6 +89,9 @@ def _model() -> Any:
         audit_retention_days: int = _name("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, gt=0)
         fanout_chunk_recipients: int = _name("FANOUT_CHUNK_RECIPIENTS", DEFAULT_FANOUT_CHUNK_RECIPIENTS, gt=0)
         fanout_max_lane_depth: int = _name("FANOUT_MAX_LANE_DEPTH", DEFAULT_FANOUT_MAX_LANE_DEPTH, ge=0)
+        value_sheet_retention_days: int = _name(
+            "VALUE_SHEET_RETENTION_DAYS", DEFAULT_VALUE_SHEET_RETENTION_DAYS, gt=0
+        )
         # per-number frequency limits (0 turns one off)
         limit_same_template_per_minute: int = _name("LIMIT_SAME_TEMPLATE_PER_MINUTE", 1, ge=0)
         limit_same_template_per_hour: int = _name("LIMIT_SAME_TEMPLATE_PER_HOUR", 5, ge=0)

@@ -57,7 +57,7 @@ from sms_platform.sending.messages import (
     message_id,
     next_publicity_opening,
 )
-from sms_platform.sources import send_request_store
+from sms_platform.sources import send_request_store, value_sheet_fanout
 from sms_platform.sources.send_request_models import SendRequest, chunk_count
 
 BACKPRESSURE_DELAY = 30
@@ -138,7 +138,10 @@ def _segment(request: SendRequest) -> Segment:
 def plan(request: SendRequest) -> int:
     """Create the chunks of a released send and queue one job per chunk; safe to repeat."""
     per_chunk = settings().fanout_chunk_recipients  # audience size per parallel chunk
-    specs = plan_chunks(_segment(request), chunk_count(request.audience_size, per_chunk))
+    if request.sheet is not None:  # a personalised list: chunks of its stored rows
+        specs = value_sheet_fanout.plan_chunks(request, per_chunk)
+    else:
+        specs = plan_chunks(_segment(request), chunk_count(request.audience_size, per_chunk))
     table = _table()
     for index, spec in enumerate(specs):
         try:
@@ -171,12 +174,20 @@ def chunks(request_id: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- expanding
 
 
-def _messages_for(request: SendRequest, recipients: list[Any], now: datetime, stopped: bool) -> PageCounts:
+def _messages_for(
+    request: SendRequest,
+    recipients: list[Any],
+    now: datetime,
+    stopped: bool,
+    params: list[dict[str, str]] | None = None,
+    parts: int | None = None,
+) -> PageCounts:
     """Record the page's messages and queue the new ones in batches of 100 (or suppress them).
 
     Each batch's records go in transactions of conditional puts (``message_store.record_many``):
     a message that already exists is found, not written again. Its numbers are sealed together
     (one token per batch), and the batch is validated once, not recipient by recipient.
+    ``params`` (one per recipient) and ``parts`` are a personalised page's own values and length.
     """
     counts = PageCounts(expanded=len(recipients))
     source, office = request.source_id, request.office.value
@@ -185,7 +196,7 @@ def _messages_for(request: SendRequest, recipients: list[Any], now: datetime, st
     shared = {
         "kind": request.kind, "source_id": source, "office": office, "sign_name": request.sign_name,
         "template_code": request.carrier_code, "template_id": request.template_id,
-        "template_version": request.template_version, "parts": request.parts,
+        "template_version": request.template_version, "parts": parts or request.parts,
     }  # fmt: skip
     batches = []
     group, created = recipient_groups.send_group(request.request_id), iso(now)
@@ -219,6 +230,7 @@ def _messages_for(request: SendRequest, recipients: list[Any], now: datetime, st
                 **shared, "batch_id": batch_id, "shared_params": dict(request.values) or None,
                 "message_ids": [mids[i] for i in ready], "phone_hashes": [page[i].phone_hash for i in ready],
                 "phones": crypto.seal_many([crypto.decrypt(page[i].phone_token) for i in ready]),
+                "params": [params[start + i] for i in ready] if params is not None else None,
             }
         )  # fmt: skip
         batches.append((batch, [r.phone_masked for r in page]))
@@ -325,14 +337,19 @@ def run_chunk(
     spec = ChunkSpec.from_dict(json.loads(item["spec"]))
     lane = str(lane_for(_kind(job.request_id)))
     request = send_request_store.load(job.request_id)
-    for used, page in enumerate(iter_pages(_segment(request), spec, cursor), start=1):
+    if request.sheet is not None:  # a personalised list: its stored rows, each with its own values
+        reading = value_sheet_fanout.pages(request, spec, cursor)
+    else:
+        reading = iter_pages(_segment(request), spec, cursor)
+    for used, page in enumerate(reading, start=1):
         if used > 1:  # a stop between pages takes effect at the next page
             request = send_request_store.load(job.request_id)
         now = clock.now()
         waiting = _must_wait(job, request, lane, now, depth)
         if waiting:
             return waiting
-        counts = _messages_for(request, page.recipients, now, request.status == "stopped")
+        counts = _messages_for(request, page.recipients, now, request.status == "stopped",
+                               page.extra.get("params"), page.extra.get("parts"))  # fmt: skip
         counts.skipped = page.skipped
         if not _save_page(job.request_id, job.chunk, version, page.cursor, counts):
             return "superseded"  # another copy of this job moved the chunk on

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sending.messages import in_publicity_window, next_publicity_opening
+from sms_platform.sources.value_sheet_models import SHEET_ID, SheetRef, SheetView
 from sms_platform.staff.context import Office, Role, StaffContext
 
 SendKind = Literal["targeted", "publicity"]
@@ -125,6 +126,9 @@ class SendRequestIn(BaseModel):
     template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)
     values: dict[str, Annotated[str, Visible("变量的值")]] = Field(default_factory=dict)
     audience: AudienceIn
+    sheet_id: str | None = Field(
+        default=None, pattern=SHEET_ID, description="已检查的个性化名单：每人的变量取值来自名单，对象为名单中的人"
+    )
     send_at: datetime | None = Field(default=None, description="发送时间；不填则审核通过后立即发送")
     note: Annotated[str | None, Visible("申请说明", multiline=True)] = Field(
         default=None, max_length=300, description="申请说明"
@@ -158,6 +162,7 @@ class SendRequest(BaseModel):
     text: str
     values: dict[str, str]
     audience: AudienceIn
+    sheet: SheetRef | None = None  # a personalised list: each recipient's own values
     audience_size: int
     parts: int
     total_parts: int
@@ -187,7 +192,7 @@ class SendRequest(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         keep = ("status", "template_id", "template_version", "audience_size", "send_at", "reject_reason",
-                "cancel_reason", "stop_reason")  # fmt: skip
+                "cancel_reason", "stop_reason", "sheet")  # fmt: skip
         return self.model_dump(mode="json", include=set(keep))
 
 
@@ -205,6 +210,7 @@ class ReviewView(BaseModel):
     parts: int
     total_parts: int
     timing: Timing
+    sheet: SheetView | None = None  # a personalised list: its messages, longest, parts and rejected rows
 
 
 # The answers below have no docstrings: pydantic would put them into the OpenAPI document.

@@ -42,7 +42,7 @@ from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, RateLi
 from sms_platform.sending import message_store, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import in_publicity_window
-from sms_platform.sources import fanout, send_request_store, staff_phones
+from sms_platform.sources import fanout, send_request_store, staff_phones, value_sheets
 from sms_platform.sources.send_request_models import (
     CANCELLABLE,
     KIND_NAMES,
@@ -65,9 +65,11 @@ from sms_platform.sources.send_request_models import (
     timing_of,
     timing_problem,
 )
+from sms_platform.sources.value_sheet_models import SheetRef
 from sms_platform.staff import account_store
 from sms_platform.staff.context import Office, StaffContext, can_see_office
 from sms_platform.templates import signatures, workflow
+from sms_platform.templates.models import TemplateVersion
 from sms_platform.text import sms, templating
 
 
@@ -103,26 +105,50 @@ def _audience_size(ctx: StaffContext, segment: Segment) -> int:
     return audiences.count(segment)
 
 
+def _sheet_audience(ctx: StaffContext, body: SendRequestIn, version: TemplateVersion, request_id: str) -> SheetRef:
+    """A personalised list as the audience: its people, each with their own values. Nothing else
+    may narrow or widen it, and the values come from the list."""
+    if version.category != "targeted":
+        raise ValidationFailed("个性化名单只能用于定向通知类模板", field="sheet_id")
+    if body.values:
+        raise ValidationFailed("使用名单发送时，变量取值来自名单，请不要另填", field="values")
+    if body.audience.model_dump(exclude_none=True, exclude={"kind", "districts"}) or body.audience.districts:
+        raise ValidationFailed("使用名单发送时，发送对象就是名单中的人，不能再选择区县、险种、标签或名单",
+                               field="audience")  # fmt: skip
+    if value_sheets.kind_of(body.sheet_id or "") != body.audience.kind:
+        raise ValidationFailed("名单的对象类型与所选对象类型不一致", field="audience.kind")
+    return value_sheets.for_request(ctx, body.sheet_id or "", version, request_id)
+
+
 def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendRequest:
-    """A new request, waiting for a city reviewer."""
+    """A new request, waiting for a city reviewer: one set of values for an address-book segment
+    or a list, or a personalised list (``value_sheets``) whose rows carry each person's values."""
     version = workflow.usable_version(body.template_id, now=now)
     if version.category not in ("targeted", "publicity"):
         raise ValidationFailed("发送申请只能使用定向通知类或宣传公告类模板", field="template_id")
     if version.office != ctx.office:
         raise Forbidden("只能使用本单位的模板发送（短信签名须为本单位）")
-    values = templating.validate_values(version.variables, body.values)
-    text = templating.render(version.text, values)
     sign_name = signatures.signature_for(version.office)
-    parts = sms.measure(text, sign_name).parts
     problem = timing_problem(version.category, body.send_at, now)
     if problem:
         raise ValidationFailed(problem, field="send_at")
-    segment = _segment(ctx, body.audience)
-    size = _audience_size(ctx, segment)
-    if size == 0:
-        raise ValidationFailed("所选发送对象中没有可发送的号码", field="audience")
+    request_id = uuid.uuid4().hex
+    sheet = None
+    if body.sheet_id:
+        sheet = _sheet_audience(ctx, body, version, request_id)
+        values, audience = {}, AudienceIn(kind=body.audience.kind)
+        size, parts, total = sheet.accepted, sheet.max_parts, sheet.total_parts
+    else:
+        values = templating.validate_values(version.variables, body.values)
+        parts = sms.measure(templating.render(version.text, values), sign_name).parts
+        segment = _segment(ctx, body.audience)
+        size = _audience_size(ctx, segment)
+        if size == 0:
+            raise ValidationFailed("所选发送对象中没有可发送的号码", field="audience")
+        audience = AudienceIn.model_validate(segment.model_dump(mode="json", exclude_none=True))
+        total = parts * size
     request = SendRequest(
-        request_id=uuid.uuid4().hex,
+        request_id=request_id,
         kind=version.category,
         kind_name=KIND_NAMES[version.category],
         office=ctx.office,
@@ -135,10 +161,11 @@ def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendReq
         sign_name=sign_name,
         text=version.text,
         values=values,
-        audience=AudienceIn.model_validate(segment.model_dump(mode="json", exclude_none=True)),
+        audience=audience,
+        sheet=sheet,
         audience_size=size,
         parts=parts,
-        total_parts=parts * size,
+        total_parts=total,
         send_at=body.send_at,
         note=body.note,
         status="submitted",
@@ -161,6 +188,8 @@ def review_view(
     """What a reviewer decides on; once released, with the send's ``progress`` (which the
     delivery reports above this package count)."""
     request = get_visible(ctx, request_id)
+    if request.sheet is not None:
+        return _sheet_review(request, now, progress)
     text = templating.render(request.text, request.values)
     length = sms.measure(text, request.sign_name)
     size = request.audience_size
@@ -174,6 +203,26 @@ def review_view(
         parts=length.parts,
         total_parts=length.parts * size,
         timing=timing_of(request, now),
+        progress=progress(request) if progress is not None and request.status in RELEASED else None,
+    )
+
+
+def _sheet_review(
+    request: SendRequest, now: datetime, progress: Callable[[SendRequest], dict[str, Any]] | None
+) -> RequestDetail:
+    """A personalised send: its first message as the sample, the longest message's length and
+    parts, the list's total parts, and the list itself (messages, parts, rejected rows)."""
+    sheet = value_sheets.review(request.sheet.sheet_id) if request.sheet else None
+    shown = (sheet.longest or (sheet.preview[0] if sheet.preview else None)) if sheet else None
+    return RequestDetail(
+        request=request,
+        sample=sheet.preview[0].text if sheet and sheet.preview else "（名单数据已按保留期限删除）",
+        characters=shown.characters if shown else 0,
+        audience_size=request.audience_size,
+        parts=request.parts,
+        total_parts=request.total_parts,
+        timing=timing_of(request, now),
+        sheet=sheet,
         progress=progress(request) if progress is not None and request.status in RELEASED else None,
     )
 
@@ -273,7 +322,8 @@ def send_test(ctx: StaffContext, request_id: str, *, now: datetime) -> TestSendO
         template_version=request.template_version,
         parts=request.parts,
         recipients=[(phone, None)],
-        shared_params=request.values,
+        # A personalised send's test carries the first accepted row's values.
+        shared_params=value_sheets.first_values(request.sheet.sheet_id) if request.sheet else request.values,
     )
     return TestSendOut(queued=result.queued, phone_masked=masked, test_sends=number)
 
