@@ -13,10 +13,14 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sms_platform.audit import trail
+from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
 from sms_platform.reports.models import CitizenMessage, CitizenMessages, DailyDelivery, OfficeDelivery
 from sms_platform.sending import message_store
 from sms_platform.sending.messages import MessageState
+from sms_platform.sources import fanout, send_request_store
 from sms_platform.staff.context import OFFICE_NAMES, Office, StaffContext
 
 STATE_NAMES = {
@@ -65,8 +69,6 @@ def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 def send_report(request: Any) -> dict[str, Any]:
     """A send's delivery report, as reviewers and auditors read it."""
-    from sms_platform.sources import fanout
-
     summary = summarize(message_store.items_of_source(request.source_id))
     return {
         "request_id": request.request_id,
@@ -108,8 +110,6 @@ def progress(request: Any) -> dict[str, Any]:
 
 def daily_report(day: date | None, *, now: datetime) -> DailyDelivery:
     """Sends released on ``day`` (Beijing; yesterday by default), added up per office."""
-    from sms_platform.sources import send_request_store
-
     day = day or now.astimezone(BEIJING).date() - timedelta(days=1)
     offices: dict[str, dict[str, Any]] = {}
     for request_id in send_request_store.sends_of_day(day):
@@ -166,10 +166,6 @@ def citizen_messages(ctx: StaffContext, raw_phone: str, *, now: datetime, limit:
 
     Looking a citizen up is audited (``messages.lookup``, the masked number and how many were found).
     """
-    from sms_platform.audit import trail
-    from sms_platform.foundation import crypto
-    from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
-
     phone = normalize_mobile(raw_phone, field="phone")
     items = message_store.recent_for_phone(crypto.keyed_hash(phone), limit=limit)
     found = CitizenMessages(phone_masked=mask_mobile(phone), messages=[_citizen_message(item) for item in items])

@@ -19,7 +19,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from sms_platform.foundation import identifiers
+from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.foundation.http import validation_failed_from
+from sms_platform.foundation.observability import logger
+from sms_platform.sending import recipient_groups
+from sms_platform.sending.lanes import SmsKind
+from sms_platform.sources import channel_sends, trigger_conditions, trigger_rule_store
 from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN, matching_rules
 
 
@@ -49,8 +55,6 @@ class BusinessEvent(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
-        from sms_platform.foundation.clock import BEIJING
-
         return value if value.tzinfo else value.replace(tzinfo=BEIJING)
 
     def as_context(self) -> dict[str, Any]:
@@ -65,8 +69,6 @@ class BusinessEvent(BaseModel):
 
 
 def parse(body: Any) -> BusinessEvent:
-    from sms_platform.foundation.http import validation_failed_from
-
     if not isinstance(body, dict):
         raise ValidationFailed("请求体必须是 JSON 对象", field="body")
     try:
@@ -77,11 +79,8 @@ def parse(body: Any) -> BusinessEvent:
 
 def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
     """The contract's answer ``{"event_id", "matched_rules", "messages"}``."""
-    # Sending's modules load with the first event, not with the intake handler's cold import.
-    from sms_platform.foundation.observability import logger
-    from sms_platform.sending import recipient_groups
-    from sms_platform.sending.lanes import SmsKind
-    from sms_platform.sources import channel_sends, subscription_sends, trigger_conditions, trigger_rule_store
+    # deferred: the subscription models and store (~11 ms of the event intake's cold import)
+    from sms_platform.sources import subscription_sends
 
     context = event.as_context()
     rules = matching_rules(trigger_rule_store.active_for(event.event_type), context, now)

@@ -9,10 +9,23 @@ invocation queues nothing twice: the outbox keeps one message per (source, numbe
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sms_platform.foundation import crypto, identifiers
+from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.errors import NotFound, PlatformError
+from sms_platform.sending import recipient_groups
+from sms_platform.sending.recipient_groups import Who
+from sms_platform.text import sms
+
+# The modules of pydantic models (templates, contacts, templating, the outbox and message store) are
+# imported where used: the hang-up webhook's cold import loads this module and holds no pydantic
+# (~50 ms), and each costs the subscribe handlers 4 to 30 ms of theirs.
 
 
 @dataclass(frozen=True)
@@ -32,9 +45,6 @@ class TemplateUse:
 def source_key(outside_id: str) -> str:
     """An outside system's id (event, call) as a part of a message source id: kept as it is when
     short and plain, else a digest of it, so source ids stay within the outbox's pattern."""
-    import hashlib
-    import re
-
     if re.fullmatch(r"[A-Za-z0-9_.:-]{1,40}", outside_id):
         return outside_id
     return "h" + hashlib.sha256(outside_id.encode()).hexdigest()[:31]
@@ -43,8 +53,7 @@ def source_key(outside_id: str) -> str:
 def active_template(template_id: str, now: datetime, *, category: str | None = None) -> TemplateUse | None:
     """The template's active, carrier-approved version in force today, or None; with ``category``,
     also None when the template is of another category (a channel sends only its own kind)."""
-    from sms_platform.foundation.errors import PlatformError
-    from sms_platform.templates import signatures, workflow
+    from sms_platform.templates import signatures, workflow  # deferred: see the note under the imports
 
     try:
         version = workflow.usable_version(template_id, category=category)
@@ -64,8 +73,7 @@ def active_template(template_id: str, now: datetime, *, category: str | None = N
 
 def template_category(template_id: str) -> str | None:
     """The category of a template whatever the state of its versions, or None if there is none."""
-    from sms_platform.foundation.errors import NotFound
-    from sms_platform.templates import store
+    from sms_platform.templates import store  # deferred: see the note under the imports
 
     try:
         return str(store.load(template_id).category)
@@ -75,7 +83,7 @@ def template_category(template_id: str) -> str | None:
 
 def check_values(template: TemplateUse, values: dict[str, str]) -> dict[str, str]:
     """The values in the form the template declares; ``ValidationFailed`` names a bad one."""
-    from sms_platform.text import templating
+    from sms_platform.text import templating  # deferred: see the note under the imports
 
     return templating.validate_values(template.variables, values)
 
@@ -84,9 +92,7 @@ def subject_recipients(kind: str, subject_id: str) -> tuple[list[str], Any]:
     """A person's number in use, or each contact person's number in use for a unit; and whom
     they reach as staff see it among a send's recipients (``recipient_groups.Who``: the address
     book's name and district, the ID masked)."""
-    from sms_platform.contacts import lookups
-    from sms_platform.foundation import crypto, identifiers
-    from sms_platform.sending.recipient_groups import Who
+    from sms_platform.contacts import lookups  # deferred: see the note under the imports
 
     found = lookups.recipients_of(kind, subject_id)
     mask = identifiers.mask_id_number if kind == "person" else identifiers.mask_credit_code
@@ -108,8 +114,9 @@ def send(
     """Queue one message per distinct number on the kind's lane; returns how many were queued.
     ``recipient_group`` and ``who``: where staff find the messages among a send's recipients
     (``sending.recipient_groups``)."""
+    # deferred: see the note under the imports
     from sms_platform.sending import outbox
-    from sms_platform.text import sms, templating
+    from sms_platform.text import templating
 
     recipients = list(recipients)
     if not recipients:
@@ -142,8 +149,8 @@ def record_undeliverable(
     """Record that a message could not be made because its recipient has no usable number; it
     shows in reports as ``undeliverable`` (and among ``recipient_group``'s recipients, for
     ``who``). Recording twice keeps the first record."""
-    from sms_platform.foundation.clock import get_clock
-    from sms_platform.sending import message_items, message_store, recipient_groups
+    # deferred: see the note under the imports
+    from sms_platform.sending import message_items, message_store
     from sms_platform.sending.messages import MessageState, message_id
 
     message = message_items.NewMessage(

@@ -21,8 +21,8 @@ Staff act on the bank and the calls through this module, which audits what they 
 (``hotline_entry.create``, ``hotline_entry.scope``, ``hotline_call.pick``) and answers with the
 models of ``hotline_models``.
 
-This module is imported by the hang-up webhook, which must start fast: it imports only the
-standard library at module level (the models, pydantic and the audit trail on first use).
+This module is imported by the hang-up webhook, which must start fast: its models (and with them
+pydantic, ~50 ms) and the templating are imported where they are used, not at module level.
 """
 
 from __future__ import annotations
@@ -32,9 +32,18 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sms_platform.foundation import text_rules
+from sms_platform import aws
+from sms_platform.audit import trail
+from sms_platform.foundation import crypto, identifiers, text_rules
+from sms_platform.foundation.clock import parse_instant
 from sms_platform.foundation.errors import Conflict, Forbidden, Gone, NotFound, ValidationFailed
+from sms_platform.foundation.request_bodies import loads
 from sms_platform.foundation.settings import settings
+from sms_platform.sending import recipient_groups
+from sms_platform.sending.lanes import SmsKind
+from sms_platform.sources import channel_sends
+from sms_platform.staff.context import Role, StaffContext
+from sms_platform.text import sms
 
 if TYPE_CHECKING:
     from sms_platform.sources.hotline_models import (
@@ -47,7 +56,6 @@ if TYPE_CHECKING:
         Hangup,
         HangupAnswer,
     )
-    from sms_platform.staff.context import StaffContext
 
 MAX_ENTRIES_PER_CALL = 3
 AGENT_PICK_WINDOW = timedelta(hours=24)
@@ -77,9 +85,6 @@ def _caller_problem(caller: object) -> str | None:
 
 def _ended_at(value: object) -> datetime | None:
     """When the call ended, as an aware instant; None when missing or not ISO 8601."""
-    # Read on the first hang-up, not with the webhook's cold import (see the module's docstring).
-    from sms_platform.foundation.clock import parse_instant
-
     if not isinstance(value, str):
         return None
     try:
@@ -108,9 +113,6 @@ def parse_hangup(raw_body: bytes) -> Hangup:
     ``ended_at`` is an aware datetime. The caller's number is returned as given; whether it is a
     mobile is decided by ``classify_caller``.
     """
-    # Read on the first hang-up, not with the webhook's cold import (see the module's docstring).
-    from sms_platform.foundation.request_bodies import loads
-
     body = loads(raw_body or b"")
     if not isinstance(body, dict):
         raise ValidationFailed("请求体必须是 JSON 对象", field="body")
@@ -134,15 +136,13 @@ def parse_hangup(raw_body: bytes) -> Hangup:
         first = problems[0]
         raise ValidationFailed(f"请求内容不符合要求：{first['field']}：{first['message']}", field=first["field"],
                                details=problems)  # fmt: skip
-    from sms_platform.sources.hotline_models import Hangup
+    from sms_platform.sources.hotline_models import Hangup  # deferred: pydantic (see the module's docstring)
 
     return Hangup(call_id=call_id, caller=caller, agent_id=agent_id, ended_at=ended_at, faq_ids=faq_ids)
 
 
 def classify_caller(caller: str) -> str:
     """``mobile`` or ``landline``; anything else is refused (422) without echoing the number."""
-    from sms_platform.foundation import identifiers
-
     if identifiers.is_mobile(caller):
         return "mobile"
     if identifiers.is_landline(caller):
@@ -158,14 +158,10 @@ def pick_window_open(ended_at: datetime, now: datetime) -> bool:
 
 
 def _control() -> Any:
-    from sms_platform import aws
-
     return aws.table(settings().control_table)
 
 
 def _calls() -> Any:
-    from sms_platform import aws
-
     return aws.table(settings().sends_table)
 
 
@@ -173,7 +169,7 @@ _ENTRY_KEYS = ("faq_id", "question", "template_id", "in_scope", "created_by", "c
 
 
 def _entry(item: dict[str, Any]) -> Entry:
-    from sms_platform.sources.hotline_models import Entry
+    from sms_platform.sources.hotline_models import Entry  # deferred: pydantic (see the module's docstring)
 
     return Entry(**{key: item.get(key) for key in _ENTRY_KEYS})
 
@@ -183,9 +179,6 @@ def create_entry(ctx: StaffContext, question: str, template_id: str, *, now: dat
     question = (question or "").strip()
     if not 1 <= len(question) <= 100:
         raise ValidationFailed("问题标题应为 1-100 个字", field="question")
-    from sms_platform.audit import trail
-    from sms_platform.sources import channel_sends
-
     if channel_sends.template_category(template_id) != "hangup":
         raise ValidationFailed("挂机短信问答只能使用“挂机短信”类别的模板", field="template_id")
     faq_id = f"faq-{uuid.uuid4().hex[:10]}"
@@ -208,7 +201,7 @@ def get_entry(faq_id: str) -> Entry:
 
 
 def list_entries() -> EntryList:
-    from sms_platform.sources.hotline_models import EntryList
+    from sms_platform.sources.hotline_models import EntryList  # deferred: pydantic (see the module's docstring)
 
     items = (
         _control()
@@ -220,8 +213,6 @@ def list_entries() -> EntryList:
 
 def set_scope(ctx: StaffContext, faq_id: str, in_scope: bool, *, now: datetime) -> Entry:
     """The 12333 centre's choice of scope; returns the entry as it is now."""
-    from sms_platform.audit import trail
-
     before = get_entry(faq_id)
     _control().update_item(
         Key={"pk": f"faq#{faq_id}", "sk": "entry"},
@@ -235,8 +226,6 @@ def set_scope(ctx: StaffContext, faq_id: str, in_scope: bool, *, now: datetime) 
 
 def sendable_entries(faq_ids: list[str], now: datetime) -> list[tuple[str, Any]]:
     """(faq_id, template) for each entry, or 422 naming the first unknown or inactive one."""
-    from sms_platform.sources import channel_sends
-
     chosen = []
     for faq_id in faq_ids:
         try:
@@ -256,8 +245,9 @@ def answer_preview(text: str, sign_name: str) -> AnswerPreview:
     Hang-up answers carry no values (nothing but the call is known), so the text is rendered
     with none, as ``channel_sends.send`` renders it.
     """
+    # deferred: pydantic, the models' and the templating's (see the module's docstring)
     from sms_platform.sources.hotline_models import AnswerPreview
-    from sms_platform.text import sms, templating
+    from sms_platform.text import templating
 
     rendered = templating.render(text, {})
     length = sms.measure(rendered, sign_name)
@@ -267,7 +257,7 @@ def answer_preview(text: str, sign_name: str) -> AnswerPreview:
 def active_entries(now: datetime) -> ActiveEntryList:
     """Entries an agent can pick now, each with the approved answer it sends: the active version's
     text, the 12333 centre's signature and the resulting message (``answer_preview``)."""
-    from sms_platform.sources import channel_sends
+    # deferred: pydantic (see the module's docstring)
     from sms_platform.sources.hotline_models import ActiveEntry, ActiveEntryList
 
     found = []
@@ -285,10 +275,6 @@ def active_entries(now: datetime) -> ActiveEntryList:
 
 
 def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]], now: datetime) -> None:
-    from sms_platform.sending import recipient_groups
-    from sms_platform.sending.lanes import SmsKind
-    from sms_platform.sources import channel_sends
-
     # Staff read the day's hang-up answers together: a caller is known only by the number.
     group = recipient_groups.hotline_group(now)
     for faq_id, template in chosen:
@@ -298,7 +284,7 @@ def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]], now: 
 
 def _answer(item: dict[str, Any]) -> HangupAnswer:
     """The first answer given for the call, whatever became of it since (a later pick)."""
-    from sms_platform.sources.hotline_models import HangupAnswer
+    from sms_platform.sources.hotline_models import HangupAnswer  # deferred: pydantic (see the module's docstring)
 
     return HangupAnswer(call_id=item["call_id"], status=item.get("answered", item["status"]))
 
@@ -310,8 +296,6 @@ def get_call(call_id: str) -> dict[str, Any] | None:
 
 def receive_hangup(call: Hangup, now: datetime) -> HangupAnswer:
     """Handle a checked hang-up body; returns the contract's answer (the first one, if repeated)."""
-    from sms_platform.foundation import crypto, identifiers
-
     existing = get_call(call.call_id)
     if existing:
         return _answer(existing)
@@ -340,8 +324,6 @@ def receive_hangup(call: Hangup, now: datetime) -> HangupAnswer:
     try:
         _calls().put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
     except Exception as exc:
-        from sms_platform import aws
-
         if not aws.condition_failed(exc):
             raise
         return _answer(get_call(call.call_id) or item)  # a concurrent copy of the same call won
@@ -349,7 +331,7 @@ def receive_hangup(call: Hangup, now: datetime) -> HangupAnswer:
 
 
 def _call_view(item: dict[str, Any], now: datetime) -> Call:
-    from sms_platform.sources.hotline_models import Call
+    from sms_platform.sources.hotline_models import Call  # deferred: pydantic (see the module's docstring)
 
     ended_at = datetime.fromisoformat(item["ended_at"])
     status = item["status"]
@@ -365,14 +347,12 @@ def _call_view(item: dict[str, Any], now: datetime) -> Call:
 def agent_of(ctx: StaffContext) -> str | None:
     """The telephony system's ``agent_id`` whose calls ``ctx`` answers: the agent's staff number
     (the username when it has none); None for a hotline manager, who answers the whole centre's."""
-    from sms_platform.staff.context import Role
-
     return None if ctx.has(Role.hotline_manager) else (ctx.staff_number or ctx.username)
 
 
 def waiting_calls(ctx: StaffContext, *, now: datetime) -> CallList:
     """Calls still waiting for a pick by ``ctx`` (an agent's own, or the whole centre's for a manager)."""
-    from sms_platform.sources.hotline_models import CallList
+    from sms_platform.sources.hotline_models import CallList  # deferred: pydantic (see the module's docstring)
 
     agent_id = agent_of(ctx)
     condition = "gsi1pk = :pk"
@@ -409,9 +389,6 @@ def pick(ctx: StaffContext, call_id: str, faq_ids: list[str], *, now: datetime) 
 
     A hotline manager acts for the centre; an agent only for their own calls (``agent_of``).
     """
-    from sms_platform.audit import trail
-    from sms_platform.foundation import crypto
-
     item, view = _pickable(call_id, ctx, now)
     faq_ids = list(dict.fromkeys(faq_ids))
     resuming = view.status == "picking" and item.get("faq_ids") == faq_ids
@@ -442,8 +419,6 @@ def _conditional_update(item: dict[str, Any], update: str, condition: str, value
             ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues=values,
         )  # fmt: skip
     except Exception as exc:
-        from sms_platform import aws
-
         if aws.condition_failed(exc):
             raise Conflict("该来电已处理，不能再次发送") from exc
         raise

@@ -26,6 +26,8 @@ from sms_platform import aws
 from sms_platform.audit import trail
 from sms_platform.foundation.errors import Conflict, ValidationFailed
 from sms_platform.foundation.settings import settings as platform_settings
+from sms_platform.sending.lanes import SmsKind
+from sms_platform.sources import channel_sends, staff_phones
 from sms_platform.staff import accounts
 from sms_platform.staff.account_models import snapshot, temporary_password
 from sms_platform.staff.context import StaffContext
@@ -75,8 +77,6 @@ def account_settings(ctx: StaffContext) -> AccountSettings:
 def set_settings(ctx: StaffContext, password_template_id: str | None, *, now: datetime) -> AccountSettings:
     """Choose the template of temporary-password SMS: a platform ``system`` one (None: none, so
     every reset is handed over in person). Audited with the choice before and after."""
-    from sms_platform.sources import channel_sends
-
     if password_template_id is not None and channel_sends.template_category(password_template_id) != "system":
         raise ValidationFailed("应选择“平台系统消息”类别的模板", field="password_template_id")
     before = _settings()
@@ -107,8 +107,6 @@ class Delivery:
 
 
 def _template(now: datetime) -> Any:
-    from sms_platform.sources import channel_sends
-
     template_id = _settings().password_template_id
     template = channel_sends.active_template(template_id, now, category="system") if template_id else None
     if template is None:
@@ -119,8 +117,6 @@ def _template(now: datetime) -> Any:
 
 def _values(template: Any, password: str) -> dict[str, str]:
     """The template's values for ``password``; Conflict when the template cannot carry it."""
-    from sms_platform.sources import channel_sends
-
     try:
         return channel_sends.check_values(template, {VARIABLE: password})
     except ValidationFailed as error:  # its message names the variable, never the value
@@ -131,8 +127,6 @@ def plan(account_id: str, password: str, now: datetime) -> Delivery:
     """How ``password`` will reach the owner of ``account_id``, checked before anything changes:
     by SMS when they verified a phone (the template must be in force and take the password),
     else in person."""
-    from sms_platform.sources import staff_phones
-
     found = staff_phones.verified_number(account_id)
     if found is None:
         return Delivery(IN_PERSON)
@@ -144,9 +138,6 @@ def plan(account_id: str, password: str, now: datetime) -> Delivery:
 
 def send(delivery: Delivery, password: str, source_id: str) -> None:
     """Queue the SMS of an SMS delivery (nothing for one in person) on the ``high`` lane."""
-    from sms_platform.sending.lanes import SmsKind
-    from sms_platform.sources import channel_sends
-
     if delivery.method != SMS:
         return
     values = _values(delivery.template, password)
