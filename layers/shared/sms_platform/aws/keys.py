@@ -57,6 +57,8 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(CONTACTS, "alist#", "contacts.lists", "an uploaded audience list (sk meta)"),
     ItemType(CONTACTS, "optout#", "sending.optouts", "a number's opt-out state and its history", sk=("event#",)),
     ItemType(CONTACTS, "inbox#", "sending.inbox", "citizens' replies of one Beijing month"),
+    ItemType(CONTACTS, "nh#", "sending.number_health", "a number's health (sk state: held for verification, "
+             "blocked), its permanent failures and its blocks", sk=("fail#", "block#")),
     # -- SENDS_TABLE: send requests, 12333 calls, statistics
     ItemType(SENDS, "send#", "sources.send_request_store", "a send request (sk request)"),
     ItemType(SENDS, "send#", "sources.fanout", "a send request's fan-out chunks", sk=("chunk#",)),

@@ -26,6 +26,7 @@ DEFAULT_AUDIT_RETENTION_DAYS = 1825  # five years, as the measures require
 DEFAULT_FANOUT_CHUNK_RECIPIENTS = 5000  # audience size per parallel chunk
 DEFAULT_FANOUT_MAX_LANE_DEPTH = 1000  # queued batches of 100: 100,000 recipients waiting on the lane
 DEFAULT_VALUE_SHEET_RETENTION_DAYS = 30  # personalised values kept after their send ends
+DEFAULT_NUMBER_CHECK_FAILURES = 2  # permanent failures (空号, 停机) across sends before a number is held
 
 
 class SettingsError(RuntimeError):
@@ -96,6 +97,8 @@ def _model() -> Any:
         limit_same_template_per_minute: int = _name("LIMIT_SAME_TEMPLATE_PER_MINUTE", 1, ge=0)
         limit_same_template_per_hour: int = _name("LIMIT_SAME_TEMPLATE_PER_HOUR", 5, ge=0)
         limit_publicity_per_day: int = _name("LIMIT_PUBLICITY_PER_DAY", 3, ge=0)
+        # the number-health loop: how many permanent failures mark a number for verification
+        number_check_failures: int = _name("NUMBER_CHECK_FAILURES", DEFAULT_NUMBER_CHECK_FAILURES, ge=1)
 
         @field_validator("platform_clock")
         @classmethod

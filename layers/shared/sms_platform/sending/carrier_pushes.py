@@ -2,22 +2,25 @@
 
 Receipts find their message by ``message_id(out_id, keyed_hash(number))`` (OutId is the source
 id, see ``messages.out_id_for``) and land with one conditional write, so a repeated receipt or
-one that arrives before the ``sent`` write is safe. Replies ``R``/``T``/``TD``/``退订`` opt the
-number out of publicity; any other reply is kept in the staff inbox.
+one that arrives before the ``sent`` write is safe. A failure that says the number is gone
+(空号, 停机) counts towards the number's mark for verification (``number_health``). Replies
+``R``/``T``/``TD``/``退订`` opt the number out of publicity; any other reply is kept in the staff
+inbox.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from sms_platform.carrier.failure_reasons import is_permanent
 from sms_platform.foundation import crypto
 from sms_platform.foundation.identifiers import is_mobile, normalize_mobile
 from sms_platform.foundation.settings import settings
-from sms_platform.sending import inbox, message_store, optouts, outbox
+from sms_platform.sending import inbox, message_store, number_health, optouts, outbox
 from sms_platform.sending.messages import CarrierReceipt, CarrierReply, is_opt_out_reply, message_id, source_of_out_id
 
 REPLY_SOURCE = "sms_reply"
@@ -79,6 +82,9 @@ def record_piece(piece: PushPiece, at: datetime, tally=None) -> ReceiptOutcome |
 class ReceiptOutcome:
     applied: int = 0  # receipts that set a message delivered or failed
     ignored: int = 0  # repeats, unknown messages, numbers that are not ours
+    # Keyed hashes of the numbers held for verification after a permanent failure in this piece
+    # (the address book puts their records on its worklist).
+    marked: set[str] = field(default_factory=set)
 
 
 def record_receipts(receipts: list[CarrierReceipt], at: datetime, tally=None) -> ReceiptOutcome:
@@ -88,7 +94,8 @@ def record_receipts(receipts: list[CarrierReceipt], at: datetime, tally=None) ->
         if source_id is None or not is_mobile(receipt.phone_number):
             outcome.ignored += 1
             continue
-        mid = message_id(source_id, crypto.keyed_hash(normalize_mobile(receipt.phone_number)))
+        phone_hash = crypto.keyed_hash(normalize_mobile(receipt.phone_number))
+        mid = message_id(source_id, phone_hash)
         item = message_store.apply_receipt(
             mid,
             success=receipt.success,
@@ -98,6 +105,8 @@ def record_receipts(receipts: list[CarrierReceipt], at: datetime, tally=None) ->
             biz_id=receipt.biz_id,
             at=at,
         )
+        if not receipt.success and is_permanent(receipt.err_code) and _note_permanent(mid, item, at):
+            outcome.marked.add(phone_hash)
         if item is None:
             outcome.ignored += 1
             continue
@@ -105,6 +114,16 @@ def record_receipts(receipts: list[CarrierReceipt], at: datetime, tally=None) ->
         if tally is not None:
             tally.add("delivered" if receipt.success else "failed", item.get("kind", ""), item.get("office", ""))
     return outcome
+
+
+def _note_permanent(mid: str, item: dict[str, Any] | None, at: datetime) -> bool:
+    """Count a permanent failure of one of our messages towards its number's mark; whether the
+    number is marked. A repeated receipt reads the message, so a piece recorded again after a
+    crash still counts it (once: ``note_failure`` keeps a failure per message)."""
+    message = item if item is not None else message_store.get(mid)
+    if not message or message.get("state") != "failed" or not is_permanent(message.get("error_code")):
+        return False
+    return number_health.note_failure(message, at=at)
 
 
 @dataclass

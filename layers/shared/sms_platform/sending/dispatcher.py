@@ -6,8 +6,9 @@ For each batch, in order:
    messages covers waits longer than SQS's 15 minutes).
 2. A ``settle`` batch: ask the carrier what became of its recipients still in ``sending``.
 3. Publicity outside 08:00-21:00 Beijing time: queue it again for the next 08:00.
-4. A stopped send or a suspended office suppresses the messages still queued; publicity
-   honours opt-outs. Of those held back and no longer queued, one still ``sending`` (an
+4. A stopped send or a suspended office suppresses the messages still queued; so does a number
+   on the block list, and a number held for verification ends ``undeliverable`` (号码待核实);
+   publicity honours opt-outs. Of those held back and no longer queued, one still ``sending`` (an
    earlier attempt's) is settled as in 5.
 5. Frequency limits and ``queued → sending``, one transaction per recipient (packed a hundred
    writes to a ``TransactWriteItems`` call): the recipient is counted in each window and taken
@@ -50,12 +51,13 @@ from sms_platform.carrier.client import Outcome
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import Clock, get_clock
 from sms_platform.foundation.observability import metrics
-from sms_platform.sending import frequency_limits, message_items, message_store, optouts, outbox
+from sms_platform.sending import frequency_limits, message_items, message_store, number_health, optouts, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import (
     LIMITED_DELAY_SECONDS,
     LIMITED_EXHAUSTED_NOTE,
     MAX_LIMITED_ATTEMPTS,
+    NUMBER_UNVERIFIED,
     UNSETTLED_CODE,
     BatchAction,
     LimitRules,
@@ -72,6 +74,7 @@ from sms_platform.sending.messages import (
     settle_delay,
     settlement_from_details,
 )
+from sms_platform.sending.number_health_rules import Hold
 
 QUERY_PAGE_SIZE = 50
 QUERY_MAX_PAGES = 5
@@ -188,15 +191,34 @@ class Dispatcher:
         hold = message_store.hold_reason(batch.source_id, batch.office)
         if hold:
             return [], self._suppress(batch, picked, hold, now)
-        not_queued: list[int] = []
+        picked, not_queued = self._number_holds(batch, picked, now)
         if batch.kind is SmsKind.PUBLICITY:
             hashes = batch.phone_hashes
             opted_out = optouts.opted_out_among(hashes[i] for i in picked)
             if opted_out:
                 held = [i for i in picked if hashes[i] in opted_out]
-                not_queued = self._suppress(batch, held, SuppressReason.OPT_OUT, now)
+                not_queued += self._suppress(batch, held, SuppressReason.OPT_OUT, now)
                 picked = [i for i in picked if hashes[i] not in opted_out]
         return picked, not_queued
+
+    def _number_holds(self, batch: QueuedBatch, picked: list[int], now: datetime) -> tuple[list[int], list[int]]:
+        """Numbers on the block list are suppressed; numbers held for verification end
+        ``undeliverable`` (号码待核实) instead of being paid for again (``number_health_rules``).
+        The recipients to go on, and those held back that were no longer queued."""
+        hashes = batch.phone_hashes
+        held = number_health.holds_among(_pick(hashes, picked), batch.kind)
+        if not held:
+            return picked, []
+        blocked = [i for i in picked if held.get(hashes[i]) is Hold.BLOCKED]
+        not_queued = self._suppress(batch, blocked, SuppressReason.BLOCKED, now)
+        undeliverable = 0
+        for index in (i for i in picked if held.get(hashes[i]) is Hold.UNVERIFIED):
+            if message_store.mark_undeliverable(batch.message_ids[index], NUMBER_UNVERIFIED, now):
+                undeliverable += 1
+            else:
+                not_queued.append(index)
+        self.tally.add("undeliverable", batch.kind, batch.office, undeliverable)
+        return [i for i in picked if hashes[i] not in held], not_queued
 
     def _suppress(self, batch: QueuedBatch, picked: Iterable[int], reason: SuppressReason, now: datetime) -> list[int]:
         """Suppress the recipients still queued; the others (no longer queued) are returned."""

@@ -279,6 +279,13 @@ def suppress(mid: str, reason: SuppressReason, at: datetime) -> bool:
     return _move(mid, message_items.move(MessageState.SUPPRESSED, [MessageState.QUEUED], at, sets=sets)) is not None
 
 
+def mark_undeliverable(mid: str, reason: str, at: datetime) -> bool:
+    """``queued → undeliverable`` with the platform's ``reason`` (a number held for verification)."""
+    sets = {"reason": reason, "final_at": iso(at)}
+    change = message_items.move(MessageState.UNDELIVERABLE, [MessageState.QUEUED], at, sets=sets)
+    return _move(mid, change) is not None
+
+
 def expire(mid: str, at: datetime) -> bool:
     change = message_items.move(MessageState.EXPIRED, [MessageState.QUEUED], at, sets={"final_at": iso(at)})
     return _move(mid, change) is not None

@@ -64,6 +64,8 @@ TRANSITIONS: dict[MessageState, frozenset[MessageState]] = {
     MessageState.DELIVERED: frozenset({MessageState.SENDING, MessageState.SENT}),
     MessageState.FAILED: frozenset({MessageState.SENDING, MessageState.SENT}),
     MessageState.SUPPRESSED: frozenset({MessageState.QUEUED}),
+    # A number found held for verification after its message was queued (number_health).
+    MessageState.UNDELIVERABLE: frozenset({MessageState.QUEUED}),
     MessageState.EXPIRED: frozenset({MessageState.QUEUED}),
 }
 
@@ -77,6 +79,11 @@ class SuppressReason(StrEnum):
     FREQUENCY_LIMIT = "frequency_limit"
     STOPPED_SEND = "stopped_send"
     SUSPENDED_OFFICE = "suspended_office"
+    BLOCKED = "blocked"  # a number staff put on the block list (黑名单)
+
+
+# Why a message is ``undeliverable`` (its ``reason``): the platform's own words, not a carrier's.
+NUMBER_UNVERIFIED = "number_unverified"  # failed permanently too often: 号码待核实
 
 
 # Error codes the platform itself gives a failed message (carrier codes are kept as they come).
