@@ -26,8 +26,15 @@ def record_handler(record: Any, tally: Any) -> None:
     from sms_platform.sending.carrier_pushes import PushPiece, record_piece
 
     piece = PushPiece.model_validate_json(record.body)
-    outcome = record_piece(piece, get_clock().now(), tally)
-    log.info(f"{piece.kind} recorded", extra={"items": len(piece.items), **vars(outcome)})
+    now = get_clock().now()
+    outcome = record_piece(piece, now, tally)
+    marked = getattr(outcome, "marked", set())
+    if marked:  # numbers now held for verification: their records join their district's worklist
+        from sms_platform.contacts import number_checks
+
+        number_checks.flag_numbers(sorted(marked), now=now)
+    counts = {name: len(value) if isinstance(value, set) else value for name, value in vars(outcome).items()}
+    log.info(f"{piece.kind} recorded", extra={"items": len(piece.items), **counts})
 
 
 @logger().inject_lambda_context(clear_state=True)

@@ -50,7 +50,7 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(CONTROL, "subitem#", "sources.subscription_store", "a subscription item on sale (sk item)"),
     # -- CONTACTS_TABLE: the address book and what citizens said
     ItemType(CONTACTS, "c#", "contacts.record_items", "a contact record (sk record) and its index members",
-             sk=("m#",), indexes=("ph#",)),
+             sk=("m#",), indexes=("ph#", "chk#")),
     ItemType(CONTACTS, "aud#", "contacts.records", "the audience index of a district, kind and dimension (gsi)"),
     ItemType(CONTACTS, "cnt#", "contacts.repository", "audience counts by district shard"),
     ItemType(CONTACTS, "import#", "contacts.imports", "a contact import and its chunks", sk=("chunk#",)),

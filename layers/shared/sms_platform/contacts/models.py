@@ -201,6 +201,29 @@ class PhoneEntry(BaseModel):
     contact_name: str | None = None
 
 
+class CheckFailure(BaseModel):
+    """One permanent delivery failure of a number: when, which send (message source), which code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    failed_at: datetime
+    source_id: str
+    kind: str
+    error_code: str
+
+
+class NumberCheck(BaseModel):
+    """A record's number in use is held for verification (R10 ↔ R16): which number, since when,
+    and the failures that put it on its district's worklist."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phone_hash: str
+    phone_masked: str
+    since: datetime
+    failures: list[CheckFailure] = Field(default_factory=list)
+
+
 def current_phone(phones: Iterable[PhoneEntry]) -> PhoneEntry | None:
     """The number in use: the latest verified one; while none is verified, the latest one.
 
@@ -229,6 +252,7 @@ class Contact(BaseModel):
     phones: list[PhoneEntry] = Field(default_factory=list)
     version: int = 0
     updated_at: datetime | None = None
+    number_check: NumberCheck | None = None  # its number in use needs verification
 
     @property
     def ref(self) -> str:

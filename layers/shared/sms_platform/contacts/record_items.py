@@ -8,6 +8,8 @@ Items of one record (``pk = "c#<kind>#<keyed hash of the ID>"``):
   ``gsi2`` finds it by the number in use (``ph#<phone hash>``).
 - ``sk = "m#ins=<type>"`` / ``"m#tag=<tag>"``: the same recipient fields in the index of each
   insurance type and tag it belongs to.
+- ``sk = "m#check"``, while its number in use is held for verification: what its district's
+  worklist shows, in ``gsi1`` under ``chk#<district>`` sorted by the time it was held.
 
 Records are read and written with the low-level client in DynamoDB's wire form (``wire`` and
 ``plain``): boto3's general serializer costs several times more, and imports write thousands.
@@ -19,9 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from sms_platform.contacts import records
-from sms_platform.contacts.models import Contact, PhoneEntry
+from sms_platform.contacts.models import CheckFailure, Contact, NumberCheck, PhoneEntry
 
 RECORD_SK = "rec"
+CHECK_SK = "m#check"
 
 
 def record_pk(kind: str, id_hash: str) -> str:
@@ -68,6 +71,53 @@ def _phone_entry(item: dict[str, Any]) -> PhoneEntry:
     )
 
 
+def _check_map(check: NumberCheck | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    failures = [
+        {"at": f.failed_at.isoformat(), "src": f.source_id, "kind": f.kind, "code": f.error_code}
+        for f in check.failures
+    ]
+    return {"h": check.phone_hash, "m": check.phone_masked, "since": check.since.isoformat(), "f": failures}
+
+
+def check_of(item: dict[str, Any] | None) -> NumberCheck | None:
+    """A record's (or its worklist entry's) ``chk`` map as the model."""
+    if not item:
+        return None
+    failures = [
+        CheckFailure(
+            failed_at=datetime.fromisoformat(f["at"]), source_id=f["src"], kind=f["kind"], error_code=f["code"]
+        )
+        for f in item.get("f") or []
+    ]
+    return NumberCheck(
+        phone_hash=item["h"], phone_masked=item["m"], since=datetime.fromisoformat(item["since"]), failures=failures
+    )
+
+
+def check_partition(district: str) -> str:
+    """The ``gsi1`` partition of a district's worklist of numbers to verify."""
+    return f"chk#{district}"
+
+
+def _check_member(contact: Contact, pk: str) -> dict[str, Any]:
+    check = contact.number_check
+    assert check is not None
+    return {
+        "pk": pk,
+        "sk": CHECK_SK,
+        "gsi1pk": check_partition(contact.district),
+        "gsi1sk": f"{check.since.isoformat()}#{contact.kind.value}#{contact.id_hash}",
+        "ref": contact.ref,
+        "kind": contact.kind.value,
+        "name": contact.name,
+        "district": contact.district,
+        "id_m": contact.id_masked,
+        "chk": _check_map(check),
+    }
+
+
 def _recipient_fields(contact: Contact) -> dict[str, Any]:
     phone = contact.current_phone
     fields: dict[str, Any] = {
@@ -98,12 +148,15 @@ def to_items(contact: Contact) -> tuple[dict[str, Any], dict[str, dict[str, Any]
         "phones": [_phone_map(entry) for entry in contact.phones],
         "version": contact.version,
         "updated_at": contact.updated_at.isoformat() if contact.updated_at else None,
+        "chk": _check_map(contact.number_check),
     }
     main = {key: value for key, value in main.items() if value is not None}
     members: dict[str, dict[str, Any]] = {}
     phone = contact.current_phone
     if phone is None:
         return main, members
+    if contact.number_check is not None:
+        members[CHECK_SK] = _check_member(contact, pk)
     shard = records.audience_shard(phone.hash)
     sort_key = records.audience_sort_key(phone.hash, contact.id_hash)
     kind = contact.kind.value
@@ -123,7 +176,10 @@ def member_keys(contact: Contact | None) -> set[str]:
     """Sort keys of a record's index items (as ``to_items`` makes them)."""
     if contact is None or contact.current_phone is None:
         return set()
-    return {f"m#{dim}" for dim in records.index_dimensions(contact) if dim != records.ALL}
+    found = {f"m#{dim}" for dim in records.index_dimensions(contact) if dim != records.ALL}
+    if contact.number_check is not None:
+        found.add(CHECK_SK)
+    return found
 
 
 def from_item(item: dict[str, Any]) -> Contact:
@@ -140,6 +196,7 @@ def from_item(item: dict[str, Any]) -> Contact:
         phones=[_phone_entry(p) for p in item.get("phones") or []],
         version=int(item.get("version", 0)),
         updated_at=datetime.fromisoformat(item["updated_at"]) if item.get("updated_at") else None,
+        number_check=check_of(item.get("chk")),
     )
 
 

@@ -7,12 +7,13 @@ No AWS here: the repository turns what these functions compute into writes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 # ``current_phone`` lives with the models (a record answers it itself); it is named here too,
 # with the other rules of a record's numbers.
-from sms_platform.contacts.models import Contact, ContactIn, PhoneEntry, current_phone
+from sms_platform.contacts import number_check_rules
+from sms_platform.contacts.models import Contact, ContactIn, NumberCheck, PhoneEntry, current_phone
 
 # Audience index partitions are sharded by the phone hash, so that a city-wide segment is
 # read by many workers at once and a number shared by several records lands in one partition,
@@ -92,9 +93,18 @@ def merge(
     id_masked: str,
     collected: list[PhoneEntry],
     at: datetime,
+    marked: Mapping[str, NumberCheck] | None = None,
 ) -> Contact:
-    """The record after a collection: the latest details win, numbers join the history."""
+    """The record after a collection: the latest details win, numbers join the history. With
+    ``marked`` (numbers among the collected held for verification), its place on its district's
+    worklist follows ``number_check_rules``."""
     history = existing.phones if existing else []
+    phones = merge_phones(list(history), collected)
+    marks = marked or {}
+    verified = number_check_rules.verifications(history, collected, number_check_rules.mark_times(existing, marks))
+    check = number_check_rules.check_after(
+        existing.number_check if existing else None, current_phone(phones), verified, marks
+    )
     return Contact(
         kind=incoming.kind,
         id_hash=id_hash,
@@ -105,9 +115,10 @@ def merge(
         insurance_types=list(incoming.insurance_types),
         employer=incoming.employer,
         tags=list(incoming.tags),
-        phones=merge_phones(list(history), collected),
+        phones=phones,
         version=(existing.version if existing else 0) + 1,
         updated_at=at,
+        number_check=check,
     )
 
 

@@ -20,6 +20,7 @@ from sms_platform.contacts import records
 from sms_platform.contacts.models import Contact
 from sms_platform.contacts.record_items import (
     RECORD_SK,
+    check_partition,
     from_item,
     member_keys,
     pk_of_ref,
@@ -89,7 +90,11 @@ def get_by_ref(ref: str) -> Contact | None:
 
 def find_by_phone(phone: str) -> list[Contact]:
     """Records whose number in use is ``phone`` (already normalised)."""
-    phone_hash = crypto.keyed_hash(phone)
+    return find_by_phone_hash(crypto.keyed_hash(phone))
+
+
+def find_by_phone_hash(phone_hash: str) -> list[Contact]:
+    """Records whose number in use has this keyed hash."""
     found = queries.items(
         _client().query,
         TableName=_table_name(),
@@ -98,6 +103,37 @@ def find_by_phone(phone: str) -> list[Contact]:
         ExpressionAttributeValues={":p": {"S": f"ph#{phone_hash}"}},
     )
     return list(get_many(raw["pk"]["S"] for raw in found).values())
+
+
+def check_page(district: str, *, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a district's worklist of numbers to verify, longest held first (the records'
+    ``m#check`` items, plain), and the cursor of the next page."""
+    partition = check_partition(district)
+    args: dict[str, Any] = {
+        "TableName": _table_name(), "IndexName": "gsi1", "KeyConditionExpression": "gsi1pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": partition}}, "Limit": limit,
+    }  # fmt: skip
+    start = paging.start_key(
+        cursor, names={"pk", "sk", "gsi1pk", "gsi1sk"}, fixed={"gsi1pk": partition}, low_level=True
+    )
+    if start is not None:
+        args["ExclusiveStartKey"] = start
+    answer = _client().query(**args)
+    last = answer.get("LastEvaluatedKey")
+    return [plain(raw) for raw in answer.get("Items", [])], paging.encode(last) if last else None
+
+
+def check_count(district: str) -> int:
+    """How many records of a district are on its worklist of numbers to verify."""
+    pages = queries.pages(
+        _client().query,
+        TableName=_table_name(),
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": check_partition(district)}},
+        Select="COUNT",
+    )
+    return sum(int(answer.get("Count", 0)) for answer in pages)
 
 
 def _list_position(kind: str, district: str, cursor: str | None) -> tuple[int, dict[str, Any] | None]:

@@ -4,19 +4,24 @@ Each incoming record is merged over what is stored (``records.merge``): new numb
 history, a number already held keeps its ciphertext. A writer limited to some districts may
 not touch a record in, or moving to, any other (``OutOfScope``). Writing the same records again
 changes nothing: they come back ``unchanged``.
+
+The incoming numbers held for verification are read first (``sending.number_health``), so that
+a record taking in a marked number joins its district's worklist, and a collection that verifies
+a marked number lifts the mark once written (``number_check_rules``).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
-from sms_platform.contacts import records, repository, validation
-from sms_platform.contacts.models import Contact, ContactIn, PhoneEntry, RecordResult
+from sms_platform.contacts import number_check_rules, records, repository, validation
+from sms_platform.contacts.models import Contact, ContactIn, NumberCheck, PhoneEntry, RecordResult
 from sms_platform.contacts.record_items import record_pk
 from sms_platform.foundation import crypto
+from sms_platform.sending import number_health
 
 OUT_OF_SCOPE = "只能维护本区县的通讯录"
 
@@ -25,12 +30,15 @@ class OutOfScope(Exception):
     """The record lies outside the districts the writer may change."""
 
 
-def _collected(existing: Contact | None, incoming: ContactIn, at: datetime) -> list[PhoneEntry]:
-    """The incoming numbers as history entries; a number already held keeps its ciphertext."""
+def _collected(
+    existing: Contact | None, incoming: ContactIn, at: datetime, hashes: list[str] | None = None
+) -> list[PhoneEntry]:
+    """The incoming numbers as history entries (``hashes``: their keyed hashes, when known); a
+    number already held keeps its ciphertext."""
     tokens = {entry.hash: entry.token for entry in existing.phones} if existing else {}
+    hashes = hashes or [crypto.keyed_hash(phone.number) for phone in incoming.phones]
     entries = []
-    for phone in incoming.phones:
-        phone_hash = crypto.keyed_hash(phone.number)
+    for phone, phone_hash in zip(incoming.phones, hashes, strict=True):
         entries.append(
             PhoneEntry(
                 hash=phone_hash,
@@ -62,20 +70,29 @@ class _Collection:
         self.id_hash = repository.id_hash_of(incoming.id)
         self.pk = record_pk(self.kind, self.id_hash)
         self.id_masked = validation.mask_identifier(self.kind, incoming.id)
+        self.phone_hashes = [crypto.keyed_hash(phone.number) for phone in incoming.phones]
+        self.marked: Mapping[str, NumberCheck] = {}  # the batch's incoming numbers held for verification
+        self.collected: list[PhoneEntry] = []  # the numbers as the last build took them in
         self._id_token: str | None = None
 
     def build(self, current: Contact | None) -> Contact:
         if current is None and self._id_token is None:
             self._id_token = crypto.encrypt(self.incoming.id)  # once, however often rebuilt
+        self.collected = _collected(current, self.incoming, self.at, self.phone_hashes)
         return records.merge(
             current,
             self.incoming,
             id_hash=self.id_hash,
             id_token=current.id_token if current else self._id_token,  # type: ignore[arg-type]
             id_masked=self.id_masked,
-            collected=_collected(current, self.incoming, self.at),
+            collected=self.collected,
             at=self.at,
+            marked=self.marked,
         )
+
+    def cleared(self, before: Contact | None) -> set[str]:
+        """The marked numbers this record's write verified (to be lifted once written)."""
+        return number_check_rules.cleared_numbers(before, self.collected, self.marked)
 
     def check(self, current: Contact | None, after: Contact) -> None:
         if self.districts is None:
@@ -94,8 +111,35 @@ def upsert(
     """Add or update one validated record. ``districts``, when given, is where the writer may
     act: a record in or moving to any other district raises ``OutOfScope``."""
     collection = _Collection(incoming, at=at, districts=districts)
+    collection.marked = _marks([collection])
     before = repository.get(collection.pk) if existing is ... else existing
-    return repository.save(collection.pk, before, collection.build, check=collection.check)  # type: ignore[arg-type]
+    status, saved = repository.save(collection.pk, before, collection.build, check=collection.check)  # type: ignore[arg-type]
+    if status != "unchanged":
+        lift_marks(collection.cleared(before), at=at)  # type: ignore[arg-type]
+    return status, saved
+
+
+def _marks(collections: Iterable[_Collection]) -> dict[str, NumberCheck]:
+    """The incoming numbers held for verification, as a record's check (one read per hundred)."""
+    hashes = [phone_hash for collection in collections for phone_hash in collection.phone_hashes]
+    found = number_health.marks_among(hashes)
+    return {phone_hash: number_check_rules.check_of_mark(phone_hash, item) for phone_hash, item in found.items()}
+
+
+def lift_marks(phone_hashes: Iterable[str], *, at: datetime) -> None:
+    """Numbers a collection verified: their marks are lifted, and the other records using them
+    leave their districts' worklists."""
+    for phone_hash in sorted(set(phone_hashes)):
+        number_health.clear(phone_hash, at=at)
+        for contact in repository.find_by_phone_hash(phone_hash):
+            if contact.number_check is None or contact.number_check.phone_hash != phone_hash:
+                continue
+            pk = record_pk(contact.kind.value, contact.id_hash)
+
+            def unflag(current: Contact | None, phone_hash: str = phone_hash) -> Contact:
+                return number_check_rules.unflagged(current, phone_hash) if current else current  # type: ignore[return-value]
+
+            repository.save(pk, contact, unflag)
 
 
 def _out_of_scope(index: int) -> RecordResult:
@@ -112,8 +156,13 @@ class _Batch:
 
     def __init__(self, incoming: list[tuple[int, ContactIn]], at: datetime, districts: frozenset[str] | None) -> None:
         self.incoming = incoming
+        self.at = at
         self.collections = [_Collection(contact, at=at, districts=districts) for _, contact in incoming]
         self.existing: dict[str, Contact] = repository.get_many(c.pk for c in self.collections)
+        marked = _marks(self.collections)
+        for collection in self.collections:
+            collection.marked = marked
+        self.cleared: set[str] = set()  # marked numbers the written records verified
         self.occurrences = Counter(c.pk for c in self.collections)
         self.results: dict[int, RecordResult] = {}
         self.one_by_one: list[int] = []  # positions written alone after the groups
@@ -180,6 +229,7 @@ class _Batch:
             pk = self.collections[position].pk
             if self.occurrences[pk] > 1:  # its later occurrences build on it
                 self.existing[pk] = after
+            self.cleared |= self.collections[position].cleared(before)
             self._settle(position, "created" if before is None else "updated", after)
 
     def _write_alone(self, position: int) -> None:
@@ -195,6 +245,8 @@ class _Batch:
             self.results[position] = _out_of_scope(self.incoming[position][0])
             return
         self.existing[collection.pk] = saved
+        if status != "unchanged":
+            self.cleared |= collection.cleared(before)
         self._settle(position, status, saved)
 
     def run(self) -> list[RecordResult]:
@@ -202,6 +254,8 @@ class _Batch:
             self._write_group(group)
         for position in sorted(self.one_by_one):
             self._write_alone(position)
+        if self.cleared:
+            lift_marks(self.cleared, at=self.at)
         return [self.results[position] for position in range(len(self.incoming))]
 
 
