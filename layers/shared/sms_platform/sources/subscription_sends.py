@@ -20,6 +20,7 @@ from typing import Any
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict
+from sms_platform.sending import recipient_groups
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sources import channel_sends, subscription_store, trigger_conditions
 from sms_platform.sources.subscription_models import Item, in_period, monthly_send_due, reminder_due
@@ -53,8 +54,6 @@ def _send_one(subscription: dict[str, Any], item: Item, context: dict[str, Any],
 
 def _listed(subscription: dict[str, Any], item: Item, now: datetime) -> dict[str, Any]:
     """Where staff find a subscription's message: among its item's recipients of the month."""
-    from sms_platform.sending import recipient_groups
-
     who = recipient_groups.Who(name=subscription.get("subscriber_name") or "",
                                id_masked=subscription.get("subscriber_masked") or "")  # fmt: skip
     return {"recipient_group": recipient_groups.item_group(item.product_id, now), "who": who}
