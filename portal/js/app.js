@@ -18,6 +18,7 @@ export const PAGES = [
   { path: "faq", title: "12333问答库", calls: ["GET /hotline/entries"], module: "./pages/faq.js" },
   { path: "desk", title: "12333坐席", calls: ["GET /hotline/calls/waiting", "POST /message-lookup"], module: "./pages/desk.js" },
   { path: "contacts", title: "通讯录", calls: ["GET /contacts", "POST /contacts/opt-outs"], module: "./pages/contacts.js" },
+  { path: "numbers", title: "号码核实", calls: ["GET /number-checks", "GET /number-blocks"], module: "./pages/numbers.js" },
   { path: "replies", title: "回复收件箱", calls: ["GET /replies"], module: "./pages/replies.js" },
   { path: "accounts", title: "账号与权限", calls: ["GET /accounts"], module: "./pages/accounts.js" },
   { path: "audit", title: "审计", calls: ["GET /audit/entries"], module: "./pages/audit.js" },

@@ -14,6 +14,7 @@ const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "统计与运维"));
   if (ctx.may("GET /reports/daily")) await statistics(main);
+  if (ctx.may("GET /number-checks/counts")) await numberChecks(main);
   if (ctx.may("GET /operations/lanes")) await lanes(main);
 }
 
@@ -69,6 +70,17 @@ async function statistics(main) {
       ["未发送", (r) => String(r.suppressed)], ["送达率", (r) => rate(r.delivered, r.failed)], ["计费条数", (r) => String(r.parts)],
     ], [...rows].reverse(), { caption: "每日明细", empty: "这段时间没有短信" }),
   ));
+}
+
+// Records whose number failed permanently too often, per district: the worklists on the
+// "号码核实" page.
+async function numberChecks(main) {
+  const counts = await get("/number-checks/counts");
+  main.append(section("待核实号码（空号、停机多次发送失败）",
+    h("div", { id: "number-check-totals" },
+      h("span", { class: "stat", "data-stat": "number-checks" }, "合计", h("b", {}, String(counts.total))),
+      counts.districts.map((d) => h("span", { class: "stat", "data-district": d.district }, d.district_name, h("b", {}, String(d.count))))),
+    h("p", {}, h("a", { href: "#/numbers" }, "查看待核实名单并处理"))));
 }
 
 async function lanes(main) {
