@@ -35,8 +35,9 @@ def _raw_body() -> bytes:
 def hangup() -> Response:
     now = get_clock().now()
     raw = _raw_body()
-    signed_webhooks.verify_hotline(
-        app.current_event.headers, raw, secrets.webhook_secret("hotline_webhook_secret"), now
+    headers = app.current_event.headers
+    secrets.check_webhook(
+        "hotline_webhook_secret", now, lambda accepted: signed_webhooks.verify_hotline(headers, raw, accepted, now)
     )
     answer = hotline.receive_hangup(hotline.parse_hangup(raw), now).model_dump()
     logger().info("hang-up received", extra=answer)

@@ -94,7 +94,12 @@ def _idempotent_payment() -> Any:
 @app.post("/v1/payments/notify")
 def payment() -> Response:
     raw = _raw_body()
-    signed_webhooks.verify_payment(app.current_event.headers, raw, secrets.webhook_secret("payment_webhook_secret"))
+    headers = app.current_event.headers
+    secrets.check_webhook(
+        "payment_webhook_secret",
+        get_clock().now(),
+        lambda accepted: signed_webhooks.verify_payment(headers, raw, accepted),
+    )
     notice = subscriptions.parse(subscriptions.PaymentNotice, _json(raw))
     apply, _ = _idempotent_payment()
     answer = apply(notice=notice.model_dump(mode="json"))
