@@ -48,8 +48,8 @@ def _xlsx(path: Path, rows: list[list[object]]) -> Path:
 def test_csv_in_each_encoding_excel_writes_reads_the_same(tmp_path, encoding):
     path = _csv(tmp_path / "sheet.csv", [HEADER, *ROWS], encoding)
     assert value_sheet_files.sniff_format(path) == "csv"
-    assert list(value_sheet_files.csv_rows(path)) == [HEADER, *ROWS]
-    assert value_sheet_files.size_hint(path, "csv") == 3
+    with value_sheet_files.reading(path, "csv") as (rows, total):
+        assert (list(rows), total) == ([HEADER, *ROWS], 3)
 
 
 def test_a_gb18030_file_whose_first_lines_are_ascii_is_still_told_apart(tmp_path):
@@ -63,11 +63,12 @@ def test_xlsx_reads_the_first_sheet_with_typed_cells(tmp_path):
     path = _xlsx(tmp_path / "sheet.xlsx", [HEADER, [id_number(1), 13912345678, datetime(2025, 3, 31), 100.5],
                                            [id_number(2), None, date(2025, 4, 30), FORMULA]])  # fmt: skip
     assert value_sheet_files.sniff_format(path) == "xlsx"
-    rows = list(value_sheet_files.xlsx_rows(path))
+    with value_sheet_files.reading(path, "xlsx") as (read, total):
+        rows = list(read)
     assert rows[0] == tuple(HEADER)
     assert rows[1] == (id_number(1), 13912345678, datetime(2025, 3, 31), 100.5)
     assert rows[2][3] == FORMULA  # a string cell that looks like a formula stays text
-    assert value_sheet_files.size_hint(path, "xlsx") == 3
+    assert total == 3
 
 
 @pytest.mark.parametrize(
@@ -81,8 +82,13 @@ def test_a_file_that_is_not_csv_or_xlsx_is_refused_with_what_to_do(tmp_path, con
     path = tmp_path / "upload"
     path.write_bytes(content)
     with pytest.raises(ValidationFailed) as refused:
-        list(value_sheet_files.rows_of(path, value_sheet_files.sniff_format(path)))
+        _read_all(path)
     assert message in refused.value.message
+
+
+def _read_all(path: Path) -> list:
+    with value_sheet_files.reading(path, value_sheet_files.sniff_format(path)) as (rows, _):
+        return list(rows)
 
 
 # ---------------------------------------------------------------------------- a whole file
@@ -102,7 +108,7 @@ def stored(monkeypatch):
     """The store's writes, kept in memory (the encryption is the identity here)."""
     chunks: dict[int, str] = {}
     monkeypatch.setattr(value_sheet_store, "put_chunk", lambda _s, i, token, _n: chunks.__setitem__(i, token))
-    monkeypatch.setattr(value_sheet_store, "progress", lambda *_: None)
+    monkeypatch.setattr(value_sheet_store, "progress", lambda *_, **__: None)
     monkeypatch.setattr(value_sheet_checks.crypto, "encrypt", lambda text: text)
     return chunks
 

@@ -104,31 +104,31 @@ def check_file(meta: dict[str, Any], path: Path, report: Path, *, today: Any) ->
     """Check the file at ``path`` for the sheet ``meta``: store its accepted rows and write the
     rejected ones to ``report``. ``ValidationFailed`` for a problem of the whole file."""
     file_format = value_sheet_files.sniff_format(path)
-    total = value_sheet_files.size_hint(path, file_format)
-    rows = value_sheet_files.rows_of(path, file_format)
-    header = next(rows, None)
-    if header is None:
-        raise ValidationFailed("文件是空的，第 1 行应为表头", field="file")
-    specs = as_specs(meta["variables"])
-    found = columns(header, specs, meta["kind"])
-    checker = RowChecker(specs, meta["text"], meta["sign_name"], meta["kind"], found, today)
-    tally = Tally(kind=meta["kind"], sign_name=meta["sign_name"])
-    stored, rejected = _Rows(meta["sheet_id"]), _Report(report)
-    try:
-        for number, cells in _data_rows(rows, total):
-            outcome = checker.check(number, cells)
-            if outcome is None:
-                continue
-            tally.add(outcome)
-            if isinstance(outcome, Accepted):
-                stored.add(outcome)
-            else:
-                rejected.add(outcome.row, outcome.id_masked, outcome.phone_masked, outcome.reason)
-            if tally.rows % PROGRESS_ROWS == 0:
-                value_sheet_store.progress(meta["sheet_id"], tally.rows)
-        stored.flush()
-    finally:
-        rejected.close()
+    with value_sheet_files.reading(path, file_format) as (rows, total):
+        header = next(rows, None)
+        if header is None:
+            raise ValidationFailed("文件是空的，第 1 行应为表头", field="file")
+        specs = as_specs(meta["variables"])
+        found = columns(header, specs, meta["kind"])
+        checker = RowChecker(specs, meta["text"], meta["sign_name"], meta["kind"], found, today)
+        tally = Tally(kind=meta["kind"], sign_name=meta["sign_name"])
+        value_sheet_store.progress(meta["sheet_id"], 0, max(0, (total or 1) - 1))
+        stored, rejected = _Rows(meta["sheet_id"]), _Report(report)
+        try:
+            for number, cells in _data_rows(rows, total):
+                outcome = checker.check(number, cells)
+                if outcome is None:
+                    continue
+                tally.add(outcome)
+                if isinstance(outcome, Accepted):
+                    stored.add(outcome)
+                else:
+                    rejected.add(outcome.row, outcome.id_masked, outcome.phone_masked, outcome.reason)
+                if tally.rows % PROGRESS_ROWS == 0:
+                    value_sheet_store.progress(meta["sheet_id"], tally.rows)
+            stored.flush()
+        finally:
+            rejected.close()
     return Outcome(tally=tally, found=found, file_format=file_format, chunks=stored.chunks)
 
 

@@ -74,12 +74,6 @@ def csv_rows(path: Path) -> Iterator[list[str]]:
             ) from None
 
 
-def xlsx_size_hint(path: Path) -> int | None:
-    """Rows the first worksheet says it has (its dimension), when it says."""
-    with _xlsx(path) as workbook:
-        return workbook.worksheets[0].max_row if workbook.worksheets else None
-
-
 @contextmanager
 def _xlsx(path: Path) -> Iterator[Any]:
     """The workbook, read-only. It is given an open file, not a name: the upload has none of its
@@ -98,16 +92,16 @@ def _xlsx(path: Path) -> Iterator[Any]:
             workbook.close()
 
 
-def xlsx_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+@contextmanager
+def reading(path: Path, file_format: str) -> Iterator[tuple[Iterator[Any], int | None]]:
+    """The file's rows (header first) and how many it holds, as well as can be told before
+    reading them: an XLSX sheet's dimension when it has one, a CSV file's lines."""
+    if file_format != "xlsx":
+        yield csv_rows(path), count_lines(path)
+        return
     with _xlsx(path) as workbook:
-        if workbook.worksheets:
-            yield from workbook.worksheets[0].iter_rows(values_only=True)
-
-
-def rows_of(path: Path, file_format: str) -> Iterator[Any]:
-    return xlsx_rows(path) if file_format == "xlsx" else csv_rows(path)
-
-
-def size_hint(path: Path, file_format: str) -> int | None:
-    """Rows the file holds, header included, as well as can be told before reading it."""
-    return xlsx_size_hint(path) if file_format == "xlsx" else count_lines(path)
+        if not workbook.worksheets:
+            yield iter(()), 0
+            return
+        sheet = workbook.worksheets[0]
+        yield sheet.iter_rows(values_only=True), sheet.max_row

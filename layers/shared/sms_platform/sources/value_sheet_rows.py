@@ -227,8 +227,15 @@ def renderer(text: str) -> Callable[[Mapping[str, str]], str]:
     return render
 
 
+VALUE_MEMO = 20_000  # checked values remembered per variable; forgotten all at once when full
+
+
 class RowChecker:
-    """Checks the rows of one sheet, in file order (duplicates are told by what came before)."""
+    """Checks the rows of one sheet, in file order (duplicates are told by what came before).
+
+    A variable's value is checked once however many rows repeat it (a deadline, a name, an
+    amount): each variable remembers up to ``VALUE_MEMO`` checked values, so memory stays flat.
+    """
 
     def __init__(
         self, specs: Sequence[VariableSpec], text: str, sign_name: str, kind: str, found: Columns, today: date
@@ -241,6 +248,7 @@ class RowChecker:
         self.today = today
         self.render = renderer(text)
         self.seen = SeenIdentifiers()
+        self._memo: list[dict[str, tuple[str, str | None]]] = [{} for _ in self.specs]
         self._width = 1 + max(found.identifier, found.phone or 0, *found.variables, 0)
 
     def _identifier(self, raw: object) -> str:
@@ -252,6 +260,20 @@ class RowChecker:
         if self.kind == "person":
             return identifiers.validate_id_number(text, today=self.today)
         return identifiers.validate_credit_code(text)
+
+    def _value(self, index: int, spec: VariableSpec, raw: str) -> tuple[str, str | None]:
+        """One variable's value as sent, or why it is refused (``templating.validate_values``)."""
+        memo = self._memo[index]
+        found = memo.get(raw)
+        if found is None:
+            try:
+                found = (templating.validate_values((spec,), {spec.name: raw})[spec.name], None)
+            except ValidationFailed as error:
+                found = ("", error.message)
+            if len(memo) >= VALUE_MEMO:
+                memo.clear()
+            memo[raw] = found
+        return found
 
     def check(self, row: int, cells: Sequence[Any]) -> Accepted | Rejected | None:
         """One data row (``row`` counts the header as 1); None for a row with nothing in it."""
@@ -280,11 +302,13 @@ class RowChecker:
                 phone = identifiers.normalize_mobile(raw_phone)
             except ValidationFailed as error:
                 problems.append(error.message)
-        try:
-            checked = templating.validate_values(self.specs, values)
-        except ValidationFailed as error:
-            problems.extend(d["message"] for d in error.details or [{"message": error.message}])
-            checked = {}
+        checked = {}
+        for index, spec in enumerate(self.specs):
+            value, problem = self._value(index, spec, values[spec.name])
+            if problem:
+                problems.append(problem)
+            else:
+                checked[spec.name] = value
         phone_masked = identifiers.mask_mobile(phone) if phone else _masked_raw(raw_phone)
         if problems:
             return Rejected(row, id_masked, phone_masked, "；".join(problems))

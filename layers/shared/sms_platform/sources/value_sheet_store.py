@@ -105,10 +105,15 @@ def move(sheet_id: str, statuses: tuple[str, ...], **fields: Any) -> bool:
     return True
 
 
-def progress(sheet_id: str, rows_done: int) -> None:
+def progress(sheet_id: str, rows_done: int, rows_total: int | None = None) -> None:
+    fields: dict[str, Any] = {"rows_done": rows_done}
+    if rows_total is not None:
+        fields["rows_total"] = rows_total
+    expression, names, values = _set(fields)
     _table().update_item(
-        Key=_key(sheet_id), UpdateExpression="SET rows_done = :r", ExpressionAttributeValues={":r": rows_done}
-    )
+        Key=_key(sheet_id), UpdateExpression=expression, ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )  # fmt: skip
 
 
 def bind(sheet_id: str, request_id: str) -> None:
