@@ -5,6 +5,7 @@ import { get, post } from "../api.js";
 import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+import { sheetResult, sheetUploader } from "./sheets.js";
 
 const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
   ["fanned_out", "已全部排队发送"], ["stopped", "已停止"], ["rejected", "审核未通过"], ["cancelled", "已取消"]];
@@ -35,7 +36,7 @@ async function list(area, ctx, fixed) {
       ["申请", (r) => h("a", { href: `#/sends/${r.request_id}` }, `${r.kind_name}：${r.template_name}`)],
       ["单位", (r) => r.office_name],
       ["申请人", (r) => r.author.real_name],
-      ["对象", (r) => `${r.audience_size} 人`],
+      ["对象", (r) => `${r.audience_size} 人${r.sheet ? "（个性化名单）" : ""}`],
       ["条数", (r) => `${r.total_parts} 条`],
       ["发送时间", (r) => (r.send_at ? when(r.send_at) : "审核通过后立即")],
       ["状态", (r) => statusBadge(r.status, r.status_name)],
@@ -75,6 +76,13 @@ async function builder(area, ctx) {
   let chosen = null;
   let version = null;
   let recipients = 0;
+  // Values the same for everyone, or a personalised list (targeted notices with variables).
+  const mode = h("div", { class: "checks", role: "radiogroup", "aria-label": "变量取值方式", id: "values-mode", hidden: true },
+    [["same", "所有对象相同"], ["sheet", "按名单逐人填写（上传 Excel 或 CSV）"]].map(([value, text]) => h("label", { for: `mode-${value}` },
+      h("input", { type: "radio", name: "values-mode", value, id: `mode-${value}`, checked: value === "same" }), text)));
+  const personalised = () => !mode.hidden && mode.querySelector("input:checked").value === "sheet";
+  const uploader = sheetUploader(() => ({ templateId: template.value, version }), () => redraw());
+  uploader.node.hidden = true;
 
   const values = () => Object.fromEntries([...valuesBox.querySelectorAll("input")].map((i) => [i.name.slice(7), i.value]));
   const segment = () => ({
@@ -85,6 +93,17 @@ async function builder(area, ctx) {
   });
   const redraw = async () => {
     if (!version) return;
+    const listed = personalised();
+    uploader.node.hidden = !listed;
+    for (const box of [valuesSet, audienceSet]) box.hidden = listed;
+    if (listed) {
+      const sheet = uploader.sheet();
+      count.textContent = sheet ? `${sheet.accepted} 人` : "—";
+      sample.textContent = sheet && sheet.preview.length ? sheet.preview[0].text : "上传名单后显示第一个人收到的内容";
+      totals.textContent = sheet ? `每人 ${sheet.parts.map((p) => p.parts).join("或")} 条，共 ${sheet.accepted} 人，合计 ${sheet.total_parts} 条` : "";
+      timing.textContent = "定向通知不受时段限制。";
+      return;
+    }
     const signature = await signatureOf(chosen.office);
     const text = fill(version.text, values());
     const length = measure(text, signature);
@@ -111,24 +130,32 @@ async function builder(area, ctx) {
     version = chosen ? (await get(`/templates/${chosen.template_id}`)).versions.find((v) => v.version === chosen.active_version) : null;
     clear(valuesBox, (version ? version.variables : []).map((spec) => field(`变量 ${spec.name}`,
       input({ name: `values.${spec.name}`, maxlength: String(spec.max_length), oninput: redraw }), { name: `values.${spec.name}` })));
+    mode.hidden = !(chosen && chosen.category === "targeted" && version && version.variables.length);
+    uploader.refresh();
     redraw();
   });
+  mode.addEventListener("change", () => (personalised() ? redraw() : recount()));
   for (const control of [kind, insurance, districtBox]) control.addEventListener("change", recount);
   tag.addEventListener("input", recount);
   sendAt.addEventListener("input", redraw);
 
+  const valuesSet = h("fieldset", {}, h("legend", {}, "变量取值（所有对象相同）"), valuesBox,
+    h("div", { class: "field-error", "data-error-for": "values", role: "alert" }));
+  const audienceSet = h("fieldset", {}, h("legend", {}, "发送对象"),
+    field("对象类型", kind, { name: "audience.kind" }),
+    h("div", {}, h("span", {}, district ? "区县（本区县）" : "区县（不选为全市）"), districtBox,
+      h("div", { class: "field-error", "data-error-for": "audience.districts", role: "alert" })),
+    h("div", { class: "row" }, field("险种", insurance, { name: "audience.insurance_type" }), field("标签", tag, { name: "audience.tag" })),
+    h("div", { class: "field-error", "data-error-for": "audience", role: "alert" }));
   const form = h("form", { class: "card", "aria-label": "发送申请" },
     h("h2", {}, "新建发送申请"),
     h("div", { class: "grid2" },
       h("div", {},
         field("模板", template, { name: "template_id" }),
-        h("fieldset", {}, h("legend", {}, "变量取值（所有对象相同）"), valuesBox, h("div", { class: "field-error", "data-error-for": "values", role: "alert" })),
-        h("fieldset", {}, h("legend", {}, "发送对象"),
-          field("对象类型", kind, { name: "audience.kind" }),
-          h("div", {}, h("span", {}, district ? "区县（本区县）" : "区县（不选为全市）"), districtBox,
-            h("div", { class: "field-error", "data-error-for": "audience.districts", role: "alert" })),
-          h("div", { class: "row" }, field("险种", insurance, { name: "audience.insurance_type" }), field("标签", tag, { name: "audience.tag" })),
-          h("div", { class: "field-error", "data-error-for": "audience", role: "alert" })),
+        mode,
+        valuesSet,
+        uploader.node,
+        audienceSet,
         field("发送时间（北京时间，不填为审核通过后立即发送）", sendAt, { name: "send_at" }),
         field("申请说明", note, { name: "note" }),
       ),
@@ -145,10 +172,14 @@ async function builder(area, ctx) {
       if (chosen && chosen.category === "publicity" && !inPublicityWindow(sendAt.value)) {
         throw { message: "宣传类短信只能在每天 08:00 至 21:00（北京时间）之间发送", field: "send_at", details: [] };
       }
-      const created = await post("/send-requests", {
-        template_id: template.value, values: values(), audience: segment(),
-        send_at: beijingIso(sendAt.value), note: note.value.trim() || null,
-      });
+      const common = { template_id: template.value, send_at: beijingIso(sendAt.value), note: note.value.trim() || null };
+      let body = { ...common, values: values(), audience: segment() };
+      if (personalised()) {
+        const sheet = uploader.sheet();
+        if (!sheet) throw { message: "请先上传名单并等待检查通过", field: "sheet_id", details: [] };
+        body = { ...common, values: {}, audience: { kind: sheet.kind }, sheet_id: sheet.sheet_id };
+      }
+      const created = await post("/send-requests", body);
       toast("发送申请已提交，等待市社保中心审核");
       ctx.navigate(`#/sends/${created.request_id}`);
     });
@@ -198,8 +229,11 @@ async function detail(area, ctx, requestId) {
         h("dt", {}, "单位"), h("dd", {}, `${r.office_name}（签名【${r.sign_name}】）`),
         h("dt", {}, "申请人"), h("dd", {}, `${r.author.real_name}，${when(r.created_at)}`),
         h("dt", {}, "样例"), h("dd", { class: "preview" }, view.sample),
-        h("dt", {}, "字数与条数"), h("dd", {}, `${view.characters} 字，每人 ${view.parts} 条`),
-        h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
+        h("dt", {}, "字数与条数"), h("dd", {}, r.sheet ? `最长 ${view.characters} 字，每人最多 ${view.parts} 条` : `${view.characters} 字，每人 ${view.parts} 条`),
+        h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, r.sheet
+          ? `${view.audience_size} 人（个性化名单，${r.audience.kind === "unit" ? "参保单位" : "参保人员"}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`
+          : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
+        r.sheet ? [h("dt", {}, "名单文件摘要"), h("dd", { class: "hint" }, `SHA-256 ${r.sheet.sha256}`)] : null,
         h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
         h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
         r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
@@ -208,6 +242,7 @@ async function detail(area, ctx, requestId) {
         r.cancel_reason ? [h("dt", {}, "取消原因"), h("dd", {}, r.cancel_reason)] : null,
       ),
       actions),
+    view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : null,
     section("发送进度", progress),
   );
   const draw = (current) => {
