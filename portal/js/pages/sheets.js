@@ -48,7 +48,7 @@ export function sheetResult(sheet) {
     ["行号", (p) => String(p.row)],
     ["证件号码", (p) => p.id_masked],
     ["名单中的手机号", (p) => p.phone_masked || "未填写"],
-    ["短信内容（手机上显示为）", (p) => h("span", { class: "preview" }, p.text)],
+    ["短信内容（手机上显示为）", (p) => p.text],
     ["字数", (p) => String(p.characters)],
     ["计费条数", (p) => String(p.parts)],
   ], rows, { caption, empty: "没有通过检查的行" });
