@@ -38,6 +38,7 @@ os.environ.pop("PLATFORM_CLOCK", None)
 # Secrets as the local platform fills them (see infra/local/settings.py for the printed defaults).
 TEST_SECRETS = {
     "CarrierSecret": '{"access_key_id": "test-key-id", "access_key_secret": "test-key-secret"}',
+    "TencentSecret": '{"secret_id": "AKIDtestsecretid", "secret_key": "test-tencent-secret-key"}',
     "WebhookSecret": (
         '{"hotline_webhook_secret": "test-hotline-secret", "payment_webhook_secret": "test-payment-secret",'
         ' "carrier_callback_token": "test-callback-token"}'

@@ -22,6 +22,9 @@ STAGE = "local"
 DEFAULTS: dict[str, str] = {
     "CARRIER_ACCESS_KEY_ID": "LTAIlocaldevelopment",
     "CARRIER_ACCESS_KEY_SECRET": "local-carrier-secret",
+    "TENCENT_SECRET_ID": "AKIDlocaldevelopment",
+    "TENCENT_SECRET_KEY": "local-tencent-secret-key",
+    "TENCENT_SMS_SDK_APP_ID": "1400000001",
     "HOTLINE_WEBHOOK_SECRET": "local-hotline-secret",
     "PAYMENT_WEBHOOK_SECRET": "local-payment-secret",
     "CARRIER_CALLBACK_TOKEN": "local-callback-token",
@@ -92,6 +95,8 @@ class Settings:
     platform_clock: str | None
     values: dict[str, str]
     supplied: frozenset[str]  # names whose values came from the environment
+    tencent_port: int = 3901
+    tencent_endpoint: str | None = None  # set: send to Tencent there and start no Tencent simulator
     lane_concurrency: int = 4
     api_concurrency: int = 4
     bulk_concurrency: int = 1  # at most this many invocations on a capped lane (the bulk one)
@@ -108,6 +113,16 @@ class Settings:
     def simulator_url(self) -> str:
         return f"http://{HOST}:{self.carrier_port}/"
 
+    @property
+    def tencent_simulator_url(self) -> str:
+        return f"http://{HOST}:{self.tencent_port}/"
+
+    def tencent_receipt_url(self) -> str:
+        return f"{self.api_url}/v1/carrier/tencent/receipts?token={self.values['CARRIER_CALLBACK_TOKEN']}"
+
+    def tencent_inbound_url(self) -> str:
+        return f"{self.api_url}/v1/carrier/tencent/inbound?token={self.values['CARRIER_CALLBACK_TOKEN']}"
+
     def receipt_url(self) -> str:
         return f"{self.api_url}/v1/carrier/receipts?token={self.values['CARRIER_CALLBACK_TOKEN']}"
 
@@ -121,6 +136,7 @@ class Settings:
             "CarrierSecret": json.dumps(
                 {"access_key_id": v["CARRIER_ACCESS_KEY_ID"], "access_key_secret": v["CARRIER_ACCESS_KEY_SECRET"]}
             ),
+            "TencentSecret": json.dumps({"secret_id": v["TENCENT_SECRET_ID"], "secret_key": v["TENCENT_SECRET_KEY"]}),
             "WebhookSecret": json.dumps(
                 {
                     "hotline_webhook_secret": v["HOTLINE_WEBHOOK_SECRET"],
@@ -152,6 +168,8 @@ def load(env: dict[str, str] | None = None) -> Settings:
         carrier_port=_port(env, "CARRIER_PORT", 3900),
         moto_port=moto_port,
         carrier_endpoint=env.get("CARRIER_ENDPOINT") or None,
+        tencent_port=_port(env, "TENCENT_PORT", 3901),
+        tencent_endpoint=env.get("TENCENT_SMS_ENDPOINT") or None,
         platform_clock=env.get("PLATFORM_CLOCK") or None,
         values=values,
         supplied=supplied,

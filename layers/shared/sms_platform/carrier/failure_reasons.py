@@ -102,6 +102,10 @@ _EXACT: dict[str, FailureCategory] = {
     "FailedOperation.PhoneNumberOnBlacklist": _C.refused,
     "InvalidParameterValue.TemplateParameterFormatError": _C.content,
     "InvalidParameterValue.TemplateParameterLengthLimit": _C.content,
+    "InvalidParameterValue.ProhibitedUseUrlInTemplateParameter": _C.content,
+    "InvalidParameterValue.ContentLengthLimit": _C.content,
+    "FailedOperation.TemplateParamSetNotMatchApprovedTemplate": _C.content,
+    "FailedOperation.JsonParseFail": _C.content,
 }
 
 # Families of gateway codes that mean one thing whatever their number.

@@ -64,6 +64,21 @@ def carrier_credentials() -> CarrierCredentials:
     return CarrierCredentials(value["access_key_id"], value["access_key_secret"])
 
 
+@dataclass(frozen=True, repr=False)
+class TencentCredentials:
+    secret_id: str
+    secret_key: str
+
+    def __repr__(self) -> str:  # never print the key
+        return f"TencentCredentials(secret_id={self.secret_id!r}, secret_key='***')"
+
+
+def tencent_credentials() -> TencentCredentials:
+    """The Tencent Cloud key pair, kept as the Alibaba one is: JSON {"secret_id", "secret_key"}."""
+    value = _json_secret("TENCENT_SECRET_ARN")
+    return TencentCredentials(value["secret_id"], value["secret_key"])
+
+
 def webhook_secret(name: str) -> str:
     """One of ``hotline_webhook_secret``, ``payment_webhook_secret``, ``carrier_callback_token``."""
     return _json_secret("WEBHOOK_SECRET_ARN")[name]

@@ -78,8 +78,12 @@ def _model() -> Any:
         carrier_secret_arn: str = _name("CARRIER_SECRET_ARN")
         webhook_secret_arn: str = _name("WEBHOOK_SECRET_ARN")
         hash_key_secret_arn: str = _name("HASH_KEY_SECRET_ARN")
-        # the carrier
+        # the carriers: Alibaba Cloud SMS, and Tencent Cloud SMS beside it
         carrier_endpoint: str = _name("CARRIER_ENDPOINT")
+        tencent_sms_endpoint: str = _name("TENCENT_SMS_ENDPOINT")
+        tencent_secret_arn: str = _name("TENCENT_SECRET_ARN")
+        tencent_sms_sdk_app_id: str = _name("TENCENT_SMS_SDK_APP_ID")
+        tencent_sms_region: str = _name("TENCENT_SMS_REGION", "ap-guangzhou")
         # staff sign-in: empty pool id and audience are legitimate (an outside OIDC service)
         staff_user_pool_id: str = _name("STAFF_USER_POOL_ID")
         oidc_issuer: str = _name("OIDC_ISSUER")
@@ -151,10 +155,11 @@ QUEUES = (*LANES, "WORK_QUEUE_URL", "FANOUT_QUEUE_URL", "PUSH_QUEUE_URL")
 BUCKETS = ("UPLOADS_BUCKET", "ARCHIVE_BUCKET")
 KEYS = ("PLATFORM_KEY_ID", "HASH_KEY_SECRET_ARN")  # number encryption and the keyed hash
 CARRIER = ("CARRIER_ENDPOINT", "CARRIER_SECRET_ARN")
+TENCENT = ("TENCENT_SMS_ENDPOINT", "TENCENT_SECRET_ARN", "TENCENT_SMS_SDK_APP_ID")
 WEBHOOKS = ("WEBHOOK_SECRET_ARN",)
 STAFF_SIGN_IN = ("OIDC_ISSUER",)
 # Everything Globals gives every function (the pool id and audience may be empty by design).
-PLATFORM = (*TABLES, *QUEUES, *BUCKETS, *KEYS, *CARRIER, *WEBHOOKS, *STAFF_SIGN_IN)
+PLATFORM = (*TABLES, *QUEUES, *BUCKETS, *KEYS, *CARRIER, *TENCENT, *WEBHOOKS, *STAFF_SIGN_IN)
 
 
 def _describe(error: Any) -> str:
