@@ -6,7 +6,7 @@ on the ``bulk`` lane. Locally everything shares a few cores and one moto server,
 publicity send would slow the hang-up answers that the lanes exist to protect. The local
 platform restores the separation the lanes have in AWS in two ways:
 
-- environments doing work that may wait (``BACKGROUND``: the bulk lane, fan-out, imports, the
+- environments doing work that may wait (``BACKGROUND``: the bulk lane, fan-out, imports, exports, the
   carrier's receipts) run at a lower OS priority, so they take the cores the rest leaves idle;
 - environments on the urgent path (``URGENT``: the high lane and the functions that queue on
   it) mark their AWS calls with a header, and moto's server starts no other call while an
@@ -28,7 +28,7 @@ BACKGROUND_NICENESS = 19  # the lowest: what normal work leaves of a core, and l
 
 # Event source mappings (by their queue) and API functions, by class.
 URGENT_QUEUES = frozenset({"HighQueue"})
-BACKGROUND_QUEUES = frozenset({"BulkQueue", "FanoutQueue", "WorkQueue", "PushQueue"})
+BACKGROUND_QUEUES = frozenset({"BulkQueue", "FanoutQueue", "WorkQueue", "PushQueue", "ExportQueue"})
 URGENT_FUNCTIONS = frozenset({"HotlineFunction", "TriggerEventsFunction", "SubscribeFunction"})
 BACKGROUND_FUNCTIONS: frozenset[str] = frozenset()  # the carrier's pushes are queued, their recording waits
 

@@ -153,6 +153,7 @@ def test_delivery_reports_per_send_and_per_day(sends):  # noqa: F811
     assert report.body["states"]["delivered"] == 5 and report.body["states"]["failed"] == 1
     assert report.body["delivery_rate"] == round(5 / 6, 4)
     assert report.body["failure_reasons"] == {"MK:0005": 1}
+    assert report.body["failure_categories"] == {"其他": 1}  # a code no category names
     assert report.body["parts_used"] == 6
     assert daily.status == 200
     assert daily.body["offices"] == [
@@ -163,6 +164,7 @@ def test_delivery_reports_per_send_and_per_day(sends):  # noqa: F811
             "parts_used": 6,
             "states": {**{s: 0 for s in report.body["states"]}, "delivered": 5, "failed": 1},
             "failure_reasons": {"MK:0005": 1},
+            "failure_categories": {"其他": 1},
             "delivery_rate": round(5 / 6, 4),
         }
     ]

@@ -68,6 +68,7 @@ ITEMS: tuple[ItemType, ...] = (
              sk=("day#",)),
     ItemType(SENDS, "call#", "sources.hotline", "a 12333 hang-up call (sk call)", indexes=("calls#",)),
     ItemType(SENDS, "stats#", "sending.daily_stats", "a day's delivery counters per shard", sk=("f#", "s#")),
+    ItemType(SENDS, "export#", "reports.export_store", "an export of a send's recipients and its progress (sk export)"),
     # -- MESSAGES_TABLE: one item per recipient message
     ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg); gsi3 lists a send's recipients",
              indexes=("phone#", "src#", "rcp#")),

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
+from sms_platform.reports import reasons
 from sms_platform.reports.models import DailyRow, DailyStatistics
 from sms_platform.sending import daily_stats
 from sms_platform.staff.context import Office, StaffContext, visible_offices
@@ -35,4 +36,9 @@ def daily_statistics(
             raise Forbidden("区县工作人员只能查看本区县的统计", field="office")
         offices = [office]
     rows = daily_stats.report(start, end, offices=[o.value for o in offices])
-    return DailyStatistics(start=start, end=end, offices=offices, rows=[DailyRow(**row) for row in rows])
+    return DailyStatistics(
+        start=start,
+        end=end,
+        offices=offices,
+        rows=[DailyRow(**row, failure_categories=reasons.categories(row["failure_reasons"])) for row in rows],
+    )

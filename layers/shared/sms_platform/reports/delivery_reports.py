@@ -17,6 +17,7 @@ from sms_platform.audit import trail
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
+from sms_platform.reports import reasons
 from sms_platform.reports.models import CitizenMessage, CitizenMessages, DailyDelivery, OfficeDelivery
 from sms_platform.sending import message_store
 from sms_platform.sending.messages import MessageState
@@ -32,12 +33,6 @@ STATE_NAMES = {
     "suppressed": "未发送（已拦截）",
     "undeliverable": "无可用号码",
     "expired": "已过期",
-}
-SUPPRESS_NAMES = {
-    "opt_out": "本人已退订",
-    "frequency_limit": "超过发送频率限制",
-    "stopped_send": "发送已被停止",
-    "suspended_office": "发送单位已被暂停",
 }
 
 
@@ -62,6 +57,7 @@ def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
         "states": {state.value: states.get(state.value, 0) for state in MessageState},
         "delivery_rate": round(delivered / settled, 4) if settled else None,
         "failure_reasons": dict(failures.most_common()),
+        "failure_categories": reasons.categories(failures),
         "suppress_reasons": {reason: n for reason, n in suppressed.most_common()},
         "parts_used": parts,
     }
@@ -105,6 +101,7 @@ def progress(request: Any) -> dict[str, Any]:
         "states": states,
         "delivery_rate": report["delivery_rate"],
         "parts_used": report["parts_used"],
+        "failure_categories": report["failure_categories"],
     }
 
 
@@ -134,6 +131,7 @@ def daily_report(day: date | None, *, now: datetime) -> DailyDelivery:
                     **office,
                     "states": {state.value: office["states"].get(state.value, 0) for state in MessageState},
                     "failure_reasons": dict(office["failure_reasons"].most_common()),
+                    "failure_categories": reasons.categories(office["failure_reasons"]),
                     "delivery_rate": round(delivered / (delivered + failed), 4) if delivered + failed else None,
                 }
             )
@@ -144,6 +142,7 @@ def daily_report(day: date | None, *, now: datetime) -> DailyDelivery:
 def _citizen_message(item: dict[str, Any]) -> CitizenMessage:
     state = str(item.get("state"))
     office = str(item.get("office", ""))
+    reason, code = reasons.reason_of(item)
     return CitizenMessage(
         message_id=item["message_id"],
         kind=item.get("kind"),
@@ -152,9 +151,8 @@ def _citizen_message(item: dict[str, Any]) -> CitizenMessage:
         template_id=item.get("template_id"),
         state=state,
         state_name=STATE_NAMES.get(state, state),
-        reason=SUPPRESS_NAMES.get(str(item.get("suppress_reason")))
-        if state == "suppressed"
-        else (item.get("error_code") if state == "failed" else None),
+        reason=reason,
+        reason_code=code,
         created_at=item.get("created_at"),
         sent_at=item.get("sent_at"),
         final_at=item.get("final_at"),

@@ -21,6 +21,7 @@ class OfficeDelivery(BaseModel):
     parts_used: int = Field(description="计费条数")
     states: dict[str, int] = Field(description="各状态的短信条数")
     failure_reasons: dict[str, int] = Field(description="失败原因（运营商错误码）及条数，多者在前")
+    failure_categories: dict[str, int] = Field(description="失败原因类别（空号、停机……）及条数，多者在前")
     delivery_rate: float | None = Field(description="送达 /（送达 + 失败）；无结果时为空")
 
 
@@ -40,7 +41,8 @@ class CitizenMessage(BaseModel):
     template_id: str | None = None
     state: str
     state_name: str
-    reason: str | None = Field(default=None, description="未发送原因或失败的错误码")
+    reason: str | None = Field(default=None, description="未送达的原因（中文：空号、停机、本人已退订……）")
+    reason_code: str | None = Field(default=None, description="原始错误码或平台原因")
     created_at: str | None = None
     sent_at: str | None = None
     final_at: str | None = None
@@ -67,6 +69,7 @@ class DailyRow(BaseModel):
     parts: int = Field(description="计费条数")
     delivery_rate: float | None = Field(description="送达 /（送达 + 失败）；无结果时为空")
     failure_reasons: dict[str, int] = Field(description="失败原因（运营商错误码）及条数，多者在前")
+    failure_categories: dict[str, int] = Field(description="失败原因类别（空号、停机……）及条数，多者在前")
     suppress_reasons: dict[str, int] = Field(description="未发送原因及条数，多者在前")
 
 
