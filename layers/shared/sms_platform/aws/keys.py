@@ -62,6 +62,8 @@ ITEMS: tuple[ItemType, ...] = (
     # -- SENDS_TABLE: send requests, 12333 calls, statistics
     ItemType(SENDS, "send#", "sources.send_request_store", "a send request (sk request)"),
     ItemType(SENDS, "send#", "sources.fanout", "a send request's fan-out chunks", sk=("chunk#",)),
+    ItemType(SENDS, "followup#", "sources.follow_up_store", "a follow-up send's recipients, a page of "
+             "address-book references an item", sk=("r#",)),
     ItemType(SENDS, "vsheet#", "sources.value_sheet_store", "a personalised list (sk meta) and its encrypted rows",
              sk=("rows#",), indexes=("vsheets#",)),
     ItemType(SENDS, "testphone#", "sources.send_request_store", "an account's verified phone for test sends",

@@ -3,9 +3,11 @@ about it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sms_platform.contacts import records, repository, validation
 from sms_platform.contacts.models import Contact, Kind, Recipient
-from sms_platform.contacts.record_items import record_pk
+from sms_platform.contacts.record_items import pk_of_ref, record_pk
 
 
 def normalized_identifier(kind: str, identifier: str) -> str | None:
@@ -49,3 +51,22 @@ def recipients_of(kind: str, identifier: str) -> list[Recipient]:
                 )
             )
     return chosen
+
+
+def recipients_by_refs(refs: Iterable[str]) -> tuple[list[Recipient], int]:
+    """Whom to text of these records (by their references), each at its number in use as it is
+    now (one recipient per number), and how many could not be reached (gone, or no number)."""
+    pks = [pk_of_ref(ref) for ref in dict.fromkeys(refs)]
+    found = repository.get_many(pk for pk in pks if pk)
+    chosen: list[Recipient] = []
+    seen: set[str] = set()
+    skipped = 0
+    for pk in pks:
+        contact = found.get(pk) if pk else None
+        phone = contact.current_phone if contact else None
+        if contact is None or phone is None:
+            skipped += 1
+        elif phone.hash not in seen:
+            seen.add(phone.hash)
+            chosen.append(Recipient.of(contact, phone))
+    return chosen, skipped

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,7 +40,7 @@ from sms_platform import aws
 from sms_platform.audit import trail
 from sms_platform.aws import queries
 from sms_platform.contacts.audiences import Segment, iter_pages, plan_chunks
-from sms_platform.contacts.chunks import ChunkSpec
+from sms_platform.contacts.chunks import ChunkSpec, Page
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.foundation.settings import settings
@@ -57,7 +57,7 @@ from sms_platform.sending.messages import (
     message_id,
     next_publicity_opening,
 )
-from sms_platform.sources import send_request_store, value_sheet_fanout
+from sms_platform.sources import follow_up_fanout, send_request_store, value_sheet_fanout
 from sms_platform.sources.send_request_models import SendRequest, chunk_count
 
 BACKPRESSURE_DELAY = 30
@@ -140,6 +140,8 @@ def plan(request: SendRequest) -> int:
     per_chunk = settings().fanout_chunk_recipients  # audience size per parallel chunk
     if request.sheet is not None:  # a personalised list: chunks of its stored rows
         specs = value_sheet_fanout.plan_chunks(request, per_chunk)
+    elif request.follow_up is not None:  # a follow-up: chunks of its recipients' stored pages
+        specs = follow_up_fanout.plan_chunks(request, per_chunk)
     else:
         specs = plan_chunks(_segment(request), chunk_count(request.audience_size, per_chunk))
     table = _table()
@@ -315,6 +317,15 @@ def _finish_chunk(request_id: str) -> str:
     return "done"
 
 
+def _reading(request: SendRequest, spec: ChunkSpec, cursor: dict[str, Any] | None) -> Iterator[Page]:
+    """The pages of one chunk of a send's audience, from ``cursor``."""
+    if request.sheet is not None:  # a personalised list: its stored rows, each with its own values
+        return value_sheet_fanout.pages(request, spec, cursor)
+    if request.follow_up is not None:  # a follow-up: the records an earlier send did not reach
+        return follow_up_fanout.pages(request, spec, cursor)
+    return iter_pages(_segment(request), spec, cursor)
+
+
 def run_chunk(
     job: ChunkJob,
     *,
@@ -337,11 +348,7 @@ def run_chunk(
     spec = ChunkSpec.from_dict(json.loads(item["spec"]))
     lane = str(lane_for(_kind(job.request_id)))
     request = send_request_store.load(job.request_id)
-    if request.sheet is not None:  # a personalised list: its stored rows, each with its own values
-        reading = value_sheet_fanout.pages(request, spec, cursor)
-    else:
-        reading = iter_pages(_segment(request), spec, cursor)
-    for used, page in enumerate(reading, start=1):
+    for used, page in enumerate(_reading(request, spec, cursor), start=1):
         if used > 1:  # a stop between pages takes effect at the next page
             request = send_request_store.load(job.request_id)
         now = clock.now()

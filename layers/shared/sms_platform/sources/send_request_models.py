@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sending.messages import in_publicity_window, next_publicity_opening
+from sms_platform.sources.follow_up_models import FollowUpOf
 from sms_platform.sources.value_sheet_models import SHEET_ID, SheetRef, SheetView
 from sms_platform.staff.context import Office, Role, StaffContext
 
@@ -163,6 +164,7 @@ class SendRequest(BaseModel):
     values: dict[str, str]
     audience: AudienceIn
     sheet: SheetRef | None = None  # a personalised list: each recipient's own values
+    follow_up: FollowUpOf | None = None  # the send whose recipients not reached it reaches (follow_ups)
     audience_size: int
     parts: int
     total_parts: int
@@ -192,7 +194,7 @@ class SendRequest(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         keep = ("status", "template_id", "template_version", "audience_size", "send_at", "reject_reason",
-                "cancel_reason", "stop_reason", "sheet")  # fmt: skip
+                "cancel_reason", "stop_reason", "sheet", "follow_up")  # fmt: skip
         return self.model_dump(mode="json", include=set(keep))
 
 

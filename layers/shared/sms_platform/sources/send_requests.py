@@ -43,6 +43,7 @@ from sms_platform.sending import message_store, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import in_publicity_window
 from sms_platform.sources import fanout, send_request_store, staff_phones, value_sheets
+from sms_platform.sources.follow_up_models import FollowUpOf
 from sms_platform.sources.send_request_models import (
     CANCELLABLE,
     KIND_NAMES,
@@ -105,6 +106,16 @@ def _audience_size(ctx: StaffContext, segment: Segment) -> int:
     return audiences.count(segment)
 
 
+def _segment_audience(ctx: StaffContext, wanted: AudienceIn) -> tuple[int, AudienceIn]:
+    """The size of an address-book segment or list the author may send to, and the audience as
+    the request keeps it."""
+    segment = _segment(ctx, wanted)
+    size = _audience_size(ctx, segment)
+    if size == 0:
+        raise ValidationFailed("所选发送对象中没有可发送的号码", field="audience")
+    return size, AudienceIn.model_validate(segment.model_dump(mode="json", exclude_none=True))
+
+
 def _sheet_audience(ctx: StaffContext, body: SendRequestIn, version: TemplateVersion, request_id: str) -> SheetRef:
     """A personalised list as the audience: its people, each with their own values. Nothing else
     may narrow or widen it, and the values come from the list."""
@@ -120,9 +131,18 @@ def _sheet_audience(ctx: StaffContext, body: SendRequestIn, version: TemplateVer
     return value_sheets.for_request(ctx, body.sheet_id or "", version, request_id)
 
 
-def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendRequest:
+def propose(
+    ctx: StaffContext,
+    body: SendRequestIn,
+    *,
+    now: datetime,
+    follow_up: FollowUpOf | None = None,
+    request_id: str | None = None,
+) -> SendRequest:
     """A new request, waiting for a city reviewer: one set of values for an address-book segment
-    or a list, or a personalised list (``value_sheets``) whose rows carry each person's values."""
+    or a list, or a personalised list (``value_sheets``) whose rows carry each person's values.
+    A follow-up (``follow_ups``) names the send whose recipients not reached it reaches, stored
+    under ``request_id``."""
     version = workflow.usable_version(body.template_id, now=now)
     if version.category not in ("targeted", "publicity"):
         raise ValidationFailed("发送申请只能使用定向通知类或宣传公告类模板", field="template_id")
@@ -132,7 +152,7 @@ def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendReq
     problem = timing_problem(version.category, body.send_at, now)
     if problem:
         raise ValidationFailed(problem, field="send_at")
-    request_id = uuid.uuid4().hex
+    request_id = request_id or uuid.uuid4().hex
     sheet = None
     if body.sheet_id:
         sheet = _sheet_audience(ctx, body, version, request_id)
@@ -141,11 +161,10 @@ def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendReq
     else:
         values = templating.validate_values(version.variables, body.values)
         parts = sms.measure(templating.render(version.text, values), sign_name).parts
-        segment = _segment(ctx, body.audience)
-        size = _audience_size(ctx, segment)
-        if size == 0:
-            raise ValidationFailed("所选发送对象中没有可发送的号码", field="audience")
-        audience = AudienceIn.model_validate(segment.model_dump(mode="json", exclude_none=True))
+        if follow_up is not None:  # the recipients an earlier send did not reach
+            size, audience = follow_up.recipients, AudienceIn(kind=follow_up.kind)
+        else:
+            size, audience = _segment_audience(ctx, body.audience)
         total = parts * size
     request = SendRequest(
         request_id=request_id,
@@ -163,6 +182,7 @@ def propose(ctx: StaffContext, body: SendRequestIn, *, now: datetime) -> SendReq
         values=values,
         audience=audience,
         sheet=sheet,
+        follow_up=follow_up,
         audience_size=size,
         parts=parts,
         total_parts=total,
@@ -193,7 +213,7 @@ def review_view(
     text = templating.render(request.text, request.values)
     length = sms.measure(text, request.sign_name)
     size = request.audience_size
-    if request.status in ("submitted", "approved"):
+    if request.status in ("submitted", "approved") and request.follow_up is None:  # a follow-up's are kept
         size = audiences.count(Segment.model_validate(request.audience.model_dump(exclude_none=True)))
     return RequestDetail(
         request=request,
