@@ -18,6 +18,7 @@ import pytest
 
 pytest_plugins = [
     "tests.carrier_fixtures",  # carrier_simulator, carrier_client
+    "tests.tencent_fixtures",  # tencent_simulator, tencent_client
     "tests.staff_fixtures",  # staff, staff_clock: accounts with real tokens, calls through the authorizer
 ]
 
