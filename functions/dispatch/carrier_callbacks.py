@@ -1,9 +1,11 @@
-"""Carrier pushes: delivery receipts (``/v1/carrier/receipts``) and replies (``/v1/carrier/inbound``).
+"""Carrier pushes: Alibaba's delivery receipts (``/v1/carrier/receipts``) and replies
+(``/v1/carrier/inbound``), and Tencent's (``/v1/carrier/tencent/receipts``, ``/v1/carrier/tencent/inbound``).
 
-The carrier cannot sign its pushes, so each carries the ``token`` query parameter, compared in
+A carrier cannot sign its pushes, so each carries the ``token`` query parameter, compared in
 constant time with the configured callback token. A push is checked whole (a malformed one is
 refused with 422 and nothing is queued), then queued in pieces for ``carrier_push_worker`` and
-answered ``{"code": 0, "msg": "成功"}`` at once, however many items it holds.
+answered at once, however many items it holds: ``{"code": 0, "msg": "成功"}`` to Alibaba,
+``{"result": 0, "errmsg": "OK"}`` to Tencent.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ app = APIGatewayRestResolver()
 register_error_handlers(app)
 log = logger()
 ACCEPTED = {"code": 0, "msg": "成功"}
+TENCENT_ACCEPTED = {"result": 0, "errmsg": "OK"}
 
 
 def _check_token() -> None:
@@ -74,6 +77,30 @@ def replies() -> dict[str, Any]:
     items = _items(CarrierReply)
     log.info("replies queued", extra={"replies": len(items), "pieces": queue_push("replies", items)})
     return ACCEPTED
+
+
+@app.post("/v1/carrier/tencent/receipts")
+def tencent_receipts() -> dict[str, Any]:
+    from sms_platform.sending.carrier_pushes import queue_push
+    from sms_platform.sending.tencent_pushes import TencentReceipt
+
+    _check_token()
+    items = _items(TencentReceipt)
+    log.info("receipts queued", extra={"carrier": "tencent", "receipts": len(items),
+                                       "pieces": queue_push("tencent_receipts", items)})  # fmt: skip
+    return TENCENT_ACCEPTED
+
+
+@app.post("/v1/carrier/tencent/inbound")
+def tencent_replies() -> dict[str, Any]:
+    from sms_platform.sending.carrier_pushes import queue_push
+    from sms_platform.sending.tencent_pushes import TencentReply, reply_of
+
+    _check_token()
+    items = [reply_of(reply) for reply in _items(TencentReply)]
+    log.info("replies queued", extra={"carrier": "tencent", "replies": len(items),
+                                      "pieces": queue_push("replies", items)})  # fmt: skip
+    return TENCENT_ACCEPTED
 
 
 @logger().inject_lambda_context(clear_state=True)

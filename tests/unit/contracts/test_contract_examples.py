@@ -15,6 +15,7 @@ from sms_platform.contracts import examples, openapi
 from sms_platform.contracts.operations import OPERATIONS
 from sms_platform.foundation.errors import PlatformError
 from sms_platform.sending.messages import CarrierReceipt, CarrierReply
+from sms_platform.sending.tencent_pushes import TencentReceipt, TencentReply
 from sms_platform.sources import business_events, hotline, subscriptions
 
 from tests.contract_schemas import answer_schema, errors, request_schema
@@ -43,6 +44,8 @@ HANDLER_CHECKS: dict[str, Callable[[Any], Any]] = {
     "notify_payment": lambda body: subscriptions.parse(subscriptions.PaymentNotice, body),
     "push_receipts": TypeAdapter(list[CarrierReceipt]).validate_python,
     "push_replies": TypeAdapter(list[CarrierReply]).validate_python,
+    "push_tencent_receipts": TypeAdapter(list[TencentReceipt]).validate_python,
+    "push_tencent_replies": TypeAdapter(list[TencentReply]).validate_python,
     "post_contacts": _contacts,
 }
 
@@ -57,6 +60,8 @@ RIGHT = [
     ("notify_payment", examples.PAYMENT),
     ("push_receipts", examples.RECEIPTS),
     ("push_replies", examples.REPLIES),
+    ("push_tencent_receipts", examples.TENCENT_RECEIPTS),
+    ("push_tencent_replies", examples.TENCENT_REPLIES),
     ("post_contacts", examples.CONTACTS),
 ]
 
@@ -72,6 +77,9 @@ WRONG = [
     ("push_receipts", [{"phone_number": examples.PHONE}]),  # no success
     ("push_receipts", examples.RECEIPTS[0]),  # not an array
     ("push_replies", [{"content": "TD"}]),  # no phone_number
+    ("push_tencent_receipts", [{**examples.TENCENT_RECEIPTS[0], "report_status": "DELIVERED"}]),
+    ("push_tencent_receipts", [{key: v for key, v in examples.TENCENT_RECEIPTS[0].items() if key != "sid"}]),
+    ("push_tencent_replies", [{"text": "TD"}]),  # no mobile
     ("post_contacts", {"contacts": [{**examples.CONTACTS["contacts"][0], "kind": "citizen"}]}),
 ]
 

@@ -75,6 +75,8 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg); gsi3 lists a send's recipients",
              indexes=("phone#", "src#", "rcp#")),
     ItemType(MESSAGES, "hold#", "sending.message_items", "a hold stopping queued messages (sk hold)"),
+    ItemType(MESSAGES, "cid#", "sending.message_items", "the message a carrier's own id of it names (Tencent's "
+             "SerialNo; sk cid), which that carrier's receipts carry"),
     # -- SUBSCRIPTIONS_TABLE: paid subscriptions
     ItemType(SUBSCRIPTIONS, "sub#", "sources.subscription_store", "a subscription (sk sub) and its sends",
              sk=("send#",), indexes=("subscriber#",)),

@@ -107,6 +107,21 @@ REPLIES = [
     }
 ]
 PUSH_ANSWER = {"code": 0, "msg": "成功"}
+TENCENT_RECEIPTS = [
+    {
+        "user_receive_time": "2024-06-03 09:30:05",
+        "nationcode": "86",
+        "mobile": PHONE,
+        "report_status": "SUCCESS",
+        "errmsg": "DELIVRD",
+        "description": "用户短信送达成功",
+        "sid": "2433:327843921913300006",
+    }
+]
+TENCENT_REPLIES = [
+    {"extend": "", "mobile": PHONE, "nationcode": "86", "sign": "威海社保", "text": "退订", "time": 1717380000}
+]
+TENCENT_PUSH_ANSWER = {"result": 0, "errmsg": "OK"}
 
 CONTACTS = {
     "contacts": [

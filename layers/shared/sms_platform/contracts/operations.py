@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sms_platform.contacts.views_models import ContactBatch
 from sms_platform.contracts import examples, shapes
 from sms_platform.sending.messages import CarrierReceipt, CarrierReply
+from sms_platform.sending.tencent_pushes import TencentReceipt, TencentReply
 from sms_platform.sources.business_events import BusinessEvent
 from sms_platform.sources.subscriptions import LookupRequest, OrderRequest, OtpRequest, PaymentNotice
 
@@ -71,7 +72,7 @@ TAGS = {
     EVENTS: "社保业务系统提交业务事件，命中触发规则即发送通知短信（CONTRACTS §3）。",
     SUBSCRIPTIONS: "网上服务大厅、自助终端、手机 APP 的付费订阅（CONTRACTS §4），金额以分为单位。",
     PAYMENTS: "支付机构的支付结果通知（CONTRACTS §4）。",
-    CARRIER: "运营商（阿里云短信）推送的状态报告和上行回复（CONTRACTS §1）。",
+    CARRIER: "运营商推送的状态报告和上行回复：阿里云短信（CONTRACTS §1）和腾讯云短信（CONTRACTS §8）。",
     CONTACTS: "服务渠道和业务系统采集的通讯录，逐条答复。",
 }
 
@@ -176,6 +177,19 @@ OPERATIONS: tuple[Operation, ...] = (
         "回复 R、T、TD 或 退订（不区分大小写，忽略首尾空白）即退订宣传类短信；其他回复留给工作人员查看。",
         ("carrierToken",), Answer(200, shapes.PushAccepted, examples.PUSH_ANSWER, "已接收"),
         {**BODY, 401: "回调令牌不正确"}, CarrierReply, request_is_list=True, example=examples.REPLIES,
+    ),
+    Operation(
+        "post", "/v1/carrier/tencent/receipts", "push_tencent_receipts", CARRIER, "腾讯云短信状态回执",
+        "以 sid（发送时的 SerialNo）找到对应短信；可能重复，也可能早于平台记录发送结果到达；以 report_status 为准，"
+        "errmsg 为明细。收到即答复，随后分批入账。",
+        ("carrierToken",), Answer(200, shapes.TencentPushAccepted, examples.TENCENT_PUSH_ANSWER, "已接收"),
+        {**BODY, 401: "回调令牌不正确"}, TencentReceipt, request_is_list=True, example=examples.TENCENT_RECEIPTS,
+    ),
+    Operation(
+        "post", "/v1/carrier/tencent/inbound", "push_tencent_replies", CARRIER, "腾讯云短信上行回复",
+        "回复 R、T、TD 或 退订（不区分大小写，忽略首尾空白）即退订宣传类短信；其他回复留给工作人员查看。",
+        ("carrierToken",), Answer(200, shapes.TencentPushAccepted, examples.TENCENT_PUSH_ANSWER, "已接收"),
+        {**BODY, 401: "回调令牌不正确"}, TencentReply, request_is_list=True, example=examples.TENCENT_REPLIES,
     ),
     Operation(
         "post", "/v1/contacts/batch", "post_contacts", CONTACTS, "批量提交通讯录",

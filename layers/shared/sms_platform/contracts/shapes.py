@@ -132,6 +132,13 @@ class PushAccepted(BaseModel):
     msg: str
 
 
+class TencentPushAccepted(BaseModel):
+    """What Tencent expects back from a push (CONTRACTS §8), however many items it held."""
+
+    result: Literal[0]
+    errmsg: str
+
+
 # ---------------------------------------------------------------- contacts from channels
 class ChannelPhoneIn(PhoneIn):
     """A number as a channel sends it: without a source it takes the key's one channel."""

@@ -44,6 +44,8 @@ BODY_LIMITS: dict[str, int] = {
     "/v1/contacts/batch": 512 * KIB,
     "/v1/carrier/receipts": 5 * KIB * KIB,
     "/v1/carrier/inbound": 5 * KIB * KIB,
+    "/v1/carrier/tencent/receipts": 5 * KIB * KIB,
+    "/v1/carrier/tencent/inbound": 5 * KIB * KIB,
     "/v1/staff/{proxy+}": 256 * KIB,
 }
 MAX_DEPTH = 32  # the deepest body the platform reads is four levels; 32 leaves room for any client

@@ -12,6 +12,11 @@ for the low-level client (``{"S": ...}``) so that what they share is built once.
 
 Holds (``pk = "hold#<scope>#<key>"``) stop queued messages of a stopped send or a suspended
 office from going out: the dispatcher suppresses them with the hold's reason.
+
+A message handed to a carrier that names each message by an id of its own (Tencent's SerialNo)
+records the carrier and that id (``carrier``, ``carrier_id``), and an index item
+(``pk = "cid#<carrier>#<id>"``) names the message, so that the carrier's receipt, which carries
+only its id and the number, finds it with one read.
 """
 
 from __future__ import annotations
@@ -364,6 +369,33 @@ def requeue_actions(
         "ExpressionAttributeValues": values,
     }
     return _moves(keys, update)
+
+
+# ---------------------------------------------------------------------------- carriers' ids
+
+
+def carrier_id_key(carrier: str, carrier_id: str) -> dict[str, str]:
+    return {"pk": f"cid#{carrier}#{carrier_id}", "sk": "cid"}
+
+
+def carrier_id_actions(
+    carrier: str, mid: str, carrier_id: str, at: datetime, table_name: str
+) -> list[dict[str, Any]]:
+    """The index item naming the message by the carrier's id of it, and the message recording
+    both, as one transaction's actions (the message must exist)."""
+    index = carrier_id_key(carrier, carrier_id)
+    item = {
+        "pk": {"S": index["pk"]}, "sk": {"S": index["sk"]}, "message_id": {"S": mid},
+        "carrier": {"S": carrier}, "expires_at": {"N": str(_expires_at(at))},
+    }  # fmt: skip
+    update = {
+        "TableName": table_name,
+        "Key": {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE},
+        "UpdateExpression": "SET carrier = :c, carrier_id = :i",
+        "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": {":c": {"S": carrier}, ":i": {"S": carrier_id}},
+    }
+    return [{"Put": {"TableName": table_name, "Item": item}}, {"Update": update}]
 
 
 # ---------------------------------------------------------------------------- holds

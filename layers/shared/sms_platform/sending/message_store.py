@@ -14,7 +14,7 @@ count is counted once, after its conditional write succeeded (``daily_stats.coun
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -396,6 +396,31 @@ def _requeue_releasing(moves: list[dict[str, Any]], releases: Sequence[list[dict
         outcome.refused.update({alone[index]: refusal for index, refusal in rest.refused.items()})
         outcome.unwritten = [alone[index] for index in rest.unwritten]
     return outcome
+
+
+# ---------------------------------------------------------------------------- carriers' ids
+
+
+def record_carrier_ids(carrier: str, ids: Mapping[str, str], at: datetime) -> int:
+    """Record on each message (message id to the carrier's id of it) the carrier it was handed
+    to and that carrier's id, with the index its receipts find it by; how many were recorded."""
+    table = _table().name
+    groups = [message_items.carrier_id_actions(carrier, mid, cid, at, table) for mid, cid in ids.items() if cid]
+    outcome = transactions.write_groups(_client(), groups)
+    if outcome.unwritten:
+        raise RuntimeError(f"{len(outcome.unwritten)} carrier ids could not be recorded")
+    return len(groups) - len(outcome.refused)
+
+
+def messages_of_carrier_ids(carrier: str, carrier_ids: Iterable[str]) -> dict[str, str]:
+    """The message each of the carrier's ids names (the carrier's id to the message id); ids
+    the platform did not record are left out."""
+    keys = [message_items.carrier_id_key(carrier, cid) for cid in dict.fromkeys(carrier_ids) if cid]
+    found: dict[str, str] = {}
+    for start in range(0, len(keys), 100):
+        for item in _batch_get(keys[start : start + 100]):
+            found[str(item["pk"]).removeprefix(f"cid#{carrier}#")] = item["message_id"]
+    return found
 
 
 # ---------------------------------------------------------------------------- holds

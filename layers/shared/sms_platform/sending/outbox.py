@@ -174,10 +174,14 @@ def send_batches(batches: list[QueuedBatch], *, now: datetime | None = None) -> 
             _send_group(sqs, url, group)
 
 
-def send_bodies(url: str, bodies: list[str]) -> None:
-    """Send message bodies to the queue at ``url``, ten (or 256 KB) to a request."""
+def send_bodies(url: str, bodies: list[str], *, delay_seconds: int = 0) -> None:
+    """Send message bodies to the queue at ``url``, ten (or 256 KB) to a request, each delivered
+    ``delay_seconds`` (at most SQS's 900) from now."""
     sqs = aws.client("sqs")
     entries = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(bodies)]
+    if delay_seconds:
+        for entry in entries:
+            entry["DelaySeconds"] = min(delay_seconds, 900)
     for group in _sqs_groups(entries):
         _send_group(sqs, url, group)
 
