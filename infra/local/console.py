@@ -12,7 +12,7 @@ from typing import Any
 MAX_LINE = 160
 # Records a person does not need a line for: the summary says it, or it is bookkeeping.
 QUIET = frozenset(
-    {"sign_in", "development_defaults", "api_keys", "seeded_admin", "carrier", "schedule", "moto_started"}
+    {"sign_in", "development_defaults", "api_keys", "seeded_admin", "carrier", "tencent", "schedule", "moto_started"}
 )
 # Fields of a function's log line that every line has: the line names the function instead.
 _FUNCTION_BOILERPLATE = frozenset(
@@ -28,6 +28,9 @@ SECRETS = (
     ("CARRIER_CALLBACK_TOKEN", "carrier push token (query parameter of its push URLs)"),
     ("CARRIER_ACCESS_KEY_ID", "carrier AccessKeyId"),
     ("CARRIER_ACCESS_KEY_SECRET", "carrier AccessKeySecret"),
+    ("TENCENT_SECRET_ID", "Tencent SecretId"),
+    ("TENCENT_SECRET_KEY", "Tencent SecretKey"),
+    ("TENCENT_SMS_SDK_APP_ID", "Tencent SmsSdkAppId"),
 )
 
 
@@ -106,6 +109,10 @@ def summary(
         f"  API              {api}/v1/",
         f"  API docs         {api}/v1/docs   (OpenAPI document: {api}/v1/openapi.json)",
         f"  Carrier          {ready['carrier']}" + ("   (simulator)" if ready.get("simulator", True) else ""),
+        *(
+            [f"  Tencent SMS      {ready['tencent']}" + ("   (simulator)" if ready.get("tencent_simulator") else "")]
+            if ready.get("tencent") else []
+        ),
         f"  AWS (moto)       {ready['moto']}",
         "",
         "Sign in to the portal as the permission administrator:",

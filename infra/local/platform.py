@@ -1,7 +1,8 @@
 """The whole platform on one machine: ``make run`` / ``python -m infra.local``.
 
 Starts moto's server, creates what ``template.yaml`` declares, fills the secrets and API keys,
-seeds the first permission administrator, starts the carrier simulator, serves the API and the
+seeds the first permission administrator, starts the carrier simulators (Alibaba and Tencent,
+unless CARRIER_ENDPOINT or TENCENT_SMS_ENDPOINT name real ones), serves the API and the
 portal, polls the queues, routes EventBridge events and fires the schedules. Ctrl-C (SIGINT)
 or SIGTERM stops everything in the reverse order and leaves no process behind.
 """
@@ -48,6 +49,7 @@ class Platform:
         self.provisioner: Any = None
         self.clock: Any = None
         self.seeded = ""
+        self.tencent = ""  # where the platform sends to Tencent: the simulator or TENCENT_SMS_ENDPOINT
         self.api_keys: list[dict[str, Any]] = []  # the development keys: their ids, names and plans
 
     # ---------------------------------------------------------------- start
@@ -56,6 +58,7 @@ class Platform:
         for name, port, needed in (
             ("API_PORT", settings.api_port, True),
             ("CARRIER_PORT", settings.carrier_port, settings.carrier_endpoint is None),
+            ("TENCENT_PORT", settings.tencent_port, settings.tencent_endpoint is None),
         ):
             if needed and not port_is_free(port):
                 raise SystemExit(f"port {port} ({name}) is in use: stop what holds it or set {name}")
@@ -77,6 +80,7 @@ class Platform:
         self._provision()
         self._seed_admin()
         carrier = self._start_simulator()
+        self.tencent = self._start_tencent_simulator()
         self._serve()
         self._poll()
         self._print_banner(carrier)
@@ -119,6 +123,8 @@ class Platform:
     def function_environment_base(self) -> dict[str, str]:
         env = dict(self.provisioner.out.environment)
         env["CARRIER_ENDPOINT"] = self.settings.carrier_endpoint or self.settings.simulator_url
+        env["TENCENT_SMS_ENDPOINT"] = self.settings.tencent_endpoint or self.settings.tencent_simulator_url
+        env["TENCENT_SMS_SDK_APP_ID"] = self.settings.values["TENCENT_SMS_SDK_APP_ID"]
         pool = self.provisioner.out.user_pool_id
         if pool:
             # moto serves the pool's signing keys here (server mode); the issuer stays Cognito's.
@@ -180,6 +186,27 @@ class Platform:
         simulator.start()
         self._teardown.callback(simulator.stop)
         return self.settings.simulator_url
+
+    def _start_tencent_simulator(self) -> str:
+        if self.settings.tencent_endpoint:
+            logs.emit("tencent", endpoint=self.settings.tencent_endpoint, simulator=False)
+            return self.settings.tencent_endpoint
+        from infra.tencent_simulator import TencentSimulator
+
+        values = self.settings.values
+        simulator = TencentSimulator(
+            host=HOST,
+            port=self.settings.tencent_port,
+            secret_keys={values["TENCENT_SECRET_ID"]: values["TENCENT_SECRET_KEY"]},
+            sdk_app_id=values["TENCENT_SMS_SDK_APP_ID"],
+            receipt_url=self.settings.tencent_receipt_url(),
+            inbound_url=self.settings.tencent_inbound_url(),
+            receipt_delay=0.5,
+            clock=self.clock,
+        )
+        simulator.start()
+        self._teardown.callback(simulator.stop)
+        return self.settings.tencent_simulator_url
 
     def _serve(self) -> None:
         import logging
@@ -271,6 +298,8 @@ class Platform:
             "docs": f"{settings.api_url}/v1/docs",
             "carrier": carrier,
             "simulator": settings.carrier_endpoint is None,
+            "tencent": self.tencent,
+            "tencent_simulator": settings.tencent_endpoint is None,
             "moto": settings.moto_url,
         }
         if logs.human():

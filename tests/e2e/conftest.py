@@ -45,7 +45,7 @@ def _port(preferred: int | None) -> int:
 
 def _ports(fixed_first: bool) -> dict[str, str]:
     """The usual ports when free; only one pytest worker tries them, so two never race for them."""
-    usual = {"API_PORT": 3000, "CARRIER_PORT": 3900, "MOTO_PORT": 4566}
+    usual = {"API_PORT": 3000, "CARRIER_PORT": 3900, "TENCENT_PORT": 3901, "MOTO_PORT": 4566}
     return {name: str(_port(port if fixed_first else None)) for name, port in usual.items()}
 
 
@@ -164,7 +164,7 @@ def _start(extra_env: dict[str, str] | None, ports: dict[str, str]) -> RunningPl
     env = {
         name: value
         for name, value in os.environ.items()
-        if name not in ("PLATFORM_CLOCK", "CARRIER_ENDPOINT", "AWS_ENDPOINT_URL")
+        if name not in ("PLATFORM_CLOCK", "CARRIER_ENDPOINT", "TENCENT_SMS_ENDPOINT", "AWS_ENDPOINT_URL")
     }
     env.update(ports, PYTHONUNBUFFERED="1", **(extra_env or {}))
     started_at = time.monotonic()

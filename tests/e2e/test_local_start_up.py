@@ -128,6 +128,7 @@ def test_a_restart_on_the_same_ports_right_after_a_carrier_client_used_the_simul
         for _ in range(3):
             assert client.get(f"{carrier}/_simulator/health", timeout=10).status_code == 200
     ports = {"API_PORT": first.api.rsplit(":", 1)[1], "CARRIER_PORT": carrier.rsplit(":", 1)[1],
+             "TENCENT_PORT": first.ready["tencent"].rstrip("/").rsplit(":", 1)[1],
              "MOTO_PORT": first.moto.rsplit(":", 1)[1]}  # fmt: skip
 
     assert first.stop() == (0, [])

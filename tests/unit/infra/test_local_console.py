@@ -115,8 +115,18 @@ def test_the_summary_says_where_everything_is_how_to_sign_in_the_keys_with_their
                   "local-hotline-secret", "local-payment-secret", "Ctrl-C"):  # fmt: skip
         assert shown in text
     # Values the environment supplied are never shown: the channel key and the callback token here.
-    assert text.count("(your value from the environment)") == 4  # channel key, token, carrier pair
+    # channel key, token, carrier pair, Tencent pair and application id
+    assert text.count("(your value from the environment)") == 7
     assert max(len(row) for row in text.splitlines()) < 120
+
+
+def test_the_summary_names_the_tencent_simulator_or_the_endpoint_set():
+    simulated = console.summary({**READY, "tencent": "http://127.0.0.1:3901/", "tencent_simulator": True},
+                                {"username": "admin"}, {}, KEYS)  # fmt: skip
+    real = console.summary({**READY, "tencent": "https://sms.tencentcloudapi.com/", "tencent_simulator": False},
+                           {"username": "admin"}, {}, KEYS)  # fmt: skip
+    assert "  Tencent SMS      http://127.0.0.1:3901/   (simulator)" in simulated.splitlines()
+    assert "  Tencent SMS      https://sms.tencentcloudapi.com/" in real.splitlines()
 
 
 def test_the_free_port_check_allows_reuse_as_the_servers_do_but_not_a_port_in_use():
