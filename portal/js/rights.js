@@ -10,6 +10,7 @@ export const ROUTE_ROLES = {
   "POST /contacts/imports": ["city_operator", "district_operator"],
   "POST /contacts/opt-outs": ["city_operator", "district_operator", "hotline_agent", "hotline_manager"],
   "POST /contacts/{ref}/reveal": ["phone_reveal"],
+  "POST /follow-ups": ["city_operator", "district_operator"],
   "GET /forbidden-words": ["city_reviewer"],
   "GET /hotline/calls/waiting": ["hotline_agent", "hotline_manager"],
   "GET /hotline/entries": ["city_operator", "city_reviewer", "hotline_agent", "hotline_manager"],

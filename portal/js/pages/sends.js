@@ -5,6 +5,7 @@ import { get, post } from "../api.js";
 import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+import { followUpFacts, followUpSection } from "./follow_ups.js";
 import { sheetResult, sheetUploader } from "./sheets.js";
 
 const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
@@ -234,6 +235,7 @@ async function detail(area, ctx, requestId) {
           ? `${view.audience_size} 人（个性化名单，${r.audience.kind === "unit" ? "参保单位" : "参保人员"}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`
           : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
         r.sheet ? [h("dt", {}, "名单文件摘要"), h("dd", { class: "hint" }, `SHA-256 ${r.sheet.sha256}`)] : null,
+        followUpFacts(r),
         h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
         h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
         r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
@@ -244,6 +246,7 @@ async function detail(area, ctx, requestId) {
       actions),
     view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : null,
     section("发送进度", progress),
+    followUpSection(ctx, r),
   );
   const draw = (current) => {
     if (current.progress) clear(progress, progressView(current.progress, current.audience_size));

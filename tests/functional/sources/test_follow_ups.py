@@ -93,6 +93,8 @@ def test_a_follow_up_reaches_only_those_not_reached_at_their_number_of_today(sen
     assert proposed.status == 200, proposed.body
     assert proposed.body["status"] == "submitted" and proposed.body["template_id"] == again_id
     assert proposed.body["follow_up"]["request_id"] == first and proposed.body["audience_size"] == 3
+    assert proposed.body["audience"] == {"kind": "person", "districts": ["wendeng"], "insurance_type": None,
+                                         "tag": None, "list_id": None}  # fmt: skip
     # The reviewer sees which send it follows and how many it reaches, before approving.
     assert seen["request"]["follow_up"]["request_id"] == first and seen["audience_size"] == 3
     assert seen["total_parts"] == 3 * seen["parts"]

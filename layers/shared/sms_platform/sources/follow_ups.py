@@ -94,7 +94,8 @@ def propose(ctx: StaffContext, body: FollowUpIn, *, now: datetime) -> SendReques
     proposal = SendRequestIn(
         template_id=body.template_id,
         values=body.values,
-        audience=AudienceIn(kind=summary.kind),
+        # Whom the first send was for, as the reviewer reads it; the recipients are the stored ones.
+        audience=AudienceIn(kind=summary.kind, districts=list(original.audience.districts)),
         send_at=body.send_at,
         note=body.note,
     )

@@ -162,7 +162,7 @@ def propose(
         values = templating.validate_values(version.variables, body.values)
         parts = sms.measure(templating.render(version.text, values), sign_name).parts
         if follow_up is not None:  # the recipients an earlier send did not reach
-            size, audience = follow_up.recipients, AudienceIn(kind=follow_up.kind)
+            size, audience = follow_up.recipients, body.audience
         else:
             size, audience = _segment_audience(ctx, body.audience)
         total = parts * size
