@@ -1,0 +1,101 @@
+"""Dispatch through the Tencent client: the project's own work per recipient, with AWS and
+Tencent stubbed.
+
+Dispatch work per recipient (a ``targeted`` batch of 100 as the fan-out queues it, from the SQS
+body through ``Dispatcher.process``, the Tencent client in the carrier's place: the batch's
+values mapped to Tencent's positional ``TemplateParamSet``, the JSON body, TC3-HMAC-SHA256
+signing, and the per-number ``SendStatusSet`` answer read back into one result per number) as a
+ratio to building and signing the same Tencent requests, and reading their answers, with the
+same client alone. Target: at most 2.0.
+
+The stubs are the dispatch benchmark's (benchmarks/dispatch_bench.py: DynamoDB and SQS accept
+everything at once); Tencent's answer is a real ``SendStatusSet`` of 100 numbers, parsed from
+its bytes on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from benchmarks.dispatch_bench import BATCHES, ROUNDS, _batches, _stubbed
+
+_ANSWER = json.dumps({"Response": {"SendStatusSet": [
+    {"SerialNo": f"2433:{900000000000 + i}", "PhoneNumber": f"+86139{i:08d}", "Fee": 1, "SessionContext": "s",
+     "Code": "Ok", "Message": "send success", "IsoCode": "CN"} for i in range(100)
+], "RequestId": "R"}}).encode()  # fmt: skip
+
+
+class _Answer:
+    status_code = 200
+
+    @staticmethod
+    def json() -> dict[str, Any]:
+        return json.loads(_ANSWER)
+
+
+class _Session:
+    def post(self, *_: Any, **__: Any) -> _Answer:
+        return _Answer()
+
+
+class _AsTheDispatcherCallsIt:
+    """The Tencent client under the calls today's dispatcher makes (``send_sms`` with a template
+    code and named values), the template's positional names as its filing would keep them."""
+
+    def __init__(self, client: Any, names: tuple[str, ...]) -> None:
+        self.client, self.names = client, names
+
+    def send_sms(self, numbers, sign_name, template_code, values, out_id):  # noqa: ANN001, ANN201
+        from sms_platform.carrier.base import CarrierTemplate
+
+        return self.client.send(numbers, sign_name, CarrierTemplate(template_code, self.names), values, out_id)
+
+
+def dispatch_ratio() -> tuple[float, float, float]:
+    from sms_platform.carrier import placeholders
+    from sms_platform.carrier.tencent import TencentClient
+    from sms_platform.foundation import runtime
+    from sms_platform.foundation.clock import FixedClock
+    from sms_platform.sending.dispatcher import Dispatcher, Tally
+    from sms_platform.sending.messages import QueuedBatch
+
+    clock = FixedClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    client = TencentClient("https://sms.tencentcloudapi.com/", "AKIDbench", "bench-key", "1400000001",
+                           session=_Session(), clock=clock)  # fmt: skip
+    bodies = _batches(BATCHES)
+    first = QueuedBatch.model_validate_json(bodies[0])
+    names = tuple(sorted(first.shared_params or {}))
+    carrier = _AsTheDispatcherCallsIt(client, names)
+    numbers = [[f"139{b:04d}{i:04d}" for i in range(100)] for b in range(BATCHES)]
+    positional = placeholders.positional_values(names, first.shared_params)
+    runtime.raise_young_threshold()  # as the sender does as its environment starts
+    dispatched, bare = [], []
+    for _ in range(ROUNDS + 1):  # the first round warms imports and caches; its time is dropped
+        dispatcher = Dispatcher(carrier=carrier, clock=clock, tally=Tally())
+        started = time.perf_counter()
+        for body in bodies:
+            dispatcher.process(QueuedBatch.model_validate_json(body))
+        dispatched.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for b, phones in enumerate(numbers):
+            client.send_sms(phones, first.sign_name, first.template_code, positional, f"send:bench{b}")
+        bare.append(time.perf_counter() - started)
+    per = BATCHES * 100
+    d, b = statistics.median(dispatched[1:]) / per, statistics.median(bare[1:]) / per
+    return d * 1e6, b * 1e6, d / b
+
+
+def run() -> None:
+    import gc
+
+    collector = gc.get_threshold()
+    with _stubbed():
+        per_recipient, bare, ratio = dispatch_ratio()
+        gc.set_threshold(*collector)
+    print(f"dispatch through the Tencent client per recipient {per_recipient:.1f} us, "
+          f"bare build+sign+read {bare:.1f} us: ratio {ratio:.2f} (target <= 2.0)")  # fmt: skip
+    print(json.dumps({"tencent_dispatch_ratio": round(ratio, 2)}))
