@@ -13,6 +13,7 @@ export const PAGES = [
   { path: "dashboard", title: "统计与运维", calls: ["GET /reports/daily", "GET /operations/lanes"], module: "./pages/dashboard.js" },
   { path: "templates", title: "短信模板", calls: ["GET /templates"], module: "./pages/templates.js" },
   { path: "sends", title: "发送申请", calls: ["GET /send-requests"], module: "./pages/sends.js" },
+  { path: "recipients", title: "发送明细", calls: ["GET /recipients/send/{request_id}", "GET /recipients/rule/{rule_id}", "GET /recipients/item/{product_id}", "GET /recipients/hotline"], module: "./pages/recipients.js" },
   { path: "rules", title: "触发规则", calls: ["GET /trigger-rules"], module: "./pages/rules.js" },
   { path: "items", title: "订阅项目", calls: ["GET /subscription-items"], module: "./pages/items.js" },
   { path: "faq", title: "12333问答库", calls: ["GET /hotline/entries"], module: "./pages/faq.js" },

@@ -26,7 +26,7 @@ function totalsBy(rows, key) {
   for (const row of rows) {
     const t = (totals[key(row)] ||= { sent: 0, delivered: 0, failed: 0, suppressed: 0, parts: 0, reasons: {} });
     for (const name of ["sent", "delivered", "failed", "suppressed", "parts"]) t[name] += row[name];
-    for (const [reason, n] of Object.entries(row.failure_reasons)) t.reasons[reason] = (t.reasons[reason] || 0) + n;
+    for (const [reason, n] of Object.entries(row.failure_categories)) t.reasons[reason] = (t.reasons[reason] || 0) + n;
   }
   return totals;
 }
@@ -62,12 +62,13 @@ async function statistics(main) {
       barChart("各单位送达率", Object.entries(perOffice).filter(([, v]) => v.delivered + v.failed)
         .map(([o, v]) => [OFFICE_NAMES[o] || o, Number(((v.delivered / (v.delivered + v.failed)) * 100).toFixed(1))]), { unit: "%" })),
     h("div", { class: "grid2" },
-      barChart("主要失败原因", Object.entries(all.reasons).sort((a, b) => b[1] - a[1]).slice(0, 8)),
+      barChart("失败原因（按类别）", Object.entries(all.reasons).sort((a, b) => b[1] - a[1]).slice(0, 8)),
       barChart("各单位计费条数", Object.entries(perOffice).map(([o, v]) => [OFFICE_NAMES[o] || o, v.parts]))),
     pagedTable([
       ["日期", (r) => r.day], ["类别", (r) => CATEGORY_NAMES[r.kind] || r.kind], ["单位", (r) => OFFICE_NAMES[r.office] || r.office],
       ["已发送", (r) => String(r.sent)], ["已送达", (r) => String(r.delivered)], ["失败", (r) => String(r.failed)],
       ["未发送", (r) => String(r.suppressed)], ["送达率", (r) => rate(r.delivered, r.failed)], ["计费条数", (r) => String(r.parts)],
+      ["失败原因", (r) => Object.entries(r.failure_categories).map(([label, n]) => `${label} ${n}`).join("、")],
     ], [...rows].reverse(), { caption: "每日明细", empty: "这段时间没有短信" }),
   ));
 }

@@ -87,7 +87,7 @@ function lookup(main) {
         ["单位", (m) => m.office_name],
         ["类别", (m) => CATEGORY_NAMES[m.kind] || m.kind || ""],
         ["状态", (m) => statusBadge(m.state, m.state_name)],
-        ["原因", (m) => m.reason || ""],
+        ["原因", (m) => (m.reason ? `${m.reason}${m.reason_code && m.reason_code !== m.reason ? `（${m.reason_code}）` : ""}` : "")],
         ["送达时间", (m) => when(m.final_at)],
       ], answer.messages, { caption: `${answer.phone_masked} 近期的短信`, empty: `${answer.phone_masked} 近期没有短信` }));
     });

@@ -7,7 +7,8 @@ import { form } from "./governance.js";
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "12333问答库"),
-    h("p", { class: "hint" }, "每条问答的答案是一个“12333挂机短信”模板，由市社保中心编写、审核并向运营商报备；12333管理员选定纳入问答库的条目。"));
+    h("p", { class: "hint" }, "每条问答的答案是一个“12333挂机短信”模板，由市社保中心编写、审核并向运营商报备；12333管理员选定纳入问答库的条目。"),
+    ctx.may("GET /recipients/hotline") ? h("p", {}, h("a", { href: "#/recipients/hotline" }, "挂机短信发送明细：谁收到了、谁没收到及原因")) : null);
   const box = h("div");
   const load = async () => {
     const { entries } = await get("/hotline/entries");

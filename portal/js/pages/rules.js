@@ -18,6 +18,7 @@ export async function render(main, ctx, args) {
       ["事件类型", (r) => r.event_type], ["条件", (r) => r.condition || "（无）"], ["模板", (r) => r.template_id],
       ["有效期", (r) => `${when(r.valid_from)} 至 ${when(r.valid_until)}`], ["状态", (r) => status(r.status)],
       ["原因", (r) => r.reject_reason || ""],
+      ["发送明细", (r) => (ctx.may("GET /recipients/rule/{rule_id}") ? h("a", { href: `#/recipients/rule/${r.rule_id}` }, "今日收件人") : "")],
       ["操作", (r) => reviewActions(ctx, RULE_REVIEW, `/trigger-rules/${r.rule_id}`, r, r.author, load)],
     ], rules, { empty: "还没有触发规则" }));
   };

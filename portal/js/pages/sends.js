@@ -198,6 +198,9 @@ function progressView(p, size) {
         { expanded: "已展开", queued: "已排队", sent: "已发送", delivered: "已送达", failed: "失败", suppressed: "已拦截", waiting: "等待中" }[key],
         h("b", {}, String(p[key] ?? 0))))),
     h("p", {}, `送达率：${p.delivery_rate === null || p.delivery_rate === undefined ? "—" : (p.delivery_rate * 100).toFixed(1) + "%"}，计费条数：${p.parts_used}`),
+    Object.keys(p.failure_categories || {}).length
+      ? h("p", { id: "send-failure-categories" }, `失败原因：${Object.entries(p.failure_categories).map(([label, n]) => `${label} ${n} 条`).join("、")}`)
+      : null,
     p.paused_until ? h("p", { class: "notice" }, `已到 21:00，暂停至 ${when(p.paused_until)} 继续发送`) : null);
 }
 
@@ -245,7 +248,9 @@ async function detail(area, ctx, requestId) {
       ),
       actions),
     view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : null,
-    section("发送进度", progress),
+    section("发送进度", progress, ctx.may("GET /recipients/send/{request_id}") && ["sending", "fanned_out", "stopped"].includes(r.status)
+      ? h("p", {}, h("a", { href: `#/recipients/send/${requestId}`, id: "recipients-link" }, "收件人明细：谁收到了、谁没收到及原因（可导出）"))
+      : null),
     followUpSection(ctx, r),
   );
   const draw = (current) => {

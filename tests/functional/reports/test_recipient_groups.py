@@ -63,8 +63,8 @@ def event(event_id: str, subject: str, at: datetime) -> None:
     business_events.process(business_events.parse(body), at)
 
 
-def rows_of(who, **query) -> dict:
-    answer = call(who, "GET", "/v1/staff/recipients", query=query)
+def rows_of(who, path: str, **query) -> dict:
+    answer = call(who, "GET", f"/v1/staff/recipients/{path}", query=query)
     assert answer.status == 200, answer.body
     return answer.body
 
@@ -76,9 +76,9 @@ def test_a_rules_recipients_of_a_day_with_names_masked_ids_and_the_undeliverable
     event("evt-3", KNOWN, NOW + timedelta(days=1))  # the next day's group
     LaneRunner(aws, clock, lambda_context).run()
 
-    first = rows_of(REVIEWER, source="rule", id=rule.rule_id, period="2024-06-01")
-    second = rows_of(REVIEWER, source="rule", id=rule.rule_id, period="2024-06-02")
-    undeliverable = rows_of(REVIEWER, source="rule", id=rule.rule_id, period="2024-06-01", state="undeliverable")
+    first = rows_of(REVIEWER, f"rule/{rule.rule_id}", period="2024-06-01")
+    second = rows_of(REVIEWER, f"rule/{rule.rule_id}", period="2024-06-02")
+    undeliverable = rows_of(REVIEWER, f"rule/{rule.rule_id}", period="2024-06-01", state="undeliverable")
 
     assert first["title"] == "触发规则：养老金发放通知（2024-06-01）"
     assert first["totals"]["all"] == 2 and second["totals"]["all"] == 1
@@ -100,14 +100,14 @@ def test_the_12333_desks_answers_of_a_day(aws, clock, lambda_context):
                 "faq_ids": [entry.faq_id]}  # fmt: skip
         hotline.receive_hangup(hotline.parse_hangup(json.dumps(body).encode()), clock.now())
 
-    page = rows_of(HOTLINE_MANAGER, source="hotline", period="2024-06-01")
-    empty = rows_of(HOTLINE_MANAGER, source="hotline", period="2024-05-31")
+    page = rows_of(HOTLINE_MANAGER, "hotline", period="2024-06-01")
+    empty = rows_of(HOTLINE_MANAGER, "hotline", period="2024-05-31")
 
     assert page["title"] == "12333挂机短信（2024-06-01）"
     assert sorted(r["phone_masked"] for r in page["rows"]) == ["138****1111", "138****2222"]
     assert {(r["state"], r["name"], r["district"]) for r in page["rows"]} == {("sending", None, None)}
     assert empty["rows"] == [] and empty["totals"]["all"] == 0
-    assert call(AGENT, "GET", "/v1/staff/recipients", query={"source": "hotline"}).status == 403
+    assert call(AGENT, "GET", "/v1/staff/recipients/hotline").status == 403
 
 
 def test_the_desks_lookup_and_the_daily_statistics_give_reasons_in_chinese(aws, clock, rule, carrier_simulator,
