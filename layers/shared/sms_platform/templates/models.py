@@ -212,6 +212,21 @@ class TemplateDraft(TemplateContent):
     office: Office
 
 
+class CarrierFiling(BaseModel):
+    """A version's filing with one carrier: the carrier's id of the template, its review's state
+    and reason, and for a carrier with positional placeholders (Tencent's ``{1}``, ``{2}`` ...)
+    the variable names in position order (``carrier.placeholders``), which its sends map their
+    named values through."""
+
+    carrier: str
+    template_id: str | None = None
+    state: Literal["filing", "under_review", "approved", "rejected"] = "filing"
+    reason: str | None = None
+    placeholders: list[str] = Field(default_factory=list)
+    filed_at: datetime | None = None
+    checked_at: datetime | None = None
+
+
 class TemplateVersion(BaseModel):
     template_id: str
     version: int
@@ -240,6 +255,9 @@ class TemplateVersion(BaseModel):
     carrier_reason: str | None = None
     filed_at: datetime | None = None
     carrier_checked_at: datetime | None = None
+    # The version's filing with each carrier by name ("tencent" ...); the Alibaba filing is also
+    # kept in the carrier_* fields above, which the rest of the platform reads.
+    carrier_filings: dict[str, CarrierFiling] = Field(default_factory=dict)
     activated_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
