@@ -245,7 +245,11 @@ class TencentCarrier:
             now = self._now()
             template = self._usable_template(_text(params, "TemplateId"), now)
             content = self._rendered(template, sign_name, values)
-            statuses = [self._one(str(n), sign_name, template, values, context, content, now) for n in numbers]
+            accepted: list[SentMessage] = []
+            statuses = [self._one(str(n), sign_name, template, values, context, content, now, accepted)
+                        for n in numbers]  # fmt: skip
+            if accepted:  # one request's receipts come back together, as Tencent batches them
+                self._accepted(accepted)
         return {"SendStatusSet": statuses}
 
     def _check_app(self, params: dict[str, Any]) -> None:
@@ -275,7 +279,7 @@ class TencentCarrier:
 
     def _one(
         self, number: str, sign_name: str, template: FiledTemplate | None, values: list[str], context: str,
-        content: str | None, now: datetime,
+        content: str | None, now: datetime, accepted: list[SentMessage],
     ) -> dict[str, Any]:  # fmt: skip
         """One number's entry of ``SendStatusSet``: refused alone, or accepted and recorded."""
         match = MOBILE.match(number.strip())
@@ -293,7 +297,7 @@ class TencentCarrier:
         self._by_phone.setdefault(phone, []).append(message)
         self._recent.setdefault((phone, template_id), []).append(now)
         self._recent.setdefault((phone, ""), []).append(now)
-        self._accepted([message])
+        accepted.append(message)
         return _status(number, "Ok", "send success", serial, fee, context)
 
     def _over_limit(self, phone: str, template_id: str, now: datetime) -> str | None:
