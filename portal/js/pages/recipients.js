@@ -199,7 +199,7 @@ function exportBox(ctx, kind, ident, period, states) {
   const progress = h("div", { id: "export-progress", "aria-live": "polite" });
   const form = h("form", { class: "card", "aria-label": "导出收件人明细" },
     h("h2", {}, "导出"),
-    h("p", { class: "hint" }, "按上方所选的状态导出（不选为全部）。号码与证件号码均已脱敏；文件在后台生成，生成后可在 24 小时内下载。"),
+    h("p", { class: "hint" }, "按上方所选的状态导出（不选为全部）。号码与证件号码均已脱敏；文件在后台生成，生成后可在 24 小时内下载。超过 100 万行请选择 CSV。"),
     h("div", { class: "row" }, field("文件格式", format, { name: "format" }),
       h("button", { type: "submit", class: "primary", id: "export-start" }, "导出所选状态")),
     formError(), progress);

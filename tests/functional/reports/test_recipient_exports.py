@@ -197,3 +197,31 @@ def test_a_bad_export_request_is_refused_and_queues_nothing(sends):
     assert call(REVIEWER, "GET", "/v1/staff/recipient-exports/" + "0" * 32).status == 404
     exported = audited(REVIEWER.account_id, sends.clock.now(), "recipients.export")
     assert [e["target"] for e in exported] == [f"send#{request_id}"]  # the refused ones left no entry
+
+
+def test_an_xlsx_export_too_large_for_a_sheet_fails_asking_for_csv(sends, monkeypatch):
+    from sms_platform.reports import recipient_exports
+
+    request_id = released_send(sends, 3, {})
+    monkeypatch.setattr(recipient_exports, "MAX_XLSX_ROWS", 2)
+    xlsx = ask(REVIEWER, request_id, [], "xlsx").body
+    csv_export = ask(REVIEWER, request_id, [], "csv").body
+    run_exports(sends.provisioned, sends.pump.context)
+
+    refused = status(REVIEWER, xlsx["export_id"]).body
+    assert (refused["status"], refused["status_name"], refused["download_url"]) == ("failed", "生成失败", None)
+    assert refused["error"].startswith("超过") and "请改为导出 CSV 文件" in refused["error"]
+    assert status(REVIEWER, csv_export["export_id"]).body["rows_done"] == 3
+
+
+def test_a_build_cut_off_without_end_shows_as_failed(sends):
+    from sms_platform.reports import export_store
+
+    request_id = released_send(sends, 1, {})
+    export_id = ask(REVIEWER, request_id, [], "csv").body["export_id"]
+    export_store.start(export_id, sends.clock.now())  # a worker began, then its invocation timed out
+
+    assert status(REVIEWER, export_id).body["status"] == "building"
+    sends.clock.advance(hours=2, minutes=1)
+    cut_off = status(REVIEWER, export_id).body
+    assert (cut_off["status"], cut_off["error"]) == ("failed", "导出文件生成失败，请重新导出")

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from sms_platform import aws
+from sms_platform.audit import trail
 from sms_platform.foundation.errors import Gone, NotFound
+from sms_platform.foundation.observability import logger
 from sms_platform.foundation.settings import settings
 from sms_platform.reports import export_files, export_store, recipient_rows, recipients
 from sms_platform.reports.recipient_models import ExportIn, ExportStatus, RecipientExport, RowState
@@ -39,6 +41,12 @@ LINK_SECONDS = 300
 PROGRESS_EVERY = 500  # rows between two progress writes
 PAGE = 100  # rows whose masked IDs are looked up together
 MAX_ATTEMPTS = 3
+# An XLSX sheet holds 1,048,576 rows, and openpyxl writes a few thousand rows a second: a larger
+# export is a CSV file (tens of thousands of rows a second).
+MAX_XLSX_ROWS = 1_000_000
+TOO_MANY_FOR_XLSX = f"超过 {MAX_XLSX_ROWS // 10_000} 万行，Excel 表格容纳不下，请改为导出 CSV 文件"
+# A build still running after this long was cut off (its invocation timed out each time).
+STALE_AFTER = timedelta(hours=2)
 STATUS_NAMES = {
     ExportStatus.queued: "排队等待生成",
     ExportStatus.building: "正在生成",
@@ -75,8 +83,6 @@ def _queue(export_id: str) -> None:
 
 def request_export(ctx: StaffContext, body: ExportIn, *, now: datetime) -> RecipientExport:
     """Queue an export of the recipients ``body`` names, as ``ctx`` may see them."""
-    from sms_platform.audit import trail
-
     group = recipients.resolve(ctx, body.source, body.id, body.period, now=now)
     states = recipient_rows.parse_states([state.value for state in body.states])
     export_id = uuid.uuid4().hex
@@ -105,9 +111,9 @@ def _own(ctx: StaffContext, export_id: str, now: datetime) -> dict[str, Any]:
 
 def status(ctx: StaffContext, export_id: str, *, now: datetime) -> RecipientExport:
     """How far the export got; once ready, with a short-lived download link (audited)."""
-    from sms_platform.audit import trail
-
     item = _own(ctx, export_id, now)
+    if item["status"] == ExportStatus.building and now - datetime.fromisoformat(item["started_at"]) > STALE_AFTER:
+        return _view({**item, "status": ExportStatus.failed, "error": FAILED_MESSAGE})
     if item["status"] != ExportStatus.ready:
         return _view(item)
     url = aws.client("s3").generate_presigned_url(
@@ -165,8 +171,13 @@ def write_rows(item: dict[str, Any], out: Any, on_progress: Callable[[int], None
     return done
 
 
-def _build(item: dict[str, Any], export_id: str, at: Callable[[], datetime]) -> None:
-    export_store.set_total(export_id, _count(item))
+def _build(item: dict[str, Any], export_id: str, at: Callable[[], datetime]) -> bool:
+    """Write, upload and finish the export; False when it is too large for its format."""
+    total = _count(item)
+    export_store.set_total(export_id, total)
+    if item["format"] == "xlsx" and total > MAX_XLSX_ROWS:
+        export_store.fail(export_id, TOO_MANY_FOR_XLSX, at())
+        return False
     with tempfile.TemporaryDirectory(prefix="export-") as folder:
         path = Path(folder) / item["file_name"]
         out = export_files.open_file(item["format"], path, recipient_rows.EXPORT_HEADER)
@@ -180,14 +191,13 @@ def _build(item: dict[str, Any], export_id: str, at: Callable[[], datetime]) -> 
             ExtraArgs={"ContentType": export_files.CONTENT_TYPES[item["format"]]},
         )  # fmt: skip
     export_store.finish(export_id, rows, key, at())
+    return True
 
 
 def build(export_id: str, at: Callable[[], datetime]) -> str:
     """The worker's job for one export: ``ready``, ``done`` (built already), ``gone``,
     ``expired`` or ``failed`` (after ``MAX_ATTEMPTS``); a fault before that is raised, and the
     queue delivers the job again."""
-    from sms_platform.foundation.observability import logger
-
     item = export_store.get(export_id)
     if item is None:
         return "gone"
@@ -198,11 +208,11 @@ def build(export_id: str, at: Callable[[], datetime]) -> str:
     if started is None:
         return "done"
     try:
-        _build(started, export_id, at)
+        built = _build(started, export_id, at)
     except Exception as error:
         if int(started.get("attempts") or 0) < MAX_ATTEMPTS:
             raise
         logger().error("recipient export failed", extra={"export_id": export_id, "error": type(error).__name__})
         export_store.fail(export_id, FAILED_MESSAGE, at())
         return "failed"
-    return "ready"
+    return "ready" if built else "failed"
