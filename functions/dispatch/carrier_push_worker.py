@@ -30,6 +30,7 @@ def record_handler(record: Any, tally: Any) -> None:
     outcome = record_piece(piece, now, tally)
     marked = getattr(outcome, "marked", set())
     if marked:  # numbers now held for verification: their records join their district's worklist
+        # deferred: the address book loads only for a piece that marked a number, not for every piece
         from sms_platform.contacts import number_checks
 
         number_checks.flag_numbers(sorted(marked), now=now)
