@@ -62,15 +62,16 @@ def _states(hashes: Sequence[str], projection: str) -> dict[str, dict[str, Any]]
     table = _table()
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(hashes), 100):
-        pending: list[dict[str, Any]] = [{"pk": _PREFIX + h, "sk": STATE} for h in hashes[start : start + 100]]
+        # Literal key parts: the dispatcher builds a hundred of these for every batch it sends.
+        pending: list[dict[str, Any]] = [{"pk": "nh#" + h, "sk": "state"} for h in hashes[start : start + 100]]
         for _ in range(10):
-            if not pending:
-                break
             spec = {"Keys": pending, "ConsistentRead": True, "ProjectionExpression": projection}
             answer = table.meta.client.batch_get_item(RequestItems={table.name: spec})
-            for item in answer["Responses"].get(table.name, []):
-                found[item["pk"][len(_PREFIX) :]] = item
-            pending = answer.get("UnprocessedKeys", {}).get(table.name, {}).get("Keys", [])
+            for item in answer["Responses"].get(table.name, ()):
+                found[item["pk"][3:]] = item
+            pending = answer.get("UnprocessedKeys", {}).get(table.name, {}).get("Keys")
+            if not pending:
+                break
         if pending:
             raise RuntimeError("DynamoDB left keys unprocessed")
     return found
