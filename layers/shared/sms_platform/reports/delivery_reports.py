@@ -21,7 +21,6 @@ from sms_platform.reports import reasons
 from sms_platform.reports.models import CitizenMessage, CitizenMessages, DailyDelivery, OfficeDelivery
 from sms_platform.sending import message_store
 from sms_platform.sending.messages import MessageState
-from sms_platform.sources import fanout, send_request_store
 from sms_platform.staff.context import OFFICE_NAMES, Office, StaffContext
 
 STATE_NAMES = {
@@ -65,6 +64,10 @@ def summarize(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 def send_report(request: Any) -> dict[str, Any]:
     """A send's delivery report, as reviewers and auditors read it."""
+    # deferred: the fan-out (~75 ms with the contacts it reads) is for the send-requests area, which has it
+    # loaded already; the operations area's citizen lookup and daily report load this module without it
+    from sms_platform.sources import fanout
+
     summary = summarize(message_store.items_of_source(request.source_id))
     return {
         "request_id": request.request_id,
@@ -107,6 +110,9 @@ def progress(request: Any) -> dict[str, Any]:
 
 def daily_report(day: date | None, *, now: datetime) -> DailyDelivery:
     """Sends released on ``day`` (Beijing; yesterday by default), added up per office."""
+    # deferred: the send-request store (~25 ms) is for this report, not the citizen lookup (see send_report)
+    from sms_platform.sources import send_request_store
+
     day = day or now.astimezone(BEIJING).date() - timedelta(days=1)
     offices: dict[str, dict[str, Any]] = {}
     for request_id in send_request_store.sends_of_day(day):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sms_platform.audit import trail
 from sms_platform.foundation import paging
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
@@ -78,6 +79,8 @@ def _ident(source: GroupSource, ident: str | None) -> str | None:
 
 def _title(ctx: StaffContext, source: GroupSource, ident: str | None, period: str) -> str:
     """The send's name as staff know it; an unknown one (or another district's) is refused."""
+    # deferred: only the send's own kind of source loads, not all three with the recipients area's cold
+    # request (send_requests ~195 ms, trigger_rules and subscription_store ~20 ms each)
     if source is GroupSource.send:
         from sms_platform.sources import send_requests
 
@@ -121,6 +124,8 @@ def resolve(ctx: StaffContext, source: GroupSource | str, ident: str | None, per
 def masked_ids(items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     """Masked ID numbers, by address-book reference, of the messages that recorded only the
     reference (a send request's): one batch read of the address book for a page of rows."""
+    # deferred: the address book's modules (~35 ms) load with the first page of rows, not for an export's
+    # request or status polls (the recipients area's other cold requests)
     from sms_platform.contacts import record_items, repository
 
     refs = {str(i["rcp_ref"]) for i in items if i.get("rcp_ref") and not i.get("rcp_id")}
@@ -153,8 +158,6 @@ def page(
 ) -> RecipientPage:
     """One page of a send's recipients in the chosen states (all when none), with the totals
     over every row ``ctx`` may see on the first page."""
-    from sms_platform.audit import trail
-
     group = resolve(ctx, source, ident, period, now=now)
     wanted = recipient_rows.parse_states(states)
     if not 1 <= limit <= recipient_rows.MAX_PAGE_SIZE:

@@ -27,7 +27,7 @@ from sms_platform.audit import trail
 from sms_platform.foundation.errors import Conflict, ValidationFailed
 from sms_platform.foundation.settings import settings as platform_settings
 from sms_platform.sending.lanes import SmsKind
-from sms_platform.sources import channel_sends, staff_phones
+from sms_platform.sources import channel_sends
 from sms_platform.staff import accounts
 from sms_platform.staff.account_models import snapshot, temporary_password
 from sms_platform.staff.context import StaffContext
@@ -127,6 +127,10 @@ def plan(account_id: str, password: str, now: datetime) -> Delivery:
     """How ``password`` will reach the owner of ``account_id``, checked before anything changes:
     by SMS when they verified a phone (the template must be in force and take the password),
     else in person."""
+    # deferred: staff_phones brings the subscription store and models (~70 ms), which the staff API's
+    # cold request to the accounts area leaves out (tests/functional/sending/test_staff_dispatch.py)
+    from sms_platform.sources import staff_phones
+
     found = staff_phones.verified_number(account_id)
     if found is None:
         return Delivery(IN_PERSON)
