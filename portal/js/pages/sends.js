@@ -44,7 +44,7 @@ async function list(area, ctx, fixed) {
     ], answer.requests, { empty: fixed ? "没有待审核的申请" : "没有发送申请" }));
   };
   status.addEventListener("change", load);
-  area.append(fixed ? null : section("筛选", field("状态", status)), box);
+  area.append(...(fixed ? [] : [section("筛选", field("状态", status))]), box);
   await load();
 }
 
@@ -247,7 +247,7 @@ async function detail(area, ctx, requestId) {
         r.cancel_reason ? [h("dt", {}, "取消原因"), h("dd", {}, r.cancel_reason)] : null,
       ),
       actions),
-    view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : null,
+    view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : "",
     section("发送进度", progress, ctx.may("GET /recipients/send/{request_id}") && ["sending", "fanned_out", "stopped"].includes(r.status)
       ? h("p", {}, h("a", { href: `#/recipients/send/${requestId}`, id: "recipients-link" }, "收件人明细：谁收到了、谁没收到及原因（可导出）"))
       : null),
