@@ -16,7 +16,7 @@ from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict
 from sms_platform.foundation.identifiers import mask_mobile, normalize_mobile
 from sms_platform.sending.lanes import SmsKind
-from sms_platform.sources import channel_sends, send_request_store, subscription_store, verification_codes
+from sms_platform.sources import channel_sends, send_request_store, verification_codes
 from sms_platform.staff.context import StaffContext
 
 
@@ -36,6 +36,10 @@ def verified_number(account_id: str) -> tuple[str, str] | None:
 
 
 def _verification_template(now: datetime) -> Any:
+    # deferred: the channels' settings live with the subscriptions, which a cold staff request
+    # that only reads its own account (GET /me, through the send-request routes) must not load
+    from sms_platform.sources import subscription_store
+
     template_id = subscription_store.settings()["otp_template_id"]
     template = channel_sends.active_template(template_id, now) if template_id else None
     if template is None:
