@@ -23,7 +23,13 @@ TAGS = ["发送申请"]
 PROPOSERS = (Role.city_operator, Role.district_operator)
 
 
-@router.get("/follow-ups/preview", summary="对未送达人员再次发送：原发送未送达的人数", tags=TAGS)
+# The send it follows up is named in the query, not the path: its 404 is declared here.
+@router.get(
+    "/follow-ups/preview",
+    summary="对未送达人员再次发送：原发送未送达的人数",
+    tags=TAGS,
+    responses={200: {"description": "原发送未送达的人数"}, 404: {"description": "原发送申请不存在或无权查看"}},
+)
 @allow(*PROPOSERS)
 def preview(of: Annotated[str, Query(pattern=REQUEST_ID, description="原发送申请编号")]) -> FollowUpPreview:
     from sms_platform.sources import follow_ups

@@ -141,3 +141,10 @@ def test_what_a_contract_route_answers_is_declared_in_the_document(case, documen
     assert declared is not None, f"{expected} is not declared for {event['httpMethod']} {route[0].path}"
     body = json.loads(answer["body"])
     assert errors(document, declared["content"]["application/json"]["schema"], body) == []
+
+
+def test_a_route_naming_its_subject_in_the_query_declares_its_not_found(document):
+    preview = document["paths"]["/v1/staff/follow-ups/preview"]["get"]["responses"]
+    assert {"200", "404", "422"} <= set(preview)
+    assert preview["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert preview["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/FollowUpPreview"}

@@ -87,6 +87,11 @@ def declare_refusals(document: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault(str(status), {"description": REFUSALS[status], **reference})
             if "422" in responses:  # powertools' own validation shape is answered as the error shape
                 responses["422"] = {"description": REFUSALS[422], **reference}
+            # A refusal a route declares itself (powertools fills it with the route's answer
+            # model) is answered in the error shape too.
+            for status in [s for s in responses if str(s)[0] == "4"]:
+                description = responses[status].get("description") or REFUSALS.get(int(status), "")
+                responses[status] = {"description": description, **reference}
     return document
 
 
