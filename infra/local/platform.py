@@ -310,6 +310,7 @@ class Platform:
         logs.emit(
             "ready",
             **ready,
+            clock=self.clock.now().isoformat(),  # the platform's time as it gets ready, for scripts and tests
             user_pool_id=out.user_pool_id,
             user_pool_client_id=out.user_pool_client_id,
             queues={name: url for name, url in out.physical.items() if name.endswith("Queue")},

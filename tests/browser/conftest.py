@@ -204,9 +204,11 @@ class StaffApi:
         return answer.json()
 
     def platform_now(self) -> datetime:
-        """The platform's clock now: started at ``platform_clock()``, running on since."""
-        started = datetime.fromisoformat(self.platform.supplied["PLATFORM_CLOCK"])
-        return started + timedelta(seconds=time.monotonic() - self.platform.started_at)
+        """The platform's clock now, never ahead of it: the time its ready line gave, running on
+        since that line was read. (Counting from the process start instead ran seconds ahead of
+        the platform, which set its clock only once it had started.)"""
+        at_ready = datetime.fromisoformat(self.platform.ready["clock"])
+        return at_ready + timedelta(seconds=time.monotonic() - self.platform.ready_at)
 
 
 @pytest.fixture(scope="session")

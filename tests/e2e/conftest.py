@@ -76,6 +76,7 @@ class RunningPlatform:
     supplied: dict[str, str] = field(default_factory=dict)  # values given through the environment
     exit_code: int | None = None
     leftovers: list[int] = field(default_factory=list)
+    ready_at: float = 0.0  # time.monotonic() when the ready line was read
 
     @property
     def api(self) -> str:
@@ -207,6 +208,7 @@ def _start(extra_env: dict[str, str] | None, ports: dict[str, str]) -> RunningPl
             if "in use" in tail:
                 raise PortTaken(tail)
             pytest.fail(f"the local platform did not get ready within {READY_TIMEOUT:.0f} s:\n{tail}")
+    platform.ready_at = time.monotonic()
     return platform
 
 
