@@ -307,11 +307,31 @@ def test_a_filing_the_carrier_did_not_take_is_retried_by_the_poller(platform):
     assert approved.status == 200 and approved.body["status"] == "approved"
     assert carrier.templates == {}
     carrier.set_faults()
-    assert poll(clock, seconds=1)["moved"] == {"filed": 1}
+    assert poll(clock, seconds=30)["moved"] == {}  # a fresh approval is left to its own filing
+    assert carrier.templates == {}
+    assert poll(clock, seconds=31)["moved"] == {"filed": 1}
     assert len(carrier.templates) == 1
     assert poll(clock)["moved"] == {"active": 1}
     assert poll(clock)["moved"] == {}  # nothing filed twice
     assert len(carrier.templates) == 1
+
+
+def test_a_filing_that_finds_the_version_already_moved_answers_with_the_stored_state(platform):
+    from sms_platform.templates import filing, store
+
+    clock, carrier = platform
+    template_id = create()
+    submit(template_id)
+    carrier.set_faults(fail_rate=1.0)
+    approve(template_id)
+    stale = store.load(template_id).numbered(1)
+    carrier.set_faults()
+    assert poll(clock, seconds=61)["moved"] == {"filed": 1}
+
+    answer = filing.file_with_carrier(stale, now=clock.now())
+
+    assert answer.status == "filed"
+    assert version_of(template_id, 1)["carrier_code"] == answer.carrier_code
 
 
 def test_a_rejection_needs_a_reason_and_reaches_the_author(platform):

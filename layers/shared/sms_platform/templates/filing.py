@@ -9,7 +9,7 @@ staff member as its actor, at the ``now`` of the approval or of the poller's rou
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sms_platform.audit import trail
@@ -18,6 +18,11 @@ from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Conflict
 from sms_platform.templates import store
 from sms_platform.templates.models import CARRIER_TEMPLATE_TYPES, POLLED, TemplateVersion, day_of, ended, moved
+
+# The approval files its version itself, at once. The poller leaves a version approved less
+# than this long ago to that filing: were both to file it, the carrier would hold the text
+# twice and the approval would be answered with a conflict.
+APPROVAL_FILES_ITSELF = timedelta(minutes=1)
 
 
 def file_with_carrier(version: TemplateVersion, client: Any = None, *, now: datetime) -> TemplateVersion:
@@ -38,7 +43,11 @@ def file_with_carrier(version: TemplateVersion, client: Any = None, *, now: date
                       carrier_reason=f"报备被拒：{result.message or result.code}", carrier_checked_at=now)  # fmt: skip
     else:
         return version  # not taken this time; the poller tries again
-    store.save_version(version, after)
+    try:
+        store.save_version(version, after)
+    except Conflict:
+        # Someone else moved the version meanwhile (a poller's round): theirs is the state.
+        return store.load(version.template_id).numbered(version.version)
     trail.record_change(None, "template.file", version, after, at=now)
     return after
 
@@ -95,6 +104,8 @@ def _advance(version: TemplateVersion, now: datetime, client: Any) -> TemplateVe
     if version.valid_until < day:
         return _expire(version, now)
     if version.status == "approved":
+        if now - version.updated_at < APPROVAL_FILES_ITSELF:
+            return version
         return file_with_carrier(version, client or carrier_client_from_environment(), now=now)
     if version.status == "filed":
         version = _ask_carrier(version, client or carrier_client_from_environment(), now)
