@@ -48,6 +48,7 @@ ITEMS: tuple[ItemType, ...] = (
              sk=("source#",)),
     ItemType(CONTROL, "faq#", "sources.hotline", "a 12333 question-bank entry (sk entry)"),
     ItemType(CONTROL, "subitem#", "sources.subscription_store", "a subscription item on sale (sk item)"),
+    ItemType(CONTROL, "remwatch#", "sources.reminder_store", "a done-event type reminder waves watch (sk watch)"),
     # -- CONTACTS_TABLE: the address book and what citizens said
     ItemType(CONTACTS, "c#", "contacts.record_items", "a contact record (sk record) and its index members",
              sk=("m#",), indexes=("ph#", "chk#")),
@@ -66,6 +67,8 @@ ITEMS: tuple[ItemType, ...] = (
              "address-book references an item", sk=("r#",)),
     ItemType(SENDS, "vsheet#", "sources.value_sheet_store", "a personalised list (sk meta) and its encrypted rows",
              sk=("rows#",), indexes=("vsheets#",)),
+    ItemType(SENDS, "remdone#", "sources.reminder_store", "when a subject's done-event of a type last arrived "
+             "(sk done), for reminder waves"),
     ItemType(SENDS, "testphone#", "sources.send_request_store", "an account's verified phone for test sends",
              sk=("day#",)),
     ItemType(SENDS, "call#", "sources.hotline", "a 12333 hang-up call (sk call)", indexes=("calls#",)),

@@ -115,4 +115,9 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
     subscription_sends.remember_event_data(event.subject.kind, event.subject.id, event.event_type, event.data,
                                            event.occurred_at)  # fmt: skip
     messages += subscription_sends.send_on_event(event, now)
+    # deferred like the subscriptions': reminder waves are read only once an event is accepted
+    from sms_platform.sources import reminders
+
+    # A done-event reminder waves wait for: their later waves leave this subject out.
+    reminders.record_done(event.subject.kind, event.subject.id, event.event_type, now=now)
     return {"event_id": event.event_id, "matched_rules": len(rules), "messages": messages}

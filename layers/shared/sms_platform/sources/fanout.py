@@ -57,7 +57,7 @@ from sms_platform.sending.messages import (
     message_id,
     next_publicity_opening,
 )
-from sms_platform.sources import follow_up_fanout, send_request_store, value_sheet_fanout
+from sms_platform.sources import follow_up_fanout, reminders, send_request_store, value_sheet_fanout
 from sms_platform.sources.send_request_models import SendRequest, chunk_count
 
 BACKPRESSURE_DELAY = 30
@@ -82,6 +82,7 @@ class PageCounts:
     duplicates: int = 0  # numbers this send already had a message for (another chunk, a redo)
     stopped: int = 0  # recorded suppressed because the send was stopped
     skipped: int = 0  # list entries not in the address book or without a number
+    done: int = 0  # a reminder's later wave: recipients left out, their done-event arrived
 
 
 def max_lane_depth() -> int:
@@ -265,9 +266,9 @@ def _save_page(request_id: str, chunk: int, version: int, cursor: dict | None, c
     else:
         sets += ", #c = :c"
         values[":c"] = json.dumps(cursor, default=str)
-    adds = " ADD expanded :e, queued :q, duplicates :d, stopped :s, skipped :k"
+    adds = " ADD expanded :e, queued :q, duplicates :d, stopped :s, skipped :k, done_subjects :o"
     values.update({":e": counts.expanded, ":q": counts.queued, ":d": counts.duplicates, ":s": counts.stopped,
-                   ":k": counts.skipped})  # fmt: skip
+                   ":k": counts.skipped, ":o": counts.done})  # fmt: skip
     expression = sets + adds
     try:
         _table().update_item(
@@ -355,9 +356,10 @@ def run_chunk(
         waiting = _must_wait(job, request, lane, now, depth)
         if waiting:
             return waiting
+        page, done = reminders.without_done(request, page)
         counts = _messages_for(request, page.recipients, now, request.status == "stopped",
                                page.extra.get("params"), page.extra.get("parts"))  # fmt: skip
-        counts.skipped = page.skipped
+        counts.skipped, counts.done = page.skipped, done
         if not _save_page(job.request_id, job.chunk, version, page.cursor, counts):
             return "superseded"  # another copy of this job moved the chunk on
         version += 1
@@ -395,6 +397,7 @@ def fanout_progress(request_id: str) -> dict[str, Any]:
     for item in items:
         for name in total:
             total[name] += int(item.get(name, 0))
+    total["done"] = sum(int(item.get("done_subjects", 0)) for item in items)
     paused = sorted(str(i["paused_until"]) for i in items if i.get("paused_until") and not i.get("done"))
     return {
         **total,

@@ -22,6 +22,7 @@ from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sending.messages import in_publicity_window, next_publicity_opening
 from sms_platform.sources.follow_up_models import FollowUpOf
+from sms_platform.sources.reminder_models import Reminder, ReminderIn, WaveOf, WaveView
 from sms_platform.sources.value_sheet_models import SHEET_ID, SheetRef, SheetView
 from sms_platform.staff.context import Office, Role, StaffContext
 
@@ -134,6 +135,10 @@ class SendRequestIn(BaseModel):
     note: Annotated[str | None, Visible("申请说明", multiline=True)] = Field(
         default=None, max_length=300, description="申请说明"
     )
+    reminder: ReminderIn | None = Field(
+        default=None,
+        description="分轮提醒：截止日期前分几轮发送，已办理（收到完成事件）的对象不再提醒；发送时间由此计算",
+    )
 
 
 class PersonOut(BaseModel):
@@ -165,6 +170,8 @@ class SendRequest(BaseModel):
     audience: AudienceIn
     sheet: SheetRef | None = None  # a personalised list: each recipient's own values
     follow_up: FollowUpOf | None = None  # the send whose recipients not reached it reaches (follow_ups)
+    reminder: Reminder | None = None  # the first wave of reminder waves: all the waves (reminders)
+    wave: WaveOf | None = None  # a later wave of reminder waves: which, and of which first wave
     audience_size: int
     parts: int
     total_parts: int
@@ -194,7 +201,7 @@ class SendRequest(BaseModel):
 
     def summary(self) -> dict[str, Any]:
         keep = ("status", "template_id", "template_version", "audience_size", "send_at", "reject_reason",
-                "cancel_reason", "stop_reason", "sheet", "follow_up")  # fmt: skip
+                "cancel_reason", "stop_reason", "sheet", "follow_up", "reminder", "wave")  # fmt: skip
         return self.model_dump(mode="json", include=set(keep))
 
 
@@ -213,6 +220,7 @@ class ReviewView(BaseModel):
     total_parts: int
     timing: Timing
     sheet: SheetView | None = None  # a personalised list: its messages, longest, parts and rejected rows
+    waves: list[WaveView] | None = None  # reminder waves: each wave's time, status and counts
 
 
 # The answers below have no docstrings: pydantic would put them into the OpenAPI document.

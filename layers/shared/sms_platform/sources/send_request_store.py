@@ -91,6 +91,17 @@ def create(request: SendRequest) -> None:
     _table().put_item(Item=_item(request), ConditionExpression="attribute_not_exists(pk)")
 
 
+def create_once(request: SendRequest) -> bool:
+    """Create a request whose id is derived (a reminder's later wave); False when it exists."""
+    try:
+        create(request)
+    except Exception as error:
+        if aws.condition_failed(error):
+            return False
+        raise
+    return True
+
+
 def save(before: SendRequest, after: SendRequest) -> None:
     """Store a new state if nobody moved the request meanwhile (the status is the guard)."""
     # An update, not a put: the fan-out's counters on the same item must survive.

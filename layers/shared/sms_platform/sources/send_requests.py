@@ -42,7 +42,7 @@ from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, RateLi
 from sms_platform.sending import message_store, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import in_publicity_window
-from sms_platform.sources import fanout, send_request_store, staff_phones, value_sheets
+from sms_platform.sources import fanout, reminders, send_request_store, staff_phones, value_sheets
 from sms_platform.sources.follow_up_models import FollowUpOf
 from sms_platform.sources.send_request_models import (
     CANCELLABLE,
@@ -153,6 +153,9 @@ def propose(
     if problem:
         raise ValidationFailed(problem, field="send_at")
     request_id = request_id or uuid.uuid4().hex
+    if follow_up is not None and body.reminder is not None:
+        raise ValidationFailed("对未送达人员再次发送不能设置分轮提醒", field="reminder")
+    reminder = reminders.plan_for(body, version.category, request_id, now=now)
     sheet = None
     if body.sheet_id:
         sheet = _sheet_audience(ctx, body, version, request_id)
@@ -183,10 +186,11 @@ def propose(
         audience=audience,
         sheet=sheet,
         follow_up=follow_up,
+        reminder=reminder,
         audience_size=size,
         parts=parts,
         total_parts=total,
-        send_at=body.send_at,
+        send_at=reminder.waves[0].send_at if reminder else body.send_at,
         note=body.note,
         status="submitted",
         status_name=STATUS_NAMES["submitted"],
@@ -224,7 +228,20 @@ def review_view(
         total_parts=length.parts * size,
         timing=timing_of(request, now),
         progress=progress(request) if progress is not None and request.status in RELEASED else None,
+        waves=_waves(request, progress),
     )
+
+
+def _waves(request: SendRequest, progress: Callable[[SendRequest], dict[str, Any]] | None) -> Any:
+    """Reminder waves (None for any other send), each released wave with its counts: the
+    send's progress and the subjects its fan-out left out as done."""
+    if request.reminder is None and request.wave is None:
+        return None
+
+    def counts(wave: SendRequest) -> dict[str, Any]:
+        return {**(progress(wave) if progress else {}), "done": fanout.fanout_progress(wave.request_id)["done"]}
+
+    return reminders.waves_view(request, counts)
 
 
 def _sheet_review(
@@ -280,7 +297,9 @@ def approve(ctx: StaffContext, request_id: str, *, now: datetime) -> SendRequest
     if account_store.office_suspended(request.office):
         raise Conflict(f"{request.office_name}已被暂停，不能批准其发送申请")
     # A send time that passed while waiting is released at the next tick of the schedule.
-    return _move(ctx, request, "send_request.approve", now, status="approved", reviewer=person(ctx), reviewed_at=now)
+    after = _move(ctx, request, "send_request.approve", now, status="approved", reviewer=person(ctx), reviewed_at=now)
+    reminders.schedule_waves(ctx, after, now=now)  # approved once, every wave
+    return after
 
 
 def reject(ctx: StaffContext, request_id: str, reason: str, *, now: datetime) -> SendRequest:
@@ -293,11 +312,21 @@ def reject(ctx: StaffContext, request_id: str, reason: str, *, now: datetime) ->
 
 
 def cancel(ctx: StaffContext, request_id: str, *, now: datetime) -> SendRequest:
+    """Cancel a request before it is released; a reminder's first wave cancels, with it or after
+    its release, the waves still to come."""
     request = get_visible(ctx, request_id)
+    if request.reminder is not None and request.status not in CANCELLABLE and reminders.pending_waves(request):
+        refusal = cancel_refusal(ctx, request.author.account_id, "approved")  # who may, whatever the status
+        if refusal:
+            raise Forbidden(refusal)
+        reminders.cancel_waves(ctx, request, now=now)
+        return request
     refusal = cancel_refusal(ctx, request.author.account_id, request.status)
     if refusal:
         raise Conflict(refusal) if request.status not in CANCELLABLE else Forbidden(refusal)
-    return _move(ctx, request, "send_request.cancel", now, status="cancelled", cancelled_by=person(ctx))
+    after = _move(ctx, request, "send_request.cancel", now, status="cancelled", cancelled_by=person(ctx))
+    reminders.cancel_waves(ctx, after, now=now)
+    return after
 
 
 def stop(ctx: StaffContext, request_id: str, reason: str, *, now: datetime) -> SendRequest:
@@ -312,7 +341,9 @@ def stop(ctx: StaffContext, request_id: str, reason: str, *, now: datetime) -> S
         raise ValidationFailed("请填写停止发送的原因", field="reason")
     # The hold first: from this moment no queued message of the send goes to the carrier.
     message_store.place_hold("source", request.source_id, reason, now)
-    return _move(ctx, request, "send_request.stop", now, status="stopped", stopped_by=person(ctx), stop_reason=reason)
+    after = _move(ctx, request, "send_request.stop", now, status="stopped", stopped_by=person(ctx), stop_reason=reason)
+    reminders.cancel_waves(ctx, after, now=now, reason=reason)  # a stopped reminder sends no more waves
+    return after
 
 
 # ---------------------------------------------------------------------------- test sends
