@@ -8,16 +8,20 @@ the carrier's form with declared typed variables, and a validity period. Each ve
     approved → filed (AddSmsTemplate) → carrier_approved → active → retired | expired
     filed → carrier_rejected (with the carrier's reason)
 
+with each configured carrier (``carrier_filings``): a version is usable once one carrier
+approved it, and rejected once every one did (``settled_status``).
+
 Nothing here reads or writes a table: ``store`` keeps templates, ``workflow`` and ``filing``
 move them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.foundation.errors import NotFound
@@ -212,6 +216,21 @@ class TemplateDraft(TemplateContent):
     office: Office
 
 
+# The carriers by the names staff know them by (``carrier.configured`` lists those in use).
+CARRIER_NAMES: dict[str, str] = {"alibaba": "阿里云", "tencent": "腾讯云"}
+
+FilingStateName = Literal["filing", "under_review", "approved", "rejected"]
+
+# How staff read a filing's state: "filing" is a filing the carrier has not taken yet (it was
+# down or busy), which the poller tries again.
+FILING_STATE_NAMES: dict[str, str] = {
+    "filing": "待报备",
+    "under_review": "报备中",
+    "approved": "已通过",
+    "rejected": "被拒",
+}
+
+
 class CarrierFiling(BaseModel):
     """A version's filing with one carrier: the carrier's id of the template, its review's state
     and reason, and for a carrier with positional placeholders (Tencent's ``{1}``, ``{2}`` ...)
@@ -220,11 +239,60 @@ class CarrierFiling(BaseModel):
 
     carrier: str
     template_id: str | None = None
-    state: Literal["filing", "under_review", "approved", "rejected"] = "filing"
+    state: FilingStateName = "filing"
     reason: str | None = None
     placeholders: list[str] = Field(default_factory=list)
     filed_at: datetime | None = None
     checked_at: datetime | None = None
+
+    @computed_field(description="运营商名称")  # type: ignore[prop-decorator]
+    @property
+    def carrier_name(self) -> str:
+        return CARRIER_NAMES.get(self.carrier, self.carrier)
+
+    @computed_field(description="待报备、报备中、已通过或被拒")  # type: ignore[prop-decorator]
+    @property
+    def state_name(self) -> str:
+        return FILING_STATE_NAMES[self.state]
+
+    @computed_field(description="一行说明，如“腾讯云：被拒：原因”")  # type: ignore[prop-decorator]
+    @property
+    def line(self) -> str:
+        told = f"{self.carrier_name}：{self.state_name}"
+        return f"{told}：{self.reason}" if self.state == "rejected" and self.reason else told
+
+
+def legacy_alibaba_filing(version: TemplateVersion) -> CarrierFiling | None:
+    """The Alibaba filing of a version stored before filings were kept per carrier, read from
+    its ``carrier_*`` fields (those set a check time only on the carrier's verdict)."""
+    if version.carrier_code is None and version.status != "carrier_rejected":
+        return None
+    if version.status == "carrier_rejected":
+        state: FilingStateName = "rejected"
+    else:
+        state = "approved" if version.carrier_checked_at else "under_review"
+    return CarrierFiling(
+        carrier="alibaba", template_id=version.carrier_code, state=state,
+        reason=version.carrier_reason if state == "rejected" else None,
+        filed_at=version.filed_at, checked_at=version.carrier_checked_at,
+    )  # fmt: skip
+
+
+def settled_status(current: Status, states: Iterable[str]) -> Status:
+    """A version's status from its filings' states with the configured carriers: usable once
+    one carrier approved it, rejected once every one did, filed while one is reviewing. A
+    filing not taken yet leaves the status as it is (the poller files it again); an active
+    version stays active."""
+    states = set(states)
+    if current == "active" or not states:
+        return current
+    if "approved" in states:
+        return "carrier_approved"
+    if "under_review" in states:
+        return "filed"
+    if states == {"rejected"}:
+        return "carrier_rejected"
+    return current
 
 
 class TemplateVersion(BaseModel):
@@ -262,14 +330,30 @@ class TemplateVersion(BaseModel):
     ended_at: datetime | None = None
     end_reason: str | None = None
 
+    @model_validator(mode="after")
+    def _alibaba_filing(self) -> TemplateVersion:
+        # A version stored before filings were kept per carrier has its Alibaba filing in the
+        # carrier_* fields only: read it from there, so every answer lists it per carrier.
+        if "alibaba" not in self.carrier_filings:
+            legacy = legacy_alibaba_filing(self)
+            if legacy is not None:
+                self.carrier_filings = {"alibaba": legacy, **self.carrier_filings}
+        return self
+
     @property
     def target(self) -> str:
         return f"template:{self.template_id}:v{self.version}"
 
     def summary(self) -> dict[str, Any]:
-        """What the audit trail keeps of a version's state."""
+        """What the audit trail keeps of a version's state (with each carrier's filing, once filed)."""
         keep = ("status", "text", "valid_from", "valid_until", "carrier_code", "reject_reason", "carrier_reason")
-        return self.model_dump(mode="json", include=set(keep))
+        kept = self.model_dump(mode="json", include=set(keep))
+        if self.carrier_filings:
+            kept["carrier_filings"] = {
+                name: f.model_dump(mode="json", include={"template_id", "state", "reason"})
+                for name, f in self.carrier_filings.items()
+            }
+        return kept
 
 
 class Template(BaseModel):

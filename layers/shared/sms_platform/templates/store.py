@@ -41,8 +41,12 @@ def _vsk(version: int) -> str:
 # ---------------------------------------------------------------------------- item <-> model
 
 
+# What a version's answer derives (names for staff) is not stored.
+_DERIVED: dict[str, Any] = {"status_name": True, "carrier_filings": {"__all__": {"carrier_name", "state_name", "line"}}}
+
+
 def _version_item(v: TemplateVersion) -> dict[str, Any]:
-    item = v.model_dump(mode="json", exclude_none=True, exclude={"status_name"})
+    item = v.model_dump(mode="json", exclude_none=True, exclude=_DERIVED)
     item.update(
         pk=_pk(v.template_id),
         sk=_vsk(v.version),
