@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -144,6 +145,11 @@ def check(answer: Answer, printed: str) -> list[str]:
     if documented.status != actual.status:
         found.append(f"status: documented {documented.status}, got {actual.status}")
     return found + differences(documented.body, actual.body)
+
+
+def missing_tools() -> list[str]:
+    """What the shell examples call that this machine lacks (Debian: apt-get install curl openssl)."""
+    return [tool for tool in ("bash", "curl", "openssl") if shutil.which(tool) is None]
 
 
 def run(example: Example, environment: dict[str, str], timeout: float = 90.0) -> str:

@@ -120,6 +120,8 @@ def _set_up(platform: Any) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def guide(local_platform) -> Guide:
+    missing = guide_examples.missing_tools()
+    assert not missing, f"the guide's shell examples need {', '.join(missing)}: apt-get install -y {' '.join(missing)}"
     defaults = local_platform.log_events("development_defaults")[0]
 
     def value(name: str) -> str:
