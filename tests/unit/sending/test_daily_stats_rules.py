@@ -119,3 +119,32 @@ def test_counter_items_add_up_per_day_kind_and_office(items, expected):
     assert seen == expected
     for r in rows:
         assert list(r["failure_reasons"]) == list(expected[rows.index(r)][8])  # the order matters too
+
+
+class _Recorder:
+    """A table that keeps the counter updates it is given."""
+
+    name = "stats"
+
+    def __init__(self) -> None:
+        self.updates: list[dict] = []
+
+    def update_item(self, **request) -> None:
+        self.updates.append(request)
+
+
+@pytest.mark.parametrize(("parts", "times"), [(1, 1), (2, 100), (3, 37), (0, 5)])
+def test_a_batchs_sent_moves_count_as_the_same_moves_one_by_one_would(monkeypatch, parts, times):
+    from datetime import datetime, timedelta, timezone
+
+    table = _Recorder()
+    monkeypatch.setattr(daily_stats, "_table", lambda: table)
+    sending_at = datetime(2026, 3, 1, 17, 30, tzinfo=timezone(timedelta(hours=-5)))  # 2 March in Beijing
+    sending = {**SENDING, "message_id": "7f3a", "parts": parts, "sending_at": sending_at.isoformat()}
+
+    daily_stats.count(sending, {**sending, "state": "sent", "biz_id": "B1"}, times)
+    daily_stats.count_sent("7f3a", "triggered", "city", parts, sending_at, times)
+
+    one_by_one, batch = table.updates
+    assert batch == one_by_one
+    assert batch["Key"] == {"pk": f"stats#2026-03-02#{daily_stats.shard_of('7f3a')}", "sk": "triggered#city"}

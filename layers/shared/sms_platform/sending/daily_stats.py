@@ -155,7 +155,11 @@ def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1)
     changes = {name: change * times for name, change in delta(old, new).items()}
     if not changes or times <= 0:
         return {}
-    day = day_of(new)
+    _add(day_of(new), str(new.get("kind")), str(new.get("office")), str(new.get("message_id") or ""), changes)
+    return changes
+
+
+def _add(day: date, kind: str, office: str, message_id: str, changes: Mapping[str, int]) -> None:
     names: dict[str, str] = {}
     values: dict[str, Any] = {":ttl": _expiry(day)}
     adds = []
@@ -164,15 +168,11 @@ def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1)
         values[f":c{index}"] = change
         adds.append(f"#c{index} :c{index}")
     _table().update_item(
-        Key={
-            "pk": f"stats#{day.isoformat()}#{shard_of(str(new.get('message_id') or ''))}",
-            "sk": f"{new.get('kind')}#{new.get('office')}",
-        },
+        Key={"pk": f"stats#{day.isoformat()}#{shard_of(message_id)}", "sk": f"{kind}#{office}"},
         UpdateExpression="ADD " + ", ".join(adds) + " SET expires_at = if_not_exists(expires_at, :ttl)",
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
-    return changes
 
 
 def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> None:
@@ -182,6 +182,24 @@ def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int
         count(old, new, times)
     except Exception:  # noqa: BLE001 - any fault of the counter write, whatever its kind
         logger().warning("daily statistics not counted", extra={"message_id": new.get("message_id"), "times": times})
+
+
+def count_sent(message_id: str, kind: str, office: str, parts: int, sending_at: datetime, times: int) -> None:
+    """``count_move`` for ``times`` moves ``sending → sent`` of messages handed to the carrier
+    together at ``sending_at``, counted on the shard of ``message_id``. Such a move adds ``sent``
+    and its ``parts`` and nothing else (``delta`` of the two states), so the change is written
+    straight away: the dispatcher counts one for every batch it sends."""
+    if times <= 0:
+        return
+    changes = {"parts": parts * times, "sent": times} if parts else {"sent": times}
+    try:
+        _add(_beijing_day(sending_at), kind, office, message_id, changes)
+    except Exception:  # noqa: BLE001 - as count_move
+        logger().warning("daily statistics not counted", extra={"message_id": message_id, "times": times})
+
+
+def _beijing_day(at: datetime) -> date:
+    return at.astimezone(BEIJING).date()
 
 
 def _day_items(day: date) -> list[dict[str, Any]]:

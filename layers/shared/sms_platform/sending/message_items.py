@@ -341,18 +341,6 @@ class SentGroup:
     sending_at: datetime
 
 
-def sent_change(mid: str, group: SentGroup, biz_id: str | None, at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A message of ``group`` before and after its move to ``sent``, as far as the daily
-    statistics read it: enough to count the group's moves without reading any of them."""
-    now = iso(at)
-    old = {
-        "message_id": mid, "kind": group.kind, "office": group.office, "parts": group.parts,
-        "state": str(MessageState.SENDING), "sending_at": iso(group.sending_at),
-    }  # fmt: skip
-    changes = {"state": "sent", "sent_at": now, "updated_at": now, **({"biz_id": biz_id} if biz_id else {})}
-    return old, {**old, **changes}
-
-
 def requeue_actions(
     keys: Sequence[dict[str, Any]], attempt: str, at: datetime, table_name: str
 ) -> list[dict[str, Any]]:

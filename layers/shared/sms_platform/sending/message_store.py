@@ -354,8 +354,9 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
     if moved:
         # The count goes to the shard of the first message moved.
         first = next(index for index in range(len(keys)) if index not in skip)
-        old, new = message_items.sent_change(message_items.id_of(keys[first]), group, biz_id, at)
-        daily_stats.count_move(old, new, moved)
+        daily_stats.count_sent(
+            message_items.id_of(keys[first]), group.kind, group.office, group.parts, group.sending_at, moved
+        )
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
         moved += mark_sent(message_items.id_of(keys[index]), biz_id, at)
     return moved
