@@ -94,13 +94,20 @@ class BatchCounters:
     def with_counts(self, phone_hashes: Sequence[str], own: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each message's counter writes followed by its own write (``own``, in the same order),
         as one flat list: runs of ``len(self) + 1`` actions (``transactions.write_runs``)."""
-        found: list[dict[str, Any]] = []
-        for phone_hash, write in zip(phone_hashes, own, strict=True):
-            for prefix, suffix, shared in self._counts:  # ``actions``, without a call per message
-                update = shared.copy()
+        if len(phone_hashes) != len(own):
+            raise ValueError("one own write per message")
+        # Built a counter item at a time and laid into place by slices: ``actions`` for every
+        # message without a call or a nested loop per message (a batch's hundred messages).
+        run = len(self._counts) + 1
+        found: list[dict[str, Any]] = [{}] * (run * len(own))
+        for position, (prefix, suffix, shared) in enumerate(self._counts):
+            copy, counts = shared.copy, []
+            for phone_hash in phone_hashes:
+                update = copy()
                 update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
-                found.append({"Update": update})
-            found.append(write)
+                counts.append({"Update": update})
+            found[position::run] = counts
+        found[run - 1 :: run] = own
         return found
 
     def releases(self, phone_hash: str) -> list[dict[str, Any]]:
