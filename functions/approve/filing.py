@@ -1,7 +1,8 @@
 """Carrier filing poller (every five minutes; every few seconds on the local platform): files
-approved template versions the carrier has not taken yet, asks the carrier about filed ones
-(QuerySmsTemplate), activates versions the carrier approved once their validity begins, and
-expires versions past their validity. Only a round that moved something is logged."""
+approved template versions with each configured carrier that has not taken them yet, asks each
+carrier about filings under review (QuerySmsTemplate, DescribeSmsTemplateList), activates
+versions a carrier approved once their validity begins, and expires versions past their
+validity. Only a round that moved something is logged."""
 
 from __future__ import annotations
 

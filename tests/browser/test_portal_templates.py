@@ -1,10 +1,15 @@
 """Templates in the portal: an operator writes one with a live count and the API's content check, a
-reviewer approves it and sees it filed with the carrier; the portal counts as the platform does."""
+reviewer approves it and sees it filed with each carrier, one line per carrier; a template one
+carrier refuses shows why and is active through the other; the portal counts as the platform does."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import expect
+from sms_platform.foundation.clock import BEIJING
 from sms_platform.text import sms
 
 from tests.browser.conftest import shot, sign_in
@@ -124,7 +129,66 @@ def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_fi
     expect(review.locator(".carrier-code").first).not_to_be_empty()
     expect(review.locator(".facts").first).to_contain_text("李审核")
 
+    # Filed with each carrier the local platform has, one line each.
+    filings = review.locator(".facts").first.locator(".carrier-filings li")
+    expect(filings).to_have_count(2)
+    expect(filings.nth(0)).to_contain_text("阿里云：报备中")
+    expect(filings.nth(1)).to_contain_text("腾讯云：报备中")
+
     # The author sees the same: filed with the carrier, under its code.
     page.reload()
     expect(page.locator(".facts").first).to_contain_text("已报备，运营商审核中")
     shot(review, "template-filed")
+
+    # Once the carriers approved it (the poller asks them), both lines say so.
+    _settle(staff_api, operator, page.url.split("#/templates/")[1])
+    page.reload()
+    lines = page.locator(".facts").first.locator(".carrier-filings li")
+    expect(lines.nth(0)).to_contain_text("阿里云：已通过")
+    expect(lines.nth(1)).to_contain_text("腾讯云：已通过")
+    shot(page, "template-filed-both-carriers")
+
+
+def _settle(staff_api, author, template_id) -> dict:
+    """Run the filing poller until every carrier has given its verdict (each reviews a filing for
+    two seconds of the platform's clock)."""
+    deadline = time.monotonic() + 30
+    while True:
+        staff_api.poll_filings()
+        version = staff_api.call("GET", f"/templates/{template_id}", author["token"])["versions"][-1]
+        states = [f["state"] for f in version["carrier_filings"].values()]
+        if all(state in ("approved", "rejected") for state in states) or time.monotonic() > deadline:
+            return version
+        time.sleep(1)
+
+
+def test_a_template_one_carrier_refuses_shows_why_and_is_active_through_the_other(portal_platform, staff_api, browser):
+    operator = staff_api.account("tpl-op-", "city", ["city_operator"], "赵模板")
+    reviewer = staff_api.account("tpl-rev-", "city", ["city_reviewer"], "钱审核")
+    # A literal {1} in the text: Tencent would read it as its own placeholder, so it refuses it.
+    text = "请于本月{1}号窗口前往社保大厅办理年审，详询12333。"
+    today = staff_api.platform_now().astimezone(BEIJING).date()
+    draft = {
+        "name": "年审提醒", "category": "targeted", "office": "city", "text": text, "variables": [],
+        "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=365)).isoformat(),
+        "remark": "提醒参保人办理年审",
+    }  # fmt: skip
+    created = staff_api.call("POST", "/templates", operator["token"], draft)
+    template_id = created["template_id"]
+    staff_api.call("POST", f"/templates/{template_id}/versions/1/submission", operator["token"])
+    staff_api.call("POST", f"/templates/{template_id}/versions/1/approval", reviewer["token"], {"note": None})
+    version = _settle(staff_api, operator, template_id)
+    assert version["status"] == "active", version
+
+    page = browser.new_page()
+    sign_in(page, portal_platform, operator["username"], operator["password"])
+    page.goto(f"{portal_platform.api}/portal/#/templates/{template_id}")
+    expect(page.get_by_text("启用中：第 1 版")).to_be_visible()
+    lines = page.locator(".facts").first.locator(".carrier-filings li")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_contain_text("阿里云：已通过")
+    expect(lines.nth(0).locator(".badge.ok")).to_be_visible()
+    expect(lines.nth(1)).to_contain_text("腾讯云：被拒：短信内容含有“{数字}”，该运营商会当作变量，请改写")
+    expect(lines.nth(1).locator(".badge.bad")).to_be_visible()
+    expect(page.locator("table")).to_contain_text("腾讯云：被拒")
+    shot(page, "template-refused-by-one-carrier")

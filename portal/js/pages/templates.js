@@ -5,7 +5,7 @@
 import { get, post, put } from "../api.js";
 import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } from "../common.js";
 import { measure, placeholders } from "../sms.js";
-import { beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+import { badge, beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
 const STATUS_NAMES = {
   draft: "草稿", submitted: "待审核", approved: "审核通过，待报备", rejected: "审核未通过",
@@ -235,11 +235,23 @@ function versionFacts(v) {
     h("dt", {}, "编写人"), h("dd", {}, `${v.author.real_name}，${when(v.created_at)}`),
     v.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${v.reviewer.real_name}，${when(v.reviewed_at)}${v.review_note ? "：" + v.review_note : ""}`)] : null,
     v.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", { class: "reason" }, v.reject_reason)] : null,
-    v.carrier_code ? [h("dt", {}, "运营商模板编号"), h("dd", { class: "carrier-code" }, v.carrier_code)] : null,
-    v.filed_at ? [h("dt", {}, "报备时间"), h("dd", {}, when(v.filed_at))] : null,
-    v.carrier_reason ? [h("dt", {}, "运营商意见"), h("dd", { class: "reason" }, v.carrier_reason)] : null,
+    carrierFilings(v),
     v.end_reason ? [h("dt", {}, "结束原因"), h("dd", {}, v.end_reason)] : null,
   );
+}
+
+// One line per carrier the version is filed with (阿里云：已通过 / 腾讯云：被拒：原因), with the
+// carrier's template id and when it was filed: a message goes only through a carrier that approved it.
+const FILING_KINDS = { approved: "ok", rejected: "bad", under_review: "warn", filing: "warn" };
+
+function carrierFilings(v) {
+  const filings = Object.values(v.carrier_filings || {});
+  if (!filings.length) return null;
+  return [h("dt", {}, "运营商报备"), h("dd", {}, h("ul", { class: "carrier-filings" }, filings.map((f) =>
+    h("li", { "data-carrier": f.carrier, "data-state": f.state },
+      badge(f.line, FILING_KINDS[f.state]),
+      f.template_id ? h("span", { class: "hint" }, " 模板编号 ", h("span", { class: "carrier-code" }, f.template_id),
+        f.filed_at ? `，${when(f.filed_at)} 报备` : "") : null))))];
 }
 
 async function detail(area, ctx, templateId, rest) {
@@ -271,7 +283,8 @@ async function detail(area, ctx, templateId, rest) {
     section("版本历史", pagedTable(
       [["版本", (v) => `第 ${v.version} 版`], ["状态", (v) => statusBadge(v.status, v.status_name)], ["内容", (v) => v.text],
         ["编写人", (v) => v.author.real_name], ["审核", (v) => (v.reviewer ? `${v.reviewer.real_name} ${when(v.reviewed_at)}` : "")],
-        ["原因", (v) => v.reject_reason || v.carrier_reason || v.end_reason || ""], ["运营商编号", (v) => v.carrier_code || ""]],
+        ["原因", (v) => v.reject_reason || v.carrier_reason || v.end_reason || ""],
+        ["运营商报备", (v) => Object.values(v.carrier_filings || {}).map((f) => f.line).join("；")]],
       versions, { caption: "每个版本都保留备查" })),
   );
 }

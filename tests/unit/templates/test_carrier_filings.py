@@ -85,7 +85,7 @@ def test_each_filing_reads_as_one_line_for_staff(state, reason, line):
         ("filed", {"carrier_code": "SMS_1", "filed_at": NOW}, ("SMS_1", "under_review", None)),
         ("active", {"carrier_code": "SMS_1", "filed_at": NOW, "carrier_checked_at": NOW}, ("SMS_1", "approved", None)),
         ("carrier_rejected", {"carrier_code": "SMS_1", "carrier_reason": "违规"}, ("SMS_1", "rejected", "违规")),
-        ("carrier_rejected", {"carrier_reason": "报备被拒：签名不合规"}, (None, "rejected", "报备被拒：签名不合规")),
+        ("carrier_rejected", {"carrier_reason": "报备被拒：签名不合规"}, (None, "rejected", "签名不合规")),
     ],
 )
 def test_a_version_stored_before_per_carrier_filings_has_its_alibaba_filing_read_from_its_fields(

@@ -29,6 +29,7 @@ from sms_platform.foundation.errors import Conflict
 from sms_platform.templates import store
 from sms_platform.templates.models import (
     CARRIER_TEMPLATE_TYPES,
+    FILING_REFUSED,
     POLLED,
     CarrierFiling,
     TemplateVersion,
@@ -106,12 +107,12 @@ def _file_one(version: TemplateVersion, name: str, carrier: Carrier, now: dateti
         answer = carrier.file_template(kind, f"{version.name}-v{version.version}"[:30], version.text, version.remark)
     except ValueError:  # a text the carrier's placeholder form cannot hold (Tencent: a {1} of its own)
         return CarrierFiling(carrier=name, state="rejected", checked_at=now,
-                             reason="报备被拒：短信内容含有“{数字}”，该运营商会当作变量，请改写")  # fmt: skip
+                             reason="短信内容含有“{数字}”，该运营商会当作变量，请改写")  # fmt: skip
     if answer.template_id:
         return CarrierFiling(carrier=name, template_id=answer.template_id, state="under_review",
                              placeholders=list(answer.placeholders), filed_at=now)  # fmt: skip
     if answer.result.outcome is Outcome.REJECTED:
-        reason = f"报备被拒：{answer.reason or answer.result.message or answer.result.code}"
+        reason = answer.reason or answer.result.message or answer.result.code
         return CarrierFiling(carrier=name, state="rejected", reason=reason, checked_at=now)
     return version.carrier_filings.get(name) or CarrierFiling(carrier=name)
 
@@ -128,14 +129,18 @@ def _ask_one(filing: CarrierFiling, carrier: Carrier, now: datetime) -> CarrierF
 
 
 def _alibaba_fields(version: TemplateVersion, filing: CarrierFiling | None) -> dict[str, object]:
-    """The Alibaba filing as the version's ``carrier_*`` fields (as they were kept before)."""
+    """The Alibaba filing as the version's ``carrier_*`` fields (as they were kept before: a
+    refusal of the filing itself reads "报备被拒：...", a rejection after review the reason alone)."""
     if filing is None or filing.state == "filing":
         return {}
+    reason = filing.reason if filing.state == "rejected" else None
+    if reason is not None and filing.template_id is None:
+        reason = f"{FILING_REFUSED}{reason}"
     return {
         "carrier_template_type": CARRIER_TEMPLATE_TYPES[version.category],
         "carrier_code": filing.template_id,
         "filed_at": filing.filed_at,
-        "carrier_reason": filing.reason if filing.state == "rejected" else None,
+        "carrier_reason": reason,
         "carrier_checked_at": filing.checked_at,
     }
 

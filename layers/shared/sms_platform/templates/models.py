@@ -262,6 +262,11 @@ class CarrierFiling(BaseModel):
         return f"{told}：{self.reason}" if self.state == "rejected" and self.reason else told
 
 
+# How the Alibaba refusal of a filing itself (not a rejection after review) starts in the
+# version's carrier_reason.
+FILING_REFUSED = "报备被拒："
+
+
 def legacy_alibaba_filing(version: TemplateVersion) -> CarrierFiling | None:
     """The Alibaba filing of a version stored before filings were kept per carrier, read from
     its ``carrier_*`` fields (those set a check time only on the carrier's verdict)."""
@@ -271,9 +276,10 @@ def legacy_alibaba_filing(version: TemplateVersion) -> CarrierFiling | None:
         state: FilingStateName = "rejected"
     else:
         state = "approved" if version.carrier_checked_at else "under_review"
+    reason = (version.carrier_reason or "").removeprefix(FILING_REFUSED) or None
     return CarrierFiling(
         carrier="alibaba", template_id=version.carrier_code, state=state,
-        reason=version.carrier_reason if state == "rejected" else None,
+        reason=reason if state == "rejected" else None,
         filed_at=version.filed_at, checked_at=version.carrier_checked_at,
     )  # fmt: skip
 
