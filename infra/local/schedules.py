@@ -10,7 +10,8 @@ later.
 A few schedules run far more often here than in AWS (``LOCAL_EVERY_SECONDS``): the carrier
 simulator decides a filed template within seconds, where the real carrier's people take hours,
 so a person trying the platform locally should not wait five minutes for the filing poller to
-ask. AWS keeps the template's own rate. A run of such a schedule that did nothing is not logged.
+ask; and a send approved to go at once goes within seconds, not at the next minute's release.
+AWS keeps the template's own rate. A run of such a schedule that did nothing is not logged.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _CRON = re.compile(r"^cron\((.+)\)$")
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 
 # Functions whose schedules fire every so many seconds of the platform's clock locally.
-LOCAL_EVERY_SECONDS: dict[str, int] = {"TemplateFilingFunction": 2}
+LOCAL_EVERY_SECONDS: dict[str, int] = {"TemplateFilingFunction": 2, "ReleaseFunction": 5}
 
 
 def _aws_weekday(field: str) -> str:

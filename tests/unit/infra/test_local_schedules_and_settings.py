@@ -231,6 +231,35 @@ def test_the_filing_poller_asks_the_carrier_every_two_seconds_locally_while_aws_
     ]
 
 
+def test_an_approved_send_is_released_every_five_seconds_locally_while_aws_keeps_a_minute():
+    from sms_platform.foundation.clock import FixedClock
+
+    from infra import template_model
+    from infra.template_model import TemplateModel
+
+    (release,) = [s for s in template_model.load().schedules if s.function == "ReleaseFunction"]
+    assert release.expression == "rate(1 minute)"  # what AWS runs
+    clock = FixedClock(datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC))
+    model = TemplateModel(
+        resources={release.logical_id: {"Type": "AWS::Events::Rule", "Properties": {}}},
+        parameters={},
+        globals_env={},
+        schedules=[release],
+    )
+    functions = RecordingFunctions()
+    scheduler = schedules.Scheduler(model, functions, clock, "us-east-1", "test")
+    scheduler.start()
+    try:
+        for round_ in (1, 2):
+            clock.advance(seconds=5)
+            _wait_for_deliveries(functions, round_)
+    finally:
+        scheduler.stop()
+        scheduler.join(5)
+
+    assert [event["time"] for _, event in functions.delivered] == ["2026-03-02T10:00:05Z", "2026-03-02T10:00:10Z"]
+
+
 @pytest.mark.parametrize(
     ("result", "nothing"),
     [({"moved": {}}, True), ({"sent": 0}, True), ({"moved": {"active": 1}}, False), (None, False), ([], False)],
