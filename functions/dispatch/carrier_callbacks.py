@@ -54,7 +54,7 @@ def _items(model: Any) -> list[Any]:
     try:
         return TypeAdapter(list[model]).validate_python(request_bodies.loads(body))
     except ValidationError as error:
-        raise validation_failed_from(error.errors(include_input=False)) from None
+        raise validation_failed_from(error.errors(), list[model]) from None  # messages never repeat a value
 
 
 @app.post("/v1/carrier/receipts")

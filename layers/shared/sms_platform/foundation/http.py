@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from sms_platform.foundation import validation_messages
 from sms_platform.foundation.errors import NotFound, PlatformError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -17,22 +18,42 @@ def error_body(error: PlatformError) -> dict[str, Any]:
     return error.to_body()
 
 
-def describe_validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """pydantic's error list as ``[{"field", "message"}]``, without echoing the input value
-    (it could be a phone or ID number)."""
-    described = []
-    for err in errors:
-        location = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path")]
-        described.append({"field": ".".join(location) or "body", "message": err.get("msg", "无效的值")})
-    return described
+def describe_validation_errors(errors: list[dict[str, Any]], roots: Any = None) -> list[dict[str, str]]:
+    """pydantic's error list as ``[{"field", "message"}]`` in Chinese, each field named by its
+    path in the request and its label (``validation_messages``), without echoing the input
+    value (it could be a phone or ID number). ``roots``: the model the errors' locations start
+    in, or a request's parameters (``request_roots``)."""
+    return validation_messages.describe(errors, roots)
 
 
-def validation_failed_from(errors: list[dict[str, Any]]) -> ValidationFailed:
-    details = describe_validation_errors(errors)
-    first = details[0] if details else {"field": "body", "message": "无效的值"}
-    return ValidationFailed(
-        f"请求内容不符合要求：{first['field']}：{first['message']}", field=first["field"], details=details
-    )
+def validation_failed_from(errors: list[dict[str, Any]], model: Any = None, *, roots: Any = None) -> ValidationFailed:
+    """The 422 for pydantic's ``errors`` of a body validated as ``model`` (or below ``roots``)."""
+    details = describe_validation_errors(errors, validation_messages.model_root(model) if model else roots)
+    first = details[0] if details else {"field": "body", "message": "请求内容不符合要求"}
+    # The field's path stays in the message for integrators, who read it without a form.
+    more = f"；共 {len(details)} 处需要修改" if len(details) > 1 else ""
+    message = f"{first['message']}（字段 {first['field']}{more}）"
+    return ValidationFailed(message, field=first["field"], details=details)
+
+
+def request_roots(route: Any) -> dict[str, Any]:
+    """Where a powertools route's error locations start: ``body`` (the one body model, or its
+    named parts when several) and each kind of parameter by name."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return {}
+    Node, Fields = validation_messages.Node, validation_messages.Fields
+
+    def named(params: list[Any]) -> Any:
+        return Node(Fields({p.alias: Node(p.field_info.annotation, p.field_info, p.name) for p in params}))
+
+    roots = {kind: named(getattr(dependant, f"{kind}_params", [])) for kind in ("query", "path", "header", "cookie")}
+    body = list(dependant.body_params or [])
+    if len(body) == 1 and not getattr(body[0].field_info, "embed", None):
+        roots["body"] = Node(body[0].field_info.annotation, body[0].field_info, body[0].name)
+    elif body:
+        roots["body"] = named(body)
+    return roots
 
 
 ERROR_SCHEMA = {
@@ -113,7 +134,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response:
-        return respond(validation_failed_from(list(error.errors())))
+        roots = request_roots(app.context.get("_route"))
+        return respond(validation_failed_from(list(error.errors()), roots=roots))
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:

@@ -82,7 +82,7 @@ def parse(model: type[BaseModel], body: Any) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        raise validation_failed_from(exc.errors(include_input=False)) from exc
+        raise validation_failed_from(exc.errors(), model) from exc  # messages never repeat a value
 
 
 def _phone(raw: str) -> str:
