@@ -11,6 +11,7 @@ import pytest
 from sms_platform.foundation.clock import FixedClock, set_clock
 from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.foundation.identifiers import (
+    id_check_character,
     is_credit_code,
     is_id_number,
     is_landline,
@@ -167,6 +168,18 @@ def test_is_landline_refuses_others(raw):
 def test_published_gb11643_example_is_valid_and_reproduced():
     assert gb11643("11010519491231002") == "11010519491231002X"
     assert validate_id_number("11010519491231002X", today=date(2024, 1, 1)) == "11010519491231002X"
+
+
+def test_id_check_character_agrees_with_the_standard_for_every_check_value():
+    # Seventeen digits for each of the eleven check values (ASCII, and the same digits full-width)
+    found = {}
+    for seq in range(2000):
+        first17 = f"37100219{500101 + seq:06d}{seq % 1000:03d}"
+        found.setdefault(gb11643(first17)[-1], first17)
+    assert len(found) == 11
+    for check, first17 in found.items():
+        assert id_check_character(first17) == check
+        assert id_check_character(first17.translate({ord(d): ord(d) + 0xFEE0 for d in "0123456789"})) == check
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ itself, the pydantic field type, and the models that apply it at each way in."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Annotated
 
@@ -55,6 +56,18 @@ CASES = [
 def test_which_characters_are_refused(text, in_line, in_text):
     assert text_rules.has_invisible(text) is in_line
     assert text_rules.has_invisible(text, multiline=True) is in_text
+
+
+def test_every_character_of_a_refused_category_is_refused_and_no_other():
+    """Over the whole of Unicode: the check that passes printable text at once answers as the
+    rule by category does, unprintable characters that are allowed (spaces, private use) included."""
+    refused = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    wrong = [
+        hex(code)
+        for code in range(0x110000)
+        if text_rules.has_invisible(f"王{chr(code)}芳") is not (unicodedata.category(chr(code)) in refused)
+    ]
+    assert wrong == []
 
 
 @pytest.mark.parametrize(("text", "in_line", "in_text"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -26,6 +26,9 @@ SIGNATURE = "威海人社"  # shown as 【威海人社】: 6 characters
         ("您" * 71, None, SmsLength(71, "UCS-2", 2, 67, 71)),
         ("您" * 134, None, SmsLength(134, "UCS-2", 2, 67, 134)),
         ("您" * 135, None, SmsLength(135, "UCS-2", 3, 67, 135)),
+        ("您" * 201, None, SmsLength(201, "UCS-2", 3, 67, 201)),
+        ("您" * 202, None, SmsLength(202, "UCS-2", 4, 67, 202)),
+        ("您" * 494, SIGNATURE, SmsLength(500, "UCS-2", 8, 67, 500)),
         ("a" * 69 + "ç", None, SmsLength(70, "UCS-2", 1, 70, 70)),  # only capital Ç is GSM-7
         ("a" * 70 + "`", None, SmsLength(71, "UCS-2", 2, 67, 71)),
         ("a" * 70 + "á", None, SmsLength(71, "UCS-2", 2, 67, 71)),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from operator import mul
 
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import ValidationFailed
@@ -87,6 +88,7 @@ def mask_mobile(number: str) -> str:
 # --- Resident ID numbers, GB 11643-1999 -------------------------------------------------------
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_ZERO_WEIGHT = ord("0") * sum(_ID_WEIGHTS)
 _ID_CHECK = "10X98765432"  # indexed by the weighted sum mod 11 (ISO 7064 MOD 11-2)
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
 # Province-level codes of GB/T 2260 (Taiwan, Hong Kong and Macao included).
@@ -109,7 +111,12 @@ _EARLIEST_BIRTH = date(1900, 1, 1)
 
 def id_check_character(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    if len(first17) == 17 and first17.isascii() and first17.isdigit():
+        # The digits' ASCII codes weighted at C speed, less the weighted code of "0" (a
+        # personalised list checks a number a row); other digits take the general way below.
+        total = sum(map(mul, first17.encode(), _ID_WEIGHTS)) - _ID_ZERO_WEIGHT
+    else:
+        total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11]
 
 

@@ -37,6 +37,10 @@ _LINE_BREAKS = frozenset("\n\r")
 def has_invisible(text: str, *, multiline: bool = False) -> bool:
     """Whether ``text`` holds a character refused by the rule above (newlines allowed only when
     ``multiline``)."""
+    if text.isprintable():
+        # Every refused category (and a newline) is unprintable to Python, so a printable text,
+        # what nearly every value is, is told at C speed without a look at each character.
+        return False
     for char in text:
         if multiline and char in _LINE_BREAKS:
             continue

@@ -251,10 +251,10 @@ class RowChecker:
         self._memo: list[dict[str, tuple[str, str | None]]] = [{} for _ in self.specs]
         self._width = 1 + max(found.identifier, found.phone or 0, *found.variables, 0)
 
-    def _identifier(self, raw: object) -> str:
+    def _identifier(self, raw: object, text: str) -> str:
+        """``text`` is ``raw`` as a cell's text, stripped."""
         if isinstance(raw, float) and raw > 1e15:
             raise ValidationFailed("证件号码被保存成了数字（末几位已丢失），请把该列设为文本格式后重新填写")
-        text = cell_text(raw).strip()
         if not text:
             raise ValidationFailed(f"缺少{ID_NAMES[self.kind]}")
         if self.kind == "person":
@@ -280,21 +280,25 @@ class RowChecker:
         if len(cells) < self._width:
             cells = [*cells, *([None] * (self._width - len(cells)))]
         raw_id = cells[self.found.identifier]
+        id_text = cell_text(raw_id)
+        id_stripped = id_text.strip()
         raw_phone = cell_text(cells[self.found.phone]).strip() if self.found.phone is not None else ""
-        values = {name: cell_text(cells[column]) for name, column in zip(self.names, self.found.variables, strict=True)}
-        if not (cell_text(raw_id).strip() or raw_phone or any(v.strip() for v in values.values())):
+        values = [cell_text(cells[column]) for column in self.found.variables]
+        if not (id_stripped or raw_phone or any(v.strip() for v in values)):
             return None
         try:
-            identifier = self._identifier(raw_id)
+            identifier = self._identifier(raw_id, id_stripped)
         except ValidationFailed as error:
-            return Rejected(row, _masked_raw(cell_text(raw_id)), _masked_raw(raw_phone), error.message)
-        id_masked = mask_identifier(self.kind, identifier)
+            return Rejected(row, _masked_raw(id_text), _masked_raw(raw_phone), error.message)
         first = self.seen.first_row(identifier, row)
         if first is not None:
-            return Rejected(row, id_masked, _masked_raw(raw_phone), f"证件号码与第 {first} 行重复")
-        return self._message(row, identifier, id_masked, raw_phone, values)
+            return Rejected(row, self._mask(identifier), _masked_raw(raw_phone), f"证件号码与第 {first} 行重复")
+        return self._message(row, identifier, raw_phone, values)
 
-    def _message(self, row: int, identifier: str, id_masked: str, raw_phone: str, values: dict[str, str]) -> Any:
+    def _mask(self, identifier: str) -> str:
+        return mask_identifier(self.kind, identifier)
+
+    def _message(self, row: int, identifier: str, raw_phone: str, values: list[str]) -> Any:
         problems: list[str] = []
         phone = None
         if raw_phone:
@@ -302,23 +306,23 @@ class RowChecker:
                 phone = identifiers.normalize_mobile(raw_phone)
             except ValidationFailed as error:
                 problems.append(error.message)
-        checked = {}
-        for index, spec in enumerate(self.specs):
-            value, problem = self._value(index, spec, values[spec.name])
+        checked = []
+        for index, (spec, raw) in enumerate(zip(self.specs, values, strict=True)):
+            value, problem = self._value(index, spec, raw)
             if problem:
                 problems.append(problem)
             else:
-                checked[spec.name] = value
-        phone_masked = identifiers.mask_mobile(phone) if phone else _masked_raw(raw_phone)
+                checked.append(value)
         if problems:
-            return Rejected(row, id_masked, phone_masked, "；".join(problems))
-        text = self.render(checked)
+            phone_masked = identifiers.mask_mobile(phone) if phone else _masked_raw(raw_phone)
+            return Rejected(row, self._mask(identifier), phone_masked, "；".join(problems))
+        text = self.render(dict(zip(self.names, checked, strict=True)))
         try:
             length = sms.measure(text, self.sign_name)
         except ContentRejected as error:
-            return Rejected(row, id_masked, phone_masked, error.message)
-        return Accepted(row, identifier, phone, tuple(checked[n] for n in self.names), text, length.characters,
-                        length.parts)  # fmt: skip
+            phone_masked = identifiers.mask_mobile(phone) if phone else _masked_raw(raw_phone)
+            return Rejected(row, self._mask(identifier), phone_masked, error.message)
+        return Accepted(row, identifier, phone, tuple(checked), text, length.characters, length.parts)
 
 
 # ---------------------------------------------------------------------------- the whole sheet

@@ -86,6 +86,13 @@ def measure(text: str, signature: str | None = None) -> SmsLength:
         raise ContentRejected(f"短信内容（含签名）最多 {MAX_CHARACTERS} 字，当前 {characters} 字", field="content")
     encoding: Encoding = "GSM-7" if is_gsm7(message) else "UCS-2"
     single, multi = _LIMITS[encoding]
+    if encoding == "UCS-2" and characters == len(message):
+        # Every character one UTF-16 unit (no surrogate pair to keep whole): the parts are a
+        # plain division, without sizing each character (a personalised list measures every row).
+        units = characters
+        if units <= single:
+            return SmsLength(characters, encoding, 1, single, units)
+        return SmsLength(characters, encoding, -(-units // multi), multi, units)
     sizes = _unit_sizes(message, encoding)
     units = sum(sizes)
     if units == 0:
