@@ -44,6 +44,22 @@ def hangup() -> Response:
     return Response(202, JSON, json.dumps(answer, ensure_ascii=False))
 
 
+@app.get("/v1/hotline/hangups/<call_id>")
+def hangup_status(call_id: str) -> Response:
+    """What became of a call's answers (CONTRACTS §7): signed as the webhook is, over the
+    timestamp and the request path instead of a body."""
+    from sms_platform.reports import caller_status  # deferred: the hang-up itself must start fast
+
+    now = get_clock().now()
+    path = app.current_event.path.encode()
+    headers = app.current_event.headers
+    secrets.check_webhook(
+        "hotline_webhook_secret", now, lambda accepted: signed_webhooks.verify_hotline(headers, path, accepted, now)
+    )
+    status = caller_status.call_status(call_id, now)
+    return Response(200, JSON, json.dumps(status.model_dump(mode="json"), ensure_ascii=False))
+
+
 @logger().inject_lambda_context(clear_state=True)
 @metrics().log_metrics(capture_cold_start_metric=True)
 @tracer().capture_lambda_handler(capture_response=False)

@@ -18,7 +18,7 @@ from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
 from sms_platform.foundation.http import JSON, register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
-from sms_platform.sources import business_events, trigger_rules
+from sms_platform.sources import business_events, caller_keys, trigger_rules
 
 # At import, the cold start: a variable this function needs that is missing or malformed
 # fails here, named, not on the first request that reaches it.
@@ -34,16 +34,23 @@ register_error_handlers(app)
 @cache
 def _idempotent_process() -> Any:
     def process(event: dict[str, Any]) -> dict[str, Any]:
-        return business_events.process(business_events.BusinessEvent.model_validate(event), get_clock().now())
+        # The sending key rides beside the event (the key path is the event id alone).
+        key = event.get("caller_key")
+        caller_key = caller_keys.CallerKey.model_validate(key) if key else None
+        parsed = business_events.BusinessEvent.model_validate(event)
+        return business_events.process(parsed, get_clock().now(), caller_key)
 
     return idempotency.idempotent(
         process, data_keyword_argument="event", key_path="event_id", expires_after_seconds=KEEP_SECONDS
     )
 
 
-def accept(event: business_events.BusinessEvent) -> dict[str, Any]:
+def accept(event: business_events.BusinessEvent, caller_key: Any = None) -> dict[str, Any]:
     process, _ = _idempotent_process()
-    answer = process(event=event.model_dump(mode="json"))
+    data = event.model_dump(mode="json")
+    if caller_key is not None:
+        data["caller_key"] = caller_key.model_dump()
+    answer = process(event=data)
     logger().info("business event accepted", extra={"event_type": event.event_type, **answer})
     return answer
 
@@ -52,9 +59,20 @@ def accept(event: business_events.BusinessEvent) -> dict[str, Any]:
 def post_event() -> Response:
     body = request_bodies.loads(app.current_event.body or "")
     event = business_events.parse(body)
-    if not trigger_rules.is_granted(app.current_event.request_context.identity.api_key_id, event.event_type):
+    # A test key is checked against its live twin's grants (CONTRACTS §7).
+    caller_key = caller_keys.of(app.current_event.request_context.identity.api_key_id)
+    if not trigger_rules.is_granted(caller_key.grant_holder if caller_key else None, event.event_type):
         raise Forbidden(f"该 API 密钥无权发送 {event.event_type} 类事件")
-    return Response(202, JSON, json.dumps(accept(event), ensure_ascii=False))
+    return Response(202, JSON, json.dumps(accept(event, caller_key), ensure_ascii=False))
+
+
+@app.get("/v1/events/<event_id>")
+def get_event_status(event_id: str) -> Response:
+    """What became of an event's messages, for the key that sent it (CONTRACTS §7)."""
+    from sms_platform.reports import caller_status  # deferred: only status reads need it
+
+    status = caller_status.event_status(app.current_event.request_context.identity.api_key_id, event_id)
+    return Response(200, JSON, json.dumps(status.answer(), ensure_ascii=False))
 
 
 @logger().inject_lambda_context(clear_state=True)

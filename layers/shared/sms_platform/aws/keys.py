@@ -47,6 +47,7 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(CONTROL, "apikey#", "contacts.channels", "address-book sources granted to a channel's key",
              sk=("source#",)),
     ItemType(CONTROL, "faq#", "sources.hotline", "a 12333 question-bank entry (sk entry)"),
+    ItemType(CONTROL, "callerkey#", "sources.caller_keys", "an API key's kind (live, test) and callback URL (sk key)"),
     ItemType(CONTROL, "subitem#", "sources.subscription_store", "a subscription item on sale (sk item)"),
     ItemType(CONTROL, "remwatch#", "sources.reminder_store", "a done-event type reminder waves watch (sk watch)"),
     # -- CONTACTS_TABLE: the address book and what citizens said
@@ -72,11 +73,14 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(SENDS, "testphone#", "sources.send_request_store", "an account's verified phone for test sends",
              sk=("day#",)),
     ItemType(SENDS, "call#", "sources.hotline", "a 12333 hang-up call (sk call)", indexes=("calls#",)),
+    ItemType(SENDS, "evstatus#", "sources.caller_events", "a business event as its sender may ask about it "
+             "(sk event): its key, arrival and matched rules"),
     ItemType(SENDS, "stats#", "sending.daily_stats", "a day's delivery counters per shard", sk=("f#", "s#")),
     ItemType(SENDS, "export#", "reports.export_store", "an export of a send's recipients and its progress (sk export)"),
     # -- MESSAGES_TABLE: one item per recipient message
-    ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg); gsi3 lists a send's recipients",
-             indexes=("phone#", "src#", "rcp#")),
+    ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg); gsi3 lists a send's recipients, "
+             "gsi2 an event's or a call's (caller#)",
+             indexes=("phone#", "src#", "rcp#", "caller#")),
     ItemType(MESSAGES, "hold#", "sending.message_items", "a hold stopping queued messages (sk hold)"),
     ItemType(MESSAGES, "cid#", "sending.message_items", "the message a carrier's own id of it names (Tencent's "
              "SerialNo; sk cid), which that carrier's receipts carry"),

@@ -29,6 +29,42 @@ EVENT = {
     "data": {"amount": "3250.00", "month": "2024-06"},
 }
 EVENT_ANSWER = {"event_id": "pension-2024-06-0001", "matched_rules": 1, "messages": 1}
+EVENT_STATUS = {
+    "event_id": "pension-2024-06-0001",
+    "received_at": "2024-06-03T10:15:02.120000+08:00",
+    "matched_rules": 1,
+    "messages": [
+        {
+            "message_id": "5f1c0d6e9a8b4c2d8e7f6a5b4c3d2e1f",
+            "phone": "138****1234",
+            "state": "delivered",
+            "reason": None,
+            "updated_at": "2024-06-03T10:15:09.512+08:00",
+        },
+        {
+            "message_id": "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+            "phone": "139****5678",
+            "state": "failed",
+            "reason": "空号",
+            "updated_at": "2024-06-03T10:15:11.004+08:00",
+        },
+    ],
+}
+TEST_EVENT_STATUS = {**EVENT_STATUS, "test": True}
+CALL_STATUS = {
+    "call_id": "20240603-0001",
+    "status": "queued",
+    "messages": [
+        {
+            "message_id": "7e6d5c4b3a2910f8e7d6c5b4a3928170",
+            "phone": "138****0000",
+            "state": "sent",
+            "reason": None,
+            "updated_at": "2024-06-03T09:30:04.250+08:00",
+        }
+    ],
+}
+STATUS_CALLBACK = {"event_id": "pension-2024-06-0001", "message": EVENT_STATUS["messages"][0]}
 
 PRODUCTS = {
     "products": [

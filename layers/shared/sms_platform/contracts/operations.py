@@ -124,6 +124,27 @@ OPERATIONS: tuple[Operation, ...] = (
         BusinessEvent, example=examples.EVENT,
     ),
     Operation(
+        "get", "/v1/events/{event_id}", "get_event_status", EVENTS, "查询事件的短信状态",
+        "只有提交该事件的 API 密钥可以查询，其他密钥或未知事件答复 404。号码脱敏；原因为中文类别（如 空号、停机）。"
+        "信息技术科为密钥配置回调地址后，每条短信每次状态变化都会 POST {\"event_id\", \"message\"} 到该地址，"
+        "请求头 X-Platform-Timestamp（Unix 秒）和 X-Platform-Signature（十六进制 HMAC-SHA256，密钥为回调密钥，"
+        "内容为 时间戳 + \".\" + 原始请求体）；5 秒内答复 2xx 即成功，否则在 24 小时内退避重试；"
+        "回调可能乱序，以 updated_at 排序。"
+        "测试密钥的事件及其回调带 \"test\": true，短信不会真正发出。",
+        ("apiKey",), Answer(200, shapes.EventStatusOut, examples.EVENT_STATUS, "事件及其短信的状态"),
+        {**API_KEY, 404: "没有该事件，或该事件不是用此 API 密钥发送的"},
+        path_parameters={"event_id": "提交事件时的 event_id"},
+    ),
+    Operation(
+        "get", "/v1/hotline/hangups/{call_id}", "get_hangup_status", HOTLINE, "查询挂机短信状态",
+        "签名方式与挂机请求相同，但签名内容为 时间戳 + \".\" + 请求路径（如 /v1/hotline/hangups/abc），"
+        "时间戳同样须在平台时间 300 秒以内。号码脱敏；原因为中文类别。",
+        ("hotlineSignature", "hotlineTimestamp"),
+        Answer(200, shapes.CallStatusOut, examples.CALL_STATUS, "通话及其短信的状态"),
+        {401: "签名缺失或不正确，或时间戳与平台时间相差超过 300 秒", 404: "没有该通话"},
+        path_parameters={"call_id": "挂机请求中的 call_id"},
+    ),
+    Operation(
         "get", "/v1/subscriptions/products", "list_products", SUBSCRIPTIONS, "在售订阅项目", "",
         ("apiKey",), Answer(200, shapes.Products, examples.PRODUCTS, "在售项目"), dict(API_KEY),
     ),

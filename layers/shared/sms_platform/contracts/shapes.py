@@ -53,6 +53,61 @@ class EventAccepted(BaseModel):
     event_id: str
     matched_rules: int = Field(ge=0, description="命中的触发规则数")
     messages: int = Field(ge=0, description="生成的短信条数")
+    test: Literal[True] | None = Field(None, description="测试密钥提交的事件才有，值为 true：其短信不会发出")
+
+
+# ---------------------------------------------------------------- §7 status for callers
+MessageState = Literal["queued", "sending", "sent", "delivered", "failed", "suppressed", "undeliverable", "expired"]
+
+
+class CallerMessageOut(BaseModel):
+    """One message as its caller reads it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(description="短信编号")
+    phone: str = Field(description="接收号码（脱敏），如 138****1234")
+    state: MessageState = Field(
+        description="queued 排队中；sending 发送中；sent 已发送，等待回执；delivered 已送达；failed 发送失败；"
+        "suppressed 未发送（已拦截）；undeliverable 无可用号码；expired 已过期"
+    )
+    reason: str | None = Field(description="未送达的原因（中文类别，如 空号、停机），其他情况为 null")
+    updated_at: str = Field(description="状态更新时间（ISO 8601）；同一短信的回调可能乱序到达，以此排序")
+
+
+class EventStatusOut(BaseModel):
+    """An event's status, for the API key that sent it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    received_at: str = Field(description="平台收到事件的时间（ISO 8601）")
+    matched_rules: int = Field(ge=0, description="命中的触发规则数")
+    messages: list[CallerMessageOut]
+    test: Literal[True] | None = Field(None, description="测试密钥提交的事件才有，值为 true")
+
+
+class CallStatusOut(BaseModel):
+    """A 12333 call's status and the messages of its answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str
+    status: Literal["queued", "awaiting_agent", "not_mobile", "expired"] = Field(
+        description="queued 已排队发送；awaiting_agent 等待坐席选择条目；not_mobile 主叫为固定电话；"
+        "expired 坐席未在 24 小时内选择"
+    )
+    messages: list[CallerMessageOut]
+
+
+class StatusCallback(BaseModel):
+    """What the platform posts to an API key's callback URL on each state change of a message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str
+    message: CallerMessageOut
+    test: Literal[True] | None = Field(None, description="测试密钥的短信才有，值为 true")
 
 
 # ---------------------------------------------------------------- §4 subscriptions and payments

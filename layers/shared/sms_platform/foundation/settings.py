@@ -70,6 +70,7 @@ def _model() -> Any:
         fanout_queue_url: str = _name("FANOUT_QUEUE_URL")
         push_queue_url: str = _name("PUSH_QUEUE_URL")
         export_queue_url: str = _name("EXPORT_QUEUE_URL")
+        callback_queue_url: str = _name("CALLBACK_QUEUE_URL")  # status callbacks to API keys' URLs
         # S3 buckets
         uploads_bucket: str = _name("UPLOADS_BUCKET")
         archive_bucket: str = _name("ARCHIVE_BUCKET")
@@ -152,7 +153,7 @@ TABLES = (
     "IDEMPOTENCY_TABLE",
 )
 LANES = ("HIGH_QUEUE_URL", "NORMAL_QUEUE_URL", "BULK_QUEUE_URL")
-QUEUES = (*LANES, "WORK_QUEUE_URL", "FANOUT_QUEUE_URL", "PUSH_QUEUE_URL", "EXPORT_QUEUE_URL")
+QUEUES = (*LANES, "WORK_QUEUE_URL", "FANOUT_QUEUE_URL", "PUSH_QUEUE_URL", "EXPORT_QUEUE_URL", "CALLBACK_QUEUE_URL")
 BUCKETS = ("UPLOADS_BUCKET", "ARCHIVE_BUCKET")
 KEYS = ("PLATFORM_KEY_ID", "HASH_KEY_SECRET_ARN")  # number encryption and the keyed hash
 CARRIER = ("CARRIER_ENDPOINT", "CARRIER_SECRET_ARN")

@@ -51,7 +51,15 @@ from sms_platform.carrier.client import Outcome
 from sms_platform.foundation import crypto
 from sms_platform.foundation.clock import Clock, get_clock
 from sms_platform.foundation.observability import metrics
-from sms_platform.sending import frequency_limits, message_items, message_store, number_health, optouts, outbox
+from sms_platform.sending import (
+    frequency_limits,
+    message_items,
+    message_store,
+    number_health,
+    optouts,
+    outbox,
+    test_messages,
+)
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import (
     LIMITED_DELAY_SECONDS,
@@ -168,6 +176,9 @@ class Dispatcher:
         now = self.now()
         if not is_due(now, batch.not_before):
             outbox.send_again(batch)
+            return
+        if batch.test:  # a test key's messages never reach the carrier: settled here (CONTRACTS §7)
+            test_messages.settle(batch, numbers_of(batch), now)
             return
         if batch.action is BatchAction.SETTLE:
             self._settle_round(batch)

@@ -159,6 +159,29 @@ def batch_puts(
     return groups
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who outside the platform caused a message and may ask what became of it (CONTRACTS §7):
+    ``ref`` names the event or call (``evt#<key>``, ``call#<key>``) and indexes the message under
+    it (``gsi2``), ``outside_id`` is the caller's own id of it, ``test`` marks a test key's
+    message (settled by the platform, never sent), ``notify_key`` the API key whose callback URL
+    hears of each state change."""
+
+    ref: str
+    outside_id: str
+    test: bool = False
+    notify_key: str | None = None
+
+    def fields(self, mid: str) -> dict[str, Any]:
+        """What each message of this caller holds besides its own fields."""
+        found: dict[str, Any] = {"gsi2pk": "caller#" + self.ref, "gsi2sk": mid, "caller_id": self.outside_id}
+        if self.test:
+            found["test"] = True
+        if self.notify_key:
+            found["notify_key"] = self.notify_key
+        return found
+
+
 # ---------------------------------------------------------------------------- one message's moves
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sms_platform import aws
 from sms_platform.aws import queries, transactions
 from sms_platform.foundation.settings import settings
-from sms_platform.sending import daily_stats, message_items
+from sms_platform.sending import daily_stats, message_items, status_notices
 from sms_platform.sending.message_items import MessageGroup, Move, NewMessage, SentGroup, iso, key
 from sms_platform.sending.messages import MessageState, SuppressReason
 
@@ -43,6 +43,20 @@ def items_of_source(source_id: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":p": f"src#{source_id}"},
     )
     return list(found)
+
+
+def items_of_caller(ref: str) -> list[dict[str, Any]]:
+    """Every message an event or a call caused (``message_items.Caller``): their keys by the
+    index, then the items themselves (the index holds only a few attributes)."""
+    found = queries.items(
+        _table().query,
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :p",
+        ExpressionAttributeValues={":p": "caller#" + ref},
+    )
+    ids = [str(item["pk"]).removeprefix("msg#") for item in found]
+    items = get_many(ids)
+    return [items[mid] for mid in ids if mid in items]
 
 
 def _client() -> Any:
@@ -228,6 +242,8 @@ def _move(mid: str, change: Move, *, return_new: bool = False) -> dict[str, Any]
         old = answer.get("Attributes", {})
         new = change.applied_to(old)
         daily_stats.count_move(old, new)  # only after the conditional move succeeded: never twice
+        if new.get("notify_key"):  # its caller hears of the change (CONTRACTS §7)
+            status_notices.notify([new])
         return new if return_new else {"message_id": mid}
     return answer.get("Attributes", {}) if return_new else {"message_id": mid}
 

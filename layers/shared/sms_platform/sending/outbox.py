@@ -31,7 +31,7 @@ from sms_platform.foundation.identifiers import is_mobile, mask_mobile, normaliz
 from sms_platform.foundation.observability import logger
 from sms_platform.sending import message_store, recipient_groups
 from sms_platform.sending.lanes import SmsKind, lane_for, queue_url
-from sms_platform.sending.message_items import MessageGroup, NewMessage, iso
+from sms_platform.sending.message_items import Caller, MessageGroup, NewMessage, iso
 from sms_platform.sending.messages import (
     MessageState,
     QueuedBatch,
@@ -72,11 +72,13 @@ def enqueue(
     not_before: datetime | None = None,
     recipient_group: str | None = None,
     who: Who | None = None,
+    caller: Caller | None = None,
 ) -> EnqueueResult:
     """Record and queue one message per distinct number; ``recipients`` are (normalised phone, params).
 
     With ``recipient_group`` each message is listed in that group (``recipient_groups``) as a
-    message for ``who``.
+    message for ``who``. With ``caller`` each message is indexed under the event or call that
+    caused it (``message_items.Caller``).
     """
     kind = SmsKind(kind)
     now = get_clock().now()
@@ -102,10 +104,11 @@ def enqueue(
     def new_message(mid: str, phone_hash: str, phone: str) -> NewMessage:
         return NewMessage(**group, message_id=mid, phone_hash=phone_hash, phone_masked=mask_mobile(phone))
 
-    def listed(mid: str) -> dict[str, str]:
-        if not recipient_group:
-            return {}
-        return recipient_groups.index_fields(recipient_group, who or Who(), iso(now), mid)
+    def listed(mid: str) -> dict[str, Any]:
+        found: dict[str, Any] = caller.fields(mid) if caller else {}
+        if recipient_group:
+            found.update(recipient_groups.index_fields(recipient_group, who or Who(), iso(now), mid))
+        return found
 
     for raw_phone, params in recipients:
         # The same number written differently is still one number.
@@ -146,6 +149,7 @@ def enqueue(
                 params=own if any(own) else None,
                 phones=crypto.seal_many(numbers),
                 not_before=not_before,
+                test=bool(caller and caller.test),
             )
         )
     send_batches(batches, now=now)

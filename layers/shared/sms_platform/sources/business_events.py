@@ -25,7 +25,7 @@ from sms_platform.foundation.http import validation_failed_from
 from sms_platform.foundation.observability import logger
 from sms_platform.sending import recipient_groups
 from sms_platform.sending.lanes import SmsKind
-from sms_platform.sources import channel_sends, trigger_conditions, trigger_rule_store
+from sms_platform.sources import caller_events, channel_sends, trigger_conditions, trigger_rule_store
 from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN, matching_rules
 
 
@@ -77,8 +77,10 @@ def parse(body: Any) -> BusinessEvent:
         raise validation_failed_from(exc.errors(include_input=False)) from exc
 
 
-def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
-    """The contract's answer ``{"event_id", "matched_rules", "messages"}``."""
+def process(event: BusinessEvent, now: datetime, caller_key: Any = None) -> dict[str, Any]:
+    """The contract's answer ``{"event_id", "matched_rules", "messages"}`` (and ``"test": true``
+    for a test key's event). ``caller_key``: the API key that sent it (``caller_keys.CallerKey``;
+    None from EventBridge), the only one that may read its status later."""
     # deferred: the subscription models and store (~11 ms of the event intake's cold import)
     from sms_platform.sources import subscription_sends
 
@@ -95,6 +97,11 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
         values = channel_sends.check_values(template, trigger_conditions.fill_variables(rule.variables, context))
         plans.append((rule, template, values))
 
+    test = bool(caller_key and caller_key.test)
+    caller = caller_events.event_caller(
+        event.event_id, caller_key.api_key_id if caller_key else None, test=test,
+        notify=bool(caller_key and caller_key.callback_url),
+    )  # fmt: skip
     messages = 0
     if plans:
         subject_phones, who = channel_sends.subject_recipients(event.subject.kind, event.subject.id)
@@ -107,11 +114,15 @@ def process(event: BusinessEvent, now: datetime) -> dict[str, Any]:
             phones = [] if unreachable else subject_phones
             if not phones:
                 channel_sends.record_undeliverable(SmsKind.TRIGGERED, source_id, template, "no_usable_number",
-                                                   **listed)  # fmt: skip
+                                                   caller=caller, **listed)  # fmt: skip
                 continue
             messages += channel_sends.send(SmsKind.TRIGGERED, source_id, template, [(p, values) for p in phones],
-                                           **listed)  # fmt: skip
+                                           caller=caller, **listed)  # fmt: skip
 
+    caller_events.remember(event.event_id, api_key_id=caller_key.api_key_id if caller_key else None, test=test,
+                           matched_rules=len(rules), received_at=now)  # fmt: skip
+    if test:  # a test event feeds no subscriber's data and sends them nothing
+        return {"event_id": event.event_id, "matched_rules": len(rules), "messages": messages, "test": True}
     subscription_sends.remember_event_data(event.subject.kind, event.subject.id, event.event_type, event.data,
                                            event.occurred_at)  # fmt: skip
     messages += subscription_sends.send_on_event(event, now)

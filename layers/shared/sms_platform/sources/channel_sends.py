@@ -110,10 +110,12 @@ def send(
     *,
     recipient_group: str | None = None,
     who: Any = None,
+    caller: Any = None,
 ) -> int:
     """Queue one message per distinct number on the kind's lane; returns how many were queued.
     ``recipient_group`` and ``who``: where staff find the messages among a send's recipients
-    (``sending.recipient_groups``)."""
+    (``sending.recipient_groups``); ``caller``: the event or call whose status lists them
+    (``message_items.Caller``)."""
     # deferred: see the note under the imports
     from sms_platform.sending import outbox
     from sms_platform.text import templating
@@ -135,6 +137,7 @@ def send(
         recipients=recipients,
         recipient_group=recipient_group,
         who=who,
+        caller=caller,
     )
     return result.queued
 
@@ -144,7 +147,7 @@ NO_NUMBER = "no-number"
 
 def record_undeliverable(
     kind: str, source_id: str, template: TemplateUse, reason: str, *, recipient_group: str | None = None,
-    who: Any = None,
+    who: Any = None, caller: Any = None,
 ) -> None:  # fmt: skip
     """Record that a message could not be made because its recipient has no usable number; it
     shows in reports as ``undeliverable`` (and among ``recipient_group``'s recipients, for
@@ -160,9 +163,9 @@ def record_undeliverable(
         phone_masked="无可用号码",
     )  # fmt: skip
     now = get_clock().now()
-    listed = {}
+    listed = caller.fields(message.message_id) if caller else {}
     if recipient_group:
-        listed = recipient_groups.index_fields(
+        listed |= recipient_groups.index_fields(
             recipient_group, who or recipient_groups.Who(), message_items.iso(now), message.message_id
         )
     message_store.record(message, MessageState.UNDELIVERABLE, now, reason=reason, **listed)

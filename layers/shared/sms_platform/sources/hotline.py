@@ -277,9 +277,13 @@ def active_entries(now: datetime) -> ActiveEntryList:
 def _send_entries(call_id: str, phone: str, chosen: list[tuple[str, Any]], now: datetime) -> None:
     # Staff read the day's hang-up answers together: a caller is known only by the number.
     group = recipient_groups.hotline_group(now)
+    # deferred with the message items (see the module's docstring)
+    from sms_platform.sources.caller_events import call_caller
+
+    caller = call_caller(call_id)  # the 12333 system reads the call's messages by it (CONTRACTS §7)
     for faq_id, template in chosen:
         source_id = f"call#{channel_sends.source_key(call_id)}#{channel_sends.source_key(faq_id)}"
-        channel_sends.send(SmsKind.HANGUP, source_id, template, [(phone, None)], recipient_group=group)
+        channel_sends.send(SmsKind.HANGUP, source_id, template, [(phone, None)], recipient_group=group, caller=caller)
 
 
 def _answer(item: dict[str, Any]) -> HangupAnswer:
@@ -328,6 +332,21 @@ def receive_hangup(call: Hangup, now: datetime) -> HangupAnswer:
             raise
         return _answer(get_call(call.call_id) or item)  # a concurrent copy of the same call won
     return _answer(item)
+
+
+def call_status(call_id: str, now: datetime) -> str | None:
+    """The call's status as the 12333 system reads it (CONTRACTS §7), or None for an unknown
+    call: ``queued``, ``awaiting_agent`` (an agent is picking too), ``not_mobile`` or
+    ``expired`` (no agent picked in time)."""
+    item = get_call(call_id)
+    if not item:
+        return None
+    status = item["status"]
+    if status == "picking":
+        return "awaiting_agent"
+    if status == "awaiting_agent" and not pick_window_open(datetime.fromisoformat(item["ended_at"]), now):
+        return "expired"
+    return str(status)
 
 
 def _call_view(item: dict[str, Any], now: datetime) -> Call:
