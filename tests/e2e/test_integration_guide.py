@@ -42,13 +42,13 @@ PENSION_TEXT = "已发放，请注意查收"
 
 # The order the examples run in: each step may use what an earlier one set up or answered.
 WALK = (
-    "contacts-batch",  # the insured person's number, which the event below reaches
+    "contacts-batch", "contacts-unchanged",  # the insured person's number, which the event below reaches
     "event", "event-not-granted", "event-invalid", "event-no-key",
-    "hangup", "hangup-awaiting", "hangup-stale",
+    "hangup", "hangup-awaiting", "hangup-unknown-entry", "hangup-stale",
     "products", "otp", "order-wrong-otp", "order",
     "payment-wrong-amount", "payment", "payment-bad-signature",
     "lookup", "renewal", "cancel",
-    "alibaba-receipt", "alibaba-reply", "push-wrong-token", "tencent-receipt", "alibaba-signature",
+    "alibaba-receipt", "alibaba-reply", "push-wrong-token", "tencent-receipt", "tencent-reply", "alibaba-signature",
 )  # fmt: skip
 KEY_OF_PAGE = {"business-events.md": "business", "service-channels.md": "channel"}
 
