@@ -6,6 +6,7 @@ import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, sign
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 import { followUpFacts, followUpSection } from "./follow_ups.js";
+import { reminderFacts, reminderFields, wavesSection } from "./reminders.js";
 import { sheetResult, sheetUploader } from "./sheets.js";
 
 const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
@@ -34,7 +35,8 @@ async function list(area, ctx, fixed) {
   const load = async () => {
     const answer = await get("/send-requests", { status: status.value });
     clear(box, pagedTable([
-      ["申请", (r) => h("a", { href: `#/sends/${r.request_id}` }, `${r.kind_name}：${r.template_name}`)],
+      ["申请", (r) => h("a", { href: `#/sends/${r.request_id}` }, `${r.kind_name}：${r.template_name}`
+        + (r.wave ? `（第 ${r.wave.number}/${r.wave.of} 轮提醒）` : r.reminder ? `（第 1/${r.reminder.waves.length} 轮提醒）` : ""))],
       ["单位", (r) => r.office_name],
       ["申请人", (r) => r.author.real_name],
       ["对象", (r) => `${r.audience_size} 人${r.sheet ? "（个性化名单）" : ""}`],
@@ -84,6 +86,9 @@ async function builder(area, ctx) {
   const personalised = () => !mode.hidden && mode.querySelector("input:checked").value === "sheet";
   const uploader = sheetUploader(() => ({ templateId: template.value, version }), () => redraw());
   uploader.node.hidden = true;
+  // Reminder waves: targeted notices to an address-book segment; their dates replace the send time.
+  const reminder = reminderFields(() => redraw());
+  reminder.node.hidden = true;
 
   const values = () => Object.fromEntries([...valuesBox.querySelectorAll("input")].map((i) => [i.name.slice(7), i.value]));
   const segment = () => ({
@@ -96,6 +101,8 @@ async function builder(area, ctx) {
     if (!version) return;
     const listed = personalised();
     uploader.node.hidden = !listed;
+    reminder.node.hidden = listed || chosen.category !== "targeted";
+    sendAtField.style.display = reminder.active() ? "none" : ""; // .field's display outranks [hidden]
     for (const box of [valuesSet, audienceSet]) box.hidden = listed;
     if (listed) {
       const sheet = uploader.sheet();
@@ -140,6 +147,7 @@ async function builder(area, ctx) {
   tag.addEventListener("input", recount);
   sendAt.addEventListener("input", redraw);
 
+  const sendAtField = field("发送时间（北京时间，不填为审核通过后立即发送）", sendAt, { name: "send_at" });
   const valuesSet = h("fieldset", {}, h("legend", {}, "变量取值（所有对象相同）"), valuesBox,
     h("div", { class: "field-error", "data-error-for": "values", role: "alert" }));
   const audienceSet = h("fieldset", {}, h("legend", {}, "发送对象"),
@@ -157,7 +165,8 @@ async function builder(area, ctx) {
         valuesSet,
         uploader.node,
         audienceSet,
-        field("发送时间（北京时间，不填为审核通过后立即发送）", sendAt, { name: "send_at" }),
+        reminder.node,
+        sendAtField,
         field("申请说明", note, { name: "note" }),
       ),
       h("div", {},
@@ -175,6 +184,7 @@ async function builder(area, ctx) {
       }
       const common = { template_id: template.value, send_at: beijingIso(sendAt.value), note: note.value.trim() || null };
       let body = { ...common, values: values(), audience: segment() };
+      if (reminder.active()) body = { ...body, send_at: null, reminder: reminder.value() };
       if (personalised()) {
         const sheet = uploader.sheet();
         if (!sheet) throw { message: "请先上传名单并等待检查通过", field: "sheet_id", details: [] };
@@ -239,6 +249,7 @@ async function detail(area, ctx, requestId) {
           : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
         r.sheet ? [h("dt", {}, "名单文件摘要"), h("dd", { class: "hint" }, `SHA-256 ${r.sheet.sha256}`)] : null,
         followUpFacts(r),
+        reminderFacts(r),
         h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
         h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
         r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
@@ -251,6 +262,7 @@ async function detail(area, ctx, requestId) {
     section("发送进度", progress, ctx.may("GET /recipients/send/{request_id}") && ["sending", "fanned_out", "stopped"].includes(r.status)
       ? h("p", {}, h("a", { href: `#/recipients/send/${requestId}`, id: "recipients-link" }, "收件人明细：谁收到了、谁没收到及原因（可导出）"))
       : null),
+    wavesSection(ctx, view, () => ctx.navigate(`#/sends/${requestId}`)),
     followUpSection(ctx, r),
   );
   const draw = (current) => {
