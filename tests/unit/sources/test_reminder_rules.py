@@ -46,6 +46,10 @@ def test_wave_time_is_beijing_days_before_the_deadline(deadline, days, at, expec
         (reminder(days=[7, -1]), NOW, "reminder.days_before", "截止日期前 1 至 60 天"),
         (reminder(date(2025, 3, 3)), NOW, "reminder.deadline", "截止日期须晚于今天"),
         (reminder(date(2025, 3, 1)), NOW, "reminder.deadline", "截止日期须晚于今天"),
+        (reminder(date(2026, 3, 4)), NOW, None, None),
+        (reminder(date(2026, 3, 5)), NOW, "reminder.deadline", "截止日期须在一年之内"),
+        (reminder(date(9999, 12, 31)), NOW, "reminder.deadline", "截止日期须在一年之内"),
+        (reminder(date(1, 1, 1), days=[60, 1]), NOW, "reminder.deadline", "截止日期须晚于今天"),
         # the first wave (20 days before 03-20 = 02-28) is already past
         (reminder(days=[20, 2]), NOW, "reminder.days_before", "第 1 轮提醒（截止日期前 20 天，2025-02-28 09:00）"),
         # today 09:00 is an hour ago; at 11:00 it is still to come

@@ -23,6 +23,7 @@ from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN
 MAX_WAVES = 5
 MIN_WAVES = 2
 MAX_DAYS_BEFORE = 60
+MAX_AHEAD = timedelta(days=366)  # a deadline further off is a typing slip, not a reminder plan
 DEFAULT_AT = time(9, 0)
 PAST_TOLERANCE = timedelta(minutes=1)
 
@@ -107,8 +108,11 @@ def plan_problem(body: ReminderIn, now: datetime) -> tuple[str, str] | None:
     problem = _days_problem(body.days_before)
     if problem:
         return "reminder.days_before", problem
-    if body.deadline <= now.astimezone(BEIJING).date():
+    today = now.astimezone(BEIJING).date()
+    if body.deadline <= today:
         return "reminder.deadline", "截止日期须晚于今天"
+    if body.deadline > today + MAX_AHEAD:
+        return "reminder.deadline", "截止日期须在一年之内"
     for number, days in enumerate(sorted(body.days_before, reverse=True), start=1):
         at = wave_time(body.deadline, days, body.at)
         if at < now - PAST_TOLERANCE:
