@@ -24,6 +24,10 @@ from typing import Any
 
 from infra.local import logs
 
+# Cognito checks every TOTP code (enrolment and sign-in); moto accepts any unless told to check
+# them, so the local sign-in would not be the one staff get in AWS.
+COGNITO_AS_IN_AWS = {"MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"}
+
 
 class MotoServer:
     """Starts and stops ``python -m infra.local.moto_process`` on 127.0.0.1:``port``."""
@@ -48,7 +52,7 @@ class MotoServer:
         try:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
                 [sys.executable, "-m", "infra.local.moto_process", self.host, str(self.port), str(bound_write)],
-                env={**os.environ, "MOTO_PORT": str(self.port)},
+                env={**os.environ, "MOTO_PORT": str(self.port), **COGNITO_AS_IN_AWS},
                 pass_fds=(bound_write,),
             )
         finally:

@@ -112,12 +112,13 @@ def forget_cached() -> None:
         _cache.clear()
 
 
-def load_access(username: str) -> tuple[Account | None, bool]:
-    """The account and whether its office is suspended, read together (cached ≤ 5 s)."""
+def load_access(username: str, *, fresh: bool = False) -> tuple[Account | None, bool]:
+    """The account and whether its office is suspended, read together (cached ≤ 5 s; read from
+    the table when ``fresh``)."""
     username = normalize_username(username)
     table = _table()
     with _cache_lock:
-        hit = _cache.get(username)
+        hit = None if fresh else _cache.get(username)
         # The table object is part of the key: a new moto (tests) or a new table means a miss.
         if hit and hit[1] is table and time.monotonic() - hit[0] < CACHE_SECONDS:
             return hit[2], hit[3]

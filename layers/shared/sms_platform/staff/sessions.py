@@ -26,6 +26,11 @@ def check_access(username: str, session_id: str, *, now: datetime) -> StaffConte
     """The authorizer's decision at ``now``: the staff context, or ``AccessRefused`` (deny) or
     ``SessionEnded`` (sign in again). Records the session's activity."""
     account, suspended = account_store.load_access(username)
+    if access_refusal(account, suspended, now) or account is None or account.restriction(now):
+        # A refusal or a restriction is never decided on a cached record: the write that lifts
+        # it (one's own TOTP enrolment or new password) was made by another function, whose
+        # process cannot forget this one's cache, and must count from the very next request.
+        account, suspended = account_store.load_access(username, fresh=True)
     reason = access_refusal(account, suspended, now)
     if reason or account is None:
         raise AccessRefused(reason or "unknown_account")
