@@ -5,6 +5,10 @@
     python -m infra.keys rotate        --stack weihai-sms --key-id abc123 --operator zhang.wei
     python -m infra.keys revoke        --stack weihai-sms --key-id abc123
     python -m infra.keys rotate-secret --stack weihai-sms --secret hotline --grace-hours 24
+    python -m infra.keys issue         --stack weihai-sms --plan business --name pension-system \
+                                       --kind test --twin abc123 --operator zhang.wei
+    python -m infra.keys set-callback  --stack weihai-sms --key-id abc123 --operator zhang.wei \
+                                       --url https://pension.example.gov.cn/sms/status
 
 A key joins the stack's usage plan for its kind (throttling and quota). The event types a
 business system may send and the sources a channel may collect for are granted by key id, by
@@ -15,6 +19,11 @@ it the old key's grants (audited in the operator's name) and leaves the old key 
 system switches at its own pace; ``revoke`` then disables the old one. ``rotate-secret`` gives a
 webhook secret (12333 hang-ups, payment notifications, the carrier's push token) a new value and
 keeps accepting the old one for the grace period (``sms_platform.foundation.secrets.rotated``).
+
+A test key (``--kind test``, CONTRACTS §7) is accepted wherever its live twin (``--twin``) is,
+checked against the twin's grants, and its messages never reach the carrier. ``set-callback``
+gives a key a callback URL and a new callback secret (``--clear`` removes them); both are
+recorded by ``sms_platform.sources.caller_keys`` and audited in the operator's name.
 
 New values are printed once, to be handed to the system's operators; they are never logged.
 """
@@ -32,7 +41,7 @@ from typing import Any
 
 PLAN_OUTPUTS = {"business": "BusinessSystemsUsagePlanId", "channel": "ServiceChannelsUsagePlanId"}
 # Kinds of key, recorded as a tag on each key; every kind joins its plan the same way.
-KINDS = ("live",)
+KINDS = ("live", "test")
 KIND_TAG = "platform:kind"
 SECRET_NAMES = {
     "hotline": "hotline_webhook_secret",
@@ -164,16 +173,24 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument("--name", required=True, help="the system or channel, e.g. pension-system, kiosk")
     issue.add_argument("--description", default="")
     issue.add_argument("--kind", choices=KINDS, default="live")
+    issue.add_argument("--twin", help="a test key's live key: the one whose grants it is checked against")
+    issue.add_argument("--operator", help="your staff username (needed for a test key, recorded in the audit trail)")
     rotate = commands.add_parser("rotate", help="a replacement key with the old one's grants; the old one still works")
     rotate.add_argument("--key-id", required=True)
     rotate.add_argument("--operator", required=True, help="your staff username, recorded in the audit trail")
     revoke = commands.add_parser("revoke", help="disable a key (after its system switched to the replacement)")
     revoke.add_argument("--key-id", required=True)
+    callback = commands.add_parser("set-callback", help="a key's callback URL and a new callback secret, shown once")
+    callback.add_argument("--key-id", required=True)
+    callback.add_argument("--operator", required=True, help="your staff username, recorded in the audit trail")
+    target = callback.add_mutually_exclusive_group(required=True)
+    target.add_argument("--url", help="where the platform posts each message's state changes")
+    target.add_argument("--clear", action="store_true", help="post no more callbacks for this key")
     secret = commands.add_parser("rotate-secret", help="a new webhook secret, the old one accepted for a while")
     secret.add_argument("--secret", choices=sorted(SECRET_NAMES), required=True)
     secret.add_argument("--grace-hours", type=float, required=True, help="how long the old value is still accepted")
     secret.add_argument("--value", help="the new value (default: 40 random characters)")
-    for command in (listing, issue, rotate, revoke, secret):
+    for command in (listing, issue, rotate, revoke, callback, secret):
         command.add_argument("--stack", required=True)
     return parser
 
@@ -195,23 +212,63 @@ def _keys_command(args: argparse.Namespace, apigateway: Any, plans: dict[str, st
             state = "enabled" if key["enabled"] else "revoked"
             print(f"{key['plan']:<9} {key['id']:<12} {key['kind']:<5} {state:<8} {key['name']}  {key['description']}")
     elif args.command == "issue":
-        key = issue_key(apigateway, plans[args.plan], args.name, args.description, args.kind)
-        print(f"API key {key['name']} (id {key['id']}, {args.kind}) on the {args.plan} plan.")
-        print(f"Value, shown once: {key['value']}")
+        _issue_command(args, apigateway, plans, cloudformation)
     elif args.command == "rotate":
-        from sms_platform.sources import api_key_grants
+        from sms_platform.sources import api_key_grants, caller_keys
 
         _use_stack_environment(cloudformation, args.stack)
         ctx, now = _operator_context(args.operator), datetime.now(UTC)
-        new = rotate_key(
-            apigateway, plans, args.key_id, lambda old, to: api_key_grants.carry_over(ctx, old, to, now=now)
-        )
+
+        def carry_over(old: str, to: str) -> None:
+            api_key_grants.carry_over(ctx, old, to, now=now)
+            caller_keys.carry_over(ctx, old, to, now=now)
+
+        new = rotate_key(apigateway, plans, args.key_id, carry_over)
         print(f"API key {new['name']} (id {new['id']}) replaces {args.key_id}, with its grants.")
         print(f"Value, shown once: {new['value']}")
         print(f"Key {args.key_id} keeps working: revoke it once the system uses the new value.")
     elif args.command == "revoke":
         revoke_key(apigateway, plans, args.key_id)
         print(f"API key {args.key_id} revoked.")
+    elif args.command == "set-callback":
+        _callback_command(args, apigateway, plans, cloudformation)
+
+
+def _issue_command(args: argparse.Namespace, apigateway: Any, plans: dict[str, str], cloudformation: Any) -> None:
+    if args.kind == "test":
+        if not args.operator:
+            raise ValueError("a test key is recorded in the audit trail: give --operator")
+        if args.twin:
+            plan_of(apigateway, plans, args.twin)  # the twin must be one of the platform's keys
+    key = issue_key(apigateway, plans[args.plan], args.name, args.description, args.kind)
+    if args.kind == "test":
+        from sms_platform.sources import caller_keys
+
+        _use_stack_environment(cloudformation, args.stack)
+        ctx, now = _operator_context(args.operator), datetime.now(UTC)
+        caller_keys.register(ctx, key["id"], kind="test", name=args.name, twin=args.twin, now=now)
+    twin = f", twin of {args.twin}" if args.twin else ""
+    print(f"API key {key['name']} (id {key['id']}, {args.kind}{twin}) on the {args.plan} plan.")
+    print(f"Value, shown once: {key['value']}")
+
+
+def _callback_command(args: argparse.Namespace, apigateway: Any, plans: dict[str, str], cloudformation: Any) -> None:
+    from sms_platform.foundation.errors import PlatformError
+    from sms_platform.sources import caller_keys
+
+    plan_of(apigateway, plans, args.key_id)
+    _use_stack_environment(cloudformation, args.stack)
+    ctx, now = _operator_context(args.operator), datetime.now(UTC)
+    try:
+        if args.clear:
+            caller_keys.clear_callback(ctx, args.key_id, now=now)
+            print(f"API key {args.key_id} has no callback URL any more.")
+            return
+        key, secret = caller_keys.set_callback(ctx, args.key_id, args.url, now=now)
+    except PlatformError as refused:
+        raise ValueError(str(refused)) from None
+    print(f"API key {args.key_id} posts status callbacks to {caller_keys.url_shown(key.callback_url)}.")
+    print(f"Callback secret, shown once: {secret}")
 
 
 def main(argv: list[str] | None = None) -> int:

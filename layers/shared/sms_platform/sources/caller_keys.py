@@ -143,3 +143,17 @@ def clear_callback(ctx: StaffContext, api_key_id: str, *, now: datetime) -> Call
     trail.record(ctx, "api_key.callback", f"api_key:{api_key_id}", before.audited(), key.audited(), ctx.office,
                  at=now)  # fmt: skip
     return key
+
+
+def carry_over(ctx: StaffContext, from_key_id: str, to_key_id: str, *, now: datetime) -> CallerKey | None:
+    """Give a rotated key's replacement what the platform kept about it (kind, twin, callback URL
+    and secret), so the system's receiver goes on checking the same signatures; None when there
+    was nothing to carry."""
+    held = get(from_key_id)
+    if held is None:
+        return None
+    key = held.model_copy(update={"api_key_id": to_key_id, "updated_at": now.isoformat()})
+    _put(key)
+    trail.record(ctx, "api_key.carry_over", f"api_key:{to_key_id}", {"from": from_key_id}, key.audited(), ctx.office,
+                 at=now)  # fmt: skip
+    return key
