@@ -78,7 +78,11 @@ def reject(request_id: str, body: Annotated[ReasonIn, Body()]) -> SendRequest:
     return send_requests.reject(current_staff(), request_id, body.reason, now=get_clock().now())
 
 
-@router.post("/send-requests/<request_id>/cancellation", summary="取消（发送开始前）", tags=TAGS)
+@router.post(
+    "/send-requests/<request_id>/cancellation",
+    summary="取消（发送开始前；分轮提醒的第 1 轮发出后，取消尚未发送的后续各轮）",
+    tags=TAGS,
+)
 @allow(*PROPOSERS, Role.city_reviewer)
 def cancel(request_id: str) -> SendRequest:
     return send_requests.cancel(current_staff(), request_id, now=get_clock().now())
