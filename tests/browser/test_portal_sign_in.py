@@ -31,9 +31,14 @@ def test_first_sign_in_sets_a_password_and_enrols_totp_then_signs_out(portal_pla
     page.get_by_label("再次输入新密码").fill(PASSWORD)
     page.get_by_role("button", name="设置并登录").click()
 
-    # A permission administrator must enrol TOTP before anything else: the secret is shown as text.
+    # A permission administrator must enrol TOTP before anything else: a QR code drawn by the
+    # platform, and the secret as text.
     page.get_by_role("button", name="开始绑定").click()
     expect(page.locator("#totp-uri")).to_contain_text("otpauth://totp/")
+    qr = page.get_by_role("img", name="动态口令二维码")
+    expect(qr).to_be_visible()
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 100")
+    shot(page, "totp-enrolment-qr")
     secret = page.locator("#totp-secret").inner_text()
     page.get_by_label("6 位动态口令").fill(totp_code(secret))
     page.get_by_role("button", name="完成绑定").click()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from sms_platform.staff import security
 
 from tests.staff_fixtures import totp_code
 
@@ -37,7 +38,12 @@ def test_totp_codes_are_checked_and_the_enrolment_counts_at_the_next_request(loc
     # The authorizer reads (and keeps for a few seconds) the account before enrolment.
     assert _get(local_platform, "/accounts", token).status_code == 403
 
-    secret = _post(local_platform, "/me/totp", {}, token).json()["secret_code"]
+    started = _post(local_platform, "/me/totp", {}, token).json()
+    secret = started["secret_code"]
+    # The QR code is drawn by the platform itself, from the otpauth URI it shows beside it.
+    assert started["qr_code"].startswith("data:image/svg+xml")
+    assert started["qr_code"] == security.qr_code(started["otpauth_uri"])
+    assert f"secret={secret}" in started["otpauth_uri"]
     wrong = _post(local_platform, "/me/totp/verification", {"code": _wrong(totp_code(secret))}, token)
     assert wrong.status_code == 422, wrong.text
     assert _get(local_platform, "/me", token).json()["totp_enabled"] is False

@@ -176,6 +176,11 @@ export function totpEnrolment(done) {
       const confirm = h(
         "form",
         { "aria-label": "确认动态口令" },
+        secret.qr_code
+          ? h("figure", { class: "totp-qr" },
+              h("img", { id: "totp-qr", src: secret.qr_code, width: "200", height: "200", alt: "动态口令二维码" }),
+              h("figcaption", {}, "用身份验证器应用扫描二维码，或手动输入下面的密钥"))
+          : null,
         h("dl", { class: "facts" },
           h("dt", {}, "密钥（手动输入）"), h("dd", {}, h("code", { id: "totp-secret" }, secret.secret_code)),
           h("dt", {}, "otpauth 地址（可生成二维码）"), h("dd", {}, h("code", { id: "totp-uri", class: "wrap" }, secret.otpauth_uri))),

@@ -75,6 +75,7 @@ class NewAccountOut(BaseModel):
 class TotpSecretOut(BaseModel):
     secret_code: str = Field(description="在身份验证器应用中手动输入的密钥")
     otpauth_uri: str = Field(description="生成二维码用的 otpauth:// 地址")
+    qr_code: str = Field(description="otpauth 地址的二维码：SVG 图片的 data: 地址，由平台生成（不经任何外部服务）")
 
 
 # ---------------------------------------------------------------------------- offices and roles

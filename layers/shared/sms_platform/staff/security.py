@@ -40,7 +40,15 @@ def begin_totp(ctx: StaffContext, access_token: str) -> TotpSecretOut:
     secret = identity.new_totp_secret(access_token)
     label = quote(f"{TOTP_ISSUER}:{ctx.username}")
     uri = f"otpauth://totp/{label}?secret={secret}&issuer={quote(TOTP_ISSUER)}&digits=6&period=30"
-    return TotpSecretOut(secret_code=secret, otpauth_uri=uri)
+    return TotpSecretOut(secret_code=secret, otpauth_uri=uri, qr_code=qr_code(uri))
+
+
+def qr_code(text: str) -> str:
+    """``text`` as a QR code: an SVG image's ``data:`` URI, made here, so the secret it carries
+    never leaves the platform (no QR service, no script from elsewhere)."""
+    import segno  # deferred: only an enrolment draws one
+
+    return segno.make(text, error="m").svg_data_uri(scale=5, border=4, dark="#000", light="#fff")
 
 
 def confirm_totp(ctx: StaffContext, access_token: str, code: str, *, now: datetime) -> AccountOut:
