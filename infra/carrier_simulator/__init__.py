@@ -19,9 +19,10 @@ by default and must never face a network.
     python -m infra.carrier_simulator --port 3900
 
 Its parts: ``contract.py`` (the API: parameters, signature check, actions, answers),
-``server.py`` (``CarrierSimulator``: the HTTP server, its connections, control endpoints and
-fault injection), ``receipts.py`` (receipts and replies pushed back), ``__main__.py`` (the
-command line).
+``server.py`` (``CarrierSimulator``: the API's faults and answers over HTTP), ``receipts.py``
+(the shapes of receipts and replies pushed back), ``__main__.py`` (the command line). The server,
+its connections, control endpoints, fault injection, push scheduling and command line are shared
+with the Tencent simulator (``infra.simulator_base``).
 """
 
 from infra.carrier_simulator.contract import (
@@ -34,10 +35,10 @@ from infra.carrier_simulator.contract import (
     CarrierError,
     FiledTemplate,
     SentMessage,
-    mask,
 )
 from infra.carrier_simulator.receipts import RECEIPT_ATTEMPTS, RECEIPT_RETRY_SECONDS
 from infra.carrier_simulator.server import CarrierSimulator, Faults
+from infra.simulator_base import mask
 
 __all__ = [
     "APPROVED",

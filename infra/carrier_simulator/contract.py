@@ -13,19 +13,18 @@ from __future__ import annotations
 import hmac
 import itertools
 import json
-import random
 import re
-import threading
-import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
 from sms_platform.carrier import signing
-from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.clock import BEIJING
+
+from infra.simulator_base import DAY_FORMAT, MOBILE, ApiError, Recorded, SimulatedCarrier
 
 TIMESTAMP_TOLERANCE = timedelta(minutes=15)
 MAX_SEND_SMS_NUMBERS = 1000
@@ -41,18 +40,12 @@ UNDER_REVIEW, APPROVED, REJECTED = 0, 1, 2
 
 COMMON_PARAMETERS = ("AccessKeyId", "Signature", "SignatureNonce", "Timestamp", "Action", "Version")
 
-MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
 _URL = re.compile(r"(https?://|www\.)|([a-z0-9-]+\.(com|cn|net|org)\b)", re.IGNORECASE)
-DAY_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def mask(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
 @dataclass
-class SentMessage:
+class SentMessage(Recorded):
     """One message the carrier accepted for one number."""
 
     phone: str
@@ -68,12 +61,9 @@ class SentMessage:
     err_code: str = ""
     reported_at: datetime | None = None
 
-    def to_dict(self, full: bool = False) -> dict[str, Any]:
-        data = asdict(self)
-        data["phone"] = self.phone if full else mask(self.phone)
-        data["sent_at"] = self.sent_at.isoformat()
-        data["reported_at"] = self.reported_at.isoformat() if self.reported_at else None
-        return data
+    @property
+    def template_ref(self) -> str:  # the template it was sent with, as both simulators name it
+        return self.template_code
 
 
 @dataclass
@@ -87,27 +77,18 @@ class FiledTemplate:
     status: int | None = None  # fixed by ``file_template``; otherwise decided by the review delay
 
 
-class CarrierError(Exception):
+class CarrierError(ApiError):
     """An answer other than OK, as the carrier gives it."""
-
-    def __init__(self, code: str, message: str, status: int = 200) -> None:
-        super().__init__(code)
-        self.code, self.message, self.status = code, message, status
 
 
 # A recipient checked and rendered: (mainland number, sign name, values as strings, text or None).
 Checked = tuple[str, str, dict[str, str], str | None]
 
 
-class Carrier:
-    """What the carrier knows and how it answers the API's actions.
-
-    ``review_delay`` (seconds on ``clock``) is how long a filed template stays under review;
-    a template whose content holds one of ``reject_words`` is then rejected. A template code
-    the carrier never filed is accepted unless ``strict_templates``. ``per_minute_limit`` is
-    how often one number may get one template in a minute, ``per_day_limit`` how many
-    messages one number may get in a (China) day. Its randomness (request ids, message and
-    template codes) comes from one generator seeded with ``seed``."""
+class Carrier(SimulatedCarrier):
+    """What the carrier knows and how it answers the API's actions (``SimulatedCarrier`` for
+    the keyword arguments: review, rejection words, limits, seed), and the nonces it has seen.
+    Its request ids, message and template codes come from its seeded generator."""
 
     def __init__(
         self,
@@ -122,20 +103,13 @@ class Carrier:
         param_max_length: int,
         strict_templates: bool,
     ) -> None:
+        super().__init__(
+            clock, seed=seed, review_delay=review_delay, reject_words=reject_words, per_minute_limit=per_minute_limit,
+            per_day_limit=per_day_limit, param_max_length=param_max_length, strict_templates=strict_templates,
+        )  # fmt: skip
         self.access_keys = dict(access_keys or {})
-        self.review_delay = review_delay
-        self.reject_words = tuple(reject_words)
-        self.per_minute_limit = per_minute_limit
-        self.per_day_limit = per_day_limit
-        self.param_max_length = param_max_length
-        self.strict_templates = strict_templates
-        self._clock = clock
-        self._rng = random.Random(seed)
-        self._lock = threading.RLock()
         self.sent: list[SentMessage] = []
         self.templates: dict[str, FiledTemplate] = {}
-        self._by_phone: dict[str, list[SentMessage]] = {}
-        self._recent: dict[tuple[str, str], list[datetime]] = {}
         self._nonces: dict[str, datetime] = {}
         self._biz_ids = itertools.count(self._rng.randrange(10**17, 9 * 10**17))
         self._template_codes = itertools.count(self._rng.randrange(10**8, 9 * 10**8))
@@ -147,27 +121,10 @@ class Carrier:
         with self._lock:
             self.templates[code] = FiledTemplate(code, template_type, code, content, "", self._now(), status)
 
-    def duplicates(self) -> list[tuple[str, str]]:
-        """(masked phone, text) of every message one number received more than once."""
-        seen: dict[tuple[str, str], int] = {}
-        with self._lock:
-            for m in self.sent:
-                text = m.content or f"{m.sign_name}|{m.template_code}|{json.dumps(m.params, sort_keys=True)}"
-                seen[(m.phone, text)] = seen.get((m.phone, text), 0) + 1
-        return [(mask(phone), text) for (phone, text), count in seen.items() if count > 1]
-
-    def sent_to(self, phone: str) -> list[SentMessage]:
-        with self._lock:
-            return list(self._by_phone.get(phone, []))
-
     # -- a request ---------------------------------------------------------------------------
 
-    def _now(self) -> datetime:
-        return (self._clock or get_clock()).now()
-
     def _request_id(self) -> str:
-        with self._lock:
-            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4)).upper()
+        return self._random_uuid().upper()
 
     def _authenticate(self, params: dict[str, str], method: str) -> None:
         """The common parameters, the signature over the method actually used, the timestamp
@@ -291,28 +248,17 @@ class Carrier:
         for phone, sign_name, strings, content in checked:
             message = SentMessage(phone, sign_name, template_code, strings, out_id, biz_id, now, content, action)
             messages.append(message)
-            self.sent.append(message)
-            self._by_phone.setdefault(phone, []).append(message)
-            self._recent.setdefault((phone, template_code), []).append(now)
-            self._recent.setdefault((phone, ""), []).append(now)
+            self._remember(message, template_code, now)
         self._accepted(messages)
         return biz_id
 
-    def _accepted(self, messages: list[SentMessage]) -> None:
-        """What follows the acceptance of ``messages`` (the lock is held): nothing here; the
-        simulator decides their outcome and schedules their receipts."""
-
     def _check_limits(self, phones: list[str], template_code: str, now: datetime) -> None:
-        minute_ago, today = now - timedelta(minutes=1), now.astimezone(BEIJING).date()
         counts = Counter(phones)
         for phone in counts:
-            recent = [t for t in self._recent.get((phone, template_code), []) if t > minute_ago]
-            self._recent[(phone, template_code)] = recent
-            if len(recent) + counts[phone] > self.per_minute_limit:
+            in_minute, in_day = self._recent_sends(phone, template_code, now)
+            if in_minute + counts[phone] > self.per_minute_limit:
                 raise CarrierError("isv.BUSINESS_LIMIT_CONTROL", "触发号码天级/分钟级流控")
-            day = [t for t in self._recent.get((phone, ""), []) if t.astimezone(BEIJING).date() == today]
-            self._recent[(phone, "")] = day
-            if len(day) + counts[phone] > self.per_day_limit:
+            if in_day + counts[phone] > self.per_day_limit:
                 raise CarrierError("isv.DAY_LIMIT_CONTROL", "触发日发送限额")
 
     # -- templates and queries ---------------------------------------------------------------

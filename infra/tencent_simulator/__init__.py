@@ -15,10 +15,12 @@ numbers in clear on ``GET /_simulator/sent?full=1``: it listens on 127.0.0.1 onl
 
     python -m infra.tencent_simulator --port 3901
 
-Its parts: ``contract.py`` (the API), ``server.py`` (HTTP, control endpoints, faults),
-``receipts.py`` (receipts and replies pushed back), ``__main__.py`` (the command line).
+Its parts: ``contract.py`` (the API), ``server.py`` (its faults and answers over HTTP),
+``receipts.py`` (the shapes of receipts and replies pushed back), ``__main__.py`` (the command
+line); what it shares with the Alibaba simulator is ``infra.simulator_base``.
 """
 
+from infra.simulator_base import mask
 from infra.tencent_simulator.contract import (
     APPROVED,
     DELIVERED,
@@ -29,7 +31,6 @@ from infra.tencent_simulator.contract import (
     FiledTemplate,
     SentMessage,
     TencentError,
-    mask,
 )
 from infra.tencent_simulator.server import TencentSimulator
 

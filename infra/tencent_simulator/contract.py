@@ -14,18 +14,16 @@ import hmac
 import itertools
 import json
 import math
-import random
 import re
-import threading
-import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sms_platform.carrier import tc3
-from sms_platform.foundation.clock import BEIJING, get_clock
+from sms_platform.foundation.clock import BEIJING
+
+from infra.simulator_base import DAY_FORMAT, MOBILE, ApiError, Recorded, SimulatedCarrier
 
 API_VERSION = "2021-01-11"
 SERVICE = "sms"
@@ -40,14 +38,8 @@ APPROVED, UNDER_REVIEW, REJECTED = 0, 1, -1
 # What a message's receipt reports.
 WAITING, DELIVERED, FAILED = "waiting", "SUCCESS", "FAIL"
 
-MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
 _POSITION = re.compile(r"\{(\d+)\}")
 _URL = re.compile(r"(https?://|www\.)|([a-z0-9-]+\.(com|cn|net|org)\b)", re.IGNORECASE)
-DAY_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def mask(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 7 else "****"
 
 
 def parts_of(text: str | None) -> int:
@@ -56,7 +48,7 @@ def parts_of(text: str | None) -> int:
 
 
 @dataclass
-class SentMessage:
+class SentMessage(Recorded):
     """One message the carrier accepted for one number."""
 
     phone: str
@@ -76,12 +68,9 @@ class SentMessage:
     def out_id(self) -> str:  # the platform's reference, as the Alibaba simulator names it
         return self.session_context
 
-    def to_dict(self, full: bool = False) -> dict[str, Any]:
-        data = asdict(self)
-        data["phone"] = self.phone if full else mask(self.phone)
-        data["sent_at"] = self.sent_at.isoformat()
-        data["reported_at"] = self.reported_at.isoformat() if self.reported_at else None
-        return data
+    @property
+    def template_ref(self) -> str:  # the template it was sent with, as both simulators name it
+        return self.template_id
 
 
 @dataclass
@@ -95,12 +84,8 @@ class FiledTemplate:
     status: int | None = None  # fixed by ``file_template``; otherwise decided by the review delay
 
 
-class TencentError(Exception):
+class TencentError(ApiError):
     """A ``Response.Error``, as Tencent gives it (HTTP 200 unless ``status`` says otherwise)."""
-
-    def __init__(self, code: str, message: str, status: int = 200) -> None:
-        super().__init__(code)
-        self.code, self.message, self.status = code, message, status
 
 
 @dataclass(frozen=True)
@@ -114,37 +99,26 @@ class Request:
         return self.headers.get(name.lower(), "")
 
 
-class TencentCarrier:
+class TencentCarrier(SimulatedCarrier):
     """What the carrier knows and how it answers the API's actions.
 
     ``secret_keys`` maps SecretId to SecretKey; ``sdk_app_id`` is the one application it knows.
-    ``review_delay`` (seconds on ``clock``) is how long a filed template stays under review; a
-    template holding one of ``reject_words``, or a named ``${...}`` variable, is then rejected.
-    A template id never filed here is accepted unless ``strict_templates``. ``per_minute_limit``
-    is how often one number may get one template in a minute, ``per_day_limit`` how many
-    messages one number may get in a (China) day; a number over either is refused alone. Its
-    randomness comes from one generator seeded with ``seed``."""
+    The keyword arguments are ``SimulatedCarrier``'s; here a template holding a named ``${...}``
+    variable is rejected too, and a number over a frequency limit is refused alone."""
 
     def __init__(
         self, secret_keys: dict[str, str] | None, sdk_app_id: str, clock: Any, *, seed: int, review_delay: float,
         reject_words: tuple[str, ...], per_minute_limit: int, per_day_limit: int, param_max_length: int,
         strict_templates: bool,
     ) -> None:  # fmt: skip
+        super().__init__(
+            clock, seed=seed, review_delay=review_delay, reject_words=reject_words, per_minute_limit=per_minute_limit,
+            per_day_limit=per_day_limit, param_max_length=param_max_length, strict_templates=strict_templates,
+        )  # fmt: skip
         self.secret_keys = dict(secret_keys or {})
         self.sdk_app_id = sdk_app_id
-        self.review_delay = review_delay
-        self.reject_words = tuple(reject_words)
-        self.per_minute_limit = per_minute_limit
-        self.per_day_limit = per_day_limit
-        self.param_max_length = param_max_length
-        self.strict_templates = strict_templates
-        self._clock = clock
-        self._rng = random.Random(seed)
-        self._lock = threading.RLock()
         self.sent: list[SentMessage] = []
         self.templates: dict[str, FiledTemplate] = {}
-        self._by_phone: dict[str, list[SentMessage]] = {}
-        self._recent: dict[tuple[str, str], list[datetime]] = {}
         self._serials = itertools.count(self._rng.randrange(10**17, 9 * 10**17))
         self._template_ids = itertools.count(self._rng.randrange(10**6, 9 * 10**6))
 
@@ -157,26 +131,10 @@ class TencentCarrier:
                 str(template_id), sms_type, str(template_id), content, "", self._now(), status
             )
 
-    def duplicates(self) -> list[tuple[str, str]]:
-        """(masked phone, text) of every message one number received more than once."""
-        seen: Counter = Counter()
-        with self._lock:
-            for m in self.sent:
-                seen[(m.phone, m.content or f"{m.sign_name}|{m.template_id}|{json.dumps(m.params)}")] += 1
-        return [(mask(phone), text) for (phone, text), count in seen.items() if count > 1]
-
-    def sent_to(self, phone: str) -> list[SentMessage]:
-        with self._lock:
-            return list(self._by_phone.get(phone, []))
-
     # -- a request ---------------------------------------------------------------------------
 
-    def _now(self) -> datetime:
-        return (self._clock or get_clock()).now()
-
     def request_id(self) -> str:
-        with self._lock:
-            return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        return self._random_uuid()
 
     def authenticate(self, request: Request) -> tuple[str, dict[str, Any]]:
         """The action and its parameters of a request whose headers, signature and timestamp
@@ -293,28 +251,17 @@ class TencentCarrier:
         fee = parts_of(content)
         serial = f"2433:{next(self._serials)}"
         message = SentMessage(phone, sign_name, template_id, values, context, serial, now, content, fee)
-        self.sent.append(message)
-        self._by_phone.setdefault(phone, []).append(message)
-        self._recent.setdefault((phone, template_id), []).append(now)
-        self._recent.setdefault((phone, ""), []).append(now)
+        self._remember(message, template_id, now)
         accepted.append(message)
         return _status(number, "Ok", "send success", serial, fee, context)
 
     def _over_limit(self, phone: str, template_id: str, now: datetime) -> str | None:
-        minute_ago, today = now - timedelta(minutes=1), now.astimezone(BEIJING).date()
-        recent = [t for t in self._recent.get((phone, template_id), []) if t > minute_ago]
-        self._recent[(phone, template_id)] = recent
-        if len(recent) >= self.per_minute_limit:
+        in_minute, in_day = self._recent_sends(phone, template_id, now)
+        if in_minute >= self.per_minute_limit:
             return "LimitExceeded.DeliveryFrequencyLimit"
-        day = [t for t in self._recent.get((phone, ""), []) if t.astimezone(BEIJING).date() == today]
-        self._recent[(phone, "")] = day
-        if len(day) >= self.per_day_limit:
+        if in_day >= self.per_day_limit:
             return "LimitExceeded.PhoneNumberDailyLimit"
         return None
-
-    def _accepted(self, messages: list[SentMessage]) -> None:
-        """What follows the acceptance of ``messages`` (the lock is held): nothing here; the
-        simulator decides their outcome and schedules their receipts."""
 
     # -- templates and status pulls ----------------------------------------------------------
 
