@@ -43,8 +43,8 @@ PENSION_TEXT = "已发放，请注意查收"
 # The order the examples run in: each step may use what an earlier one set up or answered.
 WALK = (
     "contacts-batch", "contacts-unchanged",  # the insured person's number, which the event below reaches
-    "event", "event-not-granted", "event-invalid", "event-no-key",
-    "hangup", "hangup-awaiting", "hangup-unknown-entry", "hangup-stale",
+    "event", "event-status", "event-status-unknown", "event-not-granted", "event-invalid", "event-no-key",
+    "hangup", "hangup-awaiting", "hangup-status", "hangup-status-awaiting", "hangup-unknown-entry", "hangup-stale",
     "products", "otp", "order-wrong-otp", "order",
     "payment-wrong-amount", "payment", "payment-bad-signature",
     "lookup", "renewal", "cancel",
