@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pytest
 from sms_platform.foundation.clock import BEIJING
 
-from tests.contacts_support import id_number, mobile
+from tests.contacts_support import credit_code, id_number, mobile, unit
 from tests.events import eventbridge_event
 from tests.functional.dispatch_support import push, receipt_for, receipts_event
 from tests.functional.sending.test_operations import audited
@@ -60,6 +60,14 @@ def business_event(event_id: str, event_type: str, seq: int, lambda_context) -> 
             "subject": {"kind": "person", "id": id_number(seq, birth=f"19{50 + seq // 1000 % 50:02d}0101")},
             "data": {}}  # fmt: skip
     return events_intake.handler(eventbridge_event("weihai.si.business", event_type, body), lambda_context)
+
+
+def unit_event(event_id: str, seq: int, lambda_context) -> dict:
+    import events_intake
+
+    body = {"event_id": event_id, "event_type": "contribution.declared", "occurred_at": "2025-03-07T09:00:00+08:00",
+            "subject": {"kind": "unit", "id": credit_code(seq)}, "data": {}}  # fmt: skip
+    return events_intake.handler(eventbridge_event("weihai.si.business", "contribution.declared", body), lambda_context)
 
 
 def send_at(world, moment: datetime) -> None:
@@ -188,3 +196,25 @@ def test_refused_waves_say_why_in_chinese_and_change_nothing(sends, change, fiel
     assert message in refused.body["error"]["message"]
     assert field in json.dumps(refused.body)
     assert call(WENDENG, "GET", "/v1/staff/send-requests").body["requests"] == []
+
+
+def test_a_units_done_event_leaves_the_unit_out_of_the_next_wave(sends, lambda_context):  # noqa: F811
+    from sms_platform.contacts import collection
+
+    units = [unit(seq, district="wendeng", phones=[{"number": mobile(70 + seq), "source": "online_declaration",
+                                                     "contact_name": "王经办"}]) for seq in range(3)]  # fmt: skip
+    collection.upsert_batch(units, at=sends.clock.now())
+    reminder = {**REMINDER, "done_event": "contribution.declared"}
+    proposed = propose(active_template(sends.clock), audience={"kind": "unit", "districts": ["wendeng"]},
+                       reminder=reminder)  # fmt: skip
+    assert proposed.status == 200, proposed.body
+    first, second = proposed.body["request_id"], proposed.body["reminder"]["waves"][1]["request_id"]
+    assert call(REVIEWER, "POST", f"/v1/staff/send-requests/{first}/approval").status == 200
+    send_at(sends, WAVE_1)
+    unit_event("u-1", 1, lambda_context)
+    send_at(sends, WAVE_2)
+
+    assert sent_to(sends, first) == [mobile(70), mobile(71), mobile(72)]
+    assert sent_to(sends, second) == [mobile(70), mobile(72)]
+    second_wave = detail(first)["waves"][1]
+    assert (second_wave["targeted"], second_wave["skipped_done"], second_wave["sent"]) == (3, 1, 2)
