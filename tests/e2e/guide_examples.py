@@ -6,6 +6,7 @@ A page marks each runnable example and the answer it documents in the fence's in
     ```python example="hangup"          a Python example (requests), run with this interpreter
     ```http answer="hangup"             the answer both give: status line, then the JSON body
     ```text answer="alibaba-signature"  or the exact text an example prints
+    ```json answer="callback-receiver"  or the JSON it prints
 
 Examples read what differs between platforms from the environment (``$SMS_API_BASE``,
 ``$SMS_API_KEY``, ``$HOTLINE_SECRET``...), as the guide tells integrators to set it. In a
@@ -138,6 +139,11 @@ def check(answer: Answer, printed: str) -> list[str]:
     """Whether what an example printed is the answer the guide documents."""
     if answer.language == "text":
         return [] if printed.strip() == answer.text.strip() else [f"printed {printed.strip()!r}"]
+    if answer.language == "json":
+        try:
+            return differences(json.loads(answer.text), json.loads(printed))
+        except ValueError:
+            return [f"printed no JSON: {printed[-600:]!r}"]
     documented, actual = parse_output(answer.text), parse_output(printed)
     if actual.status is None:
         return [f"no HTTP status in what it printed: {printed[-600:]!r}"]
@@ -161,3 +167,9 @@ def run(example: Example, environment: dict[str, str], timeout: float = 90.0) ->
         raise AssertionError(f"{example.page} {example.name} ({example.language}) exited {done.returncode}:\n"
                              f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")  # fmt: skip
     return done.stdout
+
+
+def start(example: Example, environment: dict[str, str]) -> subprocess.Popen[str]:
+    """Start an example that waits for something (a callback receiver); read it with communicate()."""
+    return subprocess.Popen([*RUNNERS[example.language], example.code], env={**os.environ, **environment},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip

@@ -12,6 +12,8 @@ answered (an order's id, the code the subscriber received).
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PHONE = "13800000000"  # the guide's subscriber, insured person and caller
 HANGUP_TEXT = "养老金发放日：每月15日前发放到社保卡银行账户。"
 PENSION_TEXT = "已发放，请注意查收"
+# The insured person whose event the callback receiver hears about (set up by staff, not the guide).
+CALLBACK_PERSON, CALLBACK_PHONE = "11010519491231002X", "13700002222"
 
 # The order the examples run in: each step may use what an earlier one set up or answered.
 WALK = (
@@ -48,6 +52,7 @@ WALK = (
     "products", "otp", "order-wrong-otp", "order",
     "payment-wrong-amount", "payment", "payment-bad-signature",
     "lookup", "renewal", "cancel",
+    "callback-receiver",
     "alibaba-receipt", "alibaba-reply", "push-wrong-token", "tencent-receipt", "tencent-reply", "alibaba-signature",
 )  # fmt: skip
 KEY_OF_PAGE = {"business-events.md": "business", "service-channels.md": "channel"}
@@ -115,6 +120,11 @@ def _set_up(platform: Any) -> dict[str, str]:
     staff.ok("operator", "POST", f"/subscription-items/{product_id}/submission")
     staff.ok("reviewer", "POST", f"/subscription-items/{product_id}/approval")
     staff.ok("ops", "PUT", "/subscription-settings", {"otp_template_id": ids["otp"], "reminder_template_id": None})
+
+    stored = staff.ok("operator", "POST", "/contacts/batch", {"contacts": [{
+        "kind": "person", "id": CALLBACK_PERSON, "name": "赵六", "district": "huancui",
+        "phones": [{"number": CALLBACK_PHONE, "source": "service_hall", "verified": True}]}]})  # fmt: skip
+    assert stored["created"] == 1, stored
     return {"FAQ_ID": faq_id, "PRODUCT_ID": product_id}
 
 
@@ -184,6 +194,52 @@ def _run(guide: Guide, example: guide_examples.Example, answer: guide_examples.A
         guide.problems.append(f"{where} answered otherwise than documented: {found}\n{printed[-1500:]}")
         return
     after(printed)
+
+
+def _set_callback(guide: Guide, url: str) -> str:
+    """IT operations give the business systems' key a callback URL; its secret, shown once."""
+    from sms_platform.sources import caller_keys
+    from sms_platform.staff.context import Office, Role, StaffContext
+
+    ops = StaffContext(account_id="ops:guide", username="guide", real_name="信息技术科", staff_number="",
+                       office=Office.it, roles=frozenset({Role.it_ops}))  # fmt: skip
+    with guide.platform.functions_environment():
+        _, secret = caller_keys.set_callback(ops, business_key_id(guide.platform), url, now=datetime.now(UTC))
+    return secret
+
+
+def _receive_callback(guide: Guide, example: guide_examples.Example, answer: guide_examples.Answer) -> None:
+    """The guide's receiver runs on a port of its own, the key's callback URL names it, and an
+    event of that key's makes the platform call it back."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    secret = _set_callback(guide, f"http://127.0.0.1:{port}/sms/status")
+    receiver = guide_examples.start(example, {**guide.environment, "CALLBACK_PORT": str(port),
+                                              "CALLBACK_SECRET": secret})  # fmt: skip
+    try:
+
+        def listening() -> bool:
+            with socket.socket() as client:
+                return client.connect_ex(("127.0.0.1", port)) == 0
+
+        wait_for("the guide's callback receiver to listen", listening)
+        event = {"event_id": "pension-2024-06-0100", "event_type": "pension.paid",
+                 "occurred_at": "2024-06-03T09:00:00+08:00", "subject": {"kind": "person", "id": CALLBACK_PERSON},
+                 "data": {"month": "2024年6月", "amount": 3250.0}}  # fmt: skip
+        posted = requests.post(f"{guide.platform.api}/v1/events", json=event, timeout=60,
+                               headers={"X-Api-Key": guide.keys["business"]})  # fmt: skip
+        assert (posted.status_code, posted.json()["messages"]) == (202, 1), posted.text
+        printed, errors = receiver.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        guide.problems.append(f"{example.page} {example.name}: no callback reached the guide's receiver in 90 s")
+        return
+    finally:
+        receiver.kill()
+    found = guide_examples.check(answer, printed)
+    if found or receiver.returncode != 0:
+        guide.problems.append(f"{example.page} {example.name} printed otherwise than documented: {found}\n"
+                              f"{printed[-1500:]}{errors[-1500:]}")  # fmt: skip
 
 
 def _sent_once(guide: Guide, what: str, text: str) -> None:
@@ -264,7 +320,10 @@ def test_the_guide_examples_run_against_the_local_platform_and_answer_as_documen
     for name in WALK:
         # curl first, then Python: the guide's second form of a step repeats the first.
         for example in sorted(by_name[name], key=lambda e: e.language != "bash"):
-            _run(guide, example, answers[name])
+            if name == "callback-receiver":
+                _receive_callback(guide, example, answers[name])
+            else:
+                _run(guide, example, answers[name])
         if name == "event":
             _sent_once(guide, "the insured person's pension notice", PENSION_TEXT)
         if name == "hangup":
