@@ -32,6 +32,9 @@ def record_handler(record: Any, dispatcher: Any) -> None:
 
     batch = QueuedBatch.model_validate_json(record.body)
     log.append_keys(batch_id=batch.batch_id, source_id=batch.source_id, kind=str(batch.kind))
+    # A batch whose caller wants callbacks (CONTRACTS §7): its messages are read before and after,
+    # so the moves the dispatcher writes without reading them are told too.
+    before = _items_of(batch) if batch.notify and not batch.test else None
     try:
         dispatcher.process(batch)
     except TransientCarrierFault as fault:
@@ -41,7 +44,24 @@ def record_handler(record: Any, dispatcher: Any) -> None:
         outbox.delay_redelivery(record.event_source_arn, record.receipt_handle, backoff)
         raise
     finally:
+        if before is not None:
+            _tell_moves(batch, before)
         log.remove_keys(["batch_id", "source_id", "kind"])
+
+
+def _tell_moves(batch: Any, before: dict[str, dict[str, Any]]) -> None:
+    from sms_platform.sending import status_notices
+
+    try:
+        status_notices.notify_moves(before, _items_of(batch))
+    except Exception as error:  # noqa: BLE001 - telling the caller never fails the batch
+        log.warning("status notices not queued", extra={"error": type(error).__name__})
+
+
+def _items_of(batch: Any) -> dict[str, dict[str, Any]]:
+    from sms_platform.sending import message_store
+
+    return message_store.get_many(batch.message_ids)
 
 
 @logger().inject_lambda_context(clear_state=True)

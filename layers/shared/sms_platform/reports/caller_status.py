@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import NotFound
 from sms_platform.reports import reasons
 from sms_platform.sending import message_store
@@ -60,8 +61,17 @@ def message_view(item: Mapping[str, Any]) -> CallerMessage:
         phone=str(item.get("phone_masked") or ""),
         state=str(item["state"]),
         reason=reasons.reason_of(item)[0],
-        updated_at=str(item.get("updated_at") or item.get("created_at") or ""),
+        updated_at=_beijing(str(item.get("updated_at") or item.get("created_at") or "")),
     )
+
+
+def _beijing(stamp: str) -> str:
+    """A message's times are written by whichever clock moved it (UTC or Beijing): shown in the
+    platform's zone, so a caller's callbacks sort by ``updated_at`` as written."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone(BEIJING).isoformat(timespec="milliseconds")
+    except ValueError:
+        return stamp
 
 
 def _messages(ref: str) -> list[CallerMessage]:

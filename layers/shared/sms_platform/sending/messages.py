@@ -132,6 +132,7 @@ class QueuedBatch(BaseModel):
     not_before: datetime | None = None
     attempt: int = 0  # LIMITED re-sends for ``send``; settle rounds for ``settle``
     test: bool = False  # a test key's messages: settled by the platform, never sent (CONTRACTS §7)
+    notify: bool = False  # its messages' caller hears of each state change (status_notices)
 
     @model_validator(mode="after")
     def _lists_align(self) -> QueuedBatch:

@@ -150,6 +150,7 @@ def enqueue(
                 phones=crypto.seal_many(numbers),
                 not_before=not_before,
                 test=bool(caller and caller.test),
+                notify=bool(caller and caller.notify_key),
             )
         )
     send_batches(batches, now=now)
