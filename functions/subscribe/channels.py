@@ -15,7 +15,7 @@ from sms_platform.foundation import idempotency, request_bodies, secrets, settin
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.http import JSON, register_error_handlers
 from sms_platform.foundation.observability import logger, metrics, tracer
-from sms_platform.sources import subscriptions
+from sms_platform.sources import caller_keys, subscriptions
 
 # At import, the cold start: a variable this function needs that is missing or malformed
 # fails here, named, not on the first request that reaches it.
@@ -53,7 +53,9 @@ def products() -> Response:
 @app.post("/v1/subscriptions/otp")
 def otp() -> Response:
     request = subscriptions.parse(subscriptions.OtpRequest, _json(_raw_body()))
-    return _reply(202, subscriptions.request_otp(request.phone, get_clock().now()))
+    # A channel's test key (CONTRACTS §7): its code is never sent, and the answer says so.
+    key = caller_keys.get(app.current_event.request_context.identity.api_key_id)
+    return _reply(202, subscriptions.request_otp(request.phone, get_clock().now(), test=bool(key and key.test)))
 
 
 @app.post("/v1/subscriptions")

@@ -27,6 +27,7 @@ from sms_platform.foundation.errors import Conflict, NotFound, ValidationFailed
 from sms_platform.foundation.http import validation_failed_from
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sending.lanes import SmsKind
+from sms_platform.sending.message_items import Caller
 from sms_platform.sources import channel_sends, subscription_store, verification_codes
 from sms_platform.sources.subscription_models import PAY_WINDOW, Item, add_months, order_state, subscription_state
 
@@ -101,8 +102,10 @@ def products() -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- verification codes
 
 
-def request_otp(phone_raw: str, now: datetime) -> dict[str, Any]:
-    """Send a new code to the number (``verification_codes``: 429 after 5 in a Beijing day)."""
+def request_otp(phone_raw: str, now: datetime, *, test: bool = False) -> dict[str, Any]:
+    """Send a new code to the number (``verification_codes``: 429 after 5 in a Beijing day). A
+    test key's code (``test``, CONTRACTS §7) is settled by the platform, never sent, and its
+    answer says ``"test": true``."""
     phone = _phone(phone_raw)
     template_id = subscription_store.settings()["otp_template_id"]
     template = channel_sends.active_template(template_id, now, category="system") if template_id else None
@@ -113,9 +116,11 @@ def request_otp(phone_raw: str, now: datetime) -> dict[str, Any]:
     sequence = subscription_store.count_otp_today(phone_hash, now)
     code = verification_codes.new_code()
     subscription_store.put_otp(phone_hash, code, now)
-    channel_sends.send(SmsKind.SYSTEM, f"otp#{phone_hash}#{day.isoformat()}#{sequence}", template,
-                       [(phone, {"code": code})])  # fmt: skip
-    return {"expires_in": int(verification_codes.TTL.total_seconds())}
+    source_id = f"otp#{phone_hash}#{day.isoformat()}#{sequence}"
+    caller = Caller(ref=source_id, outside_id=source_id, test=True) if test else None
+    channel_sends.send(SmsKind.SYSTEM, source_id, template, [(phone, {"code": code})], caller=caller)
+    answer: dict[str, Any] = {"expires_in": int(verification_codes.TTL.total_seconds())}
+    return {**answer, "test": True} if test else answer
 
 
 # ---------------------------------------------------------------- orders and subscriptions
