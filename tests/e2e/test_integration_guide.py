@@ -41,13 +41,16 @@ ROOT = Path(__file__).resolve().parents[2]
 PHONE = "13800000000"  # the guide's subscriber, insured person and caller
 HANGUP_TEXT = "养老金发放日：每月15日前发放到社保卡银行账户。"
 PENSION_TEXT = "已发放，请注意查收"
-# The insured person whose event the callback receiver hears about (set up by staff, not the guide).
+# Insured persons set up by staff: the one whose event the callback receiver hears about, and the
+# one at the number a test key's message fails at (空号).
 CALLBACK_PERSON, CALLBACK_PHONE = "11010519491231002X", "13700002222"
+TEST_KEY_PERSON, EMPTY_NUMBER = "371002199001011237", "13800000001"
 
 # The order the examples run in: each step may use what an earlier one set up or answered.
 WALK = (
     "contacts-batch", "contacts-unchanged",  # the insured person's number, which the event below reaches
     "event", "event-status", "event-status-unknown", "event-not-granted", "event-invalid", "event-no-key",
+    "event-test-key", "event-test-status",
     "hangup", "hangup-awaiting", "hangup-status", "hangup-status-awaiting", "hangup-unknown-entry", "hangup-stale",
     "products", "otp", "order-wrong-otp", "order",
     "payment-wrong-amount", "payment", "payment-bad-signature",
@@ -121,11 +124,39 @@ def _set_up(platform: Any) -> dict[str, str]:
     staff.ok("reviewer", "POST", f"/subscription-items/{product_id}/approval")
     staff.ok("ops", "PUT", "/subscription-settings", {"otp_template_id": ids["otp"], "reminder_template_id": None})
 
-    stored = staff.ok("operator", "POST", "/contacts/batch", {"contacts": [{
-        "kind": "person", "id": CALLBACK_PERSON, "name": "赵六", "district": "huancui",
-        "phones": [{"number": CALLBACK_PHONE, "source": "service_hall", "verified": True}]}]})  # fmt: skip
-    assert stored["created"] == 1, stored
+    stored = staff.ok("operator", "POST", "/contacts/batch", {"contacts": [
+        {"kind": "person", "id": CALLBACK_PERSON, "name": "赵六", "district": "huancui",
+         "phones": [{"number": CALLBACK_PHONE, "source": "service_hall", "verified": True}]},
+        {"kind": "person", "id": TEST_KEY_PERSON, "name": "钱七", "district": "huancui",
+         "phones": [{"number": EMPTY_NUMBER, "source": "service_hall", "verified": True}]}]})  # fmt: skip
+    assert stored["created"] == 2, stored
     return {"FAQ_ID": faq_id, "PRODUCT_ID": product_id}
+
+
+def _it_ops() -> Any:
+    """IT operations as ``python -m infra.keys`` names them in the audit trail."""
+    from sms_platform.staff.context import Office, Role, StaffContext
+
+    return StaffContext(account_id="ops:guide", username="guide", real_name="信息技术科", staff_number="",
+                        office=Office.it, roles=frozenset({Role.it_ops}))  # fmt: skip
+
+
+def _issue_test_key(platform: Any) -> str:
+    """A test key twinned with the business systems' key, as ``infra.keys issue --kind test`` makes it."""
+    import boto3
+    from sms_platform.sources import caller_keys
+
+    from infra import keys
+
+    gateway = boto3.client("apigateway", endpoint_url=platform.moto, region_name="us-east-1")
+    live = business_key_id(platform)
+    plans = {plan["name"]: plan["id"] for plan in gateway.get_usage_plans()["items"]}
+    plan, usage_plan_id = keys.plan_of(gateway, plans, live)
+    key = keys.issue_key(gateway, usage_plan_id, "pension-system-test", kind="test")
+    with platform.functions_environment():
+        caller_keys.register(_it_ops(), key["id"], kind="test", name="pension-system-test", twin=live,
+                             now=datetime.now(UTC))  # fmt: skip
+    return key["value"]
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +176,7 @@ def guide(local_platform) -> Guide:
         "CARRIER_TOKEN": value("CARRIER_CALLBACK_TOKEN"),
         **_set_up(local_platform),
     }
+    environment["SMS_TEST_API_KEY"] = _issue_test_key(local_platform)
     keys = {"business": value("BUSINESS_API_KEY"), "channel": value("CHANNEL_API_KEY")}
     return Guide(local_platform, keys, environment)
 
@@ -199,12 +231,9 @@ def _run(guide: Guide, example: guide_examples.Example, answer: guide_examples.A
 def _set_callback(guide: Guide, url: str) -> str:
     """IT operations give the business systems' key a callback URL; its secret, shown once."""
     from sms_platform.sources import caller_keys
-    from sms_platform.staff.context import Office, Role, StaffContext
 
-    ops = StaffContext(account_id="ops:guide", username="guide", real_name="信息技术科", staff_number="",
-                       office=Office.it, roles=frozenset({Role.it_ops}))  # fmt: skip
     with guide.platform.functions_environment():
-        _, secret = caller_keys.set_callback(ops, business_key_id(guide.platform), url, now=datetime.now(UTC))
+        _, secret = caller_keys.set_callback(_it_ops(), business_key_id(guide.platform), url, now=datetime.now(UTC))
     return secret
 
 
