@@ -17,6 +17,7 @@ import pytest
 from sms_platform.contracts import shapes
 from sms_platform.sending import daily_stats
 from sms_platform.sources import caller_keys, hotline, trigger_rules
+from sms_platform.staff.context import Office, Role
 
 from tests.carrier_fixtures import carrier_simulator  # noqa: F401
 from tests.events import api_event
@@ -34,6 +35,7 @@ from tests.functional.caller_support import (  # noqa: F401 - the fixture is nam
     states,
 )
 from tests.functional.dispatch_support import push, receipts_event
+from tests.staff_calls import member
 from tests.template_support import CITY_OPERATOR, HOTLINE_MANAGER, active_template
 
 # ---------------------------------------------------------------- an event's status
@@ -214,3 +216,15 @@ def test_a_signature_over_another_calls_path_is_refused_and_an_unknown_call_is_4
     assert call_hotline(forged, lambda_context)[0] == 401
     status, answer = call_hotline(signed_get("/v1/hotline/hangups/call-unknown", at=now), lambda_context)
     assert (status, answer["error"]["code"]) == (404, "not_found")
+
+
+def test_staff_see_a_test_keys_message_marked_test_among_the_rules_recipients(platform, lambda_context):
+    from sms_platform.reports import recipients
+
+    send_event("evt-seen-test", "empty", TEST_KEY, lambda_context)
+    send_event("evt-seen-live", "plain", LIVE_KEY, lambda_context)
+    (rule,) = trigger_rules.list_rules().rules
+    reader = member("rev-2", Office.city, Role.city_reviewer)
+
+    page = recipients.page(reader, "rule", rule.rule_id, NOW.date().isoformat(), None, now=NOW)
+    assert sorted((row.phone_masked, row.test) for row in page.rows) == [("138****0001", True), ("139****5678", None)]
