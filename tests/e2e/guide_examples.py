@@ -158,7 +158,7 @@ def missing_tools() -> list[str]:
     return [tool for tool in ("bash", "curl", "openssl") if shutil.which(tool) is None]
 
 
-def run(example: Example, environment: dict[str, str], timeout: float = 90.0) -> str:
+def run(example: Example, environment: dict[str, str], timeout: float = 180.0) -> str:
     """Run an example as an integrator would (bash, or this Python with requests); its output."""
     env = {**os.environ, **environment}
     done = subprocess.run([*RUNNERS[example.language], example.code], env=env, capture_output=True, text=True,
