@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { CATEGORY_NAMES, statusBadge } from "../common.js";
-import { clear, field, formError, h, input, pagedTable, section, submitting, toast, when } from "../ui.js";
+import { badge, clear, field, formError, h, input, pagedTable, section, submitting, toast, when } from "../ui.js";
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "12333坐席工作台"));
@@ -86,7 +86,9 @@ function lookup(main) {
         ["时间", (m) => when(m.created_at)],
         ["单位", (m) => m.office_name],
         ["类别", (m) => CATEGORY_NAMES[m.kind] || m.kind || ""],
-        ["状态", (m) => statusBadge(m.state, m.state_name)],
+        // A test key's message was never sent: marked so the agent does not read it as delivered.
+        ["状态", (m) => (m.test ? h("span", {}, statusBadge(m.state, m.state_name), " ", badge("测试", "warn"))
+          : statusBadge(m.state, m.state_name))],
         ["原因", (m) => (m.reason ? `${m.reason}${m.reason_code && m.reason_code !== m.reason ? `（${m.reason_code}）` : ""}` : "")],
         ["送达时间", (m) => when(m.final_at)],
       ], answer.messages, { caption: `${answer.phone_masked} 近期的短信`, empty: `${answer.phone_masked} 近期没有短信` }));

@@ -228,3 +228,14 @@ def test_staff_see_a_test_keys_message_marked_test_among_the_rules_recipients(pl
 
     page = recipients.page(reader, "rule", rule.rule_id, NOW.date().isoformat(), None, now=NOW)
     assert sorted((row.phone_masked, row.test) for row in page.rows) == [("138****0001", True), ("139****5678", None)]
+
+
+def test_the_12333_desk_sees_a_test_keys_message_to_a_number_marked_test(platform, lambda_context):
+    from sms_platform.reports import delivery_reports
+
+    send_event("evt-desk-test", "plain", TEST_KEY, lambda_context)
+    send_event("evt-desk-live", "plain", LIVE_KEY, lambda_context)
+    agent = member("agent-1", Office.hotline, Role.hotline_agent)
+
+    found = delivery_reports.citizen_messages(agent, NUMBERS["plain"], now=NOW)
+    assert sorted(message.test is True for message in found.messages) == [False, True]

@@ -162,6 +162,7 @@ def _citizen_message(item: dict[str, Any]) -> CitizenMessage:
         created_at=item.get("created_at"),
         sent_at=item.get("sent_at"),
         final_at=item.get("final_at"),
+        test=True if item.get("test") else None,  # never sent: the agent must not read it as delivered
     )
 
 

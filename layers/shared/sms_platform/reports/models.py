@@ -46,6 +46,7 @@ class CitizenMessage(BaseModel):
     created_at: str | None = None
     sent_at: str | None = None
     final_at: str | None = None
+    test: bool | None = Field(default=None, description="测试密钥的短信（从未发给运营商）才有，值为 true")
 
 
 class CitizenMessages(BaseModel):
