@@ -1,8 +1,8 @@
 """Reading an uploaded personalised list from a local file, a row at a time.
 
-- XLSX: openpyxl in read-only mode, which streams the worksheet's XML (memory stays flat
-  whatever the rows). A formula cell is read as the value Excel saved with it; nothing evaluates
-  it. The first worksheet is read.
+- XLSX: the first worksheet, streamed by ``value_sheet_xlsx`` (memory stays flat whatever the
+  rows; why not openpyxl or python-calamine is told there). A formula cell is read as the value
+  Excel saved with it; nothing evaluates it.
 - CSV: UTF-8 (with or without a byte order mark) or, as Excel saves it in China, GB 18030,
   told apart by decoding the whole file as UTF-8 first (a stream, in blocks).
 - An old binary ``.xls`` or anything else is refused with what to do instead.
@@ -16,13 +16,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
 from sms_platform.foundation.errors import ValidationFailed
+from sms_platform.sources import value_sheet_xlsx
 
 _BLOCK = 1024 * 1024
 _ZIP = b"PK\x03\x04"
@@ -74,22 +76,34 @@ def csv_rows(path: Path) -> Iterator[list[str]]:
             ) from None
 
 
-@contextmanager
-def _xlsx(path: Path) -> Iterator[Any]:
-    """The workbook, read-only. It is given an open file, not a name: the upload has none of its
-    own, and openpyxl would judge a name by its extension."""
-    # deferred: openpyxl (~140 ms) loads with the first XLSX sheet, not with whatever imports this module
-    from openpyxl import load_workbook
+_UNREADABLE = (BadZipFile, KeyError, OSError, ValueError, UnicodeDecodeError, zlib.error, EOFError)
 
-    with path.open("rb") as file:
+
+def _unreadable() -> ValidationFailed:
+    return ValidationFailed("XLSX 文件无法读取，请在 Excel 中重新保存后上传", field="file")
+
+
+def _guarded(rows: Iterator[Any]) -> Iterator[Any]:
+    """The rows; a fault met only as they are read (a damaged part) refused as the file's."""
+    try:
+        yield from rows
+    except _UNREADABLE:
+        raise _unreadable() from None
+
+
+@contextmanager
+def _xlsx(path: Path) -> Iterator[tuple[Iterator[Any], int | None]]:
+    """The first worksheet's rows and its dimension's last row; a workbook without a worksheet
+    has no rows."""
+    with path.open("rb") as file, ExitStack() as stack:
         try:
-            workbook = load_workbook(file, read_only=True, data_only=True)
-        except (BadZipFile, KeyError, OSError, ValueError):
-            raise ValidationFailed("XLSX 文件无法读取，请在 Excel 中重新保存后上传", field="file") from None
-        try:
-            yield workbook
-        finally:
-            workbook.close()
+            sheet = stack.enter_context(value_sheet_xlsx.open_sheet(file))
+        except value_sheet_xlsx.NoWorksheet:
+            yield iter(()), 0
+            return
+        except _UNREADABLE:
+            raise _unreadable() from None
+        yield _guarded(sheet.rows()), sheet.max_row
 
 
 @contextmanager
@@ -99,9 +113,5 @@ def reading(path: Path, file_format: str) -> Iterator[tuple[Iterator[Any], int |
     if file_format != "xlsx":
         yield csv_rows(path), count_lines(path)
         return
-    with _xlsx(path) as workbook:
-        if not workbook.worksheets:
-            yield iter(()), 0
-            return
-        sheet = workbook.worksheets[0]
-        yield sheet.iter_rows(values_only=True), sheet.max_row
+    with _xlsx(path) as (rows, total):
+        yield rows, total
