@@ -112,6 +112,16 @@ def test_a_good_row_is_rendered_and_measured_with_its_own_values():
     assert (outcome.characters, outcome.parts) == (len(SIGN) + 2 + len(outcome.text), 1)
 
 
+def test_each_message_is_the_templating_rules_rendering_braces_and_a_repeated_variable_included():
+    from sms_platform.text import templating
+
+    text = "{0}${note}{}尊敬的${name}：{name}应缴${amount}元（${name}，截止${date}）}{"
+    outcome = _checker(text=text).check(2, _row(note="{1}${x}"))
+    values = {"name": "张三", "amount": "1234.50", "date": "2025-03-31", "note": "{1}${x}"}
+    expected = "{0}{1}${x}{}尊敬的张三：{name}应缴1234.50元（张三，截止2025-03-31）}{"
+    assert outcome.text == templating.render(text, values) == expected
+
+
 def test_a_unit_row_is_checked_against_its_credit_code():
     header = ["统一社会信用代码", "name", "amount", "date", "note"]
     checker = _checker(header=header, kind="unit")

@@ -40,7 +40,11 @@ def _compact(raw: object) -> str | None:
     """The value without separators; None when it is not a string or holds an invisible
     character (``text_rules``): a tab or a unit separator inside a number is not a separator
     anyone types, and a zero-width or direction character would make two values look alike."""
-    if not isinstance(raw, str) or has_invisible(raw):
+    if not isinstance(raw, str):
+        return None
+    if raw.isascii() and raw.isalnum():
+        return raw  # neither a separator nor an invisible character: most values, told at C speed
+    if has_invisible(raw):
         return None
     return _SEPARATORS.sub("", raw)
 

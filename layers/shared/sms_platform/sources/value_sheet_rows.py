@@ -227,6 +227,19 @@ def renderer(text: str) -> Callable[[Mapping[str, str]], str]:
     return render
 
 
+def _formatter(text: str, names: Sequence[str]) -> Callable[..., str]:
+    """As ``renderer``, taking the values in declaration order: ``text`` as a format string
+    (its braces doubled, each placeholder the position of its variable), filled at C speed."""
+    templating.parse_template(text)
+    pieces = _PLACEHOLDER.split(text)
+    literals, used = pieces[0::2], pieces[1::2]
+    out = [literals[0].replace("{", "{{").replace("}", "}}")]
+    for name, literal in zip(used, literals[1:], strict=True):
+        out.append(f"{{{names.index(name)}}}")
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+    return "".join(out).format
+
+
 VALUE_MEMO = 20_000  # checked values remembered per variable; forgotten all at once when full
 
 
@@ -246,7 +259,7 @@ class RowChecker:
         self.kind = kind
         self.found = found
         self.today = today
-        self.render = renderer(text)
+        self.render = _formatter(text, self.names)
         self.seen = SeenIdentifiers()
         self._memo: list[dict[str, tuple[str, str | None]]] = [{} for _ in self.specs]
         self._width = 1 + max(found.identifier, found.phone or 0, *found.variables, 0)
@@ -307,8 +320,8 @@ class RowChecker:
             except ValidationFailed as error:
                 problems.append(error.message)
         checked = []
-        for index, (spec, raw) in enumerate(zip(self.specs, values, strict=True)):
-            value, problem = self._value(index, spec, raw)
+        for index, (memo, raw) in enumerate(zip(self._memo, values, strict=True)):
+            value, problem = memo.get(raw) or self._value(index, self.specs[index], raw)
             if problem:
                 problems.append(problem)
             else:
@@ -316,7 +329,7 @@ class RowChecker:
         if problems:
             phone_masked = identifiers.mask_mobile(phone) if phone else _masked_raw(raw_phone)
             return Rejected(row, self._mask(identifier), phone_masked, "；".join(problems))
-        text = self.render(dict(zip(self.names, checked, strict=True)))
+        text = self.render(*checked)
         try:
             length = sms.measure(text, self.sign_name)
         except ContentRejected as error:

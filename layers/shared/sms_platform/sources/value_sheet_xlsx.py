@@ -50,8 +50,6 @@ from sms_platform.sources.value_sheet_xlsx_parts import NoWorksheet, Unreadable
 
 __all__ = ["NoWorksheet", "Unreadable", "WorksheetReader", "open_sheet"]
 
-Cells = list[tuple[int, Any]]  # (column from 1, value) of a row's cells
-
 
 class WorksheetReader:
     """The first worksheet's rows of an open workbook (``open_sheet``)."""
@@ -99,32 +97,40 @@ class WorksheetReader:
             return xp.from_iso(text.decode())
         return xp.xml_text(text)  # str (a formula's text), e (an error such as #N/A), and any other
 
-    def _fast_rows(self, shapes: xp.Shapes, region: bytes) -> list[tuple[int | None, Cells]] | None:
+    def _fast_rows(self, shapes: xp.Shapes, region: bytes) -> list[tuple[int | None, list[Any]]] | None:
         """The rows of a piece whose rows and cells are all of the usual shapes, read in one pass;
         None when one is not (every row start and cell start must have been matched)."""
         if shapes.fast is None:
             return None
         tokens = shapes.fast.findall(region)
-        rows: list[tuple[int | None, Cells]] = []
-        cells: Cells = []
-        strings, value, column = self.strings, self.value, xp.column
+        rows: list[tuple[int | None, list[Any]]] = []
+        values: list[Any] = []
+        strings, columns = self.strings, xp.COLUMNS
         for number, _, letters, style, kind, text, inline in tokens:
             if number:
-                cells = []
-                rows.append((int(number), cells))
-            elif kind == b"s" and len(text) > 7:  # <v>n</v>
-                cells.append((column(letters), strings[int(text[3:-4])]))
+                values = []
+                rows.append((int(number), values))
+                continue
+            if kind == b"s" and len(text) > 7:  # <v>n</v>
+                value = strings[int(text[3:-4])]
             elif kind == b"inlineStr":
-                cells.append((column(letters), xp.xml_text(inline[7:-9]) if inline else None))
+                value = _inline(inline[7:-9]) if inline else None  # <is><t>..</t></is>
             else:
-                cells.append((column(letters), value(kind or None, int(style or 0), text[3:-4])))
+                value = self.value(kind or None, int(style or 0), text[3:-4])
+            column = columns.get(letters) or xp.column(letters)
+            if column == len(values) + 1:
+                values.append(value)
+            else:
+                _place(values, column, value)
         if len(rows) != region.count(b"<row") or len(tokens) - len(rows) != region.count(b"<c"):
             return None
         return rows
 
-    def _cells(self, shapes: xp.Shapes, body: bytes) -> Cells:
-        """A row's cells of any shape: attributes in any order, formulas, rich text."""
-        cells, column = [], 0
+    def _cells(self, shapes: xp.Shapes, body: bytes) -> list[Any]:
+        """A row's values from column A, its cells of any shape: attributes in any order,
+        formulas, rich text."""
+        values: list[Any] = []
+        column = 0
         for match in shapes.cell.finditer(body):
             attrs = {m[1]: m[2] if m[2] is not None else m[3] for m in xp.ATTR.finditer(match.group(1))}
             ref = xp.CELL_REF.fullmatch(attrs[b"r"].decode()) if b"r" in attrs else None
@@ -132,26 +138,17 @@ class WorksheetReader:
             inner, kind = match.group(2), attrs.get(b"t")
             if kind == b"inlineStr":
                 inline = shapes.inline.search(inner) if inner else None
-                cells.append((column, shapes.rich_text(inline.group(1)) if inline else None))
+                _place(values, column, shapes.rich_text(inline.group(1)) if inline else None)
                 continue
             found = shapes.value.search(inner) if inner else None
-            cells.append((column, self.value(kind, int(attrs.get(b"s") or 0), found.group(1) if found else None)))
-        return cells
+            _place(values, column, self.value(kind, int(attrs.get(b"s") or 0), found.group(1) if found else None))
+        return values
 
-    def _general_rows(self, shapes: xp.Shapes, region: bytes) -> list[tuple[int | None, Cells]]:
+    def _general_rows(self, shapes: xp.Shapes, region: bytes) -> list[tuple[int | None, list[Any]]]:
         return [
             (_row_number(match.group(1)), self._cells(shapes, match.group(2)) if match.group(2) else [])
             for match in shapes.row.finditer(region)
         ]
-
-    def _values(self, cells: Cells) -> tuple[Any, ...]:
-        """A row's values from column A, padded to the sheet's dimension."""
-        values: list[Any] = [None] * max(self.max_column, cells[-1][0] if cells else 0)
-        for column, value in cells:
-            if column > len(values):  # cells out of order: none is dropped
-                values.extend([None] * (column - len(values)))
-            values[column - 1] = value
-        return tuple(values)
 
     def _regions(self) -> Iterator[tuple[xp.Shapes, bytes]]:
         """Pieces of the sheet's ``<sheetData>``, each of whole rows."""
@@ -175,14 +172,29 @@ class WorksheetReader:
         expected = 1
         for shapes, region in self._regions():
             found = self._fast_rows(shapes, region)
-            for number, cells in found if found is not None else self._general_rows(shapes, region):
+            for number, values in found if found is not None else self._general_rows(shapes, region):
                 number = number or expected
                 while expected < number:
                     expected += 1
                     yield self.empty
                 if number == expected:
                     expected += 1
-                    yield self._values(cells)
+                    if len(values) < self.max_column:  # padded to the sheet's dimension
+                        values.extend([None] * (self.max_column - len(values)))
+                    yield tuple(values)
+
+
+def _inline(raw: bytes) -> str:
+    """The text of a plain inline string (the usual shape)."""
+    return xp.xml_text(raw) if b"&" in raw or b"\r" in raw else raw.decode()
+
+
+def _place(values: list[Any], column: int, value: Any) -> None:
+    """``value`` at ``column`` (from 1) of a row's values, a later cell of a column over an
+    earlier one as openpyxl has it; cells out of order are all kept."""
+    if column > len(values):
+        values.extend([None] * (column - len(values)))
+    values[column - 1] = value
 
 
 def _row_number(attrs: bytes) -> int | None:

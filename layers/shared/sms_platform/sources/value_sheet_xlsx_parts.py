@@ -352,14 +352,14 @@ def from_iso(text: str) -> Any:
     return datetime(**parts)
 
 
-_COLUMNS: dict[bytes, int] = {}  # column letters met so far, at most the 16,384 Excel has
+COLUMNS: dict[bytes, int] = {}  # column letters met so far, at most the 16,384 Excel has
 
 
 def column(letters: bytes) -> int:
-    column = _COLUMNS.get(letters)
+    column = COLUMNS.get(letters)
     if column is None:
         column = 0
         for letter in letters.upper():
             column = column * 26 + letter - 64
-        _COLUMNS[letters] = column
+        COLUMNS[letters] = column
     return column
