@@ -7,7 +7,9 @@ it answers differently from openpyxl on purpose."""
 
 from __future__ import annotations
 
+import gc
 import io
+import tracemalloc
 import zipfile
 from datetime import date, datetime, time, timedelta
 from html import escape
@@ -262,6 +264,26 @@ def test_many_shared_strings_are_looked_up_from_disk(tmp_path, monkeypatch):
     rows = "".join(f'<row r="{n + 1}"><c r="A{n + 1}" t="s"><v>{199 - n}</v></c></row>' for n in range(200))
     read = the_same(book(tmp_path / "s.xlsx", rows, strings=strings, dimension="A1:A200"))
     assert read[0] == (f"00199号{'长' * (199 % 7)}",) and read[-1] == ("00000号",)
+
+
+def test_the_heap_stays_flat_however_many_distinct_shared_strings(tmp_path):
+    def peak(count: int) -> int:
+        strings = [f"<t>{n:08d}{'文' * 8}</t>" for n in range(count)]
+        rows = "".join(f'<row r="{n + 1}"><c r="A{n + 1}" t="s"><v>{n}</v></c></row>' for n in range(count))
+        path = book(tmp_path / f"{count}.xlsx", rows, strings=strings)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            with path.open("rb") as file, value_sheet_xlsx.open_sheet(file) as sheet:
+                for last in sheet.rows():  # noqa: B007 - only the last row is kept
+                    pass
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+            assert last == (f"{count - 1:08d}{'文' * 8}",)
+
+    small, large = peak(1_000), peak(20_000)
+    assert large - small < 1024 * 1024  # 19,000 more texts would take ~2 MiB as Python strings
 
 
 # ---------------------------------------------------------------------------- on purpose unlike openpyxl

@@ -19,7 +19,7 @@ from typing import IO, Any
 from xml.etree import ElementTree
 
 BLOCK = 64 * 1024
-INDEX_BLOCK = 65536  # shared-string ends held before they are written to the index file
+INDEX_BLOCK = 8192  # shared-string ends held (64 KiB) before they are written to the index file
 MAX_ROW_BYTES = 32 * 1024 * 1024  # one row's XML; past it the file is refused, not held
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 STRICT_REL = "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
