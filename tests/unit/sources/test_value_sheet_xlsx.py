@@ -352,6 +352,14 @@ def test_a_damaged_workbook_is_refused_in_chinese(tmp_path, name, data):
     assert refused.value.message == "XLSX 文件无法读取，请在 Excel 中重新保存后上传"
 
 
+def test_a_shared_string_table_past_what_a_list_can_use_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(xp, "MAX_STRINGS", 3)
+    path = book(tmp_path / "bomb.xlsx", '<row r="1"><c r="A1" t="s"><v>0</v></c></row>', strings=["<t>x</t>"] * 4)
+    with pytest.raises(ValidationFailed) as refused:
+        _read(path)
+    assert refused.value.message == "XLSX 文件无法读取，请在 Excel 中重新保存后上传"
+
+
 def test_a_truncated_upload_is_refused_in_chinese(tmp_path):
     rows = "".join(f'<row r="{n}"><c r="A{n}"><v>{n}</v></c></row>' for n in range(1, 3000))
     data = book(tmp_path / "big.xlsx", rows).read_bytes()

@@ -20,6 +20,9 @@ from xml.etree import ElementTree
 
 BLOCK = 64 * 1024
 INDEX_BLOCK = 8192  # shared-string ends held (64 KiB) before they are written to the index file
+# Distinct texts of a list of 200,000 rows (``MAX_ROWS``) of up to 25 columns: a part inflating
+# past it is a compressed bomb, refused before it fills the worker's disk.
+MAX_STRINGS = 5_000_000
 MAX_ROW_BYTES = 32 * 1024 * 1024  # one row's XML; past it the file is refused, not held
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 STRICT_REL = "{http://purl.oclc.org/ooxml/officeDocument/relationships}id"
@@ -276,6 +279,8 @@ class SharedStrings:
         self._size += len(data)
         self._pending.append(self._size)
         self._count += 1
+        if self._count > MAX_STRINGS:
+            raise Unreadable("more shared strings than a list can use")
         if len(self._pending) >= INDEX_BLOCK:
             self._flush()
 
