@@ -17,9 +17,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources import password_delivery
 from sms_platform.sources.password_delivery import AccountSettings, PasswordResetOut
 from sms_platform.staff import accounts, security
@@ -41,6 +42,8 @@ TAGS = ["账号与权限"]
 
 
 class AccountIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"office": "单位", "roles": "角色"}))
+
     username: Annotated[str, Visible("用户名")] = Field(
         min_length=3, max_length=64, description="登录用户名（小写字母、数字、. _ -）"
     )
@@ -51,6 +54,8 @@ class AccountIn(BaseModel):
 
 
 class RoleIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"role": "角色"}))
+
     role: Role
 
 
@@ -61,11 +66,15 @@ class ReasonIn(BaseModel):
 
 
 class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"current_password": "当前密码", "new_password": "新密码"}))
+
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=1, max_length=256)
 
 
 class TotpCodeIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"code": "动态口令"}))
+
     code: str = Field(pattern=r"^\d{6}$", description="身份验证器应用显示的6位动态口令")
 
 

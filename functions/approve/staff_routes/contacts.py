@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.contacts.audiences import Segment
 from sms_platform.contacts.models import Kind
 from sms_platform.contacts.views_models import (
@@ -31,6 +31,7 @@ from sms_platform.contacts.views_models import (
 )
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import allow, current_staff
 
@@ -45,18 +46,24 @@ OPT = (Role.city_operator, Role.district_operator, Role.hotline_manager, Role.ho
 
 
 class BatchIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"contacts": "通讯录记录"}))
+
     contacts: list[dict[str, Any]] = Field(
         min_length=1, max_length=500, description="每条：kind、id、name、district、phones[]、insurance_types、tags…"
     )
 
 
 class SearchIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"kind": "对象类型", "id": "证件号码"}))
+
     kind: Kind | None = Field(default=None, description="按证件查找时必填")
     id: str | None = Field(default=None, max_length=32, description="公民身份号码或统一社会信用代码")
     phone: str | None = Field(default=None, max_length=32, description="手机号码")
 
 
 class RevealIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"reason": "查看事由"}))
+
     reason: Annotated[str, Visible("事由", multiline=True)] = Field(
         min_length=1, max_length=200, description="查看完整号码的事由（将记入审计）"
     )
@@ -70,6 +77,8 @@ class OptIn(BaseModel):
 
 
 class ListIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"kind": "对象类型"}))
+
     kind: Kind
 
 

@@ -13,9 +13,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources import hotline
 from sms_platform.sources.hotline_models import ActiveEntryList, Call, CallList, Entry, EntryList
 from sms_platform.staff.context import Role
@@ -26,6 +27,8 @@ TAGS = ["12333挂机短信"]
 
 
 class EntryIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"template_id": "答案模板"}))
+
     question: Annotated[str, Visible("问题标题")] = Field(min_length=1, max_length=100, description="问题标题")
     template_id: str = Field(min_length=1, max_length=64, description="答案所用的挂机短信模板")
 
@@ -35,6 +38,8 @@ class ScopeIn(BaseModel):
 
 
 class PickIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"faq_ids": "问答条目"}))
+
     faq_ids: list[str] = Field(min_length=1, max_length=hotline.MAX_ENTRIES_PER_CALL)
 
 

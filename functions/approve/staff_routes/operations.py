@@ -12,8 +12,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.reports import dead_letters as dead_letter_queues
 from sms_platform.reports.models import CitizenMessages, DailyDelivery, DeadLetterDepths, DeadLetterPage, Redriven
 from sms_platform.sending.dlq import PEEK_LIMIT, Lane
@@ -25,6 +26,8 @@ TAGS = ["运维与送达"]
 
 
 class RedriveIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"max_messages": "条数"}))
+
     max_messages: int = Field(default=100, ge=1, le=10_000)
 
 

@@ -11,9 +11,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.reports import delivery_reports
 from sms_platform.sources import send_requests, staff_phones
 from sms_platform.sources.send_request_models import (
@@ -38,10 +39,14 @@ class ReasonIn(BaseModel):
 
 
 class PhoneIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"phone": "手机号码"}))
+
     phone: str = Field(min_length=11, max_length=20, description="接收测试短信的本人手机号")
 
 
 class CodeIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"code": "验证码"}))
+
     code: str = Field(pattern=r"^\d{6}$")
 
 

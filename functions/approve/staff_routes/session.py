@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import get_clock
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.staff import signing_in
 from sms_platform.staff.account_views import SignInOut, SignOutOut
 from sms_platform.staff.rights import public
@@ -28,6 +29,18 @@ class SignInIn(BaseModel):
 
 
 class ChallengeIn(BaseModel):
+    model_config = ConfigDict(
+        field_title_generator=labels(
+            {
+                "username": "用户名",
+                "challenge": "登录步骤",
+                "new_password": "新密码",
+                "session": "登录会话",
+                "code": "动态口令",
+            }
+        )
+    )
+
     username: str = Field(min_length=1, max_length=64)
     challenge: Literal["NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA"] = Field(description="上一步返回的登录步骤")
     # The identity service's sessions are 20 to 2048 characters (Cognito's own bounds).
@@ -37,6 +50,8 @@ class ChallengeIn(BaseModel):
 
 
 class RefreshIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"refresh_token": "刷新令牌"}))
+
     refresh_token: str = Field(min_length=1, max_length=8192)
 
 

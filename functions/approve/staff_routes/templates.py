@@ -9,9 +9,10 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.staff.context import Office, Role
 from sms_platform.staff.rights import allow, current_staff
 from sms_platform.templates import words, workflow
@@ -41,6 +42,8 @@ class ApprovalIn(BaseModel):
 
 
 class RejectionIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"reason": "不通过的原因"}))
+
     reason: Annotated[str, Visible("原因", multiline=True)] = Field(
         min_length=2, max_length=200, description="不通过的原因，将告知编写人"
     )

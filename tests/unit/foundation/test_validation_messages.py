@@ -139,6 +139,37 @@ def test_every_error_type_the_request_models_can_raise_has_chinese_words():
     assert untranslated == {}
 
 
+# The carriers' pushes are read by no person: their fields keep the carriers' own names.
+_MACHINE_READ = {"CarrierReceipt", "CarrierReply", "TencentReceipt", "TencentReply"}
+
+
+def _model_fields(annotation: Any, seen: set[type]) -> list[tuple[str, Node]]:
+    """(model.field, node) of every field of the models reachable from ``annotation``."""
+    import typing
+
+    stripped = validation_messages._strip(annotation)[0]
+    if isinstance(stripped, type) and issubclass(stripped, BaseModel):
+        if stripped in seen or stripped.__name__ in _MACHINE_READ:
+            return []
+        seen.add(stripped)
+        found = []
+        for name, info in stripped.model_fields.items():
+            found.append((f"{stripped.__name__}.{name}", Node(info.annotation, info, name)))
+            found += _model_fields(info.annotation, seen)
+        return found
+    return [item for arg in typing.get_args(stripped) for item in _model_fields(arg, seen)]
+
+
+def test_every_field_of_a_request_body_has_a_chinese_label():
+    seen: set[type] = set()
+    fields = [item for _, annotation in _request_types() for item in _model_fields(annotation, seen)]
+    assert len(fields) > 100
+    unlabelled = [
+        where for where, node in fields if validation_messages.label_of(node) == validation_messages.FALLBACK_LABEL
+    ]
+    assert unlabelled == []
+
+
 def test_the_walk_finds_the_types_of_a_known_model():
     class Probe(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -214,6 +245,8 @@ def test_the_walk_finds_the_types_of_a_known_model():
             "截止日期不能早于开始日期",
         ),
         ("value_error", "截止日期", {"error": ValueError("bad thing")}, False, "截止日期的值无效"),
+        ("value_error", "模板名称", {"error": ValueError("不能为空")}, False, "模板名称不能为空"),
+        ("value_error", "此项", {"error": ValueError("不能为空")}, False, "不能为空"),
         ("assertion_error", "截止日期", {"error": AssertionError("")}, False, "截止日期的值无效"),
         ("uuid_parsing", "编号", {}, False, "编号格式不正确"),
         ("json_invalid", "此项", {"error": "Expecting value"}, False, "请求内容不是有效的 JSON"),
@@ -345,7 +378,9 @@ def test_without_a_model_the_label_falls_back():
 
 def test_labels_are_declared_once_per_model():
     class Suspension(BaseModel):
-        model_config = ConfigDict(field_title_generator=validation_messages.labels(reason="暂停原因", days="天数"))
+        model_config = ConfigDict(
+            field_title_generator=validation_messages.labels({"reason": "暂停原因", "days": "天数"})
+        )
         reason: str = Field(min_length=2)
         days: int = Field(ge=1)
         real_name: str = ""

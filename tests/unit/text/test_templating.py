@@ -344,6 +344,14 @@ def test_validate_values_lists_every_problem_at_once():
     assert caught.value.field == "name"
 
 
+def test_validate_values_names_each_field_as_the_request_holds_it():
+    with pytest.raises(ValidationFailed) as caught:
+        validate_values(PENSION_SPECS, {"name": "www.a.cn", "month": "三", "amount": "1.234", "x": "1"}, under="values")
+    fields = ["values.name", "values.month", "values.amount", "values.paid_on", "values.x"]
+    assert [problem["field"] for problem in caught.value.details] == fields
+    assert caught.value.field == "values.name"
+
+
 # --- rendering ----------------------------------------------------------------------------------
 
 

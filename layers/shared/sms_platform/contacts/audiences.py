@@ -32,6 +32,7 @@ from sms_platform.contacts.chunks import ChunkSpec, KeyRange, Page
 from sms_platform.contacts.models import DISTRICTS, InsuranceType, Kind, Recipient, Tag, district_code
 from sms_platform.contacts.views_models import AudienceCount
 from sms_platform.foundation.settings import settings
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.staff.context import StaffContext
 
 _PROJECTION = "#r, kind, #n, district, cur_h, cur_t, cur_m"
@@ -45,7 +46,13 @@ MAX_LIST_LINE = 64
 class Segment(BaseModel):
     """Whom a send is for. ``districts`` empty means the whole city."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        field_title_generator=labels(
+            {"kind": "对象类型", "districts": "区县", "insurance_type": "险种", "list_id": "名单", "tag": "标签"}
+        ),
+    )
 
     kind: Kind
     districts: tuple[str, ...] = ()

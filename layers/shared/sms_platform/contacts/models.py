@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from sms_platform.contacts import validation
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 
 MAX_PHONES_PER_RECORD = 10
 MAX_TAGS = 5
@@ -107,7 +108,13 @@ def _from_names(value: Any, names: dict[str, str]) -> Any:
 class PhoneIn(BaseModel):
     """One phone number as a channel collected it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        field_title_generator=labels(
+            {"number": "手机号码", "source": "来源渠道", "collected_at": "采集时间", "verified": "是否核验"}
+        ),
+    )
 
     number: str = Field(min_length=1, max_length=32)
     source: SourceChannel
@@ -143,7 +150,13 @@ Tag = Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH, pattern=r"^[
 class ContactIn(BaseModel):
     """A unit or a person with the phone numbers collected for it."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        field_title_generator=labels(
+            {"kind": "对象类型", "district": "区县", "phones": "手机号码", "insurance_types": "险种", "tags": "标签"}
+        ),
+    )
 
     kind: Kind
     id: Annotated[str, Visible("证件号码")] = Field(

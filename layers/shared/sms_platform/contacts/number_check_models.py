@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 
 # The kinds of SMS as staff name them (the dashboard and the send pages use the same words).
 KIND_NAMES = {
@@ -81,6 +82,8 @@ class NewNumberIn(BaseModel):
 
 
 class BlockIn(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"ref": "通讯录记录编号"}))
+
     phone: str | None = Field(default=None, max_length=32, description="手机号码（放在请求内容中）")
     ref: str | None = Field(default=None, max_length=80, description="或通讯录记录编号：其当前使用的号码")
     reason: Annotated[str, Visible("原因", multiline=True)] = Field(min_length=2, max_length=200)

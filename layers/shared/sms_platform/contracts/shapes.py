@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sms_platform.contacts.collection import MAX_BATCH
 from sms_platform.contacts.models import MAX_PHONES_PER_RECORD, ContactIn, PhoneIn, SourceChannel
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources.hotline import MAX_ENTRIES_PER_CALL
 
 PRINTABLE_ASCII = r"^[\x21-\x7e]+$"
@@ -212,6 +213,6 @@ class ChannelContactIn(ContactIn):
 class ContactBatchIn(BaseModel):
     """Up to ``MAX_BATCH`` records, each answered on its own."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", field_title_generator=labels({"contacts": "通讯录记录"}))
 
     contacts: list[ChannelContactIn] = Field(min_length=1, max_length=MAX_BATCH)

@@ -50,10 +50,18 @@ def _too_few_items(label: str, ctx: Mapping[str, Any], _: bool) -> str:
     return f"{label}至少 {ctx.get('min_length')} 项"
 
 
+_PREDICATES = ("不能", "不得", "须", "必须", "应", "只能", "至少", "最多")
+
+
 def _own_words(label: str, ctx: Mapping[str, Any], _: bool) -> str:
-    """A validator's own reason (the platform's validators raise theirs in Chinese)."""
+    """A validator's own reason (the platform's validators raise theirs in Chinese), with the
+    field's label before a reason that does not name it ("不能为空": "模板名称不能为空")."""
     reason = str(ctx.get("error", ""))
-    return reason if _CJK.search(reason) else f"{label}的值无效"
+    if not _CJK.search(reason):
+        return f"{label}的值无效"
+    if label != FALLBACK_LABEL and reason.startswith(_PREDICATES):
+        return f"{label}{reason}"
+    return reason
 
 
 def _fixed(text: str) -> Callable[[str, Mapping[str, Any], bool], str]:
@@ -145,10 +153,10 @@ def message(error_type: str, label: str, ctx: Mapping[str, Any] | None = None, *
     return words(label, ctx or {}, empty) if words else f"{label}不符合要求"
 
 
-def labels(**names: str) -> Callable[[str, Any], str]:
+def labels(names: Mapping[str, str]) -> Callable[[str, Any], str]:
     """A model's field labels, declared in one place and shown in the OpenAPI document too::
 
-        model_config = ConfigDict(field_title_generator=labels(office="所属单位", roles="角色"))
+        model_config = ConfigDict(field_title_generator=labels({"office": "所属单位", "roles": "角色"}))
 
     A field not named keeps pydantic's default title, and its label is found as described above.
     """

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sending.recipient_groups import GroupSource
 
 
@@ -59,7 +60,12 @@ class RecipientPage(BaseModel):
 
 
 class ExportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        field_title_generator=labels(
+            {"source": "来源", "id": "编号", "period": "月份", "format": "文件格式", "states": "状态"}
+        ),
+    )
 
     source: GroupSource
     id: str | None = Field(default=None, max_length=64)

@@ -16,13 +16,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sms_platform.foundation import identifiers
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.foundation.http import validation_failed_from
 from sms_platform.foundation.observability import logger
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sending import recipient_groups
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sources import caller_events, channel_sends, trigger_conditions, trigger_rule_store
@@ -30,6 +31,8 @@ from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN, matchin
 
 
 class Subject(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"kind": "对象类型", "id": "证件号码"}))
+
     kind: Literal["person", "unit"]
     id: str = Field(min_length=1, max_length=64)
 
@@ -46,6 +49,18 @@ class Subject(BaseModel):
 
 
 class BusinessEvent(BaseModel):
+    model_config = ConfigDict(
+        field_title_generator=labels(
+            {
+                "event_id": "事件编号",
+                "event_type": "事件类型",
+                "occurred_at": "发生时间",
+                "subject": "办理对象",
+                "data": "业务数据",
+            }
+        )
+    )
+
     event_id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
     event_type: str = Field(max_length=64, pattern=EVENT_TYPE_PATTERN)
     occurred_at: datetime
@@ -74,7 +89,7 @@ def parse(body: Any) -> BusinessEvent:
     try:
         return BusinessEvent.model_validate(body)
     except ValidationError as exc:
-        raise validation_failed_from(exc.errors(include_input=False)) from exc
+        raise validation_failed_from(exc.errors(), BusinessEvent) from exc  # messages never repeat a value
 
 
 def process(event: BusinessEvent, now: datetime, caller_key: Any = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 
 # The message states a follow-up reaches again: the carrier reported a failure, or the platform
 # could not send (no usable number, a number held for verification).
@@ -41,7 +42,9 @@ class FollowUpPreview(FollowUpOf):
 
 
 class FollowUpIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", field_title_generator=labels({"template_id": "模板", "values": "变量取值"})
+    )
 
     of: str = Field(pattern=REQUEST_ID, description="原发送申请编号：向其未送达人员再次发送")
     template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)

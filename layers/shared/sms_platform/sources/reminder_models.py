@@ -18,6 +18,7 @@ from datetime import date, datetime, time, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from sms_platform.foundation.clock import BEIJING
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN
 
 MAX_WAVES = 5
@@ -29,7 +30,9 @@ PAST_TOLERANCE = timedelta(minutes=1)
 
 
 class ReminderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", field_title_generator=labels({"days_before": "提前天数", "at": "发送时刻"})
+    )
 
     deadline: date = Field(description="截止日期（北京时间）")
     done_event: str = Field(max_length=64, description="表示已办理的业务事件类型，例如 medical.paid")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sending.messages import in_publicity_window, next_publicity_opening
 from sms_platform.sources.follow_up_models import FollowUpOf
 from sms_platform.sources.reminder_models import Reminder, ReminderIn, WaveOf, WaveView
@@ -113,7 +114,12 @@ def chunk_count(audience_size: int, per_chunk: int = 5000, most: int = 50) -> in
 class AudienceIn(BaseModel):
     """An address-book segment (kind, districts, insurance type, tag) or an uploaded list."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        field_title_generator=labels(
+            {"kind": "对象类型", "districts": "区县", "insurance_type": "险种", "list_id": "名单", "tag": "标签"}
+        ),
+    )
 
     kind: Literal["person", "unit"]
     districts: list[str] = Field(default_factory=list, max_length=8)
@@ -123,7 +129,12 @@ class AudienceIn(BaseModel):
 
 
 class SendRequestIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        field_title_generator=labels(
+            {"template_id": "模板", "audience": "发送对象", "values": "变量取值", "sheet_id": "个性化名单"}
+        ),
+    )
 
     template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)
     values: dict[str, Annotated[str, Visible("变量的值")]] = Field(default_factory=dict)

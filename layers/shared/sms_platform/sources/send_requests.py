@@ -162,7 +162,7 @@ def propose(
         values, audience = {}, AudienceIn(kind=body.audience.kind)
         size, parts, total = sheet.accepted, sheet.max_parts, sheet.total_parts
     else:
-        values = templating.validate_values(version.variables, body.values)
+        values = templating.validate_values(version.variables, body.values, under="values")
         parts = sms.measure(templating.render(version.text, values), sign_name).parts
         if follow_up is not None:  # the recipients an earlier send did not reach
             size, audience = follow_up.recipients, body.audience

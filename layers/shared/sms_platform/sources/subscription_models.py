@@ -21,10 +21,11 @@ import calendar
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources.trigger_conditions import check_path
 
 PAY_WINDOW = timedelta(minutes=30)
@@ -88,6 +89,8 @@ def in_period(subscription: dict[str, Any], now: datetime) -> bool:
 
 
 class Trigger(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"kind": "发送时机", "day": "每月发送日"}))
+
     kind: Literal["monthly", "event"]
     day: int | None = Field(default=None, ge=1, le=28, description="Day of the month (1-28) for monthly sends")
 
@@ -99,6 +102,18 @@ class Trigger(BaseModel):
 
 
 class ItemDraft(BaseModel):
+    model_config = ConfigDict(
+        field_title_generator=labels(
+            {
+                "event_type": "业务事件类型",
+                "period_months": "订阅期（月）",
+                "price_fen": "价格（分）",
+                "trigger": "发送时机",
+                "variables": "变量取值",
+            }
+        )
+    )
+
     name: Annotated[str, Visible("名称")] = Field(min_length=1, max_length=40)
     description: Annotated[str, Visible("说明", multiline=True)] = Field(min_length=1, max_length=300)
     template_id: Annotated[str, Visible("模板编号")] = Field(min_length=1, max_length=64)

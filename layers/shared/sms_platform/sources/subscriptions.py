@@ -19,13 +19,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sms_platform.foundation import crypto, identifiers
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Conflict, NotFound, ValidationFailed
 from sms_platform.foundation.http import validation_failed_from
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.message_items import Caller
 from sms_platform.sources import channel_sends, subscription_store, verification_codes
@@ -35,6 +36,8 @@ from sms_platform.sources.subscription_models import PAY_WINDOW, Item, add_month
 
 
 class SubscriberRef(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"kind": "对象类型", "id": "证件号码"}))
+
     kind: Literal["person", "unit"]
     id: Annotated[str, Visible("证件号码")] = Field(min_length=1, max_length=64)
 
@@ -54,10 +57,18 @@ class Subscriber(SubscriberRef):
 
 
 class OtpRequest(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"phone": "手机号码"}))
+
     phone: str = Field(min_length=1, max_length=32)
 
 
 class OrderRequest(BaseModel):
+    model_config = ConfigDict(
+        field_title_generator=labels(
+            {"phone": "手机号码", "otp": "验证码", "channel_order_id": "渠道订单号", "subscriber": "订阅人"}
+        )
+    )
+
     product_id: Annotated[str, Visible("产品编号")] = Field(min_length=1, max_length=64)
     subscriber: Subscriber
     phone: str = Field(min_length=1, max_length=32)
@@ -66,6 +77,8 @@ class OrderRequest(BaseModel):
 
 
 class PaymentNotice(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"amount_fen": "金额（分）", "paid_at": "支付时间"}))
+
     transaction_id: Annotated[str, Visible("交易号")] = Field(min_length=1, max_length=128)
     order_id: Annotated[str, Visible("订单号")] = Field(min_length=1, max_length=64)
     amount_fen: int = Field(ge=0, strict=True)
@@ -73,6 +86,8 @@ class PaymentNotice(BaseModel):
 
 
 class LookupRequest(BaseModel):
+    model_config = ConfigDict(field_title_generator=labels({"subscriber": "订阅人"}))
+
     subscriber: SubscriberRef
 
 

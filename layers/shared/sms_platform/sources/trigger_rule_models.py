@@ -14,10 +14,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources.trigger_conditions import (
     MAX_CONDITION_LENGTH,
     check_condition,
@@ -34,6 +35,18 @@ Recipients = Literal["subject", "unit_contacts"]
 
 class RuleDraft(BaseModel):
     """What a city operator writes."""
+
+    model_config = ConfigDict(
+        field_title_generator=labels(
+            {
+                "event_type": "业务事件类型",
+                "recipients": "接收对象",
+                "valid_from": "有效期开始",
+                "valid_until": "有效期结束",
+                "variables": "变量取值",
+            }
+        )
+    )
 
     name: Annotated[str, Visible("名称")] = Field(min_length=1, max_length=60)
     event_type: str = Field(pattern=EVENT_TYPE_PATTERN, max_length=64)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 from sms_platform.foundation.clock import BEIJING, get_clock
 from sms_platform.foundation.errors import NotFound
 from sms_platform.foundation.text_rules import Visible
+from sms_platform.foundation.validation_messages import labels
 from sms_platform.staff.context import DISTRICTS, Office, Role, StaffContext, can_see_office
 from sms_platform.text.templating import VariableSpec
 
@@ -186,7 +187,18 @@ class TemplateContent(BaseModel):
     """What an author writes: the text and its variables, the validity period, a remark for
     the carrier's reviewers (what the message is for)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        field_title_generator=labels(
+            {
+                "variables": "变量",
+                "valid_from": "有效期开始",
+                "valid_until": "有效期结束",
+                "category": "类别",
+                "office": "所属单位",
+            }
+        ),
+    )
 
     name: Annotated[str, Visible("模板名称")] = Field(min_length=2, max_length=30)
     text: Annotated[str, Visible("短信内容", multiline=True)] = Field(min_length=1, max_length=500)

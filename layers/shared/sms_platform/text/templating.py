@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.foundation.identifiers import is_mobile, normalize_mobile
+from sms_platform.foundation.validation_messages import labels
 
 if TYPE_CHECKING:
     from jinja2 import Environment, Template
@@ -61,7 +62,11 @@ _NEVER = "\x00"
 class VariableSpec(BaseModel):
     """A declared template variable: its name, type and the most characters a value may have."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        field_title_generator=labels({"name": "变量名", "type": "变量类型", "max_length": "最多字数"}),
+    )
 
     name: str = Field(pattern=rf"^{_NAME}$", max_length=64)
     type: VariableType
@@ -334,13 +339,18 @@ def _checked_value(spec: VariableSpec, values: Mapping[str, object]) -> tuple[st
     return value, None
 
 
-def validate_values(specs: Iterable[VariableSpec | Mapping[str, Any]], values: Mapping[str, object]) -> dict[str, str]:
+def validate_values(
+    specs: Iterable[VariableSpec | Mapping[str, Any]], values: Mapping[str, object], *, under: str = ""
+) -> dict[str, str]:
     """Check one recipient's values against the declarations and return them as sent.
 
     Refused, each with its variable named: a missing, empty or extra value, a value of the
     wrong type or longer than declared, and a URL in any value. Typed values lose surrounding
-    spaces; a phone number is normalised to 11 digits.
+    spaces; a phone number is normalised to 11 digits. ``under`` is where a request holds the
+    values: each refusal's field is then the request's path (``values.date``), so a form shows
+    it beside the variable's own input.
     """
+    prefix = f"{under}." if under else ""
     specs = as_specs(specs)
     declared = {spec.name for spec in specs}
     problems: list[dict[str, str]] = []
@@ -348,12 +358,12 @@ def validate_values(specs: Iterable[VariableSpec | Mapping[str, Any]], values: M
     for spec in specs:
         value, reason = _checked_value(spec, values)
         if reason:
-            problems.append({"field": spec.name, "message": reason})
+            problems.append({"field": prefix + spec.name, "message": reason})
         else:
             result[spec.name] = value
     for name in values:
         if name not in declared:
-            problems.append({"field": str(name), "message": f"变量 ${{{name}}} 未在模板中声明"})
+            problems.append({"field": f"{prefix}{name}", "message": f"变量 ${{{name}}} 未在模板中声明"})
     _raise_all(problems)
     return result
 
