@@ -34,7 +34,7 @@ def test_an_administrator_suspends_an_account_that_is_then_refused(portal_platfo
     row = admin.get_by_role("row").filter(has_text=operator["username"])
     # A suspension needs a reason: the API's refusal is shown.
     row.get_by_role("button", name=f"暂停账号 {operator['username']}").click()
-    expect(admin.locator("#toast")).to_contain_text("reason")
+    expect(row.locator('[data-error-for="reason"]')).to_have_text("暂停原因不能为空")
     row.get_by_label(f"暂停 {operator['username']} 的原因").fill("违反短信发送规定")
     row.get_by_role("button", name=f"暂停账号 {operator['username']}").click()
     expect(admin.get_by_role("row").filter(has_text=operator["username"])).to_contain_text("已暂停：违反短信发送规定")

@@ -4,7 +4,7 @@
 // one gets it shown here, once, to be handed over in person.
 
 import { del, get, post } from "../api.js";
-import { clear, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+import { clear, field, formError, h, input, pagedTable, section, select, showErrors, submitting, toast, when } from "../ui.js";
 import { statusBadge } from "../common.js";
 
 export async function render(main, ctx) {
@@ -36,29 +36,40 @@ export async function render(main, ctx) {
     ));
   };
 
-  const act = async (call, message) => {
+  // ``where``: the inputs the action sends, with their error slots, where a refusal naming one
+  // of them is shown (else it is a toast).
+  const act = async (call, message, where) => {
     try {
       await call();
       toast(message);
       await loadAccounts();
       await loadOffices();
     } catch (error) {
-      toast(error.message, "bad");
+      if (where) showErrors(where, error);
+      if (!where || ![...where.querySelectorAll(".field-error")].some((slot) => slot.textContent)) toast(error.message, "bad");
     }
+  };
+
+  // A reason typed beside a button (suspensions), marked required, with its error below it.
+  const reasonInput = (label) => {
+    const control = input({ placeholder: "暂停原因（必填）", "aria-label": label, "aria-required": "true", name: "reason" });
+    const box = h("div", { class: "inline-field" }, control,
+      h("div", { class: "field-error", role: "alert", "data-error-for": "reason" }));
+    return [control, box];
   };
 
   function accountActions(a) {
     const grantable = roles.roles.filter((r) => r.offices.includes(a.office) && !a.roles.includes(r.role));
     const role = select([["", "选择角色"], ...grantable.map((r) => [r.role, r.name])], { "aria-label": `给 ${a.username} 授予的角色` });
-    const reason = input({ placeholder: "暂停原因", "aria-label": `暂停 ${a.username} 的原因` });
+    const [reason, reasonBox] = reasonInput(`暂停 ${a.username} 的原因`);
     const box = h("div", { class: "actions", "data-account": a.username });
     box.append(
       role,
       h("button", { type: "button", "aria-label": `授予 ${a.username} 角色`, onclick: () => role.value && act(() => post(`/accounts/${a.username}/roles`, { role: role.value }), "已授予角色") }, "授予"),
     );
     if (a.status === "active") {
-      box.append(reason, h("button", { type: "button", class: "danger", "aria-label": `暂停账号 ${a.username}`,
-        onclick: () => act(() => post(`/accounts/${a.username}/suspension`, { reason: reason.value }), "账号已暂停") }, "暂停"));
+      box.append(reasonBox, h("button", { type: "button", class: "danger", "aria-label": `暂停账号 ${a.username}`,
+        onclick: () => act(() => post(`/accounts/${a.username}/suspension`, { reason: reason.value }), "账号已暂停", reasonBox) }, "暂停"));
     } else {
       box.append(h("button", { type: "button", "aria-label": `恢复账号 ${a.username}`, onclick: () => act(() => del(`/accounts/${a.username}/suspension`), "账号已恢复") }, "恢复"));
     }
@@ -90,8 +101,8 @@ export async function render(main, ctx) {
   const created = h("div", { id: "created-account", "aria-live": "polite" });
   const form = h("form", { "aria-label": "新建账号" },
     h("div", { class: "row" },
-      field("用户名", username, { name: "username" }), field("真实姓名", realName, { name: "real_name" }),
-      field("工号", staffNumber, { name: "staff_number" }), field("单位", office, { name: "office" })),
+      field("用户名", username, { name: "username", required: true }), field("真实姓名", realName, { name: "real_name", required: true }),
+      field("工号", staffNumber, { name: "staff_number", required: true }), field("单位", office, { name: "office", required: true })),
     h("fieldset", {}, h("legend", {}, "角色"), roleBox, h("div", { class: "field-error", "data-error-for": "roles", role: "alert" })),
     formError(),
     h("button", { type: "submit", class: "primary" }, "新建账号"),
@@ -118,9 +129,9 @@ export async function render(main, ctx) {
       [["单位", (o) => o.name], ["状态", (o) => (o.suspended ? statusBadge("stopped", `已暂停：${o.reason}`) : statusBadge("active", "正常"))],
         ["操作", (o) => {
           if (o.suspended) return h("button", { type: "button", "aria-label": `恢复 ${o.name}`, onclick: () => act(() => del(`/offices/${o.office}/suspension`), "单位已恢复") }, "恢复");
-          const reason = input({ placeholder: "暂停原因", "aria-label": `暂停 ${o.name} 的原因` });
-          return h("div", { class: "actions" }, reason, h("button", { type: "button", class: "danger", "aria-label": `暂停 ${o.name}`,
-            onclick: () => act(() => post(`/offices/${o.office}/suspension`, { reason: reason.value }), "单位已暂停") }, "暂停"));
+          const [reason, reasonBox] = reasonInput(`暂停 ${o.name} 的原因`);
+          return h("div", { class: "actions" }, reasonBox, h("button", { type: "button", class: "danger", "aria-label": `暂停 ${o.name}`,
+            onclick: () => act(() => post(`/offices/${o.office}/suspension`, { reason: reason.value }), "单位已暂停", reasonBox) }, "暂停"));
         }]],
       answer.offices, { pageSize: 20 }));
   };

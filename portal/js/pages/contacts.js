@@ -82,7 +82,7 @@ async function showDetail(ref, ctx, detail) {
   if (ctx.may("POST /contacts/{ref}/reveal") && c.phone_masked) {
     const reason = input({ maxlength: "200" });
     const form = h("form", { "aria-label": "查看完整号码" }, h("div", { class: "row" },
-      field("查看完整号码的事由（记入审计）", reason, { name: "reason" }), h("button", { type: "submit" }, "查看完整号码")), formError());
+      field("查看完整号码的事由（记入审计）", reason, { name: "reason", required: true }), h("button", { type: "submit" }, "查看完整号码")), formError());
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       submitting(form, async () => {

@@ -3,7 +3,7 @@
 
 import { get, post } from "../api.js";
 import { CATEGORY_NAMES, statusBadge } from "../common.js";
-import { badge, clear, field, formError, h, input, pagedTable, section, submitting, toast, when } from "../ui.js";
+import { badge, clear, field, formError, h, input, pagedTable, requiredMark, section, submitting, toast, when } from "../ui.js";
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "12333坐席工作台"));
@@ -26,11 +26,12 @@ async function waiting(main, ctx) {
 
   function choose(call) {
     const search = input({ type: "search", placeholder: "输入关键字查找问答" });
-    const results = h("div", { class: "checks", role: "group", "aria-label": "问答条目" });
+    const results = h("div", { class: "checks", role: "group", "aria-label": "问答条目", "aria-required": "true" });
     const preview = h("div", { id: "pick-preview", "aria-live": "polite" });
     const form = h("form", { class: "card", "aria-label": `来电 ${call.caller} 的问答` },
       h("h2", {}, `来电 ${call.caller}`),
       field("查找问答", search, { name: "search" }),
+      h("p", { class: "hint" }, "问答条目", requiredMark(), "（选择 1-3 条）"),
       results,
       h("div", { class: "field-error", "data-error-for": "faq_ids", role: "alert" }),
       h("h3", {}, "将发送的短信"), preview,
@@ -75,7 +76,7 @@ function lookup(main) {
   const phone = input({ inputmode: "numeric", autocomplete: "off", maxlength: "20" });
   const found = h("div", { id: "lookup-result" });
   const form = h("form", { "aria-label": "短信送达查询" },
-    h("div", { class: "row" }, field("来电人手机号", phone, { name: "phone" }),
+    h("div", { class: "row" }, field("来电人手机号", phone, { name: "phone", required: true }),
       h("button", { type: "submit", class: "primary" }, "查询")), formError(), found);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
