@@ -130,7 +130,9 @@ def list_roles() -> RolesOut:
 
 @router.get("/accounts", summary="账号列表", tags=TAGS)
 @allow(ADMIN)
-def list_accounts(office: Annotated[Office | None, Query(description="只列出此单位的账号")] = None) -> AccountsOut:
+def list_accounts(
+    office: Annotated[Office | None, Query(title="单位", description="只列出此单位的账号")] = None,
+) -> AccountsOut:
     return accounts.list_accounts(current_staff(), office, now=get_clock().now())
 
 

@@ -28,7 +28,7 @@ MONTH = "月份 YYYY-MM（北京时间），不填为本月"
 STATE = "逗号分隔：delivered、failed、undeliverable、suppressed、sending；不填为全部"
 CURSOR = "上一页返回的翻页标记"
 
-State = Annotated[str | None, Query(max_length=80, description=STATE)]
+State = Annotated[str | None, Query(max_length=80, title="状态", description=STATE)]
 Cursor = Annotated[str | None, Query(max_length=4096, description=CURSOR)]
 Limit = Annotated[int, Query(ge=1, le=200, description="每页行数")]
 

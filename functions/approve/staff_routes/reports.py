@@ -30,7 +30,7 @@ READERS = (Role.city_operator, Role.city_reviewer, Role.district_operator, Role.
 def daily(
     start: Annotated[date | None, Query(alias="from", description="开始日期（北京时间），默认 6 天前")] = None,
     end: Annotated[date | None, Query(alias="to", description="结束日期（北京时间），默认今天")] = None,
-    office: Annotated[Office | None, Query(description="只看此单位")] = None,
+    office: Annotated[Office | None, Query(title="单位", description="只看此单位")] = None,
 ) -> DailyStatistics:
     from sms_platform.reports import daily_statistics
 

@@ -62,8 +62,8 @@ class WordIn(BaseModel):
 @router.get("/templates", summary="模板列表（区县只看到本区县的）", tags=TAGS)
 @allow(*READERS)
 def list_templates(
-    office: Annotated[Office | None, Query(description="只列出此单位的模板")] = None,
-    status: Annotated[str | None, Query(description="只列出有此状态版本的模板", max_length=20)] = None,
+    office: Annotated[Office | None, Query(title="单位", description="只列出此单位的模板")] = None,
+    status: Annotated[str | None, Query(title="状态", description="只列出有此状态版本的模板", max_length=20)] = None,
 ) -> TemplatesOut:
     return workflow.list_templates(current_staff(), office=office, status=status)
 

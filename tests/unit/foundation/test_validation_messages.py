@@ -170,6 +170,20 @@ def test_every_field_of_a_request_body_has_a_chinese_label():
     assert unlabelled == []
 
 
+def test_every_query_and_path_parameter_has_a_chinese_label():
+    import app
+
+    resolver = app.full_app()
+    unlabelled = [
+        f"{route.method} {route.path} {param.name}"
+        for route in resolver._static_routes + resolver._dynamic_routes
+        for param in [*route.dependant.query_params, *route.dependant.path_params]
+        if validation_messages.label_of(Node(param.field_info.annotation, param.field_info, param.name))
+        == validation_messages.FALLBACK_LABEL
+    ]
+    assert unlabelled == []
+
+
 def test_the_walk_finds_the_types_of_a_known_model():
     class Probe(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -323,7 +337,7 @@ def _described(body: dict[str, Any]) -> list[dict[str, str]]:
             {"reason": "停用", "faq_ids": ["a"], "either": {"kind": "sheet", "sheet_id": ""}},
             # a plain union: each arm's errors, at the request's own paths (no arm names in them)
             [
-                ("either.kind", "此项不是可选的值（可选：segment）"),
+                ("either.kind", "对象类型不是可选的值（可选：segment）"),  # a name many requests share
                 ("either.districts", "区县不能为空"),
                 ("either.sheet_id", "名单不能为空"),
             ],

@@ -153,6 +153,37 @@ def message(error_type: str, label: str, ctx: Mapping[str, Any] | None = None, *
     return words(label, ctx or {}, empty) if words else f"{label}不符合要求"
 
 
+# Names many routes' parameters share, for those that declare no label of their own.
+COMMON_LABELS = {
+    "cursor": "翻页标记",
+    "limit": "每页条数",
+    "kind": "对象类型",
+    "status": "状态",
+    "state": "状态",
+    "office": "单位",
+    "username": "用户名",
+    "role": "角色",
+    "period": "期间",
+    "district": "区县",
+    "api_key_id": "API 密钥编号",
+    "call_id": "通话编号",
+    "carrier": "运营商",
+    "event_type": "事件类型",
+    "export_id": "导出编号",
+    "faq_id": "问答条目编号",
+    "import_id": "导入编号",
+    "lane": "发送通道",
+    "list_id": "名单编号",
+    "product_id": "订阅项目编号",
+    "ref": "记录编号",
+    "request_id": "发送申请编号",
+    "rule_id": "触发规则编号",
+    "sheet_id": "名单编号",
+    "source": "来源",
+    "template_id": "模板编号",
+}
+
+
 def labels(names: Mapping[str, str]) -> Callable[[str, Any], str]:
     """A model's field labels, declared in one place and shown in the OpenAPI document too::
 
@@ -216,7 +247,7 @@ def label_of(node: Node) -> str:
         clause = _CLAUSE_END.split(description, maxsplit=1)[0].strip()
         if clause and len(clause) <= _SHORT_DESCRIPTION and _CJK.search(clause):
             return clause
-    return FALLBACK_LABEL
+    return COMMON_LABELS.get(node.name, FALLBACK_LABEL)
 
 
 def _model_field(model: Any, part: Any) -> Node | None:
