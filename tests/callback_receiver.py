@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,6 +33,7 @@ class Received:
 @dataclass
 class CallbackReceiver:
     status: int = 200
+    delay: float = 0.0  # seconds before answering (a receiver too slow to count as answering)
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -42,6 +44,7 @@ class CallbackReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 receiver.received.append(Received(self.path, dict(self.headers.items()), raw))
+                time.sleep(receiver.delay)
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

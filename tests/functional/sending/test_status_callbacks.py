@@ -142,6 +142,19 @@ def test_a_failing_receiver_is_tried_again_with_backoff_then_the_notice_is_dead_
     assert receiver.received[-1].body["message"]["state"] == "sending"
 
 
+def test_a_receiver_slower_than_the_timeout_is_a_failure_tried_again(platform, receiver, lambda_context, monkeypatch):
+    # The contract's 5 s, shortened so that the test does not wait for it.
+    monkeypatch.setattr(caller_callbacks, "TIMEOUT_SECONDS", 0.3)
+    caller_keys.set_callback(OPS, TEST_KEY, receiver.url, now=NOW)
+    receiver.delay = 1.0
+    send_event("evt-cb-slow", "empty", TEST_KEY, lambda_context)
+    platform.step()
+
+    answers = run_callbacks(lambda_context)
+    assert [len(answer["batchItemFailures"]) for answer in answers] == [2]
+    assert len(_moto_queue(_callback_url())._messages) == 2  # kept for the next try
+
+
 def test_backoff_spreads_the_tries_over_a_day():
     waits = [caller_callbacks.backoff_seconds(tries) for tries in range(1, caller_callbacks.MAX_TRIES)]
     assert waits == sorted(waits) and max(waits) <= 12 * 3600
