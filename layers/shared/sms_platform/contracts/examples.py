@@ -102,7 +102,7 @@ LOOKUP_ANSWER = {
             "product_id": "pension-monthly",
             "product_name": "养老金到账提醒",
             "status": "active",
-            "subscriber": {"kind": "person", "id": "371002********1232", "name": "张三"},
+            "subscriber": {"kind": "person", "id": "371002***********2", "name": "张三"},
             "phone": "138****0000",
             "period_start": "2024-06-03T09:35:00+08:00",
             "period_end": "2025-06-03T09:35:00+08:00",
