@@ -68,16 +68,19 @@ def test_a_district_publicity_request_is_approved_by_the_city_and_seen_delivered
     sign_in(review, portal_platform, reviewer["username"], reviewer["password"])
     review.get_by_role("link", name="发送申请").click()
     review.get_by_role("link", name="待审核").click()
-    review.locator(f'a[href="#/sends/{request_id}"]').click()
-    expect(review.locator("#request-audience")).to_contain_text("3 人（参保人员，环翠区）")
-    review.get_by_role("button", name="审核通过").click()
+    review.locator(f'tr[data-key="{request_id}"] a').click()
+    expect(review.locator("#review-audience")).to_contain_text("3 人（参保人员，环翠区）")
+    review.get_by_role("button", name="审核通过", exact=True).click()
+    outcome = review.locator(".review-outcome")
+    expect(outcome).to_contain_text("已审核通过：宣传公告：居民养老缴费提醒（环翠区）。")
+    outcome.get_by_role("link", name="查看该申请").click()
     expect(review.locator("#request-status")).to_have_text("已批准，待发送")
 
     # The release schedule runs every minute; the progress view follows the send without a reload.
     delivered = review.locator('[data-stat="delivered"] b')
     expect(delivered).to_have_text("3", timeout=150_000)
     expect(review.locator('[data-stat="failed"] b')).to_have_text("0")
-    expect(review.locator("#request-status")).to_have_text(re.compile("发送中|已全部排队发送"))
+    expect(review.locator("#request-status")).to_have_text("已发送完毕")
 
     review.get_by_role("link", name="统计与运维").click()
     totals = review.locator("#delivery-totals")

@@ -3,10 +3,12 @@
 
 import { get, post } from "../api.js";
 import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
+import { TERMS } from "../glossary.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 import { followUpFacts, followUpSection } from "./follow_ups.js";
 import { reminderFacts, reminderFields, wavesSection } from "./reminders.js";
+import { reviewSends } from "./review.js";
 import { sheetResult, sheetUploader } from "./sheets.js";
 
 const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
@@ -24,7 +26,7 @@ export async function render(main, ctx, args) {
   main.append(area);
   if (!first) return list(area, ctx, "");
   if (first === "new") return builder(area, ctx);
-  if (first === "review") return list(area, ctx, "submitted");
+  if (first === "review") return reviewSends(area, ctx, args[1]);
   return detail(area, ctx, first);
 }
 
@@ -199,87 +201,139 @@ async function builder(area, ctx) {
   recount();
 }
 
-function progressView(p, size) {
+// A send is finished once every recipient is queued (fanned_out) and no message is still on
+// its way: none waiting to go out, none sent without its receipt.
+function finished(view) {
+  const p = view.progress;
+  return Boolean(p) && view.request.status === "fanned_out" && p.waiting === 0 && !(p.states && p.states.sent);
+}
+
+// What staff read of a send's state: the API's name, except the last step of a finished send.
+function statusOf(view) {
+  return finished(view) ? statusBadge("done", "已发送完毕") : statusBadge(view.request.status, view.request.status_name);
+}
+
+const STATS = [
+  ["expanded", "已处理对象"], ["waiting", "等待发出"], ["sent", "已发出"], ["delivered", "已送达"],
+  ["failed", "失败"], ["suppressed", "未发送（拦截）"],
+];
+
+function progressView(view) {
+  const p = view.progress;
   const done = p.delivered + p.failed + p.suppressed;
+  const rate = p.delivery_rate === null || p.delivery_rate === undefined ? "—" : (p.delivery_rate * 100).toFixed(1) + "%";
+  const ended = finished(view) || view.request.status === "stopped";
   return h("div", { id: "send-progress" },
-    h("progress", { class: "progress", max: String(Math.max(size, 1)), value: String(done), "aria-label": "发送进度" }),
-    h("p", {}, ["expanded", "queued", "sent", "delivered", "failed", "suppressed", "waiting"].map((key) =>
-      h("span", { class: "stat", "data-stat": key },
-        { expanded: "已展开", queued: "已排队", sent: "已发送", delivered: "已送达", failed: "失败", suppressed: "已拦截", waiting: "等待中" }[key],
-        h("b", {}, String(p[key] ?? 0))))),
-    h("p", {}, `送达率：${p.delivery_rate === null || p.delivery_rate === undefined ? "—" : (p.delivery_rate * 100).toFixed(1) + "%"}，计费条数：${p.parts_used}`),
+    ended
+      ? h("p", { id: "send-outcome", class: "notice", role: "status" },
+        `${finished(view) ? "发送已完成" : "发送已停止"}：共 ${view.audience_size} 人，已送达 ${p.delivered} 人，失败 ${p.failed} 人，未发送 ${p.suppressed} 人，计费 ${p.parts_used} 条。`)
+      : h("progress", { class: "progress", max: String(Math.max(view.audience_size, 1)), value: String(done), "aria-label": "发送进度" }),
+    h("p", {}, STATS.map(([key, name]) => h("span", { class: "stat", "data-stat": key }, name, h("b", {}, String(p[key] ?? 0))))),
+    h("p", {}, `送达率：${rate}，计费条数：${p.parts_used}`),
     Object.keys(p.failure_categories || {}).length
       ? h("p", { id: "send-failure-categories" }, `失败原因：${Object.entries(p.failure_categories).map(([label, n]) => `${label} ${n} 条`).join("、")}`)
       : null,
-    p.paused_until ? h("p", { class: "notice" }, `已到 21:00，暂停至 ${when(p.paused_until)} 继续发送`) : null);
+    p.paused_until && !ended ? h("p", { class: "notice" }, `已到 21:00，暂停至 ${when(p.paused_until)} 继续发送`) : null);
 }
 
-async function detail(area, ctx, requestId) {
-  const view = await get(`/send-requests/${requestId}`);
+function facts(view) {
   const r = view.request;
+  return h("dl", { class: "facts" },
+    h("dt", {}, "状态"), h("dd", { id: "request-status" }, statusOf(view)),
+    h("dt", {}, "单位"), h("dd", {}, `${r.office_name}（签名【${r.sign_name}】）`),
+    h("dt", {}, "申请人"), h("dd", {}, `${r.author.real_name}，${when(r.created_at)}`),
+    h("dt", {}, "样例"), h("dd", { class: "preview" }, view.sample),
+    h("dt", {}, "字数与条数"), h("dd", {}, r.sheet ? `最长 ${view.characters} 字，每人最多 ${view.parts} 条` : `${view.characters} 字，每人 ${view.parts} 条`),
+    h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, r.sheet
+      ? `${view.audience_size} 人（个性化名单，${r.audience.kind === "unit" ? "参保单位" : "参保人员"}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`
+      : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
+    r.sheet ? [h("dt", {}, "名单文件摘要"), h("dd", { class: "hint" }, `SHA-256 ${r.sheet.sha256}`)] : null,
+    followUpFacts(r),
+    reminderFacts(r),
+    h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
+    h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
+    r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
+    r.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", {}, r.reject_reason)] : null,
+    r.stop_reason ? [h("dt", {}, "停止原因"), h("dd", {}, r.stop_reason)] : null,
+    r.cancel_reason ? [h("dt", {}, "取消原因"), h("dd", {}, r.cancel_reason)] : null,
+  );
+}
+
+// Which actions the current state offers this account: "review", "cancel", "stop" or "".
+function actionsFor(ctx, view) {
+  const r = view.request;
+  const mine = r.author.account_id === ctx.me.account_id;
+  if (r.status === "submitted" && !mine && ctx.may("POST /send-requests/{request_id}/approval")) return "review";
+  if (["submitted", "approved"].includes(r.status) && (mine || ctx.has("city_reviewer"))) return "cancel";
+  if (RUNNING.has(r.status) && !finished(view) && ctx.may("POST /send-requests/{request_id}/stop")) return "stop";
+  return "";
+}
+
+// A state the send may still leave: the page keeps asking for the latest one.
+const MOVING = new Set(["submitted", "approved", "sending", "fanned_out"]);
+
+async function detail(area, ctx, requestId) {
+  let view = await get(`/send-requests/${requestId}`);
   const reason = h("textarea", { rows: "2", maxlength: "300" });
   const actions = h("form", { "aria-label": "审核发送申请" });
-  const canReview = ctx.may("POST /send-requests/{request_id}/approval") && r.status === "submitted" && r.author.account_id !== ctx.me.account_id;
   const act = (call, message) => submitting(actions, async () => {
     await call();
     toast(message);
     ctx.navigate(`#/sends/${requestId}`);
   });
-  if (canReview) {
-    actions.append(field("不通过的原因", reason, { name: "reason" }), formError(), h("div", { class: "actions" },
+  const ACTIONS = {
+    review: () => [field("不通过的原因", reason, { name: "reason" }), formError(), h("div", { class: "actions" },
       h("button", { type: "button", class: "primary", onclick: () => act(() => post(`/send-requests/${requestId}/approval`), "已批准") }, "审核通过"),
-      h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/rejection`, { reason: reason.value }), "已退回") }, "不通过")));
-  } else if (["submitted", "approved"].includes(r.status) && (r.author.account_id === ctx.me.account_id || ctx.has("city_reviewer"))) {
-    actions.append(formError(), h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/cancellation`), "已取消") }, "取消申请"));
-  } else if (RUNNING.has(r.status) && ctx.may("POST /send-requests/{request_id}/stop")) {
-    actions.append(field("停止原因", reason, { name: "reason" }), formError(),
-      h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/stop`, { reason: reason.value }), "已停止发送") }, "停止发送"));
-  }
-  const progress = h("div");
-  area.append(
-    section(`${r.kind_name}：${r.template_name}`,
-      h("dl", { class: "facts" },
-        h("dt", {}, "状态"), h("dd", { id: "request-status" }, statusBadge(r.status, r.status_name)),
-        h("dt", {}, "单位"), h("dd", {}, `${r.office_name}（签名【${r.sign_name}】）`),
-        h("dt", {}, "申请人"), h("dd", {}, `${r.author.real_name}，${when(r.created_at)}`),
-        h("dt", {}, "样例"), h("dd", { class: "preview" }, view.sample),
-        h("dt", {}, "字数与条数"), h("dd", {}, r.sheet ? `最长 ${view.characters} 字，每人最多 ${view.parts} 条` : `${view.characters} 字，每人 ${view.parts} 条`),
-        h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, r.sheet
-          ? `${view.audience_size} 人（个性化名单，${r.audience.kind === "unit" ? "参保单位" : "参保人员"}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`
-          : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
-        r.sheet ? [h("dt", {}, "名单文件摘要"), h("dd", { class: "hint" }, `SHA-256 ${r.sheet.sha256}`)] : null,
-        followUpFacts(r),
-        reminderFacts(r),
-        h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
-        h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
-        r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
-        r.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", {}, r.reject_reason)] : null,
-        r.stop_reason ? [h("dt", {}, "停止原因"), h("dd", {}, r.stop_reason)] : null,
-        r.cancel_reason ? [h("dt", {}, "取消原因"), h("dd", {}, r.cancel_reason)] : null,
-      ),
-      actions),
-    view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : "",
-    section("发送进度", progress, ctx.may("GET /recipients/send/{request_id}") && ["sending", "fanned_out", "stopped"].includes(r.status)
-      ? h("p", {}, h("a", { href: `#/recipients/send/${requestId}`, id: "recipients-link" }, "收件人明细：谁收到了、谁没收到及原因（可导出）"))
-      : null),
-    wavesSection(ctx, view, () => ctx.navigate(`#/sends/${requestId}`)),
-    followUpSection(ctx, r),
-  );
-  const draw = (current) => {
-    if (current.progress) clear(progress, progressView(current.progress, current.audience_size));
-    else clear(progress, h("p", {}, current.request.status === "approved" ? `已批准，将于 ${when(current.timing.starts_at)} 开始发送。` : "尚未开始发送。"));
-    clear(document.getElementById("request-status") || h("span"), statusBadge(current.request.status, current.request.status_name));
+      h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/rejection`, { reason: reason.value }), TERMS.refused) }, TERMS.refuse))],
+    cancel: () => [formError(), h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/cancellation`), "已取消") }, "取消申请")],
+    stop: () => [field("停止原因", reason, { name: "reason" }), formError(),
+      h("button", { type: "button", class: "danger", onclick: () => act(() => post(`/send-requests/${requestId}/stop`, { reason: reason.value }), "已停止发送") }, "停止发送")],
   };
-  draw(view);
-  // Poll while the send may still move: approved (waiting for release) or running.
+  const factsBox = h("div");
+  const progress = h("div");
+  const recipientsLink = h("div");
+  const later = h("div");
+  const r = view.request;
+  area.append(
+    section(`${r.kind_name}：${r.template_name}`, factsBox, actions),
+    view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : "",
+    section("发送进度", progress, recipientsLink),
+    later,
+  );
+  // Everything is drawn from the latest view; the actions and the sections holding forms only
+  // when what they depend on changed, so nothing typed into them is lost between polls.
+  let shownActions = null;
+  let shownStatus = null;
+  const draw = () => {
+    const current = view.request;
+    clear(factsBox, facts(view));
+    if (view.progress) clear(progress, progressView(view));
+    else clear(progress, h("p", {}, current.status === "approved" ? `已批准，将于 ${when(view.timing.starts_at)} 开始发送。` : "尚未开始发送。"));
+    const offered = actionsFor(ctx, view);
+    if (offered !== shownActions) {
+      shownActions = offered;
+      clear(actions, offered ? ACTIONS[offered]() : []);
+    }
+    if (current.status !== shownStatus) {
+      shownStatus = current.status;
+      clear(recipientsLink, ctx.may("GET /recipients/send/{request_id}") && ["sending", "fanned_out", "stopped"].includes(current.status)
+        ? h("p", {}, h("a", { href: `#/recipients/send/${requestId}`, id: "recipients-link" }, "收件人明细：谁收到了、谁没收到及原因（可导出）"))
+        : null);
+      clear(later, wavesSection(ctx, view, () => ctx.navigate(`#/sends/${requestId}`)), followUpSection(ctx, current));
+    }
+  };
+  draw();
   const poll = async () => {
     if (!area.isConnected) return;
-    const current = await get(`/send-requests/${requestId}`);
-    if (!area.isConnected) return;
-    draw(current);
-    const p = current.progress;
-    const settled = p && current.request.status !== "sending" && p.waiting === 0 && p.sent === p.delivered + p.failed;
-    if (["approved", "sending", "fanned_out"].includes(current.request.status) && !settled) setTimeout(poll, 2000);
+    try {
+      const latest = await get(`/send-requests/${requestId}`);
+      if (!area.isConnected) return;
+      view = latest;
+      draw();
+    } catch {
+      // A failed poll is retried at the next one; the page keeps the last state it read.
+    }
+    if (MOVING.has(view.request.status) && !finished(view)) setTimeout(poll, 2000);
   };
-  if (["approved", "sending", "fanned_out"].includes(r.status)) setTimeout(poll, 2000);
+  if (MOVING.has(r.status) && !finished(view)) setTimeout(poll, 2000);
 }

@@ -1,0 +1,67 @@
+"""A send's page follows the send while it is open: the reviewer who approved it is offered
+取消申请 while it waits, 停止发送 once it runs, and neither once it is finished, when the page
+says so with its totals; the progress reads in plain Chinese."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot, sign_in
+from tests.contacts_support import person
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
+
+TEXT = "威海社保提醒：2026年度职工医保个人账户已划入，请留意查收。"
+
+
+def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(portal_platform, staff_api, browser):
+    city = staff_api.account("live-op-", "city", ["city_operator"], "孙市局")
+    reviewer = staff_api.account("live-rev-", "city", ["city_reviewer"], "周审核")
+    contacts = [person(7300 + n, district="rushan") for n in range(3)]
+    batch = staff_api.call("POST", "/contacts/batch", city["token"], {"contacts": contacts})
+    assert batch["rejected"] == 0, batch
+    template = staff_api.active_template(
+        city,
+        reviewer,
+        {
+            "name": "医保划账通知",
+            "category": "targeted",
+            "office": "city",
+            "text": TEXT,
+            "variables": [],
+            "valid_from": staff_api.platform_now().date().isoformat(),
+            "valid_until": "2030-12-31",
+            "remark": "医保个人账户划入通知",
+        },
+    )
+    created = staff_api.call(
+        "POST",
+        "/send-requests",
+        city["token"],
+        {"template_id": template["template_id"], "values": {}, "audience": {"kind": "person", "districts": ["rushan"]}},
+    )
+    request_id = created["request_id"]
+
+    page = browser.new_page()
+    sign_in(page, portal_platform, reviewer["username"], reviewer["password"])
+    expect(page.locator("#who-name")).to_contain_text("周审核")
+    page.goto(f"{portal_platform.api}/portal/#/sends/{request_id}")
+    page.get_by_role("button", name="审核通过").click()
+    expect(page.locator("#request-status")).to_have_text("已批准，待发送")
+    expect(page.get_by_role("button", name="取消申请")).to_be_visible()
+
+    # The release schedule runs each minute; the open page is never reloaded.
+    expect(page.get_by_role("button", name="停止发送")).to_be_visible(timeout=150_000)
+    expect(page.get_by_role("button", name="取消申请")).to_have_count(0)
+
+    outcome = page.locator("#send-outcome")
+    finished = "发送已完成：共 3 人，已送达 3 人，失败 0 人，未发送 0 人，计费 3 条。"
+    expect(outcome).to_have_text(finished, timeout=150_000)
+    expect(page.locator("#request-status")).to_have_text("已发送完毕")
+    expect(page.get_by_role("button", name="停止发送")).to_have_count(0)
+    expect(page.get_by_role("button", name="取消申请")).to_have_count(0)
+    progress = page.locator("#send-progress")
+    expect(progress).not_to_contain_text("已展开")
+    expect(progress.locator('[data-stat="delivered"]')).to_have_text("已送达3")
+    shot(page, "send-finished")
