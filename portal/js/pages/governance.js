@@ -3,10 +3,11 @@
 
 import { post } from "../api.js";
 import { statusBadge } from "../common.js";
+import { TERMS } from "../glossary.js";
 import { field, formError, h, input, submitting, toast } from "../ui.js";
 
 export const STATUS_NAMES = {
-  draft: "草稿", submitted: "待审核", active: "生效中", on_sale: "在售", rejected: "已驳回",
+  draft: "草稿", submitted: "待审核", active: "生效中", on_sale: "在售", rejected: TERMS.refusedState,
   retired: "已停用", withdrawn: "已下架", superseded: "已被新版本取代",
 };
 
@@ -28,14 +29,14 @@ export function reviewActions(ctx, routes, base, item, authorId, reload) {
     }
   };
   if (["draft", "rejected"].includes(item.status) && ctx.may(routes.submit)) {
-    box.append(h("button", { type: "button", onclick: () => run(() => post(`${base}/submission`), "已提交审核") }, "提交审核"));
+    box.append(h("button", { type: "button", onclick: () => run(() => post(`${base}/submission`), TERMS.submitted) }, TERMS.submit));
   }
   if (item.status === "submitted" && ctx.may(routes.review) && authorId !== ctx.me.account_id) {
-    const reason = input({ placeholder: "驳回理由", "aria-label": "驳回理由" });
+    const reason = input({ placeholder: TERMS.refuseReason, "aria-label": TERMS.refuseReason });
     box.append(
-      h("button", { type: "button", class: "primary", onclick: () => run(() => post(`${base}/approval`), "已审核通过") }, "审核通过"),
+      h("button", { type: "button", class: "primary", onclick: () => run(() => post(`${base}/approval`), TERMS.approved) }, TERMS.approve),
       reason,
-      h("button", { type: "button", class: "danger", onclick: () => run(() => post(`${base}/rejection`, { reason: reason.value }), "已驳回") }, "驳回"),
+      h("button", { type: "button", class: "danger", onclick: () => run(() => post(`${base}/rejection`, { reason: reason.value }), TERMS.refused) }, TERMS.refuse),
     );
   }
   return box;

@@ -2,6 +2,7 @@
 
 import { get, post } from "../api.js";
 import { clear, h, input, pagedTable, section, select, toast, when } from "../ui.js";
+import { TERMS } from "../glossary.js";
 import { form, mapping, reviewActions, status } from "./governance.js";
 
 const ITEM_REVIEW = {
@@ -17,7 +18,7 @@ export async function render(main, ctx) {
     clear(box, pagedTable([
       ["项目", (i) => i.name], ["说明", (i) => i.description], ["价格", (i) => `${(i.price_fen / 100).toFixed(2)} 元 / ${i.period_months} 个月`],
       ["模板", (i) => i.template_id], ["数据来源事件", (i) => i.event_type], ["状态", (i) => status(i.status)],
-      ["驳回理由", (i) => i.reject_reason || ""], ["更新时间", (i) => when(i.updated_at)],
+      [TERMS.refuseReason, (i) => i.reject_reason || ""], ["更新时间", (i) => when(i.updated_at)],
       ["发送明细", (i) => (ctx.may("GET /recipients/item/{product_id}") ? h("a", { href: `#/recipients/item/${i.product_id}` }, "本月收件人") : "")],
       ["操作", (i) => {
         const actions = reviewActions(ctx, ITEM_REVIEW, `/subscription-items/${i.product_id}`, i, i.author, load);

@@ -3,6 +3,7 @@
 import { get, post, put } from "../api.js";
 import { beijingIso } from "../common.js";
 import { clear, h, input, pagedTable, section, select, toast, when } from "../ui.js";
+import { TERMS } from "../glossary.js";
 import { form, mapping, reviewActions, status } from "./governance.js";
 
 const RULE_REVIEW = { submit: "POST /trigger-rules/{rule_id}/submission", review: "POST /trigger-rules/{rule_id}/approval" };
@@ -55,6 +56,6 @@ async function history(main, ruleId) {
   main.append(section("版本历史", pagedTable([
     ["版本", (r) => `第 ${r.version} 版`], ["状态", (r) => status(r.status)], ["条件", (r) => r.condition || "（无）"],
     ["模板", (r) => r.template_id], ["编写人", (r) => r.author_name], ["审核人", (r) => r.reviewer || ""],
-    ["驳回理由", (r) => r.reject_reason || ""], ["更新时间", (r) => when(r.updated_at)],
+    [TERMS.refuseReason, (r) => r.reject_reason || ""], ["更新时间", (r) => when(r.updated_at)],
   ], [...rules].sort((a, b) => b.version - a.version))), h("p", {}, h("a", { href: "#/rules" }, "返回规则列表")));
 }
