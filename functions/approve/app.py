@@ -82,6 +82,7 @@ include("queue_lanes", "/operations")
 include("reports", "/reports")
 include("audit_export", "/audit/export")
 include("recipients", "/recipients", "/recipient-exports")
+include("carriers", "/carriers")
 # ---------------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ from sms_platform.aws import keys
 LAYER = Path(__file__).resolve().parents[3] / "layers" / "shared" / "sms_platform"
 # A key prefix as the code writes it: "msg#" or f"msg#{...}".
 PREFIX = re.compile(r"""(?<![A-Za-z0-9_])f?["']([a-z_]+#)""")
+WHOLE_KEYS = {item.pk for item in keys.ITEMS if not item.pk.endswith("#")}
 
 
 def _written_prefixes() -> dict[str, set[str]]:
@@ -16,8 +17,13 @@ def _written_prefixes() -> dict[str, set[str]]:
     for path in LAYER.rglob("*.py"):
         if path.name == "keys.py" and path.parent.name == "aws":
             continue
-        for prefix in PREFIX.findall(path.read_text(encoding="utf-8")):
+        text = path.read_text(encoding="utf-8")
+        for prefix in PREFIX.findall(text):
             found.setdefault(prefix, set()).add(str(path.relative_to(LAYER)))
+        # A partition of one fixed key ("carrierroute") is written as that whole string.
+        for whole in WHOLE_KEYS:
+            if f'"{whole}"' in text:
+                found.setdefault(whole, set()).add(str(path.relative_to(LAYER)))
     return found
 
 

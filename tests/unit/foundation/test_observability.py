@@ -49,7 +49,7 @@ def test_every_handler_wears_logger_metrics_and_tracer_in_powertools_order():
         handler = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function.attribute)
         decorators = [ast.unparse(d.func if isinstance(d, ast.Call) else d) for d in handler.decorator_list]
         worn[function.module] = decorators
-    assert len(worn) == 19 and all(decorators == expected for decorators in worn.values()), worn
+    assert len(worn) == 20 and all(decorators == expected for decorators in worn.values()), worn
 
 
 def test_dispatch_counts_go_out_as_one_emf_document_per_kind_and_office(capsys):

@@ -77,6 +77,11 @@ ITEMS: tuple[ItemType, ...] = (
              "(sk event): its key, arrival and matched rules"),
     ItemType(SENDS, "stats#", "sending.daily_stats", "a day's delivery counters per shard", sk=("f#", "s#")),
     ItemType(SENDS, "export#", "reports.export_store", "an export of a send's recipients and its progress (sk export)"),
+    ItemType(SENDS, "carrierroute", "sending.carrier_rotation", "a lane's weights between the carriers (sk <lane>)"),
+    ItemType(SENDS, "carrierstate", "sending.carrier_rotation", "a carrier's state in the rotation: active, drained, "
+             "out until its probation ends (sk <carrier>)"),
+    ItemType(SENDS, "carrierhealth#", "sending.carrier_health_counts", "a carrier's outcome and receipt counters "
+             "of one Beijing minute, for the health watch"),
     # -- MESSAGES_TABLE: one item per recipient message
     ItemType(MESSAGES, "msg#", "sending.message_items", "a recipient message (sk msg); gsi3 lists a send's recipients, "
              "gsi2 an event's or a call's (caller#)",

@@ -27,6 +27,7 @@ DEFAULT_FANOUT_CHUNK_RECIPIENTS = 5000  # audience size per parallel chunk
 DEFAULT_FANOUT_MAX_LANE_DEPTH = 1000  # queued batches of 100: 100,000 recipients waiting on the lane
 DEFAULT_VALUE_SHEET_RETENTION_DAYS = 30  # personalised values kept after their send ends
 DEFAULT_NUMBER_CHECK_FAILURES = 2  # permanent failures (空号, 停机) across sends before a number is held
+DEFAULT_CARRIER_PRICES = {"alibaba": 4.0, "tencent": 4.5}  # fen per part: placeholders for the contract prices
 
 
 class SettingsError(RuntimeError):
@@ -105,6 +106,15 @@ def _model() -> Any:
         limit_publicity_per_day: int = _name("LIMIT_PUBLICITY_PER_DAY", 3, ge=0)
         # the number-health loop: how many permanent failures mark a number for verification
         number_check_failures: int = _name("NUMBER_CHECK_FAILURES", DEFAULT_NUMBER_CHECK_FAILURES, ge=1)
+        # the carriers' health watch (sending.carrier_health_rules) and what their parts cost
+        carrier_receipt_wait_minutes: int = _name("CARRIER_RECEIPT_WAIT_MINUTES", 10, ge=1, le=120)
+        carrier_probation_minutes: int = _name("CARRIER_PROBATION_MINUTES", 15, ge=1, le=1440)
+        carrier_max_error_rate: float = _name("CARRIER_MAX_ERROR_RATE", 0.2, gt=0, le=1)
+        carrier_max_throttle_rate: float = _name("CARRIER_MAX_THROTTLE_RATE", 0.3, gt=0, le=1)
+        carrier_max_latency_ms: int = _name("CARRIER_MAX_LATENCY_MS", 3000, gt=0)
+        carrier_max_receipts_missing: float = _name("CARRIER_MAX_RECEIPTS_MISSING", 0.5, gt=0, le=1)
+        carrier_min_outcomes: int = _name("CARRIER_MIN_OUTCOMES", 20, ge=1)
+        carrier_prices: dict[str, float] = _name("CARRIER_PRICES", DEFAULT_CARRIER_PRICES)  # JSON, fen per part
 
         @field_validator("platform_clock")
         @classmethod
