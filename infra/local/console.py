@@ -21,7 +21,12 @@ _FUNCTION_BOILERPLATE = frozenset(
         "function_arn", "function_request_id", "xray_trace_id", "sampling_rate", "correlation_id",
     }
 )  # fmt: skip
-KEY_KINDS = {"BUSINESS_API_KEY": "business system", "CHANNEL_API_KEY": "service channel"}
+KEY_KINDS = {
+    "BUSINESS_API_KEY": "business system",
+    "CHANNEL_API_KEY": "service channel",
+    "BUSINESS_TEST_API_KEY": "business (test)",
+    "CHANNEL_TEST_API_KEY": "channel (test)",
+}
 SECRETS = (
     ("HOTLINE_WEBHOOK_SECRET", "12333 hang-up webhook HMAC key (X-Hotline-Signature)"),
     ("PAYMENT_WEBHOOK_SECRET", "payment notification HMAC key (X-Payment-Signature)"),
@@ -119,11 +124,13 @@ def summary(
         f"  username {sign_in['username']}   password {sign_in.get('password') or supplied}",
         "  (the first sign-in asks to enrol an authenticator app: TOTP)",
         "",
-        "API keys (header X-Api-Key; ids are what IT operations grant event types and sources to):",
+        "API keys (header X-Api-Key; ids are what IT operations grant event types and sources to;",
+        "a test key is answered as its live twin, and its messages never reach the carrier):",
     ]
     for key in keys:
         kind = KEY_KINDS.get(key["env"], key["env"])
-        rows.append(f"  {kind:<16} id {key['id']:<12} {key.get('value') or supplied}")
+        twin = f"   (test twin of {key['twin']})" if key.get("twin") else ""
+        rows.append(f"  {kind:<16} id {key['id']:<12} {key.get('value') or supplied}{twin}")
     rows += ["", "Secrets of the outside systems:"]
     rows += [f"  {label:<54} {defaults.get(name) or supplied}" for name, label in SECRETS]
     rows += ["", "Ctrl-C stops everything. JSON lines instead of this: python -m infra.local --json", ""]

@@ -17,7 +17,7 @@ from typing import Any
 
 from infra import patches
 from infra.local import logs
-from infra.local.settings import API_KEY_PLANS, HOST, REGION, STAGE, Settings, port_is_free
+from infra.local.settings import API_KEY_PLANS, HOST, REGION, STAGE, TEST_KEY_TWINS, Settings, port_is_free
 from infra.template_model import ROOT, Function, TemplateModel
 
 # The only variables of the developer's shell a function sees, besides what Lambda sets; the
@@ -97,21 +97,26 @@ class Platform:
         provisioned = self.provisioner.run()
         self.session = session
         apigateway = session.client("apigateway")
+        from infra.keys import KIND_TAG
+
         for env_name, plan in API_KEY_PLANS.items():
             if plan not in provisioned.usage_plans:
                 continue
+            kind = "test" if env_name in TEST_KEY_TWINS else "live"
             key = apigateway.create_api_key(
-                name=f"local-{env_name.lower().replace('_', '-')}", value=self.settings.values[env_name], enabled=True
-            )
+                name=f"local-{env_name.lower().replace('_', '-')}", value=self.settings.values[env_name], enabled=True,
+                tags={KIND_TAG: kind},
+            )  # fmt: skip
             apigateway.create_usage_plan_key(
                 usagePlanId=provisioned.usage_plans[plan], keyId=key["id"], keyType="API_KEY"
             )
-            self.api_keys.append({"env": env_name, "id": key["id"], "name": key["name"], "plan": plan})
+            self.api_keys.append({"env": env_name, "id": key["id"], "name": key["name"], "plan": plan, "kind": kind})
         # The platform process itself (seeding, the simulator) sees what the functions see.
         os.environ.update(self.function_environment_base())
         from sms_platform.foundation import settings as platform_settings
 
         platform_settings.reset()  # read once already (the clock): read the functions' variables now
+        self._register_test_keys()
         logs.emit(
             "provisioned",
             tables=len(self.model.of_type("AWS::DynamoDB::Table")),
@@ -119,6 +124,23 @@ class Platform:
             functions=len(self.model.functions),
             routes=len(self.model.routes),
         )
+
+    def _register_test_keys(self) -> None:
+        """Record each development test key with its live twin, as ``infra.keys issue --kind test``
+        does in AWS (audited as IT operations' act)."""
+        from sms_platform.sources import caller_keys
+        from sms_platform.staff.context import Office, Role, StaffContext
+
+        ids = {key["env"]: key["id"] for key in self.api_keys}
+        ops = StaffContext(account_id="ops:local-platform", username="local-platform", real_name="本地平台",
+                           staff_number="", office=Office.it, roles=frozenset({Role.it_ops}))  # fmt: skip
+        for env_name, twin in TEST_KEY_TWINS.items():
+            if env_name in ids and twin in ids:
+                caller_keys.register(ops, ids[env_name], kind="test", name=f"local-{env_name.lower()}",
+                                     twin=ids[twin], now=self.clock.now())  # fmt: skip
+                for key in self.api_keys:
+                    if key["env"] == env_name:
+                        key["twin"] = ids[twin]
 
     def function_environment_base(self) -> dict[str, str]:
         env = dict(self.provisioner.out.environment)

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, str] = {
     "PLATFORM_HASH_KEY": "local-hash-key-0123456789abcdef0123456789abcdef",
     "BUSINESS_API_KEY": "local-business-system-api-key-0001",
     "CHANNEL_API_KEY": "local-service-channel-api-key-0001",
+    "BUSINESS_TEST_API_KEY": "local-business-system-test-key-0001",
+    "CHANNEL_TEST_API_KEY": "local-service-channel-test-key-0001",
     "ADMIN_USERNAME": "admin",
     "ADMIN_PASSWORD": "Weihai-12333-dev!",
 }
@@ -39,7 +41,14 @@ DEFAULTS: dict[str, str] = {
 API_KEY_PLANS = {
     "BUSINESS_API_KEY": "BusinessSystemsUsagePlan",
     "CHANNEL_API_KEY": "ServiceChannelsUsagePlan",
+    "BUSINESS_TEST_API_KEY": "BusinessSystemsUsagePlan",
+    "CHANNEL_TEST_API_KEY": "ServiceChannelsUsagePlan",
 }
+
+# The test keys (CONTRACTS §7: answered as their live twin, never sent to the carrier), each
+# twinned with the live key whose grants it is checked against, as ``infra.keys issue --kind
+# test --twin`` makes them in AWS.
+TEST_KEY_TWINS = {"BUSINESS_TEST_API_KEY": "BUSINESS_API_KEY", "CHANNEL_TEST_API_KEY": "CHANNEL_API_KEY"}
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:

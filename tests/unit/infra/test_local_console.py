@@ -103,6 +103,8 @@ READY = {
 KEYS = [
     {"env": "BUSINESS_API_KEY", "id": "k1b2c3", "name": "local-business-api-key", "value": "local-business-key"},
     {"env": "CHANNEL_API_KEY", "id": "z9y8x7", "name": "local-channel-api-key", "value": None},
+    {"env": "BUSINESS_TEST_API_KEY", "id": "t5u6v7", "name": "local-business-test-api-key", "value": "local-test-key",
+     "kind": "test", "twin": "k1b2c3"},
 ]
 
 
@@ -112,7 +114,8 @@ def test_the_summary_says_where_everything_is_how_to_sign_in_the_keys_with_their
 
     for shown in ("http://127.0.0.1:3000/portal/", "http://127.0.0.1:3000/v1/docs", "http://127.0.0.1:3900/",
                   "username admin", "Weihai-12333-dev!", "id k1b2c3", "local-business-key", "id z9y8x7",
-                  "local-hotline-secret", "local-payment-secret", "Ctrl-C"):  # fmt: skip
+                  "local-hotline-secret", "local-payment-secret", "Ctrl-C",
+                  "business (test)  id t5u6v7       local-test-key   (test twin of k1b2c3)"):  # fmt: skip
         assert shown in text
     # Values the environment supplied are never shown: the channel key and the callback token here.
     # channel key, token, carrier pair, Tencent pair and application id
