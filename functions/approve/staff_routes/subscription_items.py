@@ -22,8 +22,8 @@ TAGS = ["付费订阅"]
 
 
 class ReasonIn(BaseModel):
-    reason: Annotated[str, Visible("驳回理由", multiline=True)] = Field(
-        min_length=1, max_length=300, description="驳回理由"
+    reason: Annotated[str, Visible("不通过的原因", multiline=True)] = Field(
+        min_length=1, max_length=300, description="不通过的原因，将告知编写人"
     )
 
 
@@ -52,7 +52,7 @@ def create_item(body: Annotated[ItemDraft, Body()]) -> Item:
     return subscription_items.create_item(current_staff(), body, now=get_clock().now())
 
 
-@router.put("/subscription-items/<product_id>", summary="修改草稿或被驳回的订阅项目", tags=TAGS)
+@router.put("/subscription-items/<product_id>", summary="修改草稿或审核未通过的订阅项目", tags=TAGS)
 @allow(Role.city_operator)
 def update_item(product_id: str, body: Annotated[ItemDraft, Body()]) -> Item:
     return subscription_items.update_item(current_staff(), product_id, body, now=get_clock().now())
@@ -70,7 +70,7 @@ def approve_item(product_id: str) -> Item:
     return subscription_items.approve_item(current_staff(), product_id, now=get_clock().now())
 
 
-@router.post("/subscription-items/<product_id>/rejection", summary="驳回", tags=TAGS)
+@router.post("/subscription-items/<product_id>/rejection", summary="审核不通过（须说明原因）", tags=TAGS)
 @allow(Role.city_reviewer)
 def reject_item(product_id: str, body: Annotated[ReasonIn, Body()]) -> Item:
     return subscription_items.reject_item(current_staff(), product_id, body.reason, now=get_clock().now())

@@ -81,7 +81,7 @@ def get_template(template_id: str) -> Template:
 
 
 @router.post(
-    "/templates/<template_id>/versions", summary="新建版本（修改已启用或被退回的模板）", tags=TAGS, status_code=201
+    "/templates/<template_id>/versions", summary="新建版本（修改已启用或审核未通过的模板）", tags=TAGS, status_code=201
 )
 @allow(*AUTHORS)
 def new_version(template_id: str, body: Annotated[TemplateContent, Body()]) -> TemplateVersion:

@@ -24,8 +24,8 @@ TAGS = ["触发规则"]
 
 
 class ReasonIn(BaseModel):
-    reason: Annotated[str, Visible("驳回理由", multiline=True)] = Field(
-        min_length=1, max_length=300, description="驳回理由"
+    reason: Annotated[str, Visible("不通过的原因", multiline=True)] = Field(
+        min_length=1, max_length=300, description="不通过的原因，将告知编写人"
     )
 
 
@@ -65,7 +65,7 @@ def approve_rule(rule_id: str) -> Rule:
     return trigger_rules.approve(current_staff(), rule_id, now=get_clock().now())
 
 
-@router.post("/trigger-rules/<rule_id>/rejection", summary="驳回", tags=TAGS)
+@router.post("/trigger-rules/<rule_id>/rejection", summary="审核不通过（须说明原因）", tags=TAGS)
 @allow(Role.city_reviewer)
 def reject_rule(rule_id: str, body: Annotated[ReasonIn, Body()]) -> Rule:
     return trigger_rules.reject(current_staff(), rule_id, body.reason, now=get_clock().now())

@@ -42,7 +42,7 @@ def create_item(ctx: StaffContext, draft: ItemDraft, *, now: datetime) -> Item:
 def update_item(ctx: StaffContext, product_id: str, draft: ItemDraft, *, now: datetime) -> Item:
     before = subscription_store.get_item(product_id)
     if before.status not in ("draft", "rejected"):
-        raise Conflict("只有草稿或被驳回的订阅项目可以修改；已上架的项目请新建")
+        raise Conflict("只有草稿或审核未通过的订阅项目可以修改；已上架的项目请新建")
     # The draft's own attribute values (model_copy does not validate, so no dumping nested models to dicts).
     changes = {name: getattr(draft, name) for name in ItemDraft.model_fields}
     after = before.model_copy(update={**changes, "status": "draft", "author": ctx.account_id, "updated_at": now,

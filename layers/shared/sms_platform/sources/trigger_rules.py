@@ -115,7 +115,7 @@ def approve(ctx: StaffContext, rule_id: str, *, now: datetime) -> Rule:
 
 def reject(ctx: StaffContext, rule_id: str, reason: str, *, now: datetime) -> Rule:
     rule = trigger_rule_store.get(rule_id)
-    _must_review(ctx, rule, "驳回")
+    _must_review(ctx, rule, "审核不通过")
     rejected = rule.model_copy(
         update={"status": "rejected", "reviewer": ctx.account_id, "reject_reason": reason, "updated_at": now}
     )
