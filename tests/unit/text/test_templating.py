@@ -190,6 +190,56 @@ def test_variable_spec_refuses_bad_declarations(fields):
         VariableSpec(**fields)
 
 
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "d", "type": "text", "max_length": 11, "format": "chinese"}, "只有日期变量可以指定日期写法"),
+        ({"name": "d", "type": "date", "max_length": 10, "format": "chinese"}, "最多字数不能少于 11"),
+        ({"name": "d", "type": "date", "max_length": 9, "format": "iso"}, "最多字数不能少于 10"),
+        ({"name": "d", "type": "date", "max_length": 11, "format": "2026/12/31"}, ""),
+    ],
+)
+def test_a_date_format_is_declared_for_dates_long_enough_to_hold_it(fields, message):
+    with pytest.raises(pydantic.ValidationError) as caught:
+        VariableSpec(**fields)
+    assert caught.value.errors()[0]["loc"] == ("format",)
+    assert message in caught.value.errors()[0]["msg"]
+
+
+@pytest.mark.parametrize(
+    ("date_format", "value", "sent"),
+    [
+        (None, "2026-12-31", "2026-12-31"),
+        (None, "2026年12月31日", "2026年12月31日"),
+        ("chinese", "2026年12月31日", "2026年12月31日"),
+        ("chinese", "2026-12-31", "2026年12月31日"),
+        ("chinese", "2026-01-05", "2026年1月5日"),
+        ("chinese", "2026年01月05日", "2026年1月5日"),
+        ("iso", "2026-12-31", "2026-12-31"),
+        ("iso", "2026年1月5日", "2026-01-05"),
+        ("iso", " 2026-01-05 ", "2026-01-05"),
+    ],
+)
+def test_a_date_is_sent_in_the_format_its_template_declares(date_format, value, sent):
+    declared = [VariableSpec(name="v", type="date", max_length=11, format=date_format)]
+    assert validate_values(declared, {"v": value}) == {"v": sent}
+
+
+@pytest.mark.parametrize(
+    ("date_format", "value", "message"),
+    [
+        ("chinese", "2026年2月30日", "变量 ${v} 应为有效日期，写作 2026年12月31日"),
+        ("iso", "2026/12/31", "变量 ${v} 应为有效日期，写作 2026-12-31"),
+        (None, "明年元旦", "变量 ${v} 应为有效日期，写作 2024-01-31 或 2024年1月31日"),
+    ],
+)
+def test_a_date_that_is_no_date_is_refused_with_the_declared_format(date_format, value, message):
+    declared = [VariableSpec(name="v", type="date", max_length=11, format=date_format)]
+    with pytest.raises(ValidationFailed) as caught:
+        validate_values(declared, {"v": value})
+    assert caught.value.message == message
+
+
 # --- values -------------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.foundation.identifiers import is_mobile, normalize_mobile
@@ -44,6 +44,12 @@ VARIABLE_TYPE_LABELS: dict[str, str] = {
     "phone": "手机号码",
     "code": "编码",
 }
+
+DateFormat = Literal["iso", "chinese"]
+# How a date variable of a declared format is written when sent, shown to staff as an example.
+DATE_FORMAT_EXAMPLES: dict[str, str] = {"iso": "2026-12-31", "chinese": "2026年12月31日"}
+# The most characters a date of each format takes: a declaration leaving less would cut it.
+DATE_FORMAT_LENGTHS: dict[str, int] = {"iso": 10, "chinese": 11}
 
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # Words jinja reads as constants or operators rather than as a variable.
@@ -65,12 +71,32 @@ class VariableSpec(BaseModel):
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
-        field_title_generator=labels({"name": "变量名", "type": "变量类型", "max_length": "最多字数"}),
+        field_title_generator=labels(
+            {"name": "变量名", "type": "变量类型", "max_length": "最多字数", "format": "日期写法"}
+        ),
     )
 
     name: str = Field(pattern=rf"^{_NAME}$", max_length=64)
     type: VariableType
     max_length: int = Field(ge=1, le=500)
+    format: DateFormat | None = Field(
+        default=None,
+        description="日期变量发送时的写法：iso 写作 2026-12-31，chinese 写作 2026年12月31日（填写任一写法均可，"
+        "按此写法发送）；不填时两种写法都接受，按填写的原样发送",
+    )
+
+    @field_validator("format")
+    @classmethod
+    def _format_fits(cls, value: DateFormat | None, info: ValidationInfo) -> DateFormat | None:
+        if value is None:
+            return value
+        if info.data.get("type") != "date":
+            raise ValueError("只有日期变量可以指定日期写法")
+        needed = DATE_FORMAT_LENGTHS[value]
+        if info.data.get("max_length", needed) < needed:
+            # Refused here rather than when a value is sent: a date written this way would never fit.
+            raise ValueError(f"日期写作 {DATE_FORMAT_EXAMPLES[value]} 需要 {needed} 个字，最多字数不能少于 {needed}")
+        return value
 
 
 def as_specs(specs: Iterable[VariableSpec | Mapping[str, Any]]) -> list[VariableSpec]:
@@ -297,15 +323,29 @@ def _check_type(spec: VariableSpec, value: str) -> tuple[str, str | None]:
         return value, f"{label} 应为数字（可带小数）"
     if spec.type == "money" and not _MONEY.fullmatch(value):
         return value, f"{label} 应为金额，如 1234.56（最多两位小数）"
-    if spec.type == "date" and not (
-        _is_real_date(_ISO_DATE.fullmatch(value)) or _is_real_date(_CHINESE_DATE.fullmatch(value))
-    ):
-        return value, f"{label} 应为有效日期，写作 2024-01-31 或 2024年1月31日"
+    if spec.type == "date":
+        return _date_value(spec, value, label)
     if spec.type == "code" and not _CODE.fullmatch(value):
         return value, f"{label} 只能由字母和数字组成"
     if spec.type == "name" and not (_CHINESE_NAME.fullmatch(value) or _LATIN_NAME.fullmatch(value)):
         return value, f"{label} 应为中文或英文姓名"
     return value, None
+
+
+def _date_value(spec: VariableSpec, value: str, label: str) -> tuple[str, str | None]:
+    """A date as sent: as typed, or in the template's declared format whichever way it was typed
+    (a spreadsheet's date cells arrive as 2026-12-31)."""
+    iso, chinese = _ISO_DATE.fullmatch(value), _CHINESE_DATE.fullmatch(value)
+    match = iso if _is_real_date(iso) else chinese if _is_real_date(chinese) else None
+    if match is None:
+        written = DATE_FORMAT_EXAMPLES[spec.format] if spec.format else "2024-01-31 或 2024年1月31日"
+        return value, f"{label} 应为有效日期，写作 {written}"
+    if spec.format is None:
+        return value, None
+    year, month, day = (int(part) for part in match.groups())
+    if spec.format == "iso":
+        return f"{year:04d}-{month:02d}-{day:02d}", None
+    return f"{year}年{month}月{day}日", None
 
 
 def _as_text(value: object) -> str | None:
