@@ -17,6 +17,7 @@ import pytest
 from sms_platform.audit.search import AuditQuery, search
 from sms_platform.contracts import shapes
 from sms_platform.reports import caller_callbacks
+from sms_platform.sending import dlq
 from sms_platform.sources import caller_keys
 
 from infra import keys
@@ -140,6 +141,15 @@ def test_a_failing_receiver_is_tried_again_with_backoff_then_the_notice_is_dead_
     platform.step()
     run_callbacks(lambda_context)
     assert receiver.received[-1].body["message"]["state"] == "sending"
+
+    # IT operations see the dead letters (no number in them) and send them back once it works.
+    listed = dlq.peek("callbacks", 10)
+    assert sorted(m["state"] for m in listed) == ["failed", "sending"] and "13800000001" not in json.dumps(listed)
+    assert dlq.main(["redrive", "--lane", "callbacks"]) == 0
+    run_callbacks(lambda_context)
+    assert len(dead._messages) == 0
+    tried = [r.body["message"]["state"] for r in receiver.received if r.body["event_id"] == "evt-cb-down"]
+    assert tried.count("failed") == caller_callbacks.MAX_TRIES + 1  # ten failed tries, then the redriven one
 
 
 def test_a_receiver_slower_than_the_timeout_is_a_failure_tried_again(platform, receiver, lambda_context, monkeypatch):

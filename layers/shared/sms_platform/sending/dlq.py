@@ -2,12 +2,13 @@
 
 Each lane, the fan-out queue, the work queue (contact-import jobs) and the push queue (pieces of
 the carrier's receipts and replies) send a message to its
-dead-letter queue after five failed receives. Operations inspect them (``list``: ids, times,
+dead-letter queue after five failed receives; the callback queue (status callbacks to API keys'
+URLs) after its tenth try, 24 hours on: redriven once the receiver works again. Operations inspect them (``list``: ids, times,
 receive counts and a summary of each queued batch or job, never a number) and, once the cause is
 fixed, redrive them to the queue they came from; the dispatcher's conditional state moves make a
 redriven batch safe to send again, and every fan-out and import job is safe to run twice.
 
-    python -m sms_platform.sending.dlq list --lane high      (high, normal, bulk, fanout, work or pushes)
+    python -m sms_platform.sending.dlq list --lane high      (high, normal, bulk, fanout, work, pushes or callbacks)
     python -m sms_platform.sending.dlq redrive --lane high [--max 100]
 
 The dead-letter queue of a lane is read from the lane queue's own redrive policy, so nothing
@@ -33,9 +34,10 @@ SOURCE_QUEUES = {
     "fanout": "FANOUT_QUEUE_URL",
     "work": "WORK_QUEUE_URL",
     "pushes": "PUSH_QUEUE_URL",
+    "callbacks": "CALLBACK_QUEUE_URL",
 }
 # The lanes as a type, for the models and routes that name one (the keys of SOURCE_QUEUES).
-Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes"]
+Lane = Literal["high", "normal", "bulk", "fanout", "work", "pushes", "callbacks"]
 PEEK_LIMIT = 50
 
 
@@ -72,7 +74,7 @@ def describe(body: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {"unreadable": True}
     keep = ("batch_id", "action", "kind", "source_id", "office", "template_id", "template_version", "attempt",
-            "request_id", "import_id", "chunk")  # fmt: skip
+            "request_id", "import_id", "chunk", "caller_id", "state")  # fmt: skip
     summary = {k: data[k] for k in keep if k in data}
     if isinstance(data.get("message_ids"), list):
         summary["recipients"] = len(data["message_ids"])
