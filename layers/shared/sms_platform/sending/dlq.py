@@ -1,9 +1,9 @@
 """Dead-letter queues: look at what failed for good, and send it back to its queue.
 
 Each lane, the fan-out queue, the work queue (contact-import jobs) and the push queue (pieces of
-the carrier's receipts and replies) send a message to its
-dead-letter queue after five failed receives; the callback queue (status callbacks to API keys'
-URLs) after its tenth try, 24 hours on: redriven once the receiver works again. Operations inspect them (``list``: ids, times,
+the carrier's receipts and replies) send a message to its dead-letter queue after five failed
+receives; the callback queue (status callbacks to API keys' URLs) after its tenth try, 24 hours
+on, to be redriven once the receiver works again. Operations inspect them (``list``: ids, times,
 receive counts and a summary of each queued batch or job, never a number) and, once the cause is
 fixed, redrive them to the queue they came from; the dispatcher's conditional state moves make a
 redriven batch safe to send again, and every fan-out and import job is safe to run twice.
