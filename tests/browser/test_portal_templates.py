@@ -117,7 +117,8 @@ def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_fi
     sign_in(review, portal_platform, reviewer["username"], reviewer["password"])
     review.get_by_role("link", name="短信模板").click()
     review.get_by_role("link", name="待审核").click()
-    card = review.get_by_role("form", name="审核 养老金发放通知")
+    review.get_by_role("link", name="养老金发放通知（第 1 版）").click()
+    card = review.get_by_role("region", name="模板 养老金发放通知 的审核内容")
     expect(card).to_contain_text(f"【{city_signature}】{TEXT}")
     expect(card).to_contain_text(f"含签名共 {length.characters} 字")
     # A rejection needs a reason, shown beside its field.
@@ -125,6 +126,10 @@ def test_an_operator_writes_a_template_and_a_reviewer_approves_it_and_sees_it_fi
     expect(card.locator('[data-error-for="reason"]')).not_to_be_empty()
     card.get_by_role("button", name="审核通过并报备").click()
 
+    # The queue stays open with the outcome; its link leads to the template's page.
+    outcome = review.locator(".review-outcome")
+    expect(outcome).to_contain_text("已审核通过：养老金发放通知（第 1 版），已报备，运营商审核中。")
+    outcome.get_by_role("link", name="查看该模板").click()
     expect(review.locator(".facts").first).to_contain_text("已报备，运营商审核中")
     expect(review.locator(".carrier-code").first).not_to_be_empty()
     expect(review.locator(".facts").first).to_contain_text("李审核")

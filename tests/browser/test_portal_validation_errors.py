@@ -137,6 +137,7 @@ def test_a_reviewers_rejection_without_a_reason_is_refused_beside_it(portal_plat
     sign_in(page, portal_platform, reviewer["username"], reviewer["password"])
     page.get_by_role("link", name="短信模板").click()
     page.get_by_role("link", name="待审核").click()
+    page.get_by_role("link", name=f"{people['draft']['name']}（第 1 版）").click()
     form = page.get_by_role("form", name=f"审核 {people['draft']['name']}")
     form.get_by_role("button", name="不通过").click()
     expect(error_beside(form, "reason")).to_have_text("不通过的原因不能为空")

@@ -5,6 +5,7 @@
 import { get, post, put } from "../api.js";
 import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } from "../common.js";
 import { measure, placeholders } from "../sms.js";
+import { reviewTemplates } from "./review.js";
 import { badge, beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
 const STATUS_NAMES = {
@@ -30,7 +31,7 @@ export async function render(main, ctx, args) {
   main.append(area);
   if (current === "") return list(area, ctx);
   if (current === "new") return editor(area, ctx, null);
-  if (current === "review") return reviewQueue(area, ctx);
+  if (current === "review") return reviewTemplates(area, ctx, rest.join("/"));
   if (current === "words") return words(area);
   return detail(area, ctx, current, rest);
 }
@@ -287,43 +288,6 @@ async function detail(area, ctx, templateId, rest) {
         ["运营商报备", (v) => Object.values(v.carrier_filings || {}).map((f) => f.line).join("；")]],
       versions, { caption: "每个版本都保留备查" })),
   );
-}
-
-async function reviewQueue(area, ctx) {
-  const answer = await get("/template-reviews");
-  if (!answer.versions.length) {
-    area.append(section("待审核的模板", h("p", {}, "没有待审核的模板。")));
-    return;
-  }
-  for (const v of answer.versions) {
-    const length = measure(v.text, v.signature);
-    const note = input({ maxlength: "200" });
-    const reason = h("textarea", { rows: "2", maxlength: "200" });
-    const form = h("form", { class: "card review", "aria-label": `审核 ${v.name}`, "data-template": v.template_id },
-      h("h2", {}, `${v.name}（第 ${v.version} 版，${CATEGORY_NAMES[v.category]}，${OFFICE_NAMES[v.office]}）`),
-      versionFacts(v),
-      h("p", { class: "counter" }, `含签名共 ${length.characters} 字，按 ${length.parts} 条计费`),
-      h("h3", {}, "内容检查结果"), findingList(v.findings),
-      h("div", { class: "grid2" }, field("审核意见（可选）", note, { name: "note" }), field("不通过的原因", reason, { name: "reason" })),
-      formError(),
-      h("div", { class: "actions" },
-        h("button", { type: "submit", value: "approve", class: "primary" }, "审核通过并报备"),
-        h("button", { type: "submit", value: "reject", class: "danger" }, "不通过")),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      const approve = event.submitter && event.submitter.value === "approve";
-      submitting(form, async () => {
-        const path = `/templates/${v.template_id}/versions/${v.version}`;
-        const result = approve
-          ? await post(`${path}/approval`, { note: note.value.trim() || null })
-          : await post(`${path}/rejection`, { reason: reason.value });
-        toast(`${v.name}：${result.status_name}`);
-        ctx.navigate(`#/templates/${v.template_id}`);
-      });
-    });
-    area.append(form);
-  }
 }
 
 async function words(area) {
