@@ -46,8 +46,46 @@ export function field(label, control, { name, hint, required } = {}) {
     h("label", { for: id }, label, required ? requiredMark() : null),
     control,
     hint ? h("div", { class: "hint" }, hint) : null,
+    lengthHint(control),
     error,
   );
+}
+
+// Characters as the API counts them: code points, not the UTF-16 units ``maxlength`` counts.
+const characters = (text) => [...text].length;
+
+// A control's ``maxlength`` becomes a hint that counts what is typed and says by how much it is
+// over, checked again on submit (``submitting``): the browser's own maxlength silently drops
+// whatever is typed or pasted beyond it, and that cut text would be what is sent.
+function lengthHint(control) {
+  const max = control.maxLength;
+  if (!(max > 0)) return null;
+  control.removeAttribute("maxlength");
+  control.dataset.maxLength = String(max);
+  const hint = h("div", { class: "hint length-hint", id: `${control.id}-length`, "aria-live": "polite" });
+  control.setAttribute("aria-describedby", [control.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
+  const update = () => {
+    const typed = characters(control.value);
+    const over = typed - max;
+    hint.textContent = over > 0 ? `最多 ${max} 字，已输入 ${typed} 字，请删去 ${over} 字`
+      : typed ? `最多 ${max} 字，已输入 ${typed} 字` : `最多 ${max} 字`;
+    hint.classList.toggle("over", over > 0);
+    if (over > 0) control.setAttribute("aria-invalid", "true");
+    else control.removeAttribute("aria-invalid");
+  };
+  control.addEventListener("input", update);
+  update();
+  return hint;
+}
+
+// The controls of ``form`` holding more than their limit, as the API's details would name them.
+function overLimit(form) {
+  return [...form.querySelectorAll("[data-max-length]")]
+    .filter((control) => !control.disabled && !control.closest("[hidden]") && characters(control.value) > Number(control.dataset.maxLength))
+    .map((control) => ({
+      field: control.name || null,
+      message: `最多 ${control.dataset.maxLength} 字，当前 ${characters(control.value)} 字，请删减后再提交`,
+    }));
 }
 
 export const input = (attrs = {}) => h("input", { type: "text", ...attrs });
@@ -106,6 +144,8 @@ export async function submitting(form, action) {
   buttons.forEach((b) => (b.disabled = true));
   clearErrors(form);
   try {
+    const over = overLimit(form);
+    if (over.length) throw { message: "有内容超过字数上限，请删减后再提交", details: over.filter((d) => d.field) };
     return await action();
   } catch (error) {
     showErrors(form, error);

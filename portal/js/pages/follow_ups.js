@@ -7,6 +7,7 @@ import { get, post } from "../api.js";
 import { beijingIso, inPublicityWindow, signatureOf } from "../common.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, field, formError, h, input, section, select, submitting, toast } from "../ui.js";
+import { variableField, variableValues } from "../variables.js";
 
 const RELEASED = new Set(["sending", "fanned_out", "stopped"]);
 
@@ -51,7 +52,7 @@ async function open(box, ctx, r) {
   const note = input({ maxlength: "300" });
   let chosen = null;
   let version = null;
-  const values = () => Object.fromEntries([...valuesBox.querySelectorAll("input")].map((i) => [i.name.slice(7), i.value]));
+  const values = () => variableValues(valuesBox);
   const redraw = async () => {
     if (!version) return;
     const signature = await signatureOf(chosen.office);
@@ -65,9 +66,9 @@ async function open(box, ctx, r) {
     version = chosen ? (await get(`/templates/${chosen.template_id}`)).versions.find((v) => v.version === chosen.active_version) : null;
     const same = chosen && chosen.template_id === r.template_id;
     const specs = version ? version.variables : [];
-    clear(valuesBox, specs.length ? specs.map((spec) => field(`变量 ${spec.name}`,
-      input({ name: `values.${spec.name}`, maxlength: String(spec.max_length), value: same ? r.values[spec.name] || "" : "", oninput: redraw }),
-      { name: `values.${spec.name}` })) : h("p", { class: "hint" }, "该模板没有变量"));
+    clear(valuesBox, specs.length
+      ? specs.map((spec) => variableField(spec, { value: same ? r.values[spec.name] || "" : "", oninput: redraw }))
+      : h("p", { class: "hint" }, "该模板没有变量"));
     redraw();
   };
   template.addEventListener("change", pick);

@@ -6,6 +6,7 @@ import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, sign
 import { TERMS } from "../glossary.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
+import { variableField, variableValues } from "../variables.js";
 import { followUpFacts, followUpSection } from "./follow_ups.js";
 import { reminderFacts, reminderFields, wavesSection } from "./reminders.js";
 import { reviewSends } from "./review.js";
@@ -92,7 +93,7 @@ async function builder(area, ctx) {
   const reminder = reminderFields(() => redraw());
   reminder.node.hidden = true;
 
-  const values = () => Object.fromEntries([...valuesBox.querySelectorAll("input")].map((i) => [i.name.slice(7), i.value]));
+  const values = () => variableValues(valuesBox);
   const segment = () => ({
     kind: kind.value,
     districts: [...districtBox.querySelectorAll("input:checked")].map((c) => c.value),
@@ -138,8 +139,7 @@ async function builder(area, ctx) {
   template.addEventListener("change", async () => {
     chosen = all.find((t) => t.template_id === template.value) || null;
     version = chosen ? (await get(`/templates/${chosen.template_id}`)).versions.find((v) => v.version === chosen.active_version) : null;
-    clear(valuesBox, (version ? version.variables : []).map((spec) => field(`变量 ${spec.name}`,
-      input({ name: `values.${spec.name}`, maxlength: String(spec.max_length), oninput: redraw }), { name: `values.${spec.name}` })));
+    clear(valuesBox, (version ? version.variables : []).map((spec) => variableField(spec, { oninput: redraw })));
     mode.hidden = !(chosen && chosen.category === "targeted" && version && version.variables.length);
     uploader.refresh();
     redraw();

@@ -5,6 +5,7 @@
 import { get, post, put } from "../api.js";
 import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } from "../common.js";
 import { measure, placeholders } from "../sms.js";
+import { DATE_FORMATS } from "../variables.js";
 import { reviewTemplates } from "./review.js";
 import { badge, beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
@@ -90,10 +91,17 @@ function variableRow(spec, onChange, onRemove) {
   const type = select(VARIABLE_TYPES, { "aria-label": "变量类型" });
   type.value = spec.type || "text";
   const max = input({ type: "number", min: "1", max: "500", value: String(spec.max_length || 10), "aria-label": "最大长度" });
-  const row = h("div", { class: "row variable" }, name, type, max,
+  // A date's written form, sent whichever way it is filled in (a date picker in the send form).
+  const format = select(DATE_FORMATS, { "aria-label": "日期写法" });
+  format.value = spec.format || "";
+  const showFormat = () => (format.hidden = type.value !== "date");
+  showFormat();
+  type.addEventListener("change", showFormat);
+  const row = h("div", { class: "row variable" }, name, type, max, format,
     h("button", { type: "button", "aria-label": `删除变量 ${spec.name || ""}`, onclick: () => { row.remove(); onRemove(); } }, "删除"));
-  for (const control of [name, type, max]) control.addEventListener("input", onChange);
-  row.read = () => ({ name: name.value.trim(), type: type.value, max_length: Number(max.value) || 1 });
+  for (const control of [name, type, max, format]) control.addEventListener("input", onChange);
+  row.read = () => ({ name: name.value.trim(), type: type.value, max_length: Number(max.value) || 1,
+    format: type.value === "date" && format.value ? format.value : null });
   return row;
 }
 
