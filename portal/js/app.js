@@ -22,6 +22,7 @@ export const PAGES = [
   { path: "numbers", title: "号码核实", calls: ["GET /number-checks", "GET /number-blocks"], module: "./pages/numbers.js" },
   { path: "replies", title: "回复收件箱", calls: ["GET /replies"], module: "./pages/replies.js" },
   { path: "accounts", title: "账号与权限", calls: ["GET /accounts"], module: "./pages/accounts.js" },
+  { path: "carriers", title: "运营商通道", calls: ["GET /carriers"], module: "./pages/carriers.js" },
   { path: "audit", title: "审计", calls: ["GET /audit/entries"], module: "./pages/audit.js" },
   { path: "security", title: "账号安全", calls: ALL, module: "./pages/security.js" },
 ];

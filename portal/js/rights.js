@@ -6,6 +6,9 @@
 export const ROUTE_ROLES = {
   "GET /accounts": ["permission_admin"],
   "GET /audit/entries": ["auditor"],
+  "GET /carriers": ["auditor", "it_ops"],
+  "PUT /carriers/weights/{lane}": ["it_ops"],
+  "POST /carriers/{carrier}/drain": ["it_ops"],
   "GET /contacts": ["city_operator", "city_reviewer", "district_operator", "phone_reveal"],
   "POST /contacts/imports": ["city_operator", "district_operator"],
   "POST /contacts/opt-outs": ["city_operator", "district_operator", "hotline_agent", "hotline_manager"],

@@ -2,21 +2,28 @@
 and office, from the counters ``sending.daily_stats`` keeps as messages change state.
 
 The city office, the 12333 centre's manager, IT operations and auditors see every office; a
-district operator sees its own district only, whatever it asks for.
+district operator sees its own district only, whatever it asks for. Beside the rows, the same
+range's totals per carrier (messages, parts, delivery rate, failure categories) and what its
+parts cost at the configured prices (``CARRIER_PRICES``, fen per part).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from sms_platform.carrier import configured
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.errors import Forbidden, ValidationFailed
+from sms_platform.foundation.settings import settings
 from sms_platform.reports import reasons
-from sms_platform.reports.models import DailyRow, DailyStatistics
+from sms_platform.reports.models import CarrierTotals, DailyRow, DailyStatistics
 from sms_platform.sending import daily_stats
 from sms_platform.staff.context import Office, StaffContext, visible_offices
 
 DEFAULT_DAYS = 7
+CARRIER_NAMES: dict[str, str] = {"alibaba": "阿里云短信", "tencent": "腾讯云短信"}
 
 
 def daily_statistics(
@@ -35,10 +42,32 @@ def daily_statistics(
         if office not in offices:
             raise Forbidden("区县工作人员只能查看本区县的统计", field="office")
         offices = [office]
-    rows = daily_stats.report(start, end, offices=[o.value for o in offices])
+    rows, carriers = daily_stats.report_with_carriers(start, end, offices=[o.value for o in offices])
     return DailyStatistics(
         start=start,
         end=end,
         offices=offices,
         rows=[DailyRow(**row, failure_categories=reasons.categories(row["failure_reasons"])) for row in rows],
+        carriers=carrier_totals(carriers, configured.configured_names(), settings().carrier_prices),
     )
+
+
+def carrier_totals(
+    found: dict[str, dict[str, Any]], names: Iterable[str], prices: Mapping[str, float]
+) -> list[CarrierTotals]:
+    """Each configured carrier's totals (zeros when it carried nothing) and any other carrier that
+    carried messages in the range, with its parts' cost at ``prices`` (fen per part)."""
+    empty = {"sent": 0, "parts": 0, "delivered": 0, "failed": 0, "delivery_rate": None, "failure_reasons": {}}
+    listed = list(dict.fromkeys([*names, *found]))
+    totals = []
+    for carrier in listed:
+        figures = found.get(carrier, empty)
+        price = float(prices.get(carrier, 0))
+        totals.append(
+            CarrierTotals(
+                carrier=carrier, name=CARRIER_NAMES.get(carrier, carrier), **figures,
+                failure_categories=reasons.categories(figures["failure_reasons"]),
+                price_fen=price, cost_yuan=round(figures["parts"] * price / 100, 2),
+            )
+        )  # fmt: skip
+    return totals

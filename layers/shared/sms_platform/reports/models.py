@@ -74,11 +74,26 @@ class DailyRow(BaseModel):
     suppress_reasons: dict[str, int] = Field(description="未发送原因及条数，多者在前")
 
 
+class CarrierTotals(BaseModel):
+    carrier: str
+    name: str = Field(description="运营商名称")
+    sent: int = Field(description="该运营商已接收")
+    parts: int = Field(description="计费条数")
+    delivered: int
+    failed: int
+    delivery_rate: float | None = Field(description="送达 /（送达 + 失败）；无结果时为空")
+    failure_reasons: dict[str, int] = Field(description="失败原因（运营商错误码）及条数，多者在前")
+    failure_categories: dict[str, int] = Field(description="失败原因类别及条数，多者在前")
+    price_fen: float = Field(description="每计费条的单价（分，CARRIER_PRICES）")
+    cost_yuan: float = Field(description="计费条数 × 单价，单位元")
+
+
 class DailyStatistics(BaseModel):
     start: date = Field(description="开始日期（即请求的 from）")
     end: date = Field(description="结束日期（即请求的 to）")
     offices: list[Office] = Field(description="统计范围内的单位")
     rows: list[DailyRow]
+    carriers: list[CarrierTotals] = Field(default=[], description="这段时间各运营商的合计与费用")
 
 
 # ---------------------------------------------------------------- dead letters (IT operations)

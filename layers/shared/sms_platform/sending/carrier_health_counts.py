@@ -5,7 +5,9 @@ arrive: ``pk = "carrierhealth#<carrier>#<YYYYMMDDHHMM>"`` (the Beijing minute) i
 ``SENDS_TABLE``, with counters ``sent``, ``refused``, ``limited``, ``retry``, ``unknown``,
 ``latency_ms_sum``, ``latency_n``, ``receipt_delivered``, ``receipt_failed``. Whatever items a
 minute has (one per shard, if the writer shards them) are added up; the dispatcher's is
-``sk = "dispatch"`` (``add_hand_over``).
+``sk = "dispatch"`` (``add_hand_over``). Receipts are ``sk = "receipts"`` (``add_receipt``, from
+the daily statistics' count of a receipt's move), counted on the minute their message was handed
+over, so that a minute's receipts compare with its ``sent``.
 """
 
 from __future__ import annotations
@@ -69,3 +71,20 @@ def add_hand_over(carrier: str, at: datetime, outcomes: Mapping[str, int], *, la
         )
     except Exception as error:  # noqa: BLE001 - see the docstring
         logger().warning("carrier health not counted", extra={"carrier": carrier, "error": type(error).__name__})
+
+
+RECEIPTS_SK = "receipts"
+
+
+def add_receipt(carrier: str, sending_at: datetime, *, delivered: bool) -> None:
+    """Count a receipt of a message handed to ``carrier`` at ``sending_at`` (best effort, as
+    ``add_hand_over``)."""
+    name = "receipt_delivered" if delivered else "receipt_failed"
+    try:
+        aws.table(settings().sends_table).update_item(
+            Key={"pk": minute_pk(carrier, sending_at), "sk": RECEIPTS_SK},
+            UpdateExpression=f"ADD {name} :n SET expires_at = if_not_exists(expires_at, :exp)",
+            ExpressionAttributeValues={":n": 1, ":exp": int((sending_at + KEPT_FOR).timestamp())},
+        )
+    except Exception as error:  # noqa: BLE001 - see add_hand_over
+        logger().warning("carrier receipt not counted", extra={"carrier": carrier, "error": type(error).__name__})

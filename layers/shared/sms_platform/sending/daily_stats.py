@@ -17,6 +17,11 @@ What a message contributes (``contribution``):
 - one of ``delivered``, ``failed``, ``suppressed``, ``undeliverable``, ``expired`` for a final
   state, with the failure's error code (``f#<code>``) or the suppression's reason (``s#<reason>``).
 
+Per carrier, a message handed to one (its ``carrier``, recorded when it moves to ``sending``)
+also adds ``carrier:<name>:<counter>`` for ``sent``, ``parts``, ``delivered``, ``failed`` and its
+failure code, in the same item: the per-carrier report adds them up over the day's rows. A
+receipt's move also counts the receipt for the carrier's health (``carrier_health_counts``).
+
 Storage in ``SENDS_TABLE``: ``pk = "stats#<day>#<shard>"``, ``sk = "<kind>#<office>"``, updated
 with atomic ``ADD``. A message's shard comes from its id, so a two-million send spreads its
 counts over ``SHARDS`` items rather than one hot item; a report reads the day's shards. Moves of
@@ -40,6 +45,7 @@ from sms_platform.aws import queries
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.foundation.observability import logger
 from sms_platform.foundation.settings import settings
+from sms_platform.sending import carrier_health_counts
 
 SHARDS = 8
 MAX_DAYS = 31
@@ -48,6 +54,8 @@ COUNTS = ("sent", *FINAL_COUNTS, "parts")
 FAILURE_PREFIX = "f#"
 SUPPRESS_PREFIX = "s#"
 RETENTION_DAYS = 800
+CARRIER_PREFIX = "carrier:"
+CARRIER_COUNTS = ("sent", "parts", "delivered", "failed")
 
 
 # ---------------------------------------------------------------------------- pure rules
@@ -74,7 +82,16 @@ def contribution(item: Mapping[str, Any] | None) -> dict[str, int]:
         found[FAILURE_PREFIX + str(item.get("error_code") or "UNKNOWN")] = 1
     if state == "suppressed":
         found[SUPPRESS_PREFIX + str(item.get("suppress_reason") or "unknown")] = 1
+    carrier = str(item.get("carrier") or "")
+    if carrier:
+        found.update(_per_carrier(carrier, found))
     return found
+
+
+def _per_carrier(carrier: str, found: Mapping[str, int]) -> dict[str, int]:
+    """The carrier's share of a message's counters: what the carrier took, delivered or failed."""
+    names = [name for name in found if name in CARRIER_COUNTS or name.startswith(FAILURE_PREFIX)]
+    return {f"{CARRIER_PREFIX}{carrier}:{name}": found[name] for name in names}
 
 
 def delta(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, int]:
@@ -185,16 +202,32 @@ def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int
         count(old, new, times)
     except Exception:  # noqa: BLE001 - any fault of the counter write, whatever its kind
         logger().warning("daily statistics not counted", extra={"message_id": new.get("message_id"), "times": times})
+    if is_receipt(old, new):
+        delivered = new.get("state") == "delivered"
+        sending_at = datetime.fromisoformat(str(new["sending_at"]))
+        carrier_health_counts.add_receipt(str(new["carrier"]), sending_at, delivered=delivered)
 
 
-def count_sent(message_id: str, kind: str, office: str, parts: int, sending_at: datetime, times: int) -> None:
-    """``count_move`` for ``times`` moves ``sending → sent`` of messages handed to the carrier
+def is_receipt(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+    """Whether a move is a carrier's first receipt of a message it was handed (``carrier``,
+    ``sending_at``): the health watch compares receipts with what was sent."""
+    first = bool(new.get("receipt_at")) and not (old or {}).get("receipt_at")
+    final = new.get("state") in ("delivered", "failed")
+    return first and final and bool(new.get("carrier")) and bool(new.get("sending_at"))
+
+
+def count_sent(
+    message_id: str, kind: str, office: str, parts: int, sending_at: datetime, times: int, *, carrier: str | None = None
+) -> None:
+    """``count_move`` for ``times`` moves ``sending → sent`` of messages handed to ``carrier``
     together at ``sending_at``, counted on the shard of ``message_id``. Such a move adds ``sent``
     and its ``parts`` and nothing else (``delta`` of the two states), so the change is written
     straight away: the dispatcher counts one for every batch it sends."""
     if times <= 0:
         return
     changes = {"parts": parts * times, "sent": times} if parts else {"sent": times}
+    if carrier:
+        changes.update(_per_carrier(carrier, changes))
     try:
         _add(_beijing_day(sending_at), kind, office, message_id, changes)
     except Exception:  # noqa: BLE001 - as count_move
@@ -213,11 +246,39 @@ def _day_items(day: date) -> list[dict[str, Any]]:
     return items
 
 
-def report(start: date, end: date, offices: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    """Rows per day, kind and office from ``start`` to ``end`` (Beijing days), of ``offices`` only
-    when given. The caller checks the range (at most ``MAX_DAYS``)."""
+def _items(start: date, end: date, offices: Iterable[str] | None) -> list[dict[str, Any]]:
     keep = None if offices is None else {str(office) for office in offices}
     items = [item for day in days_between(start, end) for item in _day_items(day)]
     if keep is not None:
         items = [item for item in items if str(item["sk"]).split("#", 1)[1] in keep]
-    return rows_of(items)
+    return items
+
+
+def report(start: date, end: date, offices: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Rows per day, kind and office from ``start`` to ``end`` (Beijing days), of ``offices`` only
+    when given. The caller checks the range (at most ``MAX_DAYS``)."""
+    return rows_of(_items(start, end, offices))
+
+
+def report_with_carriers(
+    start: date, end: date, offices: Iterable[str] | None = None
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """``report``'s rows and the same range's totals per carrier (``carrier_totals``), read once."""
+    items = _items(start, end, offices)
+    return rows_of(items), carrier_totals(items)
+
+
+def carrier_totals(items: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Counter items added up per carrier: ``sent``, ``parts``, ``delivered``, ``failed``, the
+    delivery rate and the failure codes, most frequent first."""
+    totals: dict[str, Counter[str]] = {}
+    for item in items:
+        for name, value in item.items():
+            if isinstance(name, str) and name.startswith(CARRIER_PREFIX):
+                carrier, counter = name.removeprefix(CARRIER_PREFIX).split(":", 1)
+                totals.setdefault(carrier, Counter())[counter] += int(value)
+    found = {}
+    for carrier, counter in sorted(totals.items()):
+        figures = row("", "", "", counter)
+        found[carrier] = {name: figures[name] for name in (*CARRIER_COUNTS, "delivery_rate", "failure_reasons")}
+    return found
