@@ -187,41 +187,8 @@ export function toast(message, kind = "ok") {
   toast.timer = setTimeout(() => (box.hidden = true), 6000);
 }
 
-// A table paged on the client: columns are [heading, row => text or Node].
-export function pagedTable(columns, rows, { pageSize = 20, empty = "没有记录", caption } = {}) {
-  const wrap = h("div", { class: "table-wrap" });
-  let page = 0;
-  const pages = Math.max(1, Math.ceil(rows.length / pageSize));
-  const draw = () => {
-    const shown = rows.slice(page * pageSize, (page + 1) * pageSize);
-    const table = h(
-      "table",
-      {},
-      caption ? h("caption", {}, caption) : null,
-      h("thead", {}, h("tr", {}, columns.map(([heading]) => h("th", { scope: "col" }, heading)))),
-      h(
-        "tbody",
-        {},
-        shown.length
-          ? shown.map((row) => h("tr", {}, columns.map(([, cell]) => h("td", {}, cell(row) ?? ""))))
-          : h("tr", {}, h("td", { colspan: String(columns.length), class: "empty" }, empty)),
-      ),
-    );
-    const pager =
-      pages > 1
-        ? h(
-            "nav",
-            { class: "pager", "aria-label": "分页" },
-            h("button", { type: "button", disabled: page === 0, onclick: () => ((page -= 1), draw()), "aria-label": "上一页" }, "上一页"),
-            h("span", {}, `第 ${page + 1} / ${pages} 页，共 ${rows.length} 条`),
-            h("button", { type: "button", disabled: page >= pages - 1, onclick: () => ((page += 1), draw()), "aria-label": "下一页" }, "下一页"),
-          )
-        : null;
-    clear(wrap, table, pager);
-  };
-  draw();
-  return wrap;
-}
+// Tables whose columns sort, paged with their totals (tables.js); pages import it from here.
+export { pagedTable } from "./tables.js";
 
 export function badge(text, kind = "") {
   return h("span", { class: `badge ${kind}` }, text);
