@@ -112,7 +112,8 @@ function laneRow(lane, carriers, names, editable, reload) {
     return [c.carrier, box];
   });
   const changed = lane.updated_at ? `最近修改：${when(lane.updated_at)}（${lane.updated_by}）` : "默认权重";
-  const form = h("form", { class: "lane-weights", "data-lane": lane.lane },
+  // The API's message beside the field, not the browser's own check of min and max.
+  const form = h("form", { class: "lane-weights", "data-lane": lane.lane, novalidate: true },
     h("h3", {}, LANES[lane.lane] || lane.lane),
     h("div", { class: "actions" }, controls.map(([carrier, box]) => field(names[carrier] || carrier, box, { name: `weights.${carrier}` }))),
     h("p", { class: "hint" }, changed),
