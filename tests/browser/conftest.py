@@ -106,14 +106,6 @@ class StaffApi:
         if answer["restriction"] == "totp_enrolment":
             self.admin_secret = self.call("POST", "/me/totp", token)["secret_code"]
             self.call("POST", "/me/totp/verification", token, {"code": totp_code(self.admin_secret)})
-            deadline = time.monotonic() + 15  # the authorizer reads account records cached for seconds
-            while time.monotonic() < deadline:
-                answer = requests.get(
-                    f"{self.base}/v1/staff/offices", headers={"Authorization": f"Bearer {token}"}, timeout=30
-                )
-                if answer.status_code == 200:
-                    break
-                time.sleep(0.5)
         self.admin_token = token
         return token
 

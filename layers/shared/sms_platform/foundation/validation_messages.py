@@ -8,9 +8,9 @@ the member names pydantic adds inside unions.
 
 A field's label is, in order: its title (declared once per model with ``labels``, or by
 ``Field(title=...)``), the label of its ``Visible(...)`` marker, the first clause of its
-description when that is short, else "此项". Values are never
-repeated (one could be a phone or ID number): an error's input is read only to tell an empty
-text from a short one.
+description when that is short, the label of a name many requests share (``COMMON_LABELS``),
+else "此项". Values are never repeated (one could be a phone or ID number): an error's input is
+read only to tell an empty text from a short one.
 
 Only the standard library is imported at module level (the hang-up webhook loads this module
 on its cold start); pydantic is read from the types handed in.
