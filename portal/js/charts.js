@@ -46,7 +46,7 @@ export function lineChart(title, labels, series, { width = 560, height = 220 } =
   const pad = { left: 48, right: 28, top: 12, bottom: 28 };
   const ticks = niceTicks(Math.max(0, ...series.flatMap((s) => s.values)));
   const top = Math.max(1, ticks[ticks.length - 1]);
-  const x = (i) => pad.left + (labels.length <= 1 ? 0 : (i * (width - pad.left - pad.right)) / (labels.length - 1));
+  const x = (i) => pad.left + (labels.length <= 1 ? (width - pad.left - pad.right) / 2 : (i * (width - pad.left - pad.right)) / (labels.length - 1));
   const y = (v) => height - pad.bottom - (v / top) * (height - pad.top - pad.bottom);
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title, class: "chart" });
   chart.append(svg("title", {}, title));
@@ -59,7 +59,11 @@ export function lineChart(title, labels, series, { width = 560, height = 220 } =
   labels.forEach((label, i) => {
     if (i % every === 0 || i === labels.length - 1) chart.append(svg("text", { x: x(i), y: height - 8, "text-anchor": "middle", class: "axis" }, label));
   });
-  if (ticks.length === 1) chart.append(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "axis" }, "这段时间没有数据"));
+  if (ticks.length === 1) {
+    // Nothing to draw: lines along zero would only hide the message.
+    chart.append(svg("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "axis" }, "这段时间没有数据"));
+    return figure(title, chart, []);
+  }
   const styles = series.map((s, n) => ({ colour: s.colour || PALETTE[n % PALETTE.length], dash: DASHES[n % DASHES.length], marker: MARKERS[n % MARKERS.length] }));
   series.forEach((s, n) => {
     const { colour, dash } = styles[n];

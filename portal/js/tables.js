@@ -35,6 +35,8 @@ function sortKeys(columns, rows) {
     if (key === false || !heading) return null;
     if (typeof key === "function") return key;
     if (!rows.length || cellText(cell(rows[0])) === undefined) return null;
+    // A column empty on its first rows (actions this account may not take) offers nothing to sort.
+    if (!rows.slice(0, 20).some((row) => cellText(cell(row)))) return null;
     return (row) => cellText(cell(row)) ?? "";
   });
 }

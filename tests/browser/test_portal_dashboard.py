@@ -129,6 +129,7 @@ def test_a_city_operator_filters_the_dashboard_reads_the_numbers_and_exports_the
     expect(page.get_by_role("heading", name=re.compile("（文登区）$"))).to_be_visible()
     expect(daily.locator("text.axis").first).to_have_text("0")
     expect(daily).to_contain_text("这段时间没有数据")
+    expect(stats.get_by_role("button", name="失败原因：导出 CSV")).to_be_disabled()  # nothing to download
     assert daily.locator("text.axis").all_text_contents().count("1") == 0
     shot(page, "dashboard-empty-range")
 

@@ -17,15 +17,17 @@ export async function render(main, ctx) {
   if (ctx.may("POST /contacts/imports")) main.append(imports());
 }
 
-function summaryTable(contacts, ctx, detail) {
+// Contacts in name order (pinyin), each column sortable. ``partial``: one page of a district the
+// server pages, so the count is the page's.
+function summaryTable(contacts, ctx, detail, partial = false) {
   return pagedTable([
     ["姓名或名称", (c) => c.name],
     ["类型", (c) => c.kind_name],
     ["证件号码", (c) => c.id_masked],
     ["区县", (c) => c.district_name],
     ["手机号码", (c) => c.phone_masked || "无"],
-    ["", (c) => h("button", { type: "button", "aria-label": `查看 ${c.name} 的详情`, onclick: () => showDetail(c.ref, ctx, detail) }, "详情")],
-  ], contacts, { empty: "没有找到" });
+    ["操作", (c) => h("button", { type: "button", "aria-label": `查看 ${c.name} 的详情`, onclick: () => showDetail(c.ref, ctx, detail) }, "详情")],
+  ], contacts, { empty: "没有找到", sort: { column: "姓名或名称" }, partial, pageSize: 50 });
 }
 
 function search(ctx, detail) {
@@ -64,7 +66,8 @@ function browse(ctx, detail) {
       ? h("button", { type: "button", onclick: () => { pages.push(cursor); load(answer.cursor); } }, "下一页")
       : null;
     const back = pages.length ? h("button", { type: "button", onclick: () => load(pages.pop()) }, "上一页") : null;
-    clear(found, summaryTable(answer.contacts, ctx, detail), h("nav", { class: "pager", "aria-label": "通讯录分页" }, back, more));
+    clear(found, summaryTable(answer.contacts, ctx, detail, true), h("nav", { class: "pager", "aria-label": "通讯录分页" },
+      back, h("span", {}, `第 ${pages.length + 1} 页${answer.cursor ? "" : "（最后一页）"}`), more));
   };
   const form = h("form", { "aria-label": "按区县浏览" }, h("div", { class: "row" }, field("区县", district, { name: "district" }),
     field("对象类型", kind, { name: "kind" }), h("button", { type: "submit" }, "浏览")), formError(), found);
@@ -101,7 +104,8 @@ async function showDetail(ref, ctx, detail) {
       h("dt", {}, "险种"), h("dd", {}, (c.insurance_names || []).join("、")),
       h("dt", {}, "标签"), h("dd", {}, (c.tags || []).join("、"))),
     pagedTable([["号码", (p) => p.phone_masked], ["来源", (p) => p.source_name], ["采集时间", (p) => when(p.collected_at)],
-      ["已核验", (p) => (p.verified ? "是" : "否")], ["当前使用", (p) => (p.in_use ? "是" : "")]], c.phones, { caption: "号码历史" }),
+      ["已核验", (p) => (p.verified ? "是" : "否")], ["当前使用", (p) => (p.in_use ? "是" : "")]], c.phones,
+      { caption: "号码历史", sort: { column: "采集时间", descending: true } }),
     reveal));
 }
 

@@ -22,7 +22,7 @@ export async function render(main, ctx) {
           try { await put(`/hotline/entries/${e.faq_id}/scope`, { in_scope: !e.in_scope }); toast("已更新"); await load(); } catch (error) { toast(error.message, "bad"); }
         } }, e.in_scope ? "移出范围" : "纳入范围")
         : ""],
-    ], entries, { empty: "问答库还没有条目" }));
+    ], entries, { empty: "问答库还没有条目", sort: { column: "问题" } }));
   };
   main.append(section("问答条目", box));
   if (ctx.may("POST /hotline/entries")) {

@@ -29,7 +29,7 @@ export async function render(main, ctx) {
         }
         return actions;
       }],
-    ], items, { empty: "还没有订阅项目" }));
+    ], items, { empty: "还没有订阅项目", sort: { column: "更新时间", descending: true } }));
   };
   main.append(section("项目列表", box));
   if (ctx.may("POST /subscription-items")) main.append(editor(load));

@@ -21,7 +21,7 @@ export async function render(main, ctx, args) {
       ["原因", (r) => r.reject_reason || ""],
       ["发送明细", (r) => (ctx.may("GET /recipients/rule/{rule_id}") ? h("a", { href: `#/recipients/rule/${r.rule_id}` }, "今日收件人") : "")],
       ["操作", (r) => reviewActions(ctx, RULE_REVIEW, `/trigger-rules/${r.rule_id}`, r, r.author, load)],
-    ], rules, { empty: "还没有触发规则" }));
+    ], rules, { empty: "还没有触发规则", sort: { column: "规则" } }));
   };
   main.append(section("规则列表", box));
   if (ctx.may("POST /trigger-rules")) main.append(editor(load));

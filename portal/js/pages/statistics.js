@@ -53,9 +53,10 @@ function panel(name, chart, header, rows) {
 
 export function exportButtons(name, table) {
   const file = `${name}_${beijingDay()}`;
+  const none = table.length <= 1; // the header alone: nothing to download
   return h("div", { class: "actions export" },
-    h("button", { type: "button", "aria-label": `${name}：导出 CSV`, onclick: () => downloadCsv(file, table) }, "导出 CSV"),
-    h("button", { type: "button", "aria-label": `${name}：导出 XLSX`, onclick: () => downloadXlsx(file, table, name) }, "导出 XLSX"));
+    h("button", { type: "button", disabled: none, "aria-label": `${name}：导出 CSV`, onclick: () => downloadCsv(file, table) }, "导出 CSV"),
+    h("button", { type: "button", disabled: none, "aria-label": `${name}：导出 XLSX`, onclick: () => downloadXlsx(file, table, name) }, "导出 XLSX"));
 }
 
 function filters(offices, chosen, onQuery) {
