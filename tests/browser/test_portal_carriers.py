@@ -66,3 +66,18 @@ def test_an_auditor_reads_the_carriers_without_the_controls(portal_platform, sta
     expect(page.locator('[data-weight="high:alibaba"]')).to_be_disabled()
     expect(page.get_by_role("button", name="保存权重")).to_have_count(0)
     expect(page.get_by_role("button", name="停用 阿里云短信")).to_have_count(0)
+
+
+def test_the_dashboard_gives_each_carriers_totals_and_cost(portal_platform, staff_api, browser):
+    ops = staff_api.account("carrier-dash-", "it", ["it_ops"], "蒋运维")
+    page = browser.new_page()
+    sign_in(page, portal_platform, ops["username"], ops["password"])
+    page.get_by_role("link", name="统计与运维").click()
+    totals = page.locator("#carrier-totals")
+    expect(totals).to_contain_text("各运营商合计与费用")
+    expect(totals).to_contain_text("阿里云短信")
+    expect(totals).to_contain_text("腾讯云短信")
+    expect(totals.locator("th", has_text="费用（元）")).to_have_count(1)
+    expect(totals).to_contain_text("4.5")  # Tencent's price per part, in fen
+    totals.scroll_into_view_if_needed()
+    shot(page, "dashboard-carriers")

@@ -1,19 +1,31 @@
 // Dashboard: sent, delivered and failed over the last days, by kind and by office, delivery
 // rate, parts used and the main failure reasons, all five kinds of SMS, from the daily
-// statistics (GET /reports/daily; a district sees its own district only); for IT operations
+// statistics (GET /reports/daily; a district sees its own district only), with each carrier's
+// totals and cost; for IT operations
 // the lanes' depths and their dead-letter queues with redrive.
 
 import { get, post } from "../api.js";
 import { clear, h, input, pagedTable, section, toast } from "../ui.js";
-import { statistics } from "./statistics.js";
+import { rate, statistics } from "./statistics.js";
 
 const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", normal: "普通（定向通知）", bulk: "批量（宣传公告）", fanout: "展开", work: "后台任务（通讯录导入）", pushes: "运营商回执与回复", callbacks: "状态回调（业务系统）" };
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "统计与运维"));
-  if (ctx.may("GET /reports/daily")) await statistics(main);
+  if (ctx.may("GET /reports/daily")) await statistics(main, { extra: (report) => carrierTotals(report.carriers || []) });
   if (ctx.may("GET /number-checks/counts")) await numberChecks(main);
   if (ctx.may("GET /operations/lanes")) await lanes(main);
+}
+
+// Per carrier over the same days: messages, parts, delivery, failure categories and what the
+// parts cost at the configured prices (fen per part).
+function carrierTotals(carriers) {
+  return h("div", { id: "carrier-totals" }, pagedTable([
+    ["运营商", (c) => c.name], ["已发送", (c) => String(c.sent)], ["计费条数", (c) => String(c.parts)],
+    ["已送达", (c) => String(c.delivered)], ["失败", (c) => String(c.failed)], ["送达率", (c) => rate(c.delivered, c.failed)],
+    ["失败原因", (c) => Object.entries(c.failure_categories).map(([label, n]) => `${label} ${n}`).join("、")],
+    ["单价（分/条）", (c) => String(c.price_fen)], ["费用（元）", (c) => c.cost_yuan.toFixed(2)],
+  ], carriers, { caption: "各运营商合计与费用", empty: "没有运营商" }));
 }
 
 // Records whose number failed permanently too often, per district: the worklists on the
