@@ -37,6 +37,7 @@ def test_an_administrator_suspends_an_account_that_is_then_refused(portal_platfo
     expect(row.locator('[data-error-for="reason"]')).to_have_text("暂停原因不能为空")
     row.get_by_label(f"暂停 {operator['username']} 的原因").fill("违反短信发送规定")
     row.get_by_role("button", name=f"暂停账号 {operator['username']}").click()
+    admin.get_by_role("dialog", name="暂停账号").get_by_role("button", name="确认暂停").click()
     expect(admin.get_by_role("row").filter(has_text=operator["username"])).to_contain_text("已暂停：违反短信发送规定")
 
     # The open session is refused on its next request (account records are cached for seconds).
@@ -113,6 +114,7 @@ def test_a_reset_password_goes_by_sms_to_the_owners_verified_phone(portal_platfo
     expect(admin.get_by_role("heading", name="账号与权限")).to_be_visible()
     row = admin.get_by_role("row").filter(has_text=owner["username"])
     row.get_by_role("button", name=f"重置 {owner['username']} 的密码").click()
+    admin.get_by_role("dialog", name="重置密码").get_by_role("button", name="确认重置").click()
 
     expect(admin.locator("#toast")).to_have_text(f"临时密码已通过短信发送至 {masked}")
     shot(admin, "accounts-password-sent")
