@@ -21,6 +21,10 @@ from sms_platform.foundation.errors import ValidationFailed
 from sms_platform.sources import value_sheet_files, value_sheet_xlsx
 from sms_platform.sources import value_sheet_xlsx_parts as xp
 
+# openpyxl warns of what the hand-written files leave out (a default cell style) and of a date
+# past its limits, which these tests write on purpose.
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:openpyxl")
+
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
