@@ -18,33 +18,11 @@ from sms_platform.contacts import upserts, validation
 from sms_platform.contacts.access import districts_of
 from sms_platform.contacts.models import ContactIn, RecordResult
 from sms_platform.contacts.views_models import ContactBatch
-from sms_platform.foundation import text_rules
+from sms_platform.foundation import validation_messages
 from sms_platform.foundation.errors import PayloadTooLarge, ValidationFailed
 from sms_platform.staff.context import StaffContext
 
 MAX_BATCH = 500
-
-# pydantic's error types in words staff read; the refused value is never repeated.
-_MESSAGES = {
-    "missing": "必填",
-    "string_too_short": "不能为空",
-    "string_too_long": "内容过长",
-    "string_type": "应为文字",
-    "string_pattern_mismatch": "含有不允许的字符",
-    "enum": "不是允许的取值",
-    "literal_error": "不是允许的取值",
-    "too_short": "至少需要一项",
-    "too_long": "数量过多",
-    "list_type": "应为列表",
-    "extra_forbidden": "不认识的字段",
-    "datetime_parsing": "时间格式不正确",
-    "datetime_from_date_parsing": "时间格式不正确",
-    "datetime_type": "时间格式不正确",
-    "bool_parsing": "应为是或否",
-    "bool_type": "应为是或否",
-    "model_type": "应为对象",
-    "dict_type": "应为对象",
-}
 
 FIELD_NAMES = {
     "kind": "类型",
@@ -64,18 +42,10 @@ FIELD_NAMES = {
 
 
 def describe(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """``[{"field", "message"}]`` in Chinese, without the input values."""
-    described = []
-    for err in errors:
-        location = [str(part) for part in err.get("loc", ())]
-        if err.get("type") == "value_error":
-            message = str(err.get("ctx", {}).get("error", "")) or "无效的值"
-        elif err.get("type") == text_rules.ERROR_TYPE:
-            message = err.get("msg", "无效的值")  # Chinese already, naming the field
-        else:
-            message = _MESSAGES.get(err.get("type", ""), "无效的值")
-        described.append({"field": ".".join(location) or "record", "message": message})
-    return described
+    """``[{"field", "message"}]`` in Chinese, each naming its field, without the input values
+    (the API's own words for every refusal: ``foundation.validation_messages``)."""
+    described = validation_messages.describe(errors, validation_messages.model_root(ContactIn))
+    return [{**d, "field": "record"} if d["field"] == "body" else d for d in described]  # the record as a whole
 
 
 def reason_text(errors: list[dict[str, str]]) -> str:
@@ -95,7 +65,7 @@ def validate(raw: Any) -> tuple[ContactIn | None, list[dict[str, str]]]:
     try:
         return ContactIn.model_validate(raw), []
     except ValidationError as error:
-        return None, describe(error.errors(include_input=False, include_url=False))
+        return None, describe(error.errors(include_url=False))  # inputs are never repeated
 
 
 def upsert_batch(
