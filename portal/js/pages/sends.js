@@ -292,16 +292,19 @@ async function detail(area, ctx, requestId) {
   const factsBox = h("div");
   const progress = h("div");
   const recipientsLink = h("div");
+  const waves = h("div");
   const later = h("div");
   const r = view.request;
   area.append(
     section(`${r.kind_name}：${r.template_name}`, factsBox, actions),
     view.sheet ? section("个性化名单（审核前请核对）", sheetResult(view.sheet)) : "",
     section("发送进度", progress, recipientsLink),
+    waves,
     later,
   );
-  // Everything is drawn from the latest view; the actions and the sections holding forms only
-  // when what they depend on changed, so nothing typed into them is lost between polls.
+  // Everything is drawn from the latest view (each wave's counts too); the actions and the
+  // follow-up section, which hold what staff type, only when what they depend on changed, so
+  // nothing typed into them is lost between polls.
   let shownActions = null;
   let shownStatus = null;
   const draw = () => {
@@ -309,6 +312,7 @@ async function detail(area, ctx, requestId) {
     clear(factsBox, facts(view));
     if (view.progress) clear(progress, progressView(view));
     else clear(progress, h("p", {}, current.status === "approved" ? `已批准，将于 ${when(view.timing.starts_at)} 开始发送。` : "尚未开始发送。"));
+    clear(waves, wavesSection(ctx, view, () => ctx.navigate(`#/sends/${requestId}`)));
     const offered = actionsFor(ctx, view);
     if (offered !== shownActions) {
       shownActions = offered;
@@ -319,7 +323,7 @@ async function detail(area, ctx, requestId) {
       clear(recipientsLink, ctx.may("GET /recipients/send/{request_id}") && ["sending", "fanned_out", "stopped"].includes(current.status)
         ? h("p", {}, h("a", { href: `#/recipients/send/${requestId}`, id: "recipients-link" }, "收件人明细：谁收到了、谁没收到及原因（可导出）"))
         : null);
-      clear(later, wavesSection(ctx, view, () => ctx.navigate(`#/sends/${requestId}`)), followUpSection(ctx, current));
+      clear(later, followUpSection(ctx, current));
     }
   };
   draw();
