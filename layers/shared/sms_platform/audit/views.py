@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from sms_platform.audit import search, trail
+from sms_platform.audit.vocabulary import action_name, target_name
 
 
 class Actor(BaseModel):
@@ -35,6 +36,17 @@ class Entry(BaseModel):
     after: Any = None
     prev_hash: str
     hash: str
+    template_name: str | None = Field(default=None, description="所涉模板的名称")
+
+    @computed_field(description="操作（中文）")  # type: ignore[prop-decorator]
+    @property
+    def action_name(self) -> str:
+        return action_name(self.action)
+
+    @computed_field(description="对象（中文）")  # type: ignore[prop-decorator]
+    @property
+    def target_name(self) -> str:
+        return target_name(self.target)
 
 
 class Entries(BaseModel):
