@@ -13,6 +13,7 @@ from sms_platform.text.templating import (
     _environment,
     carrier_params,
     check_declarations,
+    checked_value,
     contains_url,
     parse_template,
     render,
@@ -340,6 +341,35 @@ def test_validate_values_refuses_urls_in_any_type(value):
         with pytest.raises(ValidationFailed) as caught:
             validate_values(spec(kind, max_length=100), {"v": value})
         assert caught.value.message == "变量 ${v} 的值不能含有网址或链接"
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [
+        ("money", "1234.56"),
+        ("money", "¥12"),
+        ("phone", "+86 138-1234-1234"),
+        ("phone", "0631-5201234"),
+        ("date", "2024年1月31日"),
+        ("date", "2023-02-29"),
+        ("name", " 张三 "),
+        ("name", "张3"),
+        ("text", "  前后空格  "),
+        ("text", "   "),
+        ("text", "详见www.whhrss.gov.cn"),
+        ("text", "192.168.1.1"),
+        ("code", None),
+        ("code", 12),
+        ("text", "长" * 21),
+    ],
+)
+def test_checked_value_answers_as_validate_values_without_raising(kind, value):
+    declared = spec(kind)
+    value_sent, reason = checked_value(declared[0], value)
+    try:
+        assert (value_sent, reason) == (validate_values(declared, {"v": value})["v"], None)
+    except ValidationFailed as refused:
+        assert reason == refused.message
 
 
 @pytest.mark.parametrize("value", ["第1.2条", "3.5", "v2.0版", "社保卡.", "J. Smith", "养老金1,234.50元"])

@@ -281,10 +281,8 @@ class RowChecker:
         memo = self._memo[index]
         found = memo.get(raw)
         if found is None:
-            try:
-                found = (templating.validate_values((spec,), {spec.name: raw})[spec.name], None)
-            except ValidationFailed as error:
-                found = ("", error.message)
+            value, reason = templating.checked_value(spec, raw)
+            found = (value, None) if reason is None else ("", reason)
             if len(memo) >= VALUE_MEMO:
                 memo.clear()
             memo[raw] = found

@@ -284,13 +284,16 @@ _URL_PATTERNS = (
     re.compile(r"(?<![a-z0-9\-])[a-z0-9\-]+\.[a-z]{2,}(?![a-z0-9])", re.IGNORECASE),  # c.cn, gov.cn
     re.compile(r"(?<!\d)\d{1,3}(?:\.\d{1,3}){3}(?!\d)"),  # an IP address
 )
+# The same, as one expression: a value is searched once, not once a pattern (a list of
+# recipients checks every distinct value).
+_URL = re.compile("|".join(f"(?:{pattern.pattern})" for pattern in _URL_PATTERNS), re.IGNORECASE)
 
 
 def contains_url(text: str) -> bool:
     """Whether ``text`` holds something the carrier takes for a link. Full-width letters and
     dots are folded first (``ｗｗｗ．`` and ``baidu。com`` are links too)."""
     folded = unicodedata.normalize("NFKC", text).replace("。", ".")
-    return any(pattern.search(folded) for pattern in _URL_PATTERNS)
+    return _URL.search(folded) is not None
 
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?", re.ASCII)
@@ -377,6 +380,12 @@ def _checked_value(spec: VariableSpec, values: Mapping[str, object]) -> tuple[st
     if len(value) > spec.max_length:
         return value, f"{label} 最多 {spec.max_length} 个字，当前 {len(value)} 个字"
     return value, None
+
+
+def checked_value(spec: VariableSpec, value: object) -> tuple[str, str | None]:
+    """One declared variable's value as it will be sent and the reason ``validate_values`` would
+    refuse it (``None`` when accepted), without raising: for the many values of a list."""
+    return _checked_value(spec, {spec.name: value})
 
 
 def validate_values(
