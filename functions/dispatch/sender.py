@@ -69,8 +69,10 @@ def _items_of(batch: Any) -> dict[str, dict[str, Any]]:
 @tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from sms_platform.sending.dispatcher import Dispatcher
+    from sms_platform.templates import filing
 
-    dispatcher = Dispatcher()
+    # Each batch goes through a carrier that approved its template version (``carrier_routing``).
+    dispatcher = Dispatcher(templates=filing.approved_templates)
     try:
         return process_partial_response(
             event=event,

@@ -19,13 +19,21 @@ For each batch, in order:
    ``sending`` ones were handed to the carrier by an earlier attempt whose outcome is unknown
    (a crash, a timeout) and are settled with ``QuerySendDetails``, never sent again; others
    are done.
-6. One ``SendSms`` when every text is the same, else one ``SendBatchSms``; then by outcome:
-   ``OK`` → ``sent`` with the BizId; ``REJECTED`` → ``failed`` with the carrier's code;
-   ``LIMITED`` → back to ``queued``, its frequency counts given back, and a new message 15
-   minutes later (three times, then ``failed``); ``RETRY`` → back to ``queued`` (counts given
-   back) and ``TransientCarrierFault`` so that SQS
-   redelivers with backoff (and after its maxReceiveCount, the dead-letter queue);
-   ``UNKNOWN`` → settled now, and in later ``settle`` rounds while the carrier has no record.
+6. The batch's route (``carrier_routing``: the carriers that approved its template version,
+   configured and not drained or out, the first drawn by the lane's weights) names the carrier
+   each message is taken for. Its ``Carrier.send`` (Alibaba: one ``SendSms`` when every text is
+   the same, else one ``SendBatchSms``; Tencent: one ``SendSms`` per set of values, with its
+   template id and positional values) answers per number or for all; then by outcome:
+   ``OK`` → ``sent`` with the BizId, or the carrier's own id of each message recorded
+   (``cid#``) so its receipts find it; ``REJECTED`` → ``failed`` with the carrier's code;
+   ``UNKNOWN`` → settled now at that carrier (``settling``), and in later ``settle`` rounds
+   while it has no record, never sent through another. ``RETRY`` and ``LIMITED`` (the carrier
+   did not take them) go at once to the route's next carrier, never back to one that refused
+   them; what every carrier refused goes back to ``queued`` (counts given back): ``LIMITED`` in
+   a new message 15 minutes later (three times, then ``failed``), ``RETRY`` with
+   ``TransientCarrierFault`` so that SQS redelivers with backoff (and after its
+   maxReceiveCount, the dead-letter queue). Each hand-over adds to the carrier's health
+   counters of the minute (``carrier_health_counts``).
 
 Waiting is always a new delayed message, never a failed receive, so a message's receive count
 climbs only for real faults. The per-recipient work of a batch is kept to building its writes:
@@ -36,22 +44,22 @@ one ``ADD``, and nothing is logged per recipient.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from sms_platform.aws import transactions
 from sms_platform.carrier import client as carrier_client
-from sms_platform.carrier.client import Outcome
-from sms_platform.foundation import crypto
+from sms_platform.carrier.base import CarrierName, CarrierTemplate, Outcome
+from sms_platform.carrier.configured import carrier_named, configured_names
 from sms_platform.foundation.clock import Clock, get_clock
-from sms_platform.foundation.observability import metrics
 from sms_platform.sending import (
+    carrier_health_counts,
+    carrier_route_cache,
+    carrier_routing,
     frequency_limits,
     message_items,
     message_store,
@@ -60,48 +68,30 @@ from sms_platform.sending import (
     outbox,
     test_messages,
 )
-from sms_platform.sending.lanes import SmsKind
+from sms_platform.sending.carrier_route_cache import TemplateLookup
+from sms_platform.sending.lanes import SmsKind, lane_for
 from sms_platform.sending.messages import (
     LIMITED_DELAY_SECONDS,
     LIMITED_EXHAUSTED_NOTE,
     MAX_LIMITED_ATTEMPTS,
     NUMBER_UNVERIFIED,
-    UNSETTLED_CODE,
     BatchAction,
     LimitRules,
     MessageState,
     QueuedBatch,
-    Settlement,
     SuppressReason,
-    beijing_date,
     in_publicity_window,
     is_due,
     limit_specs,
     next_publicity_opening,
-    send_details_of,
-    settle_delay,
-    settlement_from_details,
 )
 from sms_platform.sending.number_health_rules import Hold
+from sms_platform.sending.settling import Settling, numbers_of
+from sms_platform.sending.settling import pick as _pick
+from sms_platform.sending.tally import Tally
 
-QUERY_PAGE_SIZE = 50
-QUERY_MAX_PAGES = 5
 _SENDING = MessageState.SENDING.value
-
-
-def numbers_of(batch: QueuedBatch) -> list[str]:
-    """The recipients' numbers in recipient order, opened from the batch's sealed numbers with
-    one decryption."""
-    numbers = crypto.open_many(batch.phones)
-    if len(numbers) != len(batch.message_ids):
-        raise ValueError("the batch's sealed numbers do not match its recipients")
-    return numbers
-
-
-def _pick(values: list[Any], picked: list[int]) -> list[Any]:
-    """The entries of one of the batch's parallel lists at ``picked`` (indexes in order); the
-    list itself when that is all of them, the usual case. Only read, never changed."""
-    return values if len(picked) == len(values) else [values[i] for i in picked]
+ALIBABA = CarrierName.ALIBABA.value
 
 
 class TransientCarrierFault(Exception):
@@ -110,39 +100,6 @@ class TransientCarrierFault(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(f"carrier unavailable: {code}")
         self.code = code
-
-
-@dataclass
-class Tally:
-    """Counts for the EMF metrics, by (metric, kind, office)."""
-
-    counts: Counter = field(default_factory=Counter)
-
-    def add(self, metric: str, kind: str, office: str, value: int = 1) -> None:
-        if value:
-            self.counts[(metric, str(kind), office)] += value
-
-    def get(self, metric: str) -> int:
-        return sum(v for (m, _, _), v in self.counts.items() if m == metric)
-
-    def emit(self) -> None:
-        """One EMF document per (kind, office), each holding that group's counts, through the
-        process's Metrics (``observability.metrics()``). A document's dimensions hold for all
-        its metrics, so each group is flushed on its own; the template's metric filters read
-        ``sent`` and ``failed`` from these documents."""
-        if not self.counts:
-            return
-        groups: dict[tuple[str, str], dict[str, int]] = {}
-        for (metric, kind, office), value in self.counts.items():
-            groups.setdefault((kind, office), {})[metric] = value
-        shared = metrics()
-        for (kind, office), values in groups.items():
-            shared.add_dimension(name="kind", value=kind)
-            shared.add_dimension(name="office", value=office)
-            for metric, value in values.items():
-                shared.add_metric(name=metric, unit=MetricUnit.Count, value=value)
-            shared.flush_metrics()
-        self.counts.clear()
 
 
 @dataclass
@@ -157,16 +114,20 @@ class Taken:
 
 
 @dataclass
-class Dispatcher:
-    carrier: Any = None  # a CarrierClient; the environment's one by default
+class Dispatcher(Settling):
+    carrier: Any = None  # one carrier for every batch (a ``base.Carrier``), else the configured ones
     clock: Clock | None = None
     rules: LimitRules = field(default_factory=LimitRules.from_settings)
     tally: Tally = field(default_factory=Tally)
+    # The carriers that approved a template version, each with the version as it knows it
+    # (``templates.filing.approved_templates``); without it a batch goes by its template code.
+    templates: TemplateLookup | None = None
+    carriers: Mapping[str, Any] | None = None  # the carriers by name, instead of the configured ones
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.carrier is None:
-            # looked up on the module when the dispatcher is made: tests put their own client there
-            self.carrier = carrier_client.carrier_client_from_environment()
+        if self.carrier is not None and self.carriers is None:
+            self.carriers = {self.carrier.name: self.carrier}
 
     def now(self) -> datetime:
         return (self.clock or get_clock()).now()
@@ -243,9 +204,11 @@ class Dispatcher:
         return not_queued
 
     # ------------------------------------------------------------------ sending
-    def _take(self, batch: QueuedBatch, picked: list[int], numbers: list[str], keys: list[Any], now: datetime) -> Taken:
-        """Count each recipient in its frequency windows and move it ``queued → sending``, in one
-        transaction per message. Usually every move is written and every recipient taken; when
+    def _take(
+        self, batch: QueuedBatch, picked: list[int], numbers: list[str], keys: list[Any], now: datetime, *, carrier: str
+    ) -> Taken:
+        """Count each recipient in its frequency windows and move it ``queued → sending`` for
+        ``carrier``, in one transaction per message. Usually every move is written and every recipient taken; when
         some are not, ``_sort_out`` says what becomes of them."""
         specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
         counters = frequency_limits.counters_for(specs) if specs else None
@@ -257,6 +220,7 @@ class Dispatcher:
             now,
             counters=counters,
             phone_hashes=_pick(batch.phone_hashes, picked),
+            carrier=carrier,
         )
         if outcome.refused or outcome.unwritten:
             self._sort_out(batch, picked, numbers, taken, outcome, now)
@@ -306,55 +270,179 @@ class Dispatcher:
             outbox.send_again(batch, indexes=[picked[position] for position in unwritten], numbers=numbers)
 
     def _send(self, batch: QueuedBatch, picked: list[int], numbers: list[str], now: datetime) -> None:
+        route = self._route(batch, now)
         keys = message_items.keys_of(batch.message_ids)
-        taken = self._take(batch, picked, numbers, keys, now)
+        taken = self._take(batch, picked, numbers, keys, now, carrier=route[0][0])
         if taken.in_flight:
             self._settle(batch, taken.in_flight, numbers, taken.items, rounds_done=0)
-        mine = taken.mine
-        if not mine:
-            return
-        to = _pick(numbers, mine)
-        sign, code, out_id = batch.sign_name, batch.template_code, batch.out_id
-        if batch.params is None:  # one text for all: the shared values
-            result = self.carrier.send_sms(to, sign, code, batch.shared_params, out_id)
-        elif batch.one_text(mine):
-            result = self.carrier.send_sms(to, sign, code, batch.params_for(mine[0]), out_id)
-        else:
-            values = [batch.params_for(i) or {} for i in mine]
-            result = self.carrier.send_batch_sms(to, sign, code, values, out_id)
-        self._after_send(batch, taken, numbers, keys, result, sending_at=now)
+        if taken.mine:
+            self._hand_over(batch, taken, numbers, keys, route, sending_at=now)
 
-    def _after_send(
+    # ------------------------------------------------------------------ carriers
+    def _route(self, batch: QueuedBatch, now: datetime) -> list[tuple[str, CarrierTemplate]]:
+        """The batch's carriers in failover order, each with the template as it knows it
+        (``carrier_routing``); a batch no carrier may carry now waits as a transient fault."""
+        approved = self._approved(batch, now)
+        lane = str(lane_for(batch.kind))
+        settings = carrier_route_cache.route_settings(lane, now=now)
+        order = carrier_routing.route(approved, self._configured(), settings, now, batch.batch_id)
+        if not order:
+            raise TransientCarrierFault("NoEligibleCarrier")
+        return [(name, approved[name]) for name in order]
+
+    def _approved(self, batch: QueuedBatch, now: datetime) -> Mapping[str, CarrierTemplate]:
+        found = None
+        if self.templates is not None:
+            found = carrier_route_cache.approved_templates(
+                self.templates, batch.template_id, batch.template_version, now=now
+            )
+        if found:
+            return found
+        if found is not None and not batch.template_code:
+            return {}  # a version no carrier approved: nothing may carry it
+        # A version the platform does not hold (or none looked up): the first carrier, by the
+        # template code the batch was queued with.
+        return {ALIBABA: CarrierTemplate(batch.template_code)}
+
+    def _configured(self) -> tuple[str, ...]:
+        return tuple(self.carriers) if self.carriers is not None else configured_names()
+
+    def client(self, name: str) -> Any:
+        """The carrier ``name``'s client (made on first use)."""
+        if name not in self._clients:
+            if self.carriers is not None and name in self.carriers:
+                self._clients[name] = self.carriers[name]
+            elif name == ALIBABA:  # looked up on the module: tests put their own client there
+                self._clients[name] = carrier_client.carrier_client_from_environment()
+            else:
+                self._clients[name] = carrier_named(name)
+        return self._clients[name]
+
+    def _hand_over(
+        self,
+        batch: QueuedBatch,
+        taken: Taken,
+        numbers: list[str],
+        keys: list[Any],
+        route: list[tuple[str, CarrierTemplate]],
+        *,
+        sending_at: datetime,
+    ) -> None:
+        """Hand the taken messages to the route's first carrier; what it refused to take goes on
+        to the next, and what every carrier refused waits (``_refused_everywhere``)."""
+        pending = taken.mine
+        answer: tuple[Any, dict[Outcome, list[int]]] | None = None
+        for position, (name, template) in enumerate(route):
+            if position:
+                pending = self._switch(batch, taken, numbers, keys, pending, name)
+                if not pending:
+                    return
+            result, groups = self._call(batch, name, template, pending, numbers)
+            self._record(batch, name, numbers, keys, result, groups, sending_at=sending_at)
+            pending = sorted(groups.get(Outcome.RETRY, []) + groups.get(Outcome.LIMITED, []))
+            if not pending:
+                return
+            answer = (result, groups)
+        if answer is not None:
+            self._refused_everywhere(batch, taken, numbers, keys, *answer)
+
+    def _call(
+        self, batch: QueuedBatch, name: str, template: CarrierTemplate, indexes: list[int], numbers: list[str]
+    ) -> tuple[Any, dict[Outcome, list[int]]]:
+        """One hand-over to carrier ``name``: its result, the recipients by outcome, counted for
+        the carrier's health."""
+        if batch.params is None:  # one text for all: the shared values
+            values: Any = batch.shared_params
+        elif batch.one_text(indexes):
+            values = batch.params_for(indexes[0])
+        else:
+            values = [batch.params_for(i) or {} for i in indexes]
+        started = time.perf_counter()
+        result = self.client(name).send(_pick(numbers, indexes), batch.sign_name, template, values, batch.out_id)
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        groups = carrier_routing.by_outcome(result, indexes, numbers)
+        carrier_health_counts.add_hand_over(name, self.now(), carrier_routing.health_counts(groups),
+                                            latency_ms=latency_ms)  # fmt: skip
+        return result, groups
+
+    def _switch(
+        self, batch: QueuedBatch, taken: Taken, numbers: list[str], keys: list[Any], indexes: list[int], name: str
+    ) -> list[int]:
+        """Hand messages a carrier refused to carrier ``name``; those not handed over (no longer
+        held) are put back and queued again, so none is left ``sending`` unasked."""
+        now = self.now()
+        moved = message_store.switch_carrier_many(_pick(keys, indexes), taken.attempt, name, now)
+        switched = [indexes[position] for position in moved]
+        if len(switched) < len(indexes):
+            left = set(switched)
+            again = self._requeue(batch, taken, keys, now, [i for i in indexes if i not in left])
+            if again:
+                outbox.send_again(batch, indexes=again, numbers=numbers)
+        return switched
+
+    def _record(
+        self,
+        batch: QueuedBatch,
+        name: str,
+        numbers: list[str],
+        keys: list[Any],
+        result: Any,
+        groups: dict[Outcome, list[int]],
+        *,
+        sending_at: datetime,
+    ) -> None:
+        """What the carrier took is ``sent`` (with its ids), what it refused as the request's
+        fault ``failed``; what it left unknown is settled by asking it."""
+        now = self.now()
+        kind, office, mids = batch.kind, batch.office, batch.message_ids
+        ok = groups.get(Outcome.OK)
+        if ok:
+            ids = result.carrier_ids()
+            if ids:  # a carrier that names each message (Tencent): its receipts find them by it
+                found = {mids[i]: ids[numbers[i]] for i in ok if numbers[i] in ids}
+                message_store.record_carrier_ids(name, found, now)
+            # A receipt may have landed first; that message then only records the BizId.
+            group = message_items.SentGroup(kind, office, batch.parts, sending_at, name)
+            message_store.mark_sent_many(_pick(keys, ok), result.biz_id, now, group)
+            self.tally.add("sent", kind, office, len(ok))
+            self.tally.add("parts", kind, office, len(ok) * batch.parts)
+        rejected = groups.get(Outcome.REJECTED)
+        if rejected:
+            answers = {r.phone: r for r in result.recipients}
+            failed = 0
+            for index in rejected:
+                own = answers.get(numbers[index])
+                code, message = (own.code, own.message) if own else (result.code, result.message)
+                failed += message_store.mark_failed(mids[index], code, message, now) is not None
+            self.tally.add("failed", kind, office, failed)
+        unknown = groups.get(Outcome.UNKNOWN)
+        if unknown:  # the request may have been sent: ask this carrier, never send again
+            self._settle(batch, unknown, numbers, message_store.get_many(_pick(mids, unknown)), rounds_done=0)
+
+    def _refused_everywhere(
         self,
         batch: QueuedBatch,
         taken: Taken,
         numbers: list[str],
         keys: list[Any],
         result: Any,
-        *,
-        sending_at: datetime,
+        groups: dict[Outcome, list[int]],
     ) -> None:
+        """Every carrier of the route refused these messages. Over a frequency limit they wait 15
+        minutes in a new message (three times, then ``failed``); otherwise they go back to
+        ``queued`` and the batch is retried with backoff (``TransientCarrierFault``)."""
         now = self.now()
-        mine = taken.mine
         kind, office = batch.kind, batch.office
-        mids = _pick(batch.message_ids, mine)
-        if result.outcome is Outcome.OK:
-            # A receipt may have landed first; that message then only records the BizId.
-            group = message_items.SentGroup(kind, office, batch.parts, sending_at)
-            message_store.mark_sent_many(_pick(keys, mine), result.biz_id, now, group)
-            self.tally.add("sent", kind, office, len(mids))
-            self.tally.add("parts", kind, office, len(mids) * batch.parts)
-        elif result.outcome is Outcome.REJECTED:
-            failed = sum(message_store.mark_failed(mid, result.code, result.message, now) is not None for mid in mids)
+        limited = groups.get(Outcome.LIMITED, [])
+        if limited and batch.attempt + 1 > MAX_LIMITED_ATTEMPTS:
+            mids = batch.message_ids
+            failed = sum(
+                message_store.mark_failed(mids[i], result.code, LIMITED_EXHAUSTED_NOTE, now) is not None
+                for i in limited
+            )
             self.tally.add("failed", kind, office, failed)
-        elif result.outcome is Outcome.LIMITED:
-            if batch.attempt + 1 > MAX_LIMITED_ATTEMPTS:
-                failed = sum(
-                    message_store.mark_failed(mid, result.code, LIMITED_EXHAUSTED_NOTE, now) is not None for mid in mids
-                )
-                self.tally.add("failed", kind, office, failed)
-                return
-            again = self._requeue(batch, taken, keys, now)
+        elif limited:
+            again = self._requeue(batch, taken, keys, now, limited)
             if again:
                 outbox.send_again(
                     batch,
@@ -363,102 +451,16 @@ class Dispatcher:
                     attempt=batch.attempt + 1,
                     not_before=now + timedelta(seconds=LIMITED_DELAY_SECONDS),
                 )
-        elif result.outcome is Outcome.RETRY:
-            self._requeue(batch, taken, keys, now)
+        retry = groups.get(Outcome.RETRY)
+        if retry:
+            self._requeue(batch, taken, keys, now, retry)
             raise TransientCarrierFault(result.code)
-        else:  # UNKNOWN: the request may have been sent; ask, never send again
-            items = message_store.get_many(mids)
-            self._settle(batch, mine, numbers, items, rounds_done=0)
 
     @staticmethod
-    def _requeue(batch: QueuedBatch, taken: Taken, keys: list[Any], now: datetime) -> list[int]:
-        """Put the attempt's messages back to ``queued``, their frequency counts given back (the
-        carrier did not take the request); the ones moved back."""
-        mine, counters = taken.mine, taken.counters
-        releases = [counters.releases(batch.phone_hashes[i]) for i in mine] if counters is not None else None
-        moved = message_store.requeue_many(_pick(keys, mine), taken.attempt, now, releases=releases)
-        return [mine[position] for position in moved]
-
-    # ------------------------------------------------------------------ settling unknown outcomes
-    def _settle_round(self, batch: QueuedBatch) -> None:
-        self._settle_in_flight(batch, list(range(len(batch.message_ids))), numbers_of(batch), rounds_done=batch.attempt)
-
-    def _settle_in_flight(self, batch: QueuedBatch, picked: list[int], numbers: list[str], *, rounds_done: int) -> None:
-        """Settle those of the recipients at ``picked`` still in ``sending`` (read first)."""
-        items = message_store.get_many(_pick(batch.message_ids, picked))
-        still = [i for i in picked if items.get(batch.message_ids[i], {}).get("state") == _SENDING]
-        if still:
-            self._settle(batch, still, numbers, items, rounds_done=rounds_done)
-
-    def _settle(
-        self,
-        batch: QueuedBatch,
-        picked: list[int],
-        numbers: list[str],
-        items: dict[str, dict[str, Any]],
-        *,
-        rounds_done: int,
-    ) -> None:
-        now = self.now()
-        unresolved: list[int] = []
-        for index in picked:
-            mid = batch.message_ids[index]
-            item = items.get(mid, {})
-            found = self._ask_carrier(numbers[index], item.get("out_id") or batch.out_id, item, now)
-            if found is None:
-                unresolved.append(index)
-            else:
-                self._apply_settlement(batch, mid, found, now)
-        if not unresolved:
-            return
-        next_round = rounds_done + 1
-        delay = settle_delay(next_round)
-        if delay is None:
-            failed = sum(
-                message_store.mark_failed(batch.message_ids[i], UNSETTLED_CODE, "运营商无此短信的发送记录", now)
-                is not None
-                for i in unresolved
-            )
-            self.tally.add("failed", batch.kind, batch.office, failed)
-            return
-        outbox.send_again(
-            batch,
-            indexes=unresolved,
-            numbers=numbers,
-            action=BatchAction.SETTLE,
-            attempt=next_round,
-            not_before=now + timedelta(seconds=delay),
-        )
-
-    def _ask_carrier(self, phone: str, out_id: str, item: dict[str, Any], now: datetime) -> Settlement | None:
-        sending_at = item.get("sending_at")
-        days = [beijing_date(datetime.fromisoformat(sending_at))] if sending_at else []
-        if beijing_date(now) not in days:
-            days.append(beijing_date(now))
-        for day in days:
-            for page in range(1, QUERY_MAX_PAGES + 1):
-                answer = self.carrier.query_send_details(phone, day, page_size=QUERY_PAGE_SIZE, current_page=page)
-                if not answer.ok:
-                    return None
-                details = send_details_of(answer.data)
-                found = settlement_from_details(details, out_id)
-                if found:
-                    return found
-                if len(details) < QUERY_PAGE_SIZE:
-                    break
-        return None
-
-    def _apply_settlement(self, batch: QueuedBatch, mid: str, found: Settlement, now: datetime) -> None:
-        kind, office = batch.kind, batch.office
-        if found.state is MessageState.FAILED:
-            if message_store.mark_failed(
-                mid, found.error_code or "UNKNOWN", "运营商记录发送失败", now, biz_id=found.biz_id
-            ):
-                self.tally.add("failed", kind, office)
-            return
-        # The carrier took it: it counts as sent (and its parts as used) whatever happens next.
-        if message_store.mark_sent(mid, found.biz_id, now):
-            self.tally.add("sent", kind, office)
-            self.tally.add("parts", kind, office, batch.parts)
-        if found.state is MessageState.DELIVERED and message_store.mark_delivered(mid, now, biz_id=found.biz_id):
-            self.tally.add("delivered", kind, office)
+    def _requeue(batch: QueuedBatch, taken: Taken, keys: list[Any], now: datetime, indexes: list[int]) -> list[int]:
+        """Put the attempt's messages at ``indexes`` back to ``queued``, their frequency counts
+        given back (no carrier took the request); the ones moved back."""
+        counters = taken.counters
+        releases = [counters.releases(batch.phone_hashes[i]) for i in indexes] if counters is not None else None
+        moved = message_store.requeue_many(_pick(keys, indexes), taken.attempt, now, releases=releases)
+        return [indexes[position] for position in moved]

@@ -34,9 +34,10 @@ SK = "msg"
 _SK_VALUE = {"S": SK}
 _STATE_NAME = {"#s": "state"}
 _SENDING_UPDATE = "SET #s = :to, updated_at = :now, attempt_token = :attempt, out_id = :out, sending_at = :now"
+_SENDING_CARRIER_UPDATE = _SENDING_UPDATE + ", carrier = :carrier"
 _SENT_UPDATE = "SET #s = :to, updated_at = :now, sent_at = :now, biz_id = :biz"
 _SENT_UPDATE_NO_BIZ = "SET #s = :to, updated_at = :now, sent_at = :now"
-_REQUEUE_UPDATE = "SET #s = :to, updated_at = :now REMOVE attempt_token, sending_at"
+_REQUEUE_UPDATE = "SET #s = :to, updated_at = :now REMOVE attempt_token, sending_at, carrier"
 
 
 def key(mid: str) -> dict[str, str]:
@@ -316,18 +317,20 @@ def _moves(keys: Sequence[dict[str, Any]], update: dict[str, Any]) -> list[dict[
 
 
 def sending_actions(
-    keys: Sequence[dict[str, Any]], attempt: str, out_id: str, at: datetime, table_name: str
+    keys: Sequence[dict[str, Any]], attempt: str, out_id: str, at: datetime, table_name: str, carrier: str | None = None
 ) -> list[dict[str, Any]]:
-    """``queued → sending`` of each message (``keys_of``) as a transaction action. A refused move
-    carries the message as it was: its state tells a message another attempt is sending from one
-    already done."""
+    """``queued → sending`` of each message (``keys_of``) as a transaction action, naming the
+    ``carrier`` it is handed to (settling asks that one). A refused move carries the message as it
+    was: its state tells a message another attempt is sending from one already done."""
     values = {
         ":to": {"S": "sending"}, ":from": {"S": "queued"}, ":now": {"S": iso(at)},
         ":attempt": {"S": attempt}, ":out": {"S": out_id},
     }  # fmt: skip
+    if carrier:
+        values[":carrier"] = {"S": carrier}
     update = {
         "TableName": table_name,
-        "UpdateExpression": _SENDING_UPDATE,
+        "UpdateExpression": _SENDING_CARRIER_UPDATE if carrier else _SENDING_UPDATE,
         "ConditionExpression": "#s = :from",
         "ExpressionAttributeNames": _STATE_NAME,
         "ExpressionAttributeValues": values,
@@ -356,12 +359,13 @@ def sent_actions(
 @dataclass(frozen=True)
 class SentGroup:
     """What the messages of one ``mark_sent_many`` call share, for the daily statistics: they
-    were handed to the carrier together (``sending_at``) for one kind and office."""
+    were handed to ``carrier`` together (``sending_at``) for one kind and office."""
 
     kind: str
     office: str
     parts: int
     sending_at: datetime
+    carrier: str | None = None
 
 
 def requeue_actions(
@@ -385,28 +389,53 @@ def requeue_actions(
 # ---------------------------------------------------------------------------- carriers' ids
 
 
+def switch_actions(
+    keys: Sequence[dict[str, Any]], attempt: str, carrier: str, at: datetime, table_name: str
+) -> list[dict[str, Any]]:
+    """Hand each message (``keys_of``) this attempt holds in ``sending`` to another ``carrier``,
+    as a transaction action: the one it was handed to refused the request (it sent nothing)."""
+    values = {
+        ":from": {"S": "sending"}, ":attempt": {"S": attempt}, ":carrier": {"S": carrier}, ":now": {"S": iso(at)},
+    }  # fmt: skip
+    update = {
+        "TableName": table_name,
+        "UpdateExpression": "SET carrier = :carrier, updated_at = :now",
+        "ConditionExpression": "#s = :from AND attempt_token = :attempt",
+        "ExpressionAttributeNames": _STATE_NAME,
+        "ExpressionAttributeValues": values,
+    }
+    return _moves(keys, update)
+
+
 def carrier_id_key(carrier: str, carrier_id: str) -> dict[str, str]:
     return {"pk": f"cid#{carrier}#{carrier_id}", "sk": "cid"}
 
 
-def carrier_id_actions(
-    carrier: str, mid: str, carrier_id: str, at: datetime, table_name: str
-) -> list[dict[str, Any]]:
-    """The index item naming the message by the carrier's id of it, and the message recording
-    both, as one transaction's actions (the message must exist)."""
-    index = carrier_id_key(carrier, carrier_id)
-    item = {
-        "pk": {"S": index["pk"]}, "sk": {"S": index["sk"]}, "message_id": {"S": mid},
-        "carrier": {"S": carrier}, "expires_at": {"N": str(_expires_at(at))},
-    }  # fmt: skip
+def carrier_id_groups(
+    carrier: str, ids: Mapping[str, str], at: datetime, table_name: str
+) -> list[list[dict[str, Any]]]:
+    """For each message (message id to the carrier's id of it), the index item naming the message
+    by that id and the message recording both, as one transaction's actions (the message must
+    exist). What they share is built once: a batch has a hundred."""
+    carrier_value, expires = {"S": carrier}, {"N": str(_expires_at(at))}
+    prefix, cid_sk = f"cid#{carrier}#", {"S": "cid"}
     update = {
         "TableName": table_name,
-        "Key": {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE},
         "UpdateExpression": "SET carrier = :c, carrier_id = :i",
         "ConditionExpression": "attribute_exists(pk)",
-        "ExpressionAttributeValues": {":c": {"S": carrier}, ":i": {"S": carrier_id}},
     }
-    return [{"Put": {"TableName": table_name, "Item": item}}, {"Update": update}]
+    groups = []
+    for mid, carrier_id in ids.items():
+        if not carrier_id:
+            continue
+        cid = {"S": carrier_id}
+        item = {"pk": {"S": prefix + carrier_id}, "sk": cid_sk, "message_id": {"S": mid}, "carrier": carrier_value,
+                "expires_at": expires}  # fmt: skip
+        move = update.copy()
+        move["Key"] = {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE}
+        move["ExpressionAttributeValues"] = {":c": carrier_value, ":i": cid}
+        groups.append([{"Put": {"TableName": table_name, "Item": item}}, {"Update": move}])
+    return groups
 
 
 # ---------------------------------------------------------------------------- holds

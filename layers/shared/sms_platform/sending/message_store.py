@@ -340,6 +340,7 @@ def mark_sending_many(
     *,
     counters: BatchCounters | None = None,
     phone_hashes: Sequence[str] = (),
+    carrier: str | None = None,
 ) -> transactions.Outcome:
     """``mark_sending`` for many messages (``message_items.keys_of``) in a few transactions.
 
@@ -347,8 +348,9 @@ def mark_sending_many(
     writes (``phone_hashes`` name its number), all or nothing, and stands or falls alone. In a
     refusal, the actions below ``len(counters)`` are counters (a full window), the one at it is
     the message's own move (no longer ``queued``; its item as it was says what it is now).
+    ``carrier`` names the carrier the messages are handed to.
     """
-    moves = message_items.sending_actions(keys, attempt, out_id, at, _table().name)
+    moves = message_items.sending_actions(keys, attempt, out_id, at, _table().name, carrier)
     if counters is None:
         return transactions.write_runs(_client(), moves)
     return transactions.write_runs(_client(), counters.with_counts(phone_hashes, moves), len(counters) + 1)
@@ -371,7 +373,13 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
         # The count goes to the shard of the first message moved.
         first = next(index for index in range(len(keys)) if index not in skip)
         daily_stats.count_sent(
-            message_items.id_of(keys[first]), group.kind, group.office, group.parts, group.sending_at, moved
+            message_items.id_of(keys[first]),
+            group.kind,
+            group.office,
+            group.parts,
+            group.sending_at,
+            moved,
+            carrier=group.carrier,
         )
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
         moved += mark_sent(message_items.id_of(keys[index]), biz_id, at)
@@ -418,11 +426,21 @@ def _requeue_releasing(moves: list[dict[str, Any]], releases: Sequence[list[dict
 # ---------------------------------------------------------------------------- carriers' ids
 
 
+def switch_carrier_many(keys: Sequence[dict[str, Any]], attempt: str, carrier: str, at: datetime) -> list[int]:
+    """Hand the messages (``message_items.keys_of``) this attempt holds in ``sending`` to another
+    ``carrier`` (the first refused the request); the indexes of those handed over. A message
+    not written for repeated conflicts is left out, as one no longer held."""
+    actions = message_items.switch_actions(keys, attempt, carrier, at, _table().name)
+    outcome = transactions.write_runs(_client(), actions)
+    skip = {*outcome.refused, *outcome.unwritten}
+    return [index for index in range(len(keys)) if index not in skip]
+
+
 def record_carrier_ids(carrier: str, ids: Mapping[str, str], at: datetime) -> int:
     """Record on each message (message id to the carrier's id of it) the carrier it was handed
     to and that carrier's id, with the index its receipts find it by; how many were recorded."""
     table = _table().name
-    groups = [message_items.carrier_id_actions(carrier, mid, cid, at, table) for mid, cid in ids.items() if cid]
+    groups = message_items.carrier_id_groups(carrier, ids, at, table)
     outcome = transactions.write_groups(_client(), groups)
     if outcome.unwritten:
         raise RuntimeError(f"{len(outcome.unwritten)} carrier ids could not be recorded")

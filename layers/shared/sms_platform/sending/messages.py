@@ -133,6 +133,9 @@ class QueuedBatch(BaseModel):
     attempt: int = 0  # LIMITED re-sends for ``send``; settle rounds for ``settle``
     test: bool = False  # a test key's messages: settled by the platform, never sent (CONTRACTS §7)
     notify: bool = False  # its messages' caller hears of each state change (status_notices)
+    # The carrier its latest hand-over went to: a ``settle`` batch asks it about messages that do
+    # not name theirs (each message names its own carrier, which comes first).
+    carrier: str | None = None
 
     @model_validator(mode="after")
     def _lists_align(self) -> QueuedBatch:

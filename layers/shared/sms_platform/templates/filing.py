@@ -25,7 +25,7 @@ from sms_platform.audit import trail
 from sms_platform.carrier.base import Carrier, CarrierTemplate, FilingState, Outcome, TemplateKind
 from sms_platform.carrier.configured import ORDER, carrier_named, configured_names
 from sms_platform.foundation.clock import get_clock
-from sms_platform.foundation.errors import Conflict
+from sms_platform.foundation.errors import Conflict, NotFound
 from sms_platform.templates import store
 from sms_platform.templates.models import (
     CARRIER_TEMPLATE_TYPES,
@@ -66,6 +66,16 @@ def carrier_template(version: TemplateVersion, carrier: str) -> CarrierTemplate:
     if filing is None or filing.state != "approved" or not filing.template_id:
         raise ValueError(f"template {version.template_id} v{version.version} is not approved at {carrier}")
     return CarrierTemplate(filing.template_id, tuple(filing.placeholders))
+
+
+def approved_templates(template_id: str, version: int) -> dict[str, CarrierTemplate] | None:
+    """Each carrier that approved a template version, with the version as it knows it (what the
+    dispatcher routes a batch by); None for a version the platform does not hold."""
+    try:
+        found = store.load(template_id).numbered(version)
+    except NotFound:
+        return None
+    return {name: carrier_template(found, name) for name in carriers_for(found)}
 
 
 def _configured(carriers: Carriers | None) -> Carriers:

@@ -1,0 +1,145 @@
+"""Which carrier a queued batch goes through, and where it goes when that carrier refuses it:
+the pure rules. The settings they read are IT operations' (``carrier_rotation``: each lane's
+weights, each carrier's state), read by the dispatcher through ``carrier_route_cache``.
+
+A batch's route is its carriers in failover order (``route``):
+
+1. Eligible: configured for this deployment, approved the batch's template version (a version
+   approved at one carrier only never goes to another), and neither ``drained`` (by hand) nor
+   ``out`` (by the health watch, until its probation ends). When every eligible carrier is out,
+   they are used all the same: a health judgement never stops all sending; a drain does.
+2. First, one carrier drawn by weight among the eligible ones weighted above 0; the draw is by
+   the batch's id, so the same batch delivered again draws the same carrier. Then the other
+   eligible carriers, heaviest first, in the carriers' order on a tie (a carrier of weight 0 is
+   a standby: it takes a batch only when the weighted ones cannot).
+3. A batch a carrier refused to take (RETRY, LIMITED: the carrier certainly did not send it)
+   goes on to the next carrier of its route, never back to one that refused it in this
+   handling. A message whose outcome is unknown stays with its carrier until that carrier
+   has been asked (``Dispatcher._settle``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sms_platform.carrier.base import CarrierName, Outcome
+
+ACTIVE, DRAINED, OUT = "active", "drained", "out"
+STATES = frozenset({ACTIVE, DRAINED, OUT})
+# The carriers' order (carrier.configured.ORDER): ties and listings follow it.
+ORDER: tuple[str, ...] = (CarrierName.ALIBABA.value, CarrierName.TENCENT.value)
+# Outcomes that mean the carrier did not take the request: the next carrier may.
+REFUSED = frozenset({Outcome.RETRY, Outcome.LIMITED})
+
+
+@dataclass(frozen=True)
+class CarrierState:
+    """A carrier's state as the operators' side wrote it."""
+
+    state: str = ACTIVE
+    until: datetime | None = None
+    reason: str = ""
+
+    def in_force(self, now: datetime) -> str:
+        """The state at ``now``: active once ``until`` has passed."""
+        if self.state == ACTIVE or (self.until is not None and now >= self.until):
+            return ACTIVE
+        return self.state
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    """One lane's weights and the carriers' states (a carrier absent: weight 0, active)."""
+
+    weights: Mapping[str, int] = field(default_factory=dict)
+    states: Mapping[str, CarrierState] = field(default_factory=dict)
+
+    def weight_of(self, carrier: str) -> int:
+        return max(0, int(self.weights.get(carrier, 0)))
+
+    def state_of(self, carrier: str, now: datetime) -> str:
+        return self.states.get(carrier, CarrierState()).in_force(now)
+
+
+def _ordered(names: Iterable[str]) -> list[str]:
+    names = set(names)
+    return [n for n in ORDER if n in names] + sorted(names - set(ORDER))
+
+
+def eligible(approved: Iterable[str], configured: Iterable[str], settings: RouteSettings, now: datetime) -> list[str]:
+    """The carriers that may carry the batch now, in the carriers' order (see the module's rule 1)."""
+    usable = set(approved) & set(configured)
+    states = {name: settings.state_of(name, now) for name in usable}
+    active = [name for name in _ordered(usable) if states[name] == ACTIVE]
+    if active:
+        return active
+    # Every one is out or drained: the health judgement yields, an operator's drain does not.
+    return [name for name in _ordered(usable) if states[name] == OUT]
+
+
+def draw(key: str, weights: Mapping[str, int]) -> str | None:
+    """One carrier drawn by weight (only those above 0), the same for the same ``key``."""
+    names = [name for name in _ordered(weights) if weights[name] > 0]
+    total = sum(weights[name] for name in names)
+    if not total:
+        return None
+    point = zlib.crc32(key.encode("utf-8")) % total
+    for name in names:
+        point -= weights[name]
+        if point < 0:
+            return name
+    return names[-1]  # not reached: the points add up to the total
+
+
+def route(
+    approved: Iterable[str], configured: Iterable[str], settings: RouteSettings, now: datetime, key: str
+) -> list[str]:
+    """The batch's carriers in failover order (the module's rules 1 and 2); empty when none may
+    carry it."""
+    candidates = eligible(approved, configured, settings, now)
+    weights = {name: settings.weight_of(name) for name in candidates}
+    first = draw(key, weights)
+    rest = [name for name in candidates if name != first]
+    rest.sort(key=lambda name: -weights[name])  # stable: the carriers' order on a tie
+    return ([first] if first else []) + rest
+
+
+def next_carrier(order: list[str], refused: Iterable[str]) -> str | None:
+    """The next carrier of a route after those that refused the batch (rule 3)."""
+    tried = set(refused)
+    return next((name for name in order if name not in tried), None)
+
+
+def by_outcome(result: Any, indexes: list[int], numbers: list[str]) -> dict[Outcome, list[int]]:
+    """The recipients at ``indexes`` (their numbers in ``numbers``) grouped by what the carrier
+    answered for each: its own answer where it answered per number, else the request's.
+
+    A number the carrier answered nothing for in a request it took is UNKNOWN: it may have been
+    sent, so it is settled by asking, never sent again."""
+    if not result.recipients:
+        return {result.outcome: list(indexes)}
+    answers = {r.phone: r.outcome for r in result.recipients}
+    groups: dict[Outcome, list[int]] = {}
+    for index in indexes:
+        outcome = answers.get(numbers[index])
+        if outcome is None:
+            outcome = Outcome.UNKNOWN if result.outcome is Outcome.OK else result.outcome
+        groups.setdefault(outcome, []).append(index)
+    return groups
+
+
+def answer_of(result: Any, phone: str) -> tuple[str, str]:
+    """The carrier's code and message for one number (its own where it answered per number)."""
+    for recipient in result.recipients:
+        if recipient.phone == phone:
+            return recipient.code, recipient.message
+    return result.code, result.message
+
+
+def health_counts(groups: Mapping[Outcome, list[int]]) -> dict[str, int]:
+    """How many recipients of one hand-over ended in each outcome, for the health counter."""
+    return {outcome.value: len(indexes) for outcome, indexes in groups.items() if indexes}
