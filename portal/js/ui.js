@@ -62,7 +62,8 @@ function lengthHint(control) {
   if (!(max > 0)) return null;
   control.removeAttribute("maxlength");
   control.dataset.maxLength = String(max);
-  const hint = h("div", { class: "hint length-hint", id: `${control.id}-length`, "aria-live": "polite" });
+  // Not a live region: read with the control (aria-describedby), not after every keystroke.
+  const hint = h("div", { class: "hint length-hint", id: `${control.id}-length` });
   control.setAttribute("aria-describedby", [control.getAttribute("aria-describedby"), hint.id].filter(Boolean).join(" "));
   const update = () => {
     const typed = characters(control.value);

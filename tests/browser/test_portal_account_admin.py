@@ -102,6 +102,21 @@ def test_the_administrator_confirms_changes_and_keeps_a_temporary_password_until
     ).json()
     assert signed.get("challenge") == "NEW_PASSWORD_REQUIRED", signed
 
+    # A new account's temporary password is shown the same way.
+    form = page.get_by_role("form", name="新建账号")
+    username = f"{other['username']}-new"
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("真实姓名").fill("冯新人")
+    form.get_by_label("工号").fill(f"{other['staff_number']}N")
+    form.get_by_label("单位").select_option("lingang")
+    form.get_by_label("区县操作员").check()
+    form.get_by_role("button", name="新建账号").click()
+    created = page.get_by_role("dialog", name=f"冯新人（{username}）的临时密码")
+    expect(created.locator("#temporary-password")).not_to_be_empty()
+    expect(page.locator("#created-account")).to_contain_text(f"已新建账号 {username}")
+    created.get_by_role("button", name="我已记下，关闭").click()
+    expect(created).to_have_count(0)
+
     # The administrator's own row offers nothing the API refuses on one's own account.
     page.get_by_label("查找账号").fill(ADMIN[0])
     own = page.get_by_role("row").filter(has=page.get_by_text("本人", exact=True))
