@@ -48,3 +48,13 @@ def test_the_glossary_names_the_refusal() -> None:
     text = GLOSSARY.read_text(encoding="utf-8")
     assert re.search(r'refuse: "不通过"', text)
     assert re.search(r'refuseReason: "不通过的原因"', text)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted((ROOT / "portal" / "js").rglob("*.js")) if "/rejection" in p.read_text(encoding="utf-8")],
+    ids=lambda p: p.name,
+)
+def test_every_page_that_refuses_takes_its_words_from_the_glossary(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert 'from "../glossary.js"' in text and "TERMS.refuse" in text

@@ -6,6 +6,7 @@
 
 import { get, post } from "../api.js";
 import { CATEGORY_NAMES, OFFICE_NAMES, statusBadge } from "../common.js";
+import { TERMS } from "../glossary.js";
 import { measure } from "../sms.js";
 import { clear, field, formError, h, input, submitting, when } from "../ui.js";
 import { followUpFacts } from "./follow_ups.js";
@@ -93,11 +94,11 @@ function decisionForm(label, { approveText, onApprove, onReject, onSkip, mine })
     return form;
   }
   form.append(
-    field("不通过的原因", reason, { name: "reason", hint: "选择“不通过”时必填，提交人会看到" }),
+    field(TERMS.refuseReason, reason, { name: "reason", hint: TERMS.refuseHint }),
     formError(),
     h("div", { class: "actions" },
       h("button", { type: "submit", value: "approve", class: "primary" }, approveText),
-      h("button", { type: "submit", value: "reject", class: "danger" }, "不通过"),
+      h("button", { type: "submit", value: "reject", class: "danger" }, TERMS.refuse),
       h("button", { type: "button", onclick: onSkip }, "跳过，看下一件")),
   );
   form.addEventListener("submit", (event) => {
@@ -158,11 +159,11 @@ const TEMPLATES = {
       onSkip: skip,
       onApprove: async () => {
         const result = await post(`${base}/approval`, { note: note.value.trim() || null });
-        await decided(v, outcomeLine("已审核通过", v, result));
+        await decided(v, outcomeLine(TERMS.approved, v, result));
       },
       onReject: async (reason) => {
         const result = await post(`${base}/rejection`, { reason });
-        await decided(v, outcomeLine("已审核不通过", v, result));
+        await decided(v, outcomeLine(TERMS.refused, v, result));
       },
     });
     if (!decision.querySelector(".notice")) decision.prepend(field("审核意见（可选）", note, { name: "note" }));
@@ -227,11 +228,11 @@ const SENDS = {
       onSkip: skip,
       onApprove: async () => {
         await post(`${base}/approval`);
-        await decided(item, sendOutcome("已审核通过", r));
+        await decided(item, sendOutcome(TERMS.approved, r));
       },
       onReject: async (reason) => {
         await post(`${base}/rejection`, { reason });
-        await decided(item, sendOutcome("已审核不通过", r));
+        await decided(item, sendOutcome(TERMS.refused, r));
       },
     });
     const audience = r.sheet

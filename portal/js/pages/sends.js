@@ -13,7 +13,7 @@ import { reviewSends } from "./review.js";
 import { sheetResult, sheetUploader } from "./sheets.js";
 
 const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
-  ["fanned_out", "已全部排队发送"], ["stopped", "已停止"], ["rejected", "审核未通过"], ["cancelled", "已取消"]];
+  ["fanned_out", "已全部排队发送"], ["stopped", "已停止"], ["rejected", TERMS.refusedState], ["cancelled", "已取消"]];
 const RUNNING = new Set(["sending", "fanned_out"]);
 
 export async function render(main, ctx, args) {
@@ -253,7 +253,7 @@ function facts(view) {
     h("dt", {}, "合计条数"), h("dd", {}, `${view.total_parts} 条`),
     h("dt", {}, "发送时间"), h("dd", {}, `${when(view.timing.starts_at)}；${view.timing.note}`),
     r.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${r.reviewer.real_name}，${when(r.reviewed_at)}`)] : null,
-    r.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", {}, r.reject_reason)] : null,
+    r.reject_reason ? [h("dt", {}, TERMS.refuseReason), h("dd", {}, r.reject_reason)] : null,
     r.stop_reason ? [h("dt", {}, "停止原因"), h("dd", {}, r.stop_reason)] : null,
     r.cancel_reason ? [h("dt", {}, "取消原因"), h("dd", {}, r.cancel_reason)] : null,
   );

@@ -4,13 +4,14 @@
 
 import { get, post, put } from "../api.js";
 import { CATEGORY_NAMES, DISTRICTS, OFFICE_NAMES, signatureOf, statusBadge } from "../common.js";
+import { TERMS } from "../glossary.js";
 import { measure, placeholders } from "../sms.js";
 import { DATE_FORMATS } from "../variables.js";
 import { reviewTemplates } from "./review.js";
 import { badge, beijingDay, clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
 
 const STATUS_NAMES = {
-  draft: "草稿", submitted: "待审核", approved: "审核通过，待报备", rejected: "审核未通过",
+  draft: "草稿", submitted: "待审核", approved: "审核通过，待报备", rejected: TERMS.refusedState,
   filed: "已报备，运营商审核中", carrier_approved: "运营商已通过，未到生效日期", carrier_rejected: "运营商未通过",
   active: "已启用", retired: "已停用", expired: "已过期",
 };
@@ -243,7 +244,7 @@ function versionFacts(v) {
     h("dt", {}, "有效期"), h("dd", {}, `${v.valid_from} 至 ${v.valid_until}`),
     h("dt", {}, "编写人"), h("dd", {}, `${v.author.real_name}，${when(v.created_at)}`),
     v.reviewer ? [h("dt", {}, "审核人"), h("dd", {}, `${v.reviewer.real_name}，${when(v.reviewed_at)}${v.review_note ? "：" + v.review_note : ""}`)] : null,
-    v.reject_reason ? [h("dt", {}, "不通过原因"), h("dd", { class: "reason" }, v.reject_reason)] : null,
+    v.reject_reason ? [h("dt", {}, TERMS.refuseReason), h("dd", { class: "reason" }, v.reject_reason)] : null,
     carrierFilings(v),
     v.end_reason ? [h("dt", {}, "结束原因"), h("dd", {}, v.end_reason)] : null,
   );
