@@ -64,7 +64,7 @@ def include(area: str, *prefixes: str) -> None:
 # ---- staff routers: one line per area, with the paths it serves --------------------------
 include("session", "/session")
 include("accounts", "/me", "/offices", "/roles", "/accounts", "/account-settings")
-include("trigger_rules", "/trigger-rules", "/event-grants")
+include("trigger_rules", "/trigger-rules", "/event-grants", "/event-types")
 include("hotline_desk", "/hotline")
 include("subscription_items", "/subscription-items", "/subscription-settings")
 include("contacts", "/contacts", "/audiences", "/contact-grants")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sms_platform.foundation.clock import get_clock
 from sms_platform.foundation.text_rules import Visible
 from sms_platform.sources import trigger_rules
-from sms_platform.sources.trigger_rule_models import Grants, Rule, RuleDraft, RuleList
+from sms_platform.sources.trigger_rule_models import EventTypes, Grants, Rule, RuleDraft, RuleList
 from sms_platform.staff.context import Role
 from sms_platform.staff.rights import allow, current_staff
 
@@ -75,6 +75,12 @@ def reject_rule(rule_id: str, body: Annotated[ReasonIn, Body()]) -> Rule:
 @allow(Role.city_operator, Role.city_reviewer)
 def retire_rule(rule_id: str) -> Rule:
     return trigger_rules.retire(current_staff(), rule_id, now=get_clock().now())
+
+
+@router.get("/event-types", summary="已授予业务系统的事件类型（编写规则和订阅项目时选择）", tags=TAGS)
+@allow(Role.city_operator, Role.city_reviewer)
+def granted_event_types() -> EventTypes:
+    return trigger_rules.event_types()
 
 
 @router.get("/event-grants/<api_key_id>", summary="业务系统 API 密钥可发送的事件类型", tags=TAGS)

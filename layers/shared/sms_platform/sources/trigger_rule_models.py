@@ -113,6 +113,15 @@ class Grants(BaseModel):
     event_types: list[str]
 
 
+class GrantedEventType(BaseModel):
+    event_type: str
+    api_keys: int = Field(description="可发送该类事件的业务系统 API 密钥数")
+
+
+class EventTypes(BaseModel):
+    event_types: list[GrantedEventType] = Field(description="已授予业务系统的事件类型，按名称排列")
+
+
 def matching_rules(rules: list[Rule], event: dict[str, Any], now: datetime) -> list[Rule]:
     """The newest active version of each rule that is in force and whose condition holds."""
     newest: dict[str, Rule] = {}

@@ -139,6 +139,16 @@ def granted_types(api_key_id: str) -> list[str]:
     return sorted(item["event_type"] for item in items)
 
 
+def all_grants() -> list[tuple[str, str]]:
+    """Every grant as (API key id, event type): a scan, as the control table is small and grants few."""
+    items = queries.items(
+        _table().scan,
+        FilterExpression="begins_with(pk, :p) AND begins_with(sk, :g)",
+        ExpressionAttributeValues={":p": "apikey#", ":g": "grant#"},
+    )
+    return sorted((item["pk"].removeprefix("apikey#"), item["event_type"]) for item in items)
+
+
 def is_granted(api_key_id: str | None, event_type: str) -> bool:
     if not api_key_id:
         return False

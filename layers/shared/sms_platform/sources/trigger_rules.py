@@ -20,7 +20,15 @@ from typing import Any
 from sms_platform.audit import trail
 from sms_platform.foundation.errors import Conflict, Forbidden, ValidationFailed
 from sms_platform.sources import channel_sends, trigger_rule_store
-from sms_platform.sources.trigger_rule_models import EVENT_TYPE_PATTERN, Grants, Rule, RuleDraft, RuleList
+from sms_platform.sources.trigger_rule_models import (
+    EVENT_TYPE_PATTERN,
+    EventTypes,
+    GrantedEventType,
+    Grants,
+    Rule,
+    RuleDraft,
+    RuleList,
+)
 from sms_platform.staff.context import StaffContext
 
 
@@ -137,6 +145,15 @@ def retire(ctx: StaffContext, rule_id: str, *, now: datetime) -> Rule:
 
 def grants(api_key_id: str) -> Grants:
     return Grants(api_key_id=api_key_id, event_types=trigger_rule_store.granted_types(api_key_id))
+
+
+def event_types() -> EventTypes:
+    """The event types some business system may send (its key was granted them): what a rule
+    can be written for, each with how many keys may send it."""
+    keys: dict[str, int] = {}
+    for _, event_type in trigger_rule_store.all_grants():
+        keys[event_type] = keys.get(event_type, 0) + 1
+    return EventTypes(event_types=[GrantedEventType(event_type=t, api_keys=n) for t, n in sorted(keys.items())])
 
 
 def _audit_grants(ctx: StaffContext, action: str, before: Grants, now: datetime) -> Grants:
