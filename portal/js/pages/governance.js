@@ -42,23 +42,14 @@ export function reviewActions(ctx, routes, base, item, authorId, reload) {
   return box;
 }
 
+// ``fields``: [label, control, API field name, hint] each, or a node placed as it is (a fieldset).
 export function form(label, fields, onSubmit, button = "保存草稿") {
   const node = h("form", { class: "card", "aria-label": label }, h("h2", {}, label),
-    ...fields.map(([text, control, name, hint]) => field(text, control, { name, hint })), formError(),
+    ...fields.map((entry) => (entry instanceof Node ? entry : field(entry[0], entry[1], { name: entry[2], hint: entry[3] }))), formError(),
     h("button", { type: "submit", class: "primary" }, button));
   node.addEventListener("submit", (event) => {
     event.preventDefault();
     submitting(node, () => onSubmit(node));
   });
   return node;
-}
-
-// "name=data.path" lines as a mapping, for variable mappings from event data.
-export function mapping(text) {
-  const result = {};
-  for (const line of text.split("\n")) {
-    const [name, ...rest] = line.split("=");
-    if (name.trim()) result[name.trim()] = rest.join("=").trim();
-  }
-  return result;
 }
