@@ -137,6 +137,15 @@ def test_a_city_operator_filters_the_dashboard_reads_the_numbers_and_exports_the
     choose(page, days[2], days[0], "全部单位")
     expect(page.locator('[data-error-for="from"]')).to_have_text("开始日期不能晚于结束日期")
 
+    # At 768 px the numbers go under their chart instead of beside it.
+    choose(page, days[0], days[2], "南海新区")
+    expect(stats.locator('[data-stat="sent"] b')).to_have_text("33")
+    page.set_viewport_size({"width": 768, "height": 1000})
+    chart_box = daily.locator("svg.chart").bounding_box()
+    numbers_box = numbers.bounding_box()
+    assert numbers_box["y"] >= chart_box["y"] + chart_box["height"] - 1
+    shot(page, "dashboard-narrow")
+
 
 def test_tables_sort_by_a_heading_and_tell_their_totals(portal_platform, staff_api, browser, days):
     operator = staff_api.account("sort", "city", ["city_operator"], "排序员")

@@ -12,7 +12,9 @@ const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", 
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "统计与运维"));
-  if (ctx.may("GET /reports/daily")) await statistics(main, { extra: (report) => carrierTotals(report.carriers || []) });
+  if (ctx.may("GET /reports/daily")) {
+    await statistics(main, (query) => get("/reports/daily", query), { extra: (report) => carrierTotals(report.carriers || []) });
+  }
   if (ctx.may("GET /number-checks/counts")) await numberChecks(main);
   if (ctx.may("GET /operations/lanes")) await lanes(main);
 }

@@ -3,7 +3,6 @@
 // (GET /reports/daily; a district sees its own district only), for the days and the office
 // chosen. Each chart stands beside the table of its numbers, which downloads as CSV or XLSX.
 
-import { get } from "../api.js";
 import { FAILURE, PALETTE, barChart, lineChart } from "../charts.js";
 import { CATEGORY_NAMES, OFFICE_NAMES } from "../common.js";
 import { downloadCsv, downloadXlsx } from "../exports.js";
@@ -135,14 +134,15 @@ function details(rows) {
     exportButtons(name, table));
 }
 
-// ``extra(report)``: what the dashboard adds under the charts for the same days and office.
-export async function statistics(main, { extra } = {}) {
+// ``load(query)``: the page's call of GET /reports/daily; ``extra(report)``: what the page adds
+// under the charts for the same days and office.
+export async function statistics(main, load, { extra } = {}) {
   const body = h("div", { id: "statistics" });
   const title = h("h2", {});
   const card = h("section", { class: "card" }, title);
   let chosen = { from: beijingDay(1 - DAYS), to: beijingDay(), office: "" };
   const show = async (wanted) => {
-    const report = await get("/reports/daily", { from: wanted.from, to: wanted.to, office: wanted.office });
+    const report = await load({ from: wanted.from, to: wanted.to, office: wanted.office });
     chosen = wanted;
     const scope = wanted.office ? `（${OFFICE_NAMES[wanted.office] || wanted.office}）`
       : report.offices.length === 1 ? `（${OFFICE_NAMES[report.offices[0]] || report.offices[0]}）` : "（全部单位）";
