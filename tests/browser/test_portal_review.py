@@ -37,7 +37,7 @@ def test_a_reviewer_sees_everything_a_template_approval_covers_and_moves_on_to_t
     reviewer = staff_api.account("rq-rev-", "city", ["city_reviewer"], "吴审核")
     variables = [
         {"name": "name", "type": "name", "max_length": 10},
-        {"name": "date", "type": "date", "max_length": 11},
+        {"name": "date", "type": "date", "max_length": 11, "format": "chinese"},
         {"name": "amount", "type": "money", "max_length": 9},
     ]
     first_name, second_name = f"待遇发放通知{tag}", f"年审提醒{tag}"
@@ -56,17 +56,17 @@ def test_a_reviewer_sees_everything_a_template_approval_covers_and_moves_on_to_t
 
     page = browser.new_page()
     sign_in(page, portal_platform, reviewer["username"], reviewer["password"])
-    page.get_by_role("link", name="短信模板").click()
-    page.get_by_role("link", name="待审核").click()
+    # 我的工作 leads straight to the template's review, inside the queue.
+    page.get_by_role("link", name=f"模板：{first_name}（第 1 版）").click()
     queue = page.locator(".review-queue")
     expect(queue.get_by_role("heading")).to_have_text(re.compile(r"待审核的模板（共 \d+ 件）"))
     row = queue.locator(f'tr[data-key="{ids[0]}/1"]')
     expect(row).to_contain_text("孙编写")
     expect(row).to_contain_text("定向通知类")
-    row.get_by_role("link", name=f"{first_name}（第 1 版）").click()
+    expect(row).to_have_class(re.compile("selected"))
 
     detail = page.get_by_role("region", name=f"模板 {first_name} 的审核内容")
-    expect(detail.get_by_role("heading", name=f"审核：{first_name}（第 1 版）")).to_be_focused()
+    expect(detail.get_by_role("heading", name=f"审核：{first_name}（第 1 版）")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"#/templates/review/{ids[0]}/1$"))
     expect(detail.locator("#review-signature")).to_have_text(f"【{signature}】")
     expect(detail.locator("#review-text")).to_have_text(f"【{signature}】{NOTICE}")
@@ -77,7 +77,7 @@ def test_a_reviewer_sees_everything_a_template_approval_covers_and_moves_on_to_t
     rows = detail.locator(".review-variables tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(0)).to_have_text(re.compile(r"\$\{name\}\s*姓名\s*—\s*10 字"))
-    expect(rows.nth(1)).to_have_text(re.compile(r"\$\{date\}\s*日期\s*YYYY-MM-DD\s*11 字"))
+    expect(rows.nth(1)).to_have_text(re.compile(r"\$\{date\}\s*日期\s*2026年12月31日\s*11 字"))
     expect(rows.nth(2)).to_have_text(re.compile(r"\$\{amount\}\s*金额\s*—\s*9 字"))
     shot(page, "review-template-detail")
 
@@ -88,6 +88,7 @@ def test_a_reviewer_sees_everything_a_template_approval_covers_and_moves_on_to_t
     expect(outcome).to_contain_text(f"已审核通过：{first_name}（第 1 版），已报备，运营商审核中。")
     expect(queue.locator(f'tr[data-key="{ids[0]}/1"]')).to_have_count(0)
     expect(page.locator(".review-detail h2")).not_to_have_text(f"审核：{first_name}（第 1 版）")
+    expect(page.locator(".review-detail h2")).to_be_focused()  # the reviewer reads on from the next item
     expect(page).to_have_url(re.compile(r"#/templates/review"))
 
     # The second one, rejected with a reason, without leaving the queue either.

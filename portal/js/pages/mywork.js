@@ -15,8 +15,8 @@ export async function render(main, ctx) {
       get("/subscription-items"),
     ]);
     const waiting = [
-      ...templates.versions.map((v) => ({ what: `模板：${v.name}（第 ${v.version} 版）`, by: v.author.real_name, at: v.submitted_at, link: "#/templates/review", mine: v.author.account_id === me })),
-      ...sends.requests.map((r) => ({ what: `${r.kind_name}：${r.template_name}（${r.office_name}）`, by: r.author.real_name, at: r.created_at, link: `#/sends/${r.request_id}`, mine: r.author.account_id === me })),
+      ...templates.versions.map((v) => ({ what: `模板：${v.name}（第 ${v.version} 版）`, by: v.author.real_name, at: v.submitted_at, link: `#/templates/review/${v.template_id}/${v.version}`, mine: v.author.account_id === me })),
+      ...sends.requests.map((r) => ({ what: `${r.kind_name}：${r.template_name}（${r.office_name}）`, by: r.author.real_name, at: r.created_at, link: `#/sends/review/${r.request_id}`, mine: r.author.account_id === me })),
       ...rules.rules.filter((r) => r.status === "submitted").map((r) => ({ what: `触发规则：${r.name}`, by: r.author_name, at: r.updated_at, link: "#/rules", mine: r.author === me })),
       ...items.items.filter((i) => i.status === "submitted").map((i) => ({ what: `订阅项目：${i.name}`, by: i.author, at: i.updated_at, link: "#/items", mine: i.author === me })),
     ].filter((w) => !w.mine);

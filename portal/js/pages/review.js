@@ -8,6 +8,7 @@ import { get, post } from "../api.js";
 import { CATEGORY_NAMES, OFFICE_NAMES, statusBadge } from "../common.js";
 import { TERMS } from "../glossary.js";
 import { measure } from "../sms.js";
+import { DATE_FORMATS } from "../variables.js";
 import { clear, field, formError, h, input, submitting, when } from "../ui.js";
 import { followUpFacts } from "./follow_ups.js";
 import { reminderFacts } from "./reminders.js";
@@ -54,6 +55,12 @@ function queue(area, ctx, kind, selected) {
     await open(next);
   }
 
+  // Choosing the item already open keeps what the reviewer typed there; it only moves focus.
+  const reopen = (item) => {
+    if (current && kind.key(current) === kind.key(item) && detail.querySelector("h2")) detail.querySelector("h2").focus();
+    else open(item);
+  };
+
   const skip = () => {
     if (!current || items.length < 2) return;
     const at = items.findIndex((i) => kind.key(i) === kind.key(current));
@@ -70,7 +77,7 @@ function queue(area, ctx, kind, selected) {
         ? items.map((item, at) => h("tr", { "data-key": kind.key(item) },
           h("td", {}, String(at + 1)),
           kind.columns.map(([, cell], column) => h("td", {}, column === 0
-            ? h("a", { href: `#/${kind.path}/${kind.key(item)}`, onclick: (event) => { event.preventDefault(); open(item); } }, cell(item))
+            ? h("a", { href: `#/${kind.path}/${kind.key(item)}`, onclick: (event) => { event.preventDefault(); reopen(item); } }, cell(item))
             : cell(item)))))
         : h("tr", {}, h("td", { colspan: String(kind.columns.length + 1), class: "empty" }, kind.done)))));
   }
@@ -78,8 +85,9 @@ function queue(area, ctx, kind, selected) {
   return {
     async start() {
       await load();
-      const wanted = items.find((i) => kind.key(i) === selected) || items[0] || null;
-      await open(wanted, { focus: false });
+      const named = items.find((i) => kind.key(i) === selected);
+      // An address naming the item (a link from 我的工作) brings the reader to it.
+      await open(named || items[0] || null, { focus: Boolean(named) });
     },
   };
 }
@@ -109,6 +117,12 @@ function decisionForm(label, { approveText, onApprove, onReject, onSkip, mine })
   return form;
 }
 
+// How a date variable is written when sent, as the template declares it.
+function dateFormat(format) {
+  const found = DATE_FORMATS.find(([value]) => value === (format || ""));
+  return found ? found[1] : format;
+}
+
 function variablesTable(variables, values) {
   if (!variables || !variables.length) return h("p", { class: "hint" }, "无变量");
   return h("table", { class: "review-variables" },
@@ -116,7 +130,7 @@ function variablesTable(variables, values) {
     h("tbody", {}, variables.map((v) => h("tr", {},
       h("td", {}, h("code", {}, `\${${v.name}}`)),
       h("td", {}, VARIABLE_TYPE_NAMES[v.type] || v.type),
-      h("td", {}, v.format || (v.type === "date" ? "YYYY-MM-DD" : "—")),
+      h("td", {}, v.type === "date" ? dateFormat(v.format) : "—"),
       h("td", {}, `${v.max_length} 字`),
       values ? h("td", {}, values[v.name] ?? "（按名单逐人填写）") : null))));
 }
