@@ -54,6 +54,7 @@ def _search(**query):
         ("李", ["lifang"]),  # part of one name
         ("zhangwei2", ["zhangwei2"]),  # a username, where the name is shared
         ("  王芳 ", ["wangfang"]),
+        ("removed-account", []),  # an account id no account has now: searched as it always was
     ],
 )
 def test_an_operator_is_found_by_name_or_username(trail_of_people, operator, usernames):
@@ -71,6 +72,7 @@ def test_an_operator_is_found_by_name_or_username(trail_of_people, operator, use
         ),
         ("芳", "“芳”对应多个账号：李芳（lifang，环翠区）、王芳（wangfang，市社保中心），请输入其中一个的用户名"),
         ("赵六", "没有姓名或用户名为“赵六”的账号"),
+        ("王 芳", "没有姓名或用户名为“王 芳”的账号"),
     ],
 )
 def test_a_name_of_several_accounts_or_none_is_refused_naming_them(trail_of_people, operator, message):

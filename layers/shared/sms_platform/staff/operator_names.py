@@ -7,6 +7,8 @@ one account it names, and refuses, listing the candidates, when it names several
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
 
 from sms_platform.foundation.errors import ValidationFailed
@@ -51,9 +53,14 @@ def _refusal(text: str, candidates: list[Account]) -> ValidationFailed:
     return ValidationFailed(f"“{text}”对应多个账号：{listed}{more}，请输入其中一个的用户名", field="operator")
 
 
+# An account id as the trail keeps it: one that names no account now (a removed account's
+# entries stay in the trail) is still searched for, as the filter always took account ids.
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9._@-]+")
+
+
 def resolve(text: str) -> str:
     """The username of the one account ``text`` names: its username, else its full real name,
-    else a part of its real name."""
+    else a part of its real name; an account id of no account as it is."""
     wanted = text.strip()
     accounts = account_store.list_accounts()
     for matches in (
@@ -65,4 +72,6 @@ def resolve(text: str) -> str:
             return matches[0].username
         if matches:
             raise _refusal(wanted, sorted(matches, key=lambda a: (a.real_name, a.username)))
+    if _ACCOUNT_ID.fullmatch(wanted):
+        return wanted
     raise _refusal(wanted, [])
