@@ -17,6 +17,7 @@ from tests.contacts_support import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
+MONTH = {"name": "month", "type": "text", "max_length": 8}
 NOTICE = "尊敬的${name}，您的社保待遇将于${date}发放，金额${amount}元，详询12333。"
 
 
@@ -49,9 +50,8 @@ def test_a_reviewer_sees_everything_a_template_approval_covers_and_moves_on_to_t
         created = staff_api.call("POST", "/templates", operator["token"], _draft(staff_api, name, text, specs, remark))
         staff_api.call("POST", f"/templates/{created['template_id']}/versions/1/submission", operator["token"])
         ids.append(created["template_id"])
-    signature = next(
-        s["name"] for s in staff_api.call("GET", "/signatures", reviewer["token"])["signatures"] if s["office"] == "city"
-    )
+    signatures = staff_api.call("GET", "/signatures", reviewer["token"])["signatures"]
+    signature = next(s["name"] for s in signatures if s["office"] == "city")
     length = sms.measure(NOTICE, signature)
 
     page = browser.new_page()
@@ -117,7 +117,7 @@ def test_a_reviewer_works_through_send_requests_with_their_values_and_variables(
     template = staff_api.active_template(
         operator,
         reviewer,
-        _draft(staff_api, f"缴费到账通知{tag}", text, [{"name": "month", "type": "text", "max_length": 8}], "缴费到账后告知"),
+        _draft(staff_api, f"缴费到账通知{tag}", text, [MONTH], "缴费到账后告知"),
     )
     requests_made = []
     for month in ("2026年11月", "2026年12月"):
@@ -146,7 +146,8 @@ def test_a_reviewer_works_through_send_requests_with_their_values_and_variables(
     expect(detail.locator("#review-audience")).to_contain_text("人（参保人员，文登区）")
     expect(detail.locator("#review-remark")).to_have_text("缴费到账后告知")
     expect(detail.locator("#review-text")).to_contain_text("您单位2026年11月的社保缴费已到账")
-    expect(detail.locator(".review-variables tbody tr")).to_have_text(re.compile(r"\$\{month\}\s*文本\s*—\s*8 字\s*2026年11月"))
+    month_row = detail.locator(".review-variables tbody tr")
+    expect(month_row).to_have_text(re.compile(r"\$\{month\}\s*文本\s*—\s*8 字\s*2026年11月"))
     expect(detail).to_contain_text("2026年11月到账告知")
     shot(page, "review-send-detail")
 
