@@ -114,6 +114,18 @@ def test_the_route_is_the_drawn_carrier_then_the_rest_heaviest_first(weights, ca
     assert route(approved, BOTH, settings, NOW, "batch-1") == expected
 
 
+@pytest.mark.parametrize(
+    ("weights", "refusing", "expected"),
+    [
+        ({"alibaba": 100, "tencent": 0}, ["alibaba"], ["tencent", "alibaba"]),  # refused moments ago: last
+        ({"alibaba": 100, "tencent": 0}, ["alibaba", "tencent"], ["alibaba", "tencent"]),
+        ({"alibaba": 100, "tencent": 0}, ["tencent"], ["alibaba", "tencent"]),
+    ],
+)
+def test_a_carrier_refusing_moments_ago_comes_last(weights, refusing, expected):
+    assert route(BOTH, BOTH, RouteSettings(weights), NOW, "batch-1", refusing) == expected
+
+
 def test_a_weighted_route_puts_the_other_carrier_second():
     settings = RouteSettings({"alibaba": 50, "tencent": 50})
     routes = {tuple(route(BOTH, BOTH, settings, NOW, f"b{n}")) for n in range(200)}

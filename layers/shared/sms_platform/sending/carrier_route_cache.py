@@ -1,7 +1,8 @@
 """What the dispatcher routes by, kept in the container for a few seconds so that a batch costs
 no read of its own: a lane's weights and the carriers' states (``carrier_rotation``, read every
-``ROUTE_SECONDS``), and the carriers that approved a template version (read through the lookup
-the dispatch function gives, every ``TEMPLATE_SECONDS``). Freshness is by the platform's clock;
+``ROUTE_SECONDS``), the carriers that approved a template version (read through the lookup
+the dispatch function gives, every ``TEMPLATE_SECONDS``), and the carriers that refused a
+request here moments ago (``REFUSAL_SECONDS``). Freshness is by the platform's clock;
 a cache made under other settings (a test's fresh moto) is never used.
 """
 
@@ -19,18 +20,21 @@ from sms_platform.sending.carrier_routing import CarrierState, RouteSettings
 
 ROUTE_SECONDS = 5  # an operator's change or the health watch's reaches every sender within this
 TEMPLATE_SECONDS = 30  # a carrier's approval of a version reaches every sender within this
+REFUSAL_SECONDS = 5  # a carrier that refused a request comes last in routes for this long
 
 TemplateLookup = Callable[[str, int], Mapping[str, CarrierTemplate] | None]
 
 # key -> (the settings object it was read under, read at, value)
 _routes: dict[str, tuple[Any, datetime, RouteSettings]] = {}
 _templates: dict[tuple[str, int], tuple[Any, datetime, Mapping[str, CarrierTemplate] | None]] = {}
+_refusals: dict[str, tuple[Any, datetime]] = {}
 
 
 def forget() -> None:
     """Read everything again on next use."""
     _routes.clear()
     _templates.clear()
+    _refusals.clear()
 
 
 def _fresh(cached: tuple[Any, datetime, Any] | None, now: datetime, seconds: int) -> bool:
@@ -67,3 +71,13 @@ def approved_templates(
     found = lookup(template_id, version)
     _templates[key] = (settings(), now, found)
     return found
+
+
+def note_refusal(carrier: str, *, now: datetime) -> None:
+    """``carrier`` refused a request now (it did not take it: no connection, 5xx, throttling)."""
+    _refusals[carrier] = (settings(), now)
+
+
+def refusing(*, now: datetime) -> set[str]:
+    """The carriers that refused a request in this container in the last ``REFUSAL_SECONDS``."""
+    return {name for name, noted in _refusals.items() if _fresh((*noted, None), now, REFUSAL_SECONDS)}

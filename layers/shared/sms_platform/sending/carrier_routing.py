@@ -16,6 +16,9 @@ A batch's route is its carriers in failover order (``route``):
    goes on to the next carrier of its route, never back to one that refused it in this
    handling. A message whose outcome is unknown stays with its carrier until that carrier
    has been asked (``Dispatcher._settle``).
+4. A carrier that refused a request in this container moments ago comes last in the routes
+   drawn meanwhile (``carrier_route_cache.REFUSAL_SECONDS``): while it is down, a batch does not
+   first wait for its refusal, until the health watch takes it out.
 """
 
 from __future__ import annotations
@@ -96,16 +99,23 @@ def draw(key: str, weights: Mapping[str, int]) -> str | None:
 
 
 def route(
-    approved: Iterable[str], configured: Iterable[str], settings: RouteSettings, now: datetime, key: str
+    approved: Iterable[str],
+    configured: Iterable[str],
+    settings: RouteSettings,
+    now: datetime,
+    key: str,
+    refusing: Iterable[str] = (),
 ) -> list[str]:
     """The batch's carriers in failover order (the module's rules 1 and 2); empty when none may
-    carry it."""
+    carry it. Carriers ``refusing`` requests moments ago (rule 4) come last."""
     candidates = eligible(approved, configured, settings, now)
     weights = {name: settings.weight_of(name) for name in candidates}
     first = draw(key, weights)
     rest = [name for name in candidates if name != first]
     rest.sort(key=lambda name: -weights[name])  # stable: the carriers' order on a tie
-    return ([first] if first else []) + rest
+    order = ([first] if first else []) + rest
+    down = set(refusing)
+    return [name for name in order if name not in down] + [name for name in order if name in down]
 
 
 def next_carrier(order: list[str], refused: Iterable[str]) -> str | None:

@@ -285,7 +285,8 @@ class Dispatcher(Settling):
         approved = self._approved(batch, now)
         lane = str(lane_for(batch.kind))
         settings = carrier_route_cache.route_settings(lane, now=now)
-        order = carrier_routing.route(approved, self._configured(), settings, now, batch.batch_id)
+        refusing = carrier_route_cache.refusing(now=now)
+        order = carrier_routing.route(approved, self._configured(), settings, now, batch.batch_id, refusing)
         if not order:
             raise TransientCarrierFault("NoEligibleCarrier")
         return [(name, approved[name]) for name in order]
@@ -342,6 +343,8 @@ class Dispatcher(Settling):
             pending = sorted(groups.get(Outcome.RETRY, []) + groups.get(Outcome.LIMITED, []))
             if not pending:
                 return
+            if result.outcome in carrier_routing.REFUSED:  # the request as a whole, not one number
+                carrier_route_cache.note_refusal(name, now=self.now())
             answer = (result, groups)
         if answer is not None:
             self._refused_everywhere(batch, taken, numbers, keys, *answer)
