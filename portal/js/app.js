@@ -58,16 +58,43 @@ async function signOut(message = "已退出登录") {
   start(message);
 }
 
+// The page's main heading (or the main region itself) takes the focus, so a keyboard or screen
+// reader user starts reading the new page instead of the top of the document.
+function focusMain() {
+  const main = document.getElementById("main");
+  if (!main) return;
+  const heading = main.querySelector("h1, h2");
+  const target = heading || main;
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus();
+}
+
 function shell(pages) {
+  const menu = h("button", {
+    type: "button",
+    class: "menu-toggle",
+    "aria-controls": "side-nav",
+    "aria-expanded": "false",
+    onclick: () => setMenu(menu.getAttribute("aria-expanded") !== "true"),
+  }, "菜单");
   const nav = h(
     "nav",
-    { class: "side", "aria-label": "主导航" },
+    { class: "side", id: "side-nav", "aria-label": "主导航" },
     h("ul", {}, pages.map((page) => h("li", {}, h("a", { href: `#/${page.path}`, "data-page": page.path }, page.title)))),
   );
+  const skip = h("a", {
+    class: "skip-link",
+    href: "#main",
+    // The portal routes on the hash: the skip link moves the focus without changing the route.
+    onclick: (event) => {
+      event.preventDefault();
+      focusMain();
+    },
+  }, "跳到正文");
   const header = h(
     "header",
     { class: "top" },
-    h("div", { class: "brand" }, "威海市社会保险业务短信服务平台"),
+    h("div", { class: "brand" }, menu, h("span", {}, "威海市社会保险业务短信服务平台")),
     h(
       "div",
       { class: "who" },
@@ -77,7 +104,15 @@ function shell(pages) {
     ),
   );
   const main = h("main", { id: "main", tabindex: "-1" });
-  clear(root, header, h("div", { class: "body" }, nav, main));
+  clear(root, skip, header, h("div", { class: "body" }, nav, main));
+}
+
+// On narrow screens the navigation folds away behind the 菜单 button (portal.css).
+function setMenu(open) {
+  const toggle = document.querySelector("button.menu-toggle");
+  if (!toggle) return;
+  toggle.setAttribute("aria-expanded", String(open));
+  document.getElementById("side-nav").classList.toggle("open", open);
 }
 
 async function route() {
@@ -88,6 +123,7 @@ async function route() {
   for (const link of document.querySelectorAll("nav.side a")) {
     link.toggleAttribute("aria-current", link.dataset.page === page.path);
   }
+  setMenu(false); // a page chosen from the folded menu takes the screen
   // Each visit renders into its own element: a page still loading when the user moves on
   // finishes into a detached element instead of adding itself to the next page.
   const main = document.getElementById("main");
@@ -101,6 +137,9 @@ async function route() {
   } catch (error) {
     if (session()) clear(view, h("div", { class: "error-box", role: "alert" }, error.message || String(error)));
   }
+  // A page that placed the focus itself (an item opened from a link) keeps it; a visit that
+  // was overtaken by the next one leaves the focus to that one.
+  if (view.isConnected && !view.contains(document.activeElement)) focusMain();
 }
 
 export async function start(message) {

@@ -53,6 +53,8 @@ function sorted(rows, key, descending) {
 }
 
 function heading(label, key, state, index, onSort) {
+  // A column of row actions has no visible heading; screen readers still hear what it holds.
+  if (!label) return h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, "操作"));
   if (!key) return h("th", { scope: "col" }, label);
   const current = state.column === index;
   const direction = current ? (state.descending ? "descending" : "ascending") : "none";

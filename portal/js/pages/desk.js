@@ -68,6 +68,7 @@ async function waiting(main, ctx) {
     drawResults();
     drawPreview();
     clear(desk, form);
+    search.focus(); // the agent goes on typing in the panel just opened
   }
   main.append(section("等待选择问答的来电", list, desk));
 }

@@ -53,6 +53,11 @@ function queue(area, ctx, kind, selected) {
     await load();
     const next = items.find((i, at) => at >= position && kind.key(i) !== kind.key(item)) || items[0] || null;
     await open(next);
+    // The last item decided: the focus goes to the queue's heading instead of the page's body.
+    if (!next) {
+      title.setAttribute("tabindex", "-1");
+      title.focus();
+    }
   }
 
   // Choosing the item already open keeps what the reviewer typed there; it only moves focus.

@@ -26,7 +26,7 @@ export function showSignIn(root, message, done) {
       next(root, answer, done);
     });
   });
-  clear(root, h("div", { class: "centre" }, form));
+  clear(root, h("main", { class: "centre" }, form));
   username.focus();
 }
 
@@ -73,7 +73,7 @@ function newPassword(root, answer, done) {
       next(root, result, done);
     });
   });
-  clear(root, h("div", { class: "centre" }, form));
+  clear(root, h("main", { class: "centre" }, form));
   first.focus();
 }
 
@@ -99,13 +99,13 @@ function totpCode(root, answer, done) {
       next(root, result, done);
     });
   });
-  clear(root, h("div", { class: "centre" }, form));
+  clear(root, h("main", { class: "centre" }, form));
   code.focus();
 }
 
 // Before anything else: change an expired or reset password, or enrol TOTP.
 export function showRestriction(root, me, done, signOut) {
-  const box = h("div", { class: "centre" });
+  const box = h("main", { class: "centre" });
   clear(root, box);
   const leave = h("button", { type: "button", onclick: signOut }, "退出登录");
   const settled = async () => {
