@@ -75,7 +75,7 @@ def _ordered(names: Iterable[str]) -> list[str]:
 
 def eligible(approved: Iterable[str], configured: Iterable[str], settings: RouteSettings, now: datetime) -> list[str]:
     """The carriers that may carry the batch now, in the carriers' order (see the module's rule 1)."""
-    usable = set(approved) & set(configured)
+    usable = set(approved).intersection(configured)
     states = {name: settings.state_of(name, now) for name in usable}
     active = [name for name in _ordered(usable) if states[name] == ACTIVE]
     if active:
@@ -109,6 +109,8 @@ def route(
     """The batch's carriers in failover order (the module's rules 1 and 2); empty when none may
     carry it. Carriers ``refusing`` requests moments ago (rule 4) come last."""
     candidates = eligible(approved, configured, settings, now)
+    if len(candidates) < 2:  # the usual case of a deployment with one carrier: nothing to draw
+        return candidates
     weights = {name: settings.weight_of(name) for name in candidates}
     first = draw(key, weights)
     rest = [name for name in candidates if name != first]
