@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from tests.browser.accessibility import violations
+from tests.browser.accessibility import assert_accessible, violations
 from tests.browser.conftest import ADMIN, shot, sign_in
 from tests.staff_fixtures import totp_code
 
@@ -182,6 +182,7 @@ def test_a_reviewer_approves_a_template_with_the_keyboard_alone(portal_platform,
     page.keyboard.press("Enter")
     detail = page.get_by_role("region", name=f"模板 {name} 的审核内容")
     expect(detail.get_by_role("heading", name=f"审核：{name}（第 1 版）")).to_be_focused()
+    assert_accessible(page, "template review detail")
     tab_to(page, "审核通过并报备")
     shot(page, "keyboard-review")
     page.keyboard.press("Enter")
@@ -240,6 +241,7 @@ def test_an_agent_answers_a_waiting_call_with_the_keyboard_alone(portal_platform
     expect(page.get_by_label(question)).to_be_focused()
     page.keyboard.press("Space")
     expect(page.locator("#pick-preview")).to_contain_text(f"发送到 {masked}，共 1 条")
+    assert_accessible(page, "desk with a call's panel open")
     tab_to(page, "发送")
     page.keyboard.press("Enter")
     expect(page.locator("#toast")).to_contain_text(f"已发送 1 条短信到 {masked}")

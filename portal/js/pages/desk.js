@@ -26,7 +26,7 @@ async function waiting(main, ctx) {
 
   function choose(call) {
     const search = input({ type: "search", placeholder: "输入关键字查找问答" });
-    const results = h("div", { class: "checks", role: "group", "aria-label": "问答条目", "aria-required": "true" });
+    const results = h("div", { class: "checks", role: "group", "aria-label": "问答条目（必选 1-3 条）" });
     const preview = h("div", { id: "pick-preview", "aria-live": "polite" });
     const form = h("form", { class: "card", "aria-label": `来电 ${call.caller} 的问答` },
       h("h2", {}, `来电 ${call.caller}`),
