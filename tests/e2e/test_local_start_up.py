@@ -111,7 +111,9 @@ def test_at_a_terminal_make_run_prints_a_short_summary_and_a_line_per_request():
                   "local-business-system-api-key-0001", "local-hotline-secret", "Ctrl-C stops everything"):  # fmt: skip
         assert shown in summary
     ids = re.findall(r"id (\w+) +local-(?:business|service)", summary)
-    assert len(ids) == 2
+    assert len(ids) == 4  # a live and a test key for business systems and for service channels
+    twins = re.findall(r"id (\w+) +local-\S+-test-key-0001 +\(test twin of (\w+)\)", summary)
+    assert len(twins) == 2 and {twin for _, twin in twins} <= set(ids)
     assert max(len(line) for line in summary.splitlines()) < 120  # no line of thousands of characters
     assert not [line for line in run.output.splitlines() if line.lstrip().startswith('{"')]  # no JSON lines
     assert re.search(r"GET /v1/subscriptions/products +→ 403", run.output)
