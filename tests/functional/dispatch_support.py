@@ -10,6 +10,8 @@ test's ``FixedClock`` and moto's delay and visibility timers together, so delaye
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -187,3 +189,26 @@ def receipt_for(sent: Any, *, success: bool = True, err_code: str = "DELIVERED")
         "biz_id": sent.biz_id,
         "out_id": sent.out_id,
     }
+
+
+@contextmanager
+def lanes_with_both_carriers(
+    aws: Any, tencent_simulator: Any, lambda_context: Any, at: datetime
+) -> Iterator[LaneRunner]:
+    """A ``LaneRunner`` at ``at`` (the clock fixed there) with both carrier simulators running and
+    Tencent's receipts prompt; keys and cached routes forgotten before and after."""
+    from sms_platform.foundation import crypto
+    from sms_platform.foundation.clock import FixedClock, set_clock
+    from sms_platform.sending import carrier_route_cache
+
+    crypto.reset()
+    carrier_route_cache.forget()
+    clock = FixedClock(at)
+    set_clock(clock)
+    tencent_simulator.receipt_delay = 0.02
+    try:
+        yield LaneRunner(aws, clock, lambda_context)
+    finally:
+        set_clock(None)
+        carrier_route_cache.forget()
+        crypto.reset()

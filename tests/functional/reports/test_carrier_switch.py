@@ -11,8 +11,7 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from sms_platform.foundation import crypto
-from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
+from sms_platform.foundation.clock import BEIJING
 from sms_platform.sending import carrier_route_cache, outbox
 from sms_platform.staff.context import Office, Role
 from sms_platform.templates import workflow
@@ -20,7 +19,7 @@ from sms_platform.templates import workflow
 from infra.tencent_simulator.receipts import receipt as tencent_receipt
 from tests import template_support
 from tests.events import api_event, schedule_event
-from tests.functional.dispatch_support import CALLBACK_TOKEN, LaneRunner, push
+from tests.functional.dispatch_support import CALLBACK_TOKEN, lanes_with_both_carriers, push
 from tests.staff_calls import call, member
 
 MORNING = datetime(2024, 5, 6, 10, 0, tzinfo=BEIJING)
@@ -31,15 +30,8 @@ REVIEWER = member("rev1", Office.city, Role.city_reviewer)
 
 @pytest.fixture
 def lanes(aws, carrier_simulator, tencent_simulator, lambda_context):
-    crypto.reset()
-    carrier_route_cache.forget()
-    clock = FixedClock(MORNING)
-    set_clock(clock)
-    tencent_simulator.receipt_delay = 0.02
-    yield LaneRunner(aws, clock, lambda_context)
-    set_clock(None)
-    carrier_route_cache.forget()
-    crypto.reset()
+    with lanes_with_both_carriers(aws, tencent_simulator, lambda_context, MORNING) as runner:
+        yield runner
 
 
 def publicity_template(lanes) -> tuple[str, str]:

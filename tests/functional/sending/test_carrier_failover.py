@@ -11,8 +11,8 @@ from datetime import datetime
 import pytest
 from sms_platform.carrier import CarrierClient
 from sms_platform.foundation import crypto
-from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
-from sms_platform.sending import carrier_health_counts, carrier_rotation, carrier_route_cache, message_store, outbox
+from sms_platform.foundation.clock import BEIJING
+from sms_platform.sending import carrier_health_counts, carrier_rotation, message_store, outbox
 from sms_platform.sending.lanes import Lane
 from sms_platform.sending.messages import message_id
 from sms_platform.staff.context import Office
@@ -22,7 +22,13 @@ from infra.tencent_simulator.receipts import receipt as tencent_receipt
 from tests import template_support
 from tests.carrier_fixtures import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
 from tests.events import api_event
-from tests.functional.dispatch_support import CALLBACK_TOKEN, LaneRunner, push, receipt_for, receipts_event
+from tests.functional.dispatch_support import (
+    CALLBACK_TOKEN,
+    lanes_with_both_carriers,
+    push,
+    receipt_for,
+    receipts_event,
+)
 
 MORNING = datetime(2024, 5, 6, 10, 0, tzinfo=BEIJING)
 TEXT = "${unit}提醒您：本年度社保缴费基数申报将于${date}截止，请及时办理。"
@@ -32,15 +38,8 @@ VALUES = {"unit": "文登社保", "date": "2025-03-31"}
 
 @pytest.fixture
 def lanes(aws, carrier_simulator, tencent_simulator, lambda_context):
-    crypto.reset()
-    carrier_route_cache.forget()
-    clock = FixedClock(MORNING)
-    set_clock(clock)
-    tencent_simulator.receipt_delay = 0.02
-    yield LaneRunner(aws, clock, lambda_context)
-    set_clock(None)
-    carrier_route_cache.forget()
-    crypto.reset()
+    with lanes_with_both_carriers(aws, tencent_simulator, lambda_context, MORNING) as runner:
+        yield runner
 
 
 def template(clock, *, text: str = TEXT) -> tuple[str, str]:
