@@ -81,4 +81,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             context=context,
         )
     finally:
-        dispatcher.tally.emit()
+        dispatcher.finish()

@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 from infra import patches
@@ -163,7 +164,9 @@ class Platform:
         env.update(self.function_environment_base())
         env.update(aws_environment(self.settings))
         if self.settings.platform_clock:
-            # Each environment starts its clock where the platform's clock is now, so all agree.
+            # The platform's clock as it stands at a wall-clock moment: every environment runs on
+            # from there, so all agree however long each takes to start.
+            env["PLATFORM_CLOCK_AT"] = repr(time.time())
             env["PLATFORM_CLOCK"] = self.clock.now().isoformat()
         return env
 

@@ -26,6 +26,19 @@ export const INSURANCE = [
   ["work_injury", "工伤保险"], ["maternity", "生育保险"],
 ];
 
+/** Who a send goes to, as its request and its review show it: the people, their districts,
+ * and the insurance type and tag when the segment is narrowed by them. */
+export function audienceText(view) {
+  const r = view.request;
+  const kind = r.audience.kind === "unit" ? "参保单位" : "参保人员";
+  if (r.sheet) return `${view.audience_size} 人（个性化名单，${kind}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`;
+  const parts = [kind, r.audience.districts.length ? r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "全市"];
+  const insurance = INSURANCE.find(([code]) => code === r.audience.insurance_type);
+  if (insurance) parts.push(`险种：${insurance[1]}`);
+  if (r.audience.tag) parts.push(`标签：${r.audience.tag}`);
+  return `${view.audience_size} 人（${parts.join("，")}）`;
+}
+
 const GOOD = new Set(["active", "approved", "delivered", "fanned_out", "done", "carrier_approved", "on_sale"]);
 const BAD = new Set(["rejected", "carrier_rejected", "failed", "stopped", "cancelled", "expired", "retired", "withdrawn"]);
 

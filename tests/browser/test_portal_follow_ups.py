@@ -15,6 +15,7 @@ from tests.contacts_support import mobile, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
+TAG = "再次发送"  # this test's people alone, whatever other tests put in the district
 TEXT = "乳山社保提醒：您的社保缴费记录已更新，可在网上服务大厅查询。"
 
 
@@ -32,8 +33,9 @@ def wait_for_failures(staff_api, token: str, request_id: str, failed: int) -> No
 def test_an_operator_follows_up_a_send_and_the_reviewer_sees_what_it_follows(portal_platform, staff_api, browser):
     district = staff_api.account("fu-op-", "rushan", ["district_operator"], "吴再发")
     reviewer = staff_api.account("fu-rev-", "city", ["city_reviewer"], "郑审核")
-    people = [person(7600 + n, district="rushan") for n in range(3)]
-    staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
+    people = [person(7600 + n, district="rushan", tags=[TAG]) for n in range(3)]
+    batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
+    assert batch["rejected"] == 0, batch
     template = staff_api.active_template(
         district,
         reviewer,
@@ -50,7 +52,8 @@ def test_an_operator_follows_up_a_send_and_the_reviewer_sees_what_it_follows(por
     assert answer.status_code == 200, answer.text
     first = staff_api.call(
         "POST", "/send-requests", district["token"],
-        {"template_id": template["template_id"], "values": {}, "audience": {"kind": "person", "districts": ["rushan"]}},
+        {"template_id": template["template_id"], "values": {},
+         "audience": {"kind": "person", "districts": ["rushan"], "tag": TAG}},
     )["request_id"]  # fmt: skip
     staff_api.call("POST", f"/send-requests/{first}/approval", reviewer["token"])
     wait_for_failures(staff_api, district["token"], first, 1)

@@ -19,6 +19,7 @@ from tests.contacts_support import mobile, person
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
 TEXT = "荣成社保提醒：您的医保个人账户已划入本年度资金，可在手机上查询。"
+TAG = "明细筛选"  # this test's people alone, whatever other tests put in the district
 PEOPLE = 25  # more than one page of 20
 FAILED = {7801: "DB:0101", 7805: "UNDELIV", 7812: "MA:0001"}
 
@@ -37,8 +38,9 @@ def wait_until_settled(staff_api, token: str, request_id: str) -> dict:
 def test_a_district_filters_a_sends_failed_recipients_and_downloads_them(portal_platform, staff_api, browser):
     district = staff_api.account("rcp-op-", "rongcheng", ["district_operator"], "冯明细")
     reviewer = staff_api.account("rcp-rev-", "city", ["city_reviewer"], "褚审核")
-    people = [person(7800 + n, district="rongcheng") for n in range(PEOPLE)]
-    staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
+    people = [person(7800 + n, district="rongcheng", tags=[TAG]) for n in range(PEOPLE)]
+    batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
+    assert batch["rejected"] == 0, batch
     template = staff_api.active_template(
         district,
         reviewer,
@@ -54,7 +56,7 @@ def test_a_district_filters_a_sends_failed_recipients_and_downloads_them(portal_
     request_id = staff_api.call(
         "POST", "/send-requests", district["token"],
         {"template_id": template["template_id"], "values": {},
-         "audience": {"kind": "person", "districts": ["rongcheng"]}},
+         "audience": {"kind": "person", "districts": ["rongcheng"], "tag": TAG}},
     )["request_id"]  # fmt: skip
     staff_api.call("POST", f"/send-requests/{request_id}/approval", reviewer["token"])
     wait_until_settled(staff_api, district["token"], request_id)

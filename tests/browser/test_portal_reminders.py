@@ -17,6 +17,7 @@ from tests.contacts_support import mobile, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
+TAG = "缴费截止提醒"  # this test's people alone, whatever other tests put in the district
 TEXT = "临港社保提醒：本年度医保缴费将于近日截止，请及时缴纳，已缴纳请忽略。"
 
 
@@ -36,7 +37,7 @@ def wait_for_first_wave(staff_api, token: str, request_id: str, people: int) -> 
 def test_a_reminder_in_two_waves_is_proposed_reviewed_once_and_counted_per_wave(portal_platform, staff_api, browser):
     district = staff_api.account("rem-op-", "lingang", ["district_operator"], "钱提醒")
     reviewer = staff_api.account("rem-rev-", "city", ["city_reviewer"], "孔审核")
-    people = [person(7800 + n, district="lingang") for n in range(3)]
+    people = [person(7950 + n, district="lingang", tags=[TAG]) for n in range(3)]
     staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
     now = staff_api.platform_now()
     staff_api.active_template(
@@ -47,9 +48,10 @@ def test_a_reminder_in_two_waves_is_proposed_reviewed_once_and_counted_per_wave(
             "valid_from": now.date().isoformat(), "valid_until": "2030-12-31", "remark": "医保缴费提醒",
         },
     )  # fmt: skip
-    # The first wave two days before a deadline the day after tomorrow: today, two minutes from now.
+    # The first wave two days before a deadline the day after tomorrow: today, at the first
+    # whole minute at least 30 s away (the form takes minutes; the wave then waits 30 to 90 s).
     now = staff_api.platform_now().astimezone(BEIJING)
-    at = (now + timedelta(minutes=2)).strftime("%H:%M")
+    at = ((now + timedelta(seconds=30)).replace(second=0, microsecond=0) + timedelta(minutes=1)).strftime("%H:%M")
     deadline = (now + timedelta(days=2)).date()
     first_day, second_day = now.date(), (now + timedelta(days=1)).date()
 
@@ -57,6 +59,7 @@ def test_a_reminder_in_two_waves_is_proposed_reviewed_once_and_counted_per_wave(
     sign_in(page, portal_platform, district["username"], district["password"])
     page.goto(f"{portal_platform.api}/portal/#/sends/new")
     page.get_by_label("模板").select_option(label="医保缴费截止提醒（定向通知）")
+    page.get_by_label("标签").fill(TAG)
     page.locator("#reminder-on").check()
     page.locator("#reminder-deadline").fill(deadline.isoformat())
     page.locator("#reminder-at").fill(at)
@@ -100,7 +103,7 @@ def test_a_reminder_in_two_waves_is_proposed_reviewed_once_and_counted_per_wave(
     expect(cells.nth(6)).to_have_text("3")
     expect(cells.nth(7)).to_have_text("0")
     expect(page.locator("#reminder-waves tbody tr").nth(1)).to_contain_text("已批准，待发送")
-    expect(page.locator("main")).not_to_contain_text(mobile(7800))
+    expect(page.locator("main")).not_to_contain_text(mobile(7950))
     shot(page, "reminder-detail")
     page.get_by_role("button", name="取消后续 1 轮提醒").click()
     expect(page.locator("#reminder-waves tbody tr").nth(1)).to_contain_text("已取消")

@@ -14,13 +14,14 @@ from tests.contacts_support import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
+TAG = "页面跟随"  # this test's people alone, whatever other tests put in the district
 TEXT = "威海社保提醒：2026年度职工医保个人账户已划入，请留意查收。"
 
 
 def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(portal_platform, staff_api, browser):
     city = staff_api.account("live-op-", "city", ["city_operator"], "孙市局")
     reviewer = staff_api.account("live-rev-", "city", ["city_reviewer"], "周审核")
-    contacts = [person(7300 + n, district="rushan") for n in range(3)]
+    contacts = [person(7300 + n, district="rushan", tags=[TAG]) for n in range(3)]
     batch = staff_api.call("POST", "/contacts/batch", city["token"], {"contacts": contacts})
     assert batch["rejected"] == 0, batch
     template = staff_api.active_template(
@@ -41,7 +42,11 @@ def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(port
         "POST",
         "/send-requests",
         city["token"],
-        {"template_id": template["template_id"], "values": {}, "audience": {"kind": "person", "districts": ["rushan"]}},
+        {
+            "template_id": template["template_id"],
+            "values": {},
+            "audience": {"kind": "person", "districts": ["rushan"], "tag": TAG},
+        },
     )
     request_id = created["request_id"]
 

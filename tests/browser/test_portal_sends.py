@@ -14,13 +14,14 @@ from tests.contacts_support import person
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
+TAG = "居民缴费宣传"  # this test's people alone, whatever other tests put in the district
 TEXT = "威海社保提醒：城乡居民养老保险集中缴费已开始，请及时缴纳。拒收请回复R"
 
 
 def test_a_district_publicity_request_is_approved_by_the_city_and_seen_delivered(portal_platform, staff_api, browser):
     district = staff_api.account("pub-op-", "huancui", ["district_operator"], "赵区县")
     reviewer = staff_api.account("pub-rev-", "city", ["city_reviewer"], "钱审核")
-    contacts = [person(7100 + n, district="huancui") for n in range(3)]
+    contacts = [person(7100 + n, district="huancui", tags=[TAG]) for n in range(3)]
     batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": contacts})
     assert batch["rejected"] == 0, batch
     template = staff_api.active_template(
@@ -49,6 +50,7 @@ def test_a_district_publicity_request_is_approved_by_the_city_and_seen_delivered
     page.get_by_role("link", name="发送申请").click()
     page.get_by_role("link", name="新建发送申请").click()
     page.get_by_label("模板").select_option(template["template_id"])
+    page.get_by_label("标签").fill(TAG)
     expect(page.locator("#audience-count")).to_have_text("3 人")
     expect(page.locator("#send-sample")).to_have_text(f"【{signature}】{TEXT}")
     expect(page.locator("#send-totals")).to_have_text(f"每人 {parts} 条，共 3 人，合计 {3 * parts} 条")
@@ -69,7 +71,7 @@ def test_a_district_publicity_request_is_approved_by_the_city_and_seen_delivered
     review.get_by_role("link", name="发送申请").click()
     review.get_by_role("link", name="待审核").click()
     review.locator(f'tr[data-key="{request_id}"] a').click()
-    expect(review.locator("#review-audience")).to_contain_text("3 人（参保人员，环翠区）")
+    expect(review.locator("#review-audience")).to_have_text(f"3 人（参保人员，环翠区，标签：{TAG}）")
     review.get_by_role("button", name="审核通过", exact=True).click()
     outcome = review.locator(".review-outcome")
     expect(outcome).to_contain_text("已审核通过：宣传公告：居民养老缴费提醒（环翠区）。")

@@ -5,7 +5,7 @@
 // reviewer works through the queue without losing their place.
 
 import { get, post } from "../api.js";
-import { CATEGORY_NAMES, OFFICE_NAMES, statusBadge } from "../common.js";
+import { CATEGORY_NAMES, OFFICE_NAMES, audienceText, statusBadge } from "../common.js";
 import { TERMS } from "../glossary.js";
 import { measure } from "../sms.js";
 import { DATE_FORMATS } from "../variables.js";
@@ -254,9 +254,7 @@ const SENDS = {
         await decided(item, sendOutcome(TERMS.refused, r));
       },
     });
-    const audience = r.sheet
-      ? `${view.audience_size} 人（个性化名单，${r.audience.kind === "unit" ? "参保单位" : "参保人员"}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`
-      : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`;
+    const audience = audienceText(view);
     return h("section", { class: "card review", "aria-label": `${r.template_name} 的审核内容`, "data-request": r.request_id },
       h("h2", { tabindex: "-1" }, `审核：${r.kind_name}：${r.template_name}`),
       h("dl", { class: "facts" },

@@ -2,7 +2,7 @@
 // time; the review queue; and a released send's progress, updated while it runs.
 
 import { get, post } from "../api.js";
-import { DISTRICTS, INSURANCE, OFFICE_NAMES, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
+import { DISTRICTS, INSURANCE, audienceText, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
 import { TERMS } from "../glossary.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
@@ -244,9 +244,7 @@ function facts(view) {
     h("dt", {}, "申请人"), h("dd", {}, `${r.author.real_name}，${when(r.created_at)}`),
     h("dt", {}, "样例"), h("dd", { class: "preview" }, view.sample),
     h("dt", {}, "字数与条数"), h("dd", {}, r.sheet ? `最长 ${view.characters} 字，每人最多 ${view.parts} 条` : `${view.characters} 字，每人 ${view.parts} 条`),
-    h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, r.sheet
-      ? `${view.audience_size} 人（个性化名单，${r.audience.kind === "unit" ? "参保单位" : "参保人员"}，共 ${r.sheet.rows} 行，被拒 ${r.sheet.rejected} 行）`
-      : `${view.audience_size} 人（${r.audience.kind === "unit" ? "参保单位" : "参保人员"}${r.audience.districts.length ? "，" + r.audience.districts.map((d) => OFFICE_NAMES[d] || d).join("、") : "，全市"}）`),
+    h("dt", {}, "对象人数"), h("dd", { id: "request-audience" }, audienceText(view)),
     r.sheet ? [h("dt", {}, "名单文件摘要"), h("dd", { class: "hint" }, `SHA-256 ${r.sheet.sha256}`)] : null,
     followUpFacts(r),
     reminderFacts(r),

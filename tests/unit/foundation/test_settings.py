@@ -30,6 +30,8 @@ ROOT = Path(__file__).resolve().parents[3]
         ({"AUDIT_RETENTION_DAYS": "30"}, "audit_retention_days", 30),
         ({"LIMIT_PUBLICITY_PER_DAY": "0"}, "limit_publicity_per_day", 0),  # 0 turns a limit off
         ({"PLATFORM_CLOCK": "2025-03-03T09:00:00+08:00"}, "platform_clock", "2025-03-03T09:00:00+08:00"),
+        ({}, "platform_clock_at", None),
+        ({"PLATFORM_CLOCK_AT": "1764979200.25"}, "platform_clock_at", 1764979200.25),
         ({"control_table": "lower case is another variable"}, "control_table", ""),
     ],
 )
@@ -47,6 +49,7 @@ def test_values_and_defaults(env, field, expected):
         ("LIMIT_SAME_TEMPLATE_PER_MINUTE", "one"),
         ("LIMIT_PUBLICITY_PER_DAY", ""),
         ("PLATFORM_CLOCK", "tomorrow"),
+        ("PLATFORM_CLOCK_AT", "now"),
     ],
 )
 def test_a_malformed_variable_is_named(monkeypatch, variable, value):

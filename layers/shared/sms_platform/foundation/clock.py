@@ -17,16 +17,23 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 class Clock:
-    """Wall-clock time, optionally started at a given moment and running on from there."""
+    """Wall-clock time, optionally started at a given moment and running on from there.
 
-    def __init__(self, start: datetime | None = None) -> None:
+    ``start`` holds from this clock's creation on, or, given ``set_at`` (Unix seconds), from
+    that wall-clock moment: processes started at different times from one ``start`` and
+    ``set_at`` read the same time, however long each took to create its clock."""
+
+    def __init__(self, start: datetime | None = None, *, set_at: float | None = None) -> None:
         self._start = start.astimezone(UTC) if start else None
+        self._set_at = set_at
         self._started_at = time.monotonic()
 
     def now(self) -> datetime:
         """The current time, timezone-aware in UTC."""
         if self._start is None:
             return datetime.now(UTC)
+        if self._set_at is not None:
+            return self._start + timedelta(seconds=time.time() - self._set_at)
         return self._start + timedelta(seconds=time.monotonic() - self._started_at)
 
     def beijing(self) -> datetime:
@@ -62,8 +69,9 @@ def parse_instant(text: str) -> datetime:
 
 
 def clock_from_environment() -> Clock:
-    start = settings().platform_clock
-    return Clock(parse_instant(start) if start else None)
+    values = settings()
+    start = values.platform_clock
+    return Clock(parse_instant(start) if start else None, set_at=values.platform_clock_at)
 
 
 _clock: Clock | None = None

@@ -94,6 +94,8 @@ def _model() -> Any:
         oidc_jwks_url: str = _name("OIDC_JWKS_URL")  # local only: moto serves the pool's keys elsewhere
         # behaviour
         platform_clock: str = _name("PLATFORM_CLOCK")  # ISO 8601 start of the clock; unset: real time
+        # the wall-clock time (Unix seconds) at which PLATFORM_CLOCK held; unset: the process start
+        platform_clock_at: float | None = _name("PLATFORM_CLOCK_AT", None, gt=0)
         audit_retention_days: int = _name("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, gt=0)
         fanout_chunk_recipients: int = _name("FANOUT_CHUNK_RECIPIENTS", DEFAULT_FANOUT_CHUNK_RECIPIENTS, gt=0)
         fanout_max_lane_depth: int = _name("FANOUT_MAX_LANE_DEPTH", DEFAULT_FANOUT_MAX_LANE_DEPTH, ge=0)

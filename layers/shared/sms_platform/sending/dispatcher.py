@@ -33,7 +33,8 @@ For each batch, in order:
    a new message 15 minutes later (three times, then ``failed``), ``RETRY`` with
    ``TransientCarrierFault`` so that SQS redelivers with backoff (and after its
    maxReceiveCount, the dead-letter queue). Each hand-over adds to the carrier's health
-   counters of the minute (``carrier_health_counts``).
+   counters of the minute (``carrier_health_counts``), written when the invocation ends
+   (``finish``).
 
 Waiting is always a new delayed message, never a failed receive, so a message's receive count
 climbs only for real faults. The per-recipient work of a batch is kept to building its writes:
@@ -119,6 +120,7 @@ class Dispatcher(Settling):
     clock: Clock | None = None
     rules: LimitRules = field(default_factory=LimitRules.from_settings)
     tally: Tally = field(default_factory=Tally)
+    health: carrier_health_counts.HandOvers = field(default_factory=carrier_health_counts.HandOvers)
     # The carriers that approved a template version, each with the version as it knows it
     # (``templates.filing.approved_templates``); without it a batch goes by its template code.
     templates: TemplateLookup | None = None
@@ -131,6 +133,11 @@ class Dispatcher(Settling):
 
     def now(self) -> datetime:
         return (self.clock or get_clock()).now()
+
+    def finish(self) -> None:
+        """At the end of an invocation: the metrics and the carriers' health counters it added up."""
+        self.tally.emit()
+        self.health.flush()
 
     # ------------------------------------------------------------------ entry
     def process(self, batch: QueuedBatch) -> None:
@@ -364,8 +371,7 @@ class Dispatcher(Settling):
         result = self.client(name).send(_pick(numbers, indexes), batch.sign_name, template, values, batch.out_id)
         latency_ms = int((time.perf_counter() - started) * 1000)
         groups = carrier_routing.by_outcome(result, indexes, numbers)
-        carrier_health_counts.add_hand_over(name, self.now(), carrier_routing.health_counts(groups),
-                                            latency_ms=latency_ms)  # fmt: skip
+        self.health.add(name, self.now(), carrier_routing.health_counts(groups), latency_ms=latency_ms)
         return result, groups
 
     def _switch(
