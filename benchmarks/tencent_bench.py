@@ -15,15 +15,13 @@ its bytes on both sides (each batch's numbers, so every number is found in it).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import statistics
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from benchmarks.dispatch_bench import BATCHES, INVOCATION, ROUNDS, _batches, _stubbed
+from benchmarks.dispatch_bench import BATCHES, ROUNDS, _batches, _stubbed, dispatch_all
 
 
 def _answer(batch: int) -> bytes:
@@ -77,14 +75,7 @@ def dispatch_ratio() -> tuple[float, float, float]:
     dispatched, bare = [], []
     for _ in range(ROUNDS + 1):  # the first round warms imports and caches; its time is dropped
         dispatcher = Dispatcher(carrier=client, clock=clock, tally=Tally(), templates=lambda *_: filed)
-        started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):  # the metrics documents each invocation prints
-            for count, body in enumerate(bodies, start=1):
-                dispatcher.process(QueuedBatch.model_validate_json(body))
-                if count % INVOCATION == 0:
-                    dispatcher.finish()  # as the sender does at the end of each invocation
-            dispatcher.finish()
-        dispatched.append(time.perf_counter() - started)
+        dispatched.append(dispatch_all(dispatcher, bodies))
         started = time.perf_counter()
         for b, phones in enumerate(numbers):
             client.send_sms(phones, first.sign_name, first.template_code, positional, f"send:bench{b}")
