@@ -11,7 +11,7 @@
 // #/recipients/hotline/<YYYY-MM-DD>
 
 import { get, post } from "../api.js";
-import { badge, beijingDay, clear, field, formError, h, input, section, select, submitting, toast, when } from "../ui.js";
+import { beijingDay, clear, field, formError, h, input, section, select, submitting, toast, when } from "../ui.js";
 import { statusBadge } from "../common.js";
 
 // The kinds of send, each with the route that lists its recipients (what the page offers
@@ -94,8 +94,7 @@ function reasonCell(row) {
 }
 
 const COLUMNS = [
-  // A test key's message (never sent to the carrier) is marked where staff read it.
-  ["手机号码", (r) => (r.test ? h("span", {}, r.phone_masked, " ", badge("测试", "warn")) : r.phone_masked)],
+  ["手机号码", (r) => r.phone_masked],
   ["姓名/单位名称", (r) => r.name || "—"],
   ["证件号码", (r) => r.id_masked || "—"],
   ["区县", (r) => r.district_name || "—"],

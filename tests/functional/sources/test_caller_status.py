@@ -218,16 +218,27 @@ def test_a_signature_over_another_calls_path_is_refused_and_an_unknown_call_is_4
     assert (status, answer["error"]["code"]) == (404, "not_found")
 
 
-def test_staff_see_a_test_keys_message_marked_test_among_the_rules_recipients(platform, lambda_context):
+def test_a_test_keys_messages_count_nowhere_among_the_rules_recipients_or_totals(platform, lambda_context):
     from sms_platform.reports import recipients
 
     send_event("evt-seen-test", "empty", TEST_KEY, lambda_context)
+    send_event("evt-seen-test-2", "plain", TEST_KEY, lambda_context)
     send_event("evt-seen-live", "plain", LIVE_KEY, lambda_context)
+    platform.step()
+    platform.advance(3)
+    platform.step()  # the test messages are settled (空号, delivered), the live one handed to the carrier
     (rule,) = trigger_rules.list_rules().rules
     reader = member("rev-2", Office.city, Role.city_reviewer)
 
     page = recipients.page(reader, "rule", rule.rule_id, NOW.date().isoformat(), None, now=NOW)
-    assert sorted((row.phone_masked, row.test) for row in page.rows) == [("138****0001", True), ("139****5678", None)]
+    # The rule's day lists and counts the live event's recipient alone: the test events reached nobody.
+    assert [row.phone_masked for row in page.rows] == ["139****5678"]
+    assert page.totals is not None and page.totals.all == 1
+    assert page.totals.states["failed"] == 0 and page.totals.failure_categories == {}
+    group = recipients.resolve(reader, "rule", rule.rule_id, NOW.date().isoformat(), now=NOW)
+    assert recipients.count(group, []) == 1
+    # The test key still reads its own messages, marked test.
+    assert event_status("evt-seen-test", TEST_KEY, lambda_context)[1]["test"] is True
 
 
 def test_the_12333_desk_sees_a_test_keys_message_to_a_number_marked_test(platform, lambda_context):

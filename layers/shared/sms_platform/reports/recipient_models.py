@@ -38,7 +38,6 @@ class RecipientRow(BaseModel):
     queued_at: str | None = Field(default=None, description="排队时间")
     sent_at: str | None = Field(default=None, description="运营商接收时间")
     final_at: str | None = Field(default=None, description="结果时间")
-    test: bool | None = Field(default=None, description="测试密钥的短信（从未发给运营商）才有，值为 true")
 
 
 class RecipientTotals(BaseModel):

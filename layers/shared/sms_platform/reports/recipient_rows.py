@@ -148,7 +148,6 @@ def to_row(item: Mapping[str, Any], id_masks: Mapping[str, str] | None = None) -
         queued_at=item.get("created_at"),
         sent_at=item.get("sent_at"),
         final_at=item.get("final_at"),
-        test=True if item.get("test") else None,
     )
 
 

@@ -168,8 +168,6 @@ def page(
         start=start_key(group, cursor),
     )  # fmt: skip
     ids = masked_ids(items)
-    if group.source is GroupSource.rule and items:
-        items = with_test_marks(items)
     totals = None
     if not cursor:
         totals = recipient_rows.totals(message_store.group_outcomes(group.key, prefix=prefix))
@@ -180,13 +178,6 @@ def page(
         states=wanted, totals=totals, rows=[recipient_rows.to_row(item, ids) for item in items],
         cursor=paging.encode(last) if last else None,
     )  # fmt: skip
-
-
-def with_test_marks(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A rule's rows with ``test`` marked on a test key's messages (CONTRACTS §7), which staff see
-    as 测试: the group's index does not hold the mark, so the page's messages are read once."""
-    full = message_store.get_many(str(item["message_id"]) for item in items)
-    return [{**item, "test": bool(full.get(str(item["message_id"]), {}).get("test"))} for item in items]
 
 
 def count(group: Group, states: list[RowState]) -> int:

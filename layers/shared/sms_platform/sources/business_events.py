@@ -122,8 +122,10 @@ def process(event: BusinessEvent, now: datetime, caller_key: Any = None) -> dict
         subject_phones, who = channel_sends.subject_recipients(event.subject.kind, event.subject.id)
         for rule, template, values in plans:
             source_id = f"evt#{channel_sends.source_key(event.event_id)}#{rule.rule_id}"
-            # Staff read a rule's recipients day by day, whatever event each message came from.
-            listed = {"recipient_group": recipient_groups.rule_group(rule.rule_id, now), "who": who}
+            # Staff read a rule's recipients day by day, whatever event each message came from. A
+            # test key's messages reached nobody: they stay out of the rule's recipients and totals.
+            group = None if test else recipient_groups.rule_group(rule.rule_id, now)
+            listed = {"recipient_group": group, "who": who}
             # A person's event cannot reach a unit's contact people: recorded as undeliverable.
             unreachable = rule.recipients == "unit_contacts" and event.subject.kind == "person"
             phones = [] if unreachable else subject_phones
