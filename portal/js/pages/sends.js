@@ -12,8 +12,11 @@ import { reminderFacts, reminderFields, wavesSection } from "./reminders.js";
 import { reviewSends } from "./review.js";
 import { sheetResult, sheetUploader } from "./sheets.js";
 
-const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["sending", "发送中"],
-  ["fanned_out", "已全部排队发送"], ["stopped", "已停止"], ["rejected", TERMS.refusedState], ["cancelled", "已取消"]];
+// The filter offers the states the list shows: 发送中 is a send being queued (sending) or one
+// whose messages are still on their way (fanned_out, not finished); 已发送完毕 the finished ones.
+const STATUS = [["", "全部"], ["submitted", "待审核"], ["approved", "已批准，待发送"], ["running", "发送中"],
+  ["finished", "已发送完毕"], ["stopped", "已停止"], ["rejected", TERMS.refusedState], ["cancelled", "已取消"]];
+const SHOWN = { running: [["sending", "fanned_out"], (r) => !r.finished], finished: [["fanned_out"], (r) => r.finished] };
 const RUNNING = new Set(["sending", "fanned_out"]);
 
 export async function render(main, ctx, args) {
@@ -36,7 +39,7 @@ async function list(area, ctx, fixed) {
   status.value = fixed;
   const box = h("div");
   const load = async () => {
-    const answer = await get("/send-requests", { status: status.value });
+    const requests = await requestsOf(status.value);
     clear(box, pagedTable([
       ["申请", (r) => h("a", { href: `#/sends/${r.request_id}` }, `${r.kind_name}：${r.template_name}`
         + (r.wave ? `（第 ${r.wave.number}/${r.wave.of} 轮提醒）` : r.reminder ? `（第 1/${r.reminder.waves.length} 轮提醒）` : ""))],
@@ -45,12 +48,25 @@ async function list(area, ctx, fixed) {
       ["对象", (r) => `${r.audience_size} 人${r.sheet ? "（个性化名单）" : ""}`],
       ["条数", (r) => `${r.total_parts} 条`],
       ["发送时间", (r) => (r.send_at ? when(r.send_at) : "审核通过后立即")],
-      ["状态", (r) => statusBadge(r.status, r.status_name)],
-    ], answer.requests, { empty: fixed ? "没有待审核的申请" : "没有发送申请" }));
+      ["状态", (r) => sendStatus(r.status, r.status_name, r.finished)],
+    ], requests, { empty: fixed ? "没有待审核的申请" : "没有发送申请" }));
   };
   status.addEventListener("change", load);
   area.append(...(fixed ? [] : [section("筛选", field("状态", status))]), box);
   await load();
+}
+
+// The requests of one state of the filter, newest first.
+async function requestsOf(status) {
+  const [statuses, keep] = SHOWN[status] || [[status], () => true];
+  const answers = await Promise.all(statuses.map((s) => get("/send-requests", { status: s })));
+  return answers.flatMap((a) => a.requests).filter(keep).sort((a, b) => b.created_at.localeCompare(a.created_at));
+}
+
+// A send's state as staff read it: a fanned-out send is still 发送中 (not yet a success) until
+// every message has its final state; then 已发送完毕.
+function sendStatus(status, name, done) {
+  return done ? statusBadge("done", "已发送完毕") : statusBadge(status === "fanned_out" ? "sending" : status, name);
 }
 
 async function builder(area, ctx) {
@@ -210,7 +226,7 @@ function finished(view) {
 
 // What staff read of a send's state: the API's name, except the last step of a finished send.
 function statusOf(view) {
-  return finished(view) ? statusBadge("done", "已发送完毕") : statusBadge(view.request.status, view.request.status_name);
+  return sendStatus(view.request.status, view.request.status_name, finished(view));
 }
 
 const STATS = [

@@ -30,10 +30,12 @@ from sms_platform.sources import reminder_store, send_request_store
 from sms_platform.sources.reminder_models import Reminder, WaveOf, WaveView, plan, plan_problem
 from sms_platform.sources.send_request_models import (
     CANCELLABLE,
+    FINISHED_NAME,
     RELEASED,
     STATUS_NAMES,
     SendRequest,
     SendRequestIn,
+    finished,
     person,
 )
 from sms_platform.staff.context import StaffContext
@@ -194,5 +196,7 @@ def waves_view(request: SendRequest, counts: Callable[[SendRequest], dict[str, A
             view.skipped_done = int(got.get("done", 0))
             view.targeted = int(got.get("expanded", 0)) + view.skipped_done
             view.sent, view.delivered, view.failed = (int(got.get(k, 0)) for k in ("sent", "delivered", "failed"))
+            if finished(found.status, got.get("states")):  # read as the wave's own page reads it
+                view.status_name = FINISHED_NAME
         views.append(view)
     return views

@@ -13,6 +13,7 @@ moves them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -36,9 +37,12 @@ STATUS_NAMES: dict[str, str] = {
     "approved": "已批准，待发送",
     "cancelled": "已取消",
     "sending": "发送中",
-    "fanned_out": "已全部排队发送",
+    "fanned_out": "发送中",  # every recipient queued; messages still on their way (see ``finished``)
     "stopped": "已停止",
 }
+FINISHED_NAME = "已发送完毕"  # a fanned-out send whose every message has its final state
+# A message state that is not final: waiting to go out, or sent and waiting for its receipt.
+ON_THE_WAY = frozenset({"queued", "sending", "sent"})
 KIND_NAMES = {"targeted": "定向通知", "publicity": "宣传公告"}
 RELEASED = frozenset({"sending", "fanned_out", "stopped"})
 CANCELLABLE = frozenset({"submitted", "approved"})
@@ -56,6 +60,12 @@ OFFICE_SUSPENDED = "发送单位已被暂停"
 def source_id_of(request_id: str) -> str:
     """The message source id of a send: one message per number and send."""
     return f"send:{request_id}"
+
+
+def finished(status: str, states: Mapping[str, int] | None) -> bool:
+    """Whether a send is over: every recipient queued (``fanned_out``) and no message still on its
+    way (``states`` counts its messages by state; None when they were not counted)."""
+    return status == "fanned_out" and states is not None and not any(states.get(s, 0) for s in ON_THE_WAY)
 
 
 def timing_problem(kind: str, send_at: datetime | None, now: datetime) -> str | None:
@@ -241,8 +251,14 @@ class RequestDetail(ReviewView):
     progress: dict[str, Any] | None = None  # the send's progress once released (``reports``)
 
 
+class ListedRequest(SendRequest):
+    # A send as the list shows it, read as its own page reads it: ``finished`` once every
+    # message of a fanned-out send has its final state, its status name then 已发送完毕.
+    finished: bool = False
+
+
 class RequestList(BaseModel):
-    requests: list[SendRequest]
+    requests: list[ListedRequest]
 
 
 class TestSendOut(BaseModel):

@@ -30,6 +30,7 @@ Each step takes the ``now`` of the request (or of the schedule's tick) and audit
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from sms_platform.sources import fanout, reminders, send_request_store, staff_ph
 from sms_platform.sources.follow_up_models import FollowUpOf
 from sms_platform.sources.send_request_models import (
     CANCELLABLE,
+    FINISHED_NAME,
     KIND_NAMES,
     MAX_TEST_SENDS,
     OFFICE_SUSPENDED,
@@ -54,12 +56,14 @@ from sms_platform.sources.send_request_models import (
     STOPPABLE,
     AudienceIn,
     HaltedRequests,
+    ListedRequest,
     RequestDetail,
     RequestList,
     SendRequest,
     SendRequestIn,
     TestSendOut,
     cancel_refusal,
+    finished,
     person,
     review_refusal,
     stop_refusal,
@@ -267,7 +271,18 @@ def _sheet_review(
 def list_requests(ctx: StaffContext, status: str | None = None) -> RequestList:
     statuses = [status] if status else list(STATUS_NAMES)
     found = [r for s in statuses for r in send_request_store.by_status(s) if can_see_office(ctx, r.office)]
-    return RequestList(requests=sorted(found, key=lambda r: r.created_at, reverse=True))
+    return RequestList(requests=[_listed(r) for r in sorted(found, key=lambda r: r.created_at, reverse=True)])
+
+
+def _listed(request: SendRequest) -> ListedRequest:
+    """A send as the list shows it: a fanned-out send's messages are counted by state (one index
+    query for each such send), so the list says 已发送完毕 exactly when the send's page does."""
+    data = request.model_dump()
+    if request.status == "fanned_out":
+        states = Counter(str(item.get("state")) for item in message_store.items_of_source(request.source_id))
+        if finished(request.status, states):
+            data.update(finished=True, status_name=FINISHED_NAME)
+    return ListedRequest.model_validate(data)
 
 
 # ---------------------------------------------------------------------------- reviewing
