@@ -8,7 +8,7 @@ import { get, post } from "../api.js";
 import { clear, h, input, pagedTable, section, toast } from "../ui.js";
 import { rate, statistics } from "./statistics.js";
 
-const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", normal: "普通（定向通知）", bulk: "批量（宣传公告）", fanout: "展开", work: "后台任务（通讯录导入）", pushes: "运营商回执与回复", callbacks: "状态回调（业务系统）" };
+const LANES = { high: "高优先级（挂机、触发、订阅、验证码）", normal: "普通（定向通知）", bulk: "批量（宣传公告）", fanout: "生成发送批次（大批量发送的准备）", work: "后台任务（通讯录导入）", pushes: "运营商回执与回复", callbacks: "状态回调（业务系统）" };
 
 export async function render(main, ctx) {
   main.append(h("h1", {}, "统计与运维"));
