@@ -6,9 +6,30 @@
 
 import { get, post } from "../api.js";
 import { clear, downloadText, field, h, pagedTable, select, toast } from "../ui.js";
+import { TYPE_NAMES, formatDate } from "../variables.js";
 
 const FINAL = new Set(["checked", "failed", "removed"]);
 const KIND_ID = { person: "身份证号", unit: "统一社会信用代码" };
+
+// How each variable's column must be written, as the check reads it: a date in the template's
+// declared format (the one it is sent in), every value within its declared length.
+const WRITTEN = {
+  name: () => "中文或英文",
+  number: () => "可带小数，如 12.5",
+  money: () => "如 1234.56（最多两位小数）",
+  phone: () => "11 位",
+  code: () => "只能由字母和数字组成",
+  date: (v) => (v.format ? `写作 ${formatDate("2026-12-31", v.format)}` : "写作 2026-12-31 或 2026年12月31日（按所写的原样发送）"),
+};
+
+function columnNotes(kind, variables) {
+  const variable = (v) => [TYPE_NAMES[v.type] || v.type, WRITTEN[v.type] ? WRITTEN[v.type](v) : null, `最多 ${v.max_length} 个字`];
+  return [
+    `${KIND_ID[kind]}：必填，每行一个，不能重复`,
+    "手机号：可不填（通讯录中没有该对象的号码时才使用）",
+    ...variables.map((v) => `${v.name}：${variable(v).filter(Boolean).join("，")}`),
+  ].map((text) => h("li", {}, text));
+}
 
 // The browser PUTs the file to the presigned URL the API returns: it never passes through the API.
 function put(url, headers, file, onProgress) {
@@ -88,7 +109,12 @@ export function sheetUploader(template, onChange) {
     return [KIND_ID[kind.value], "手机号", ...(version ? version.variables.map((v) => v.name) : [])];
   };
   const hint = h("div", { class: "hint", id: "sheet-columns" });
-  const redrawHint = () => (hint.textContent = `第 1 行为表头：${columns().join("、")}。每行一人；手机号可不填（通讯录中没有号码时才使用）。变量列也可用“\${变量名}”作表头。最多 200,000 行，文件不超过 50 MB。`);
+  const notes = h("ul", { class: "hint", id: "sheet-column-notes", "aria-label": "各列的填写要求" });
+  const redrawHint = () => {
+    hint.textContent = `第 1 行为表头：${columns().join("、")}。每行一人；手机号可不填（通讯录中没有号码时才使用）。变量列也可用“\${变量名}”作表头。最多 200,000 行，文件不超过 50 MB。`;
+    const { version } = template();
+    clear(notes, columnNotes(kind.value, version ? version.variables : []));
+  };
   const show = (current) => {
     const names = { uploading: "等待上传", queued: "排队检查中", checking: "检查中", checked: "检查完成", failed: "检查未通过" };
     const total = current.rows_total || 0;
@@ -134,7 +160,7 @@ export function sheetUploader(template, onChange) {
   kind.addEventListener("change", () => { redrawHint(); sheet = null; onChange(null); clear(result); });
   redrawHint();
   const node = h("fieldset", { id: "sheet-upload" }, h("legend", {}, "个性化名单（每人的变量取值不同）"),
-    field("名单对象", kind, { name: "sheet.kind" }), hint,
+    field("名单对象", kind, { name: "sheet.kind" }), hint, notes,
     field("名单文件（Excel .xlsx 或 CSV）", file, { name: "sheet.file" }),
     h("div", { class: "actions" }, button,
       h("button", { type: "button", onclick: () => downloadText("名单表头样例.csv", `\ufeff${columns().join(",")}\r\n`, "text/csv;charset=utf-8") }, "下载表头样例")),
