@@ -1,10 +1,12 @@
 """The portal's accessibility, as axe-core judges it and as a keyboard user meets it: every page
-of every role without serious or critical axe violations (sign-in included), the focus on the
+of every role without serious or critical axe violations (sign-in included; a send's and a template's
+own pages for their author, a reviewer reviewing them and an auditor), the focus on the
 page's main heading after each navigation, a skip link and a focus ring that can be seen."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -12,6 +14,7 @@ from playwright.sync_api import expect
 
 from tests.browser.accessibility import assert_accessible, violations
 from tests.browser.conftest import ADMIN, shot, sign_in
+from tests.contacts_support import person
 from tests.staff_fixtures import totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
@@ -248,3 +251,74 @@ def test_an_agent_answers_a_waiting_call_with_the_keyboard_alone(portal_platform
     # After the send the desk is drawn again and the focus is back on its heading, not the body.
     expect(page.locator("#main h1")).to_be_focused()
     expect(page.get_by_role("button", name=f"为来电 {masked} 选择问答")).to_have_count(0)
+
+
+DETAIL_TAG = "无障碍详情"  # this test's people alone, whatever other tests put in the district
+
+
+def _finished_send(staff_api, token: str, request_id: str) -> None:
+    """Wait until the send's page would say 已发送完毕: a page that no longer changes."""
+    deadline = time.monotonic() + 150
+    while True:
+        view = staff_api.call("GET", f"/send-requests/{request_id}", token)
+        progress = view["progress"] or {}
+        on_the_way = progress.get("waiting", 1) + progress.get("states", {}).get("sent", 0)
+        if view["request"]["status"] == "fanned_out" and on_the_way == 0:
+            return
+        assert time.monotonic() < deadline, view
+        time.sleep(1)
+
+
+def test_a_sends_and_a_templates_detail_pages_pass_axe_for_everyone_who_opens_them(portal_platform, staff_api, browser):
+    tag = os.getpid() % 10000
+    operator = staff_api.account("a11y-d-op-", "city", ["city_operator"], "钱发起")
+    reviewer = staff_api.account("a11y-d-rev-", "city", ["city_reviewer"], "孙复核")
+    auditor = staff_api.account("a11y-d-aud-", "city", ["auditor"], "郑查阅")
+    contacts = [person(8600 + n, district="huancui", tags=[DETAIL_TAG]) for n in range(2)]
+    assert staff_api.call("POST", "/contacts/batch", operator["token"], {"contacts": contacts})["rejected"] == 0
+    active = staff_api.active_template(operator, reviewer, _draft(staff_api, f"社保卡领取提醒{tag}"))
+    pending = staff_api.call("POST", "/templates", operator["token"], _draft(staff_api, f"社保卡换领提醒{tag}"))
+    staff_api.call("POST", f"/templates/{pending['template_id']}/versions/1/submission", operator["token"])
+    proposal = {
+        "template_id": active["template_id"],
+        "values": {"name": "王芳"},
+        "audience": {"kind": "person", "districts": ["huancui"], "tag": DETAIL_TAG},
+        "note": "社保卡制作完成，通知领取",
+    }
+    waiting = staff_api.call("POST", "/send-requests", operator["token"], proposal)["request_id"]
+    done = staff_api.call("POST", "/send-requests", operator["token"], proposal)["request_id"]
+    staff_api.call("POST", f"/send-requests/{done}/approval", reviewer["token"])
+    _finished_send(staff_api, operator["token"], done)
+
+    pages = {
+        "template, active": (f"#/templates/{active['template_id']}", "#main section h2"),
+        "template, waiting for review": (f"#/templates/{pending['template_id']}", "#main section h2"),
+        "send, waiting for review": (f"#/sends/{waiting}", "#request-status"),
+        "send, finished": (f"#/sends/{done}", "#send-outcome"),
+    }
+    # The reviewer reviewing: each item open in its review queue too.
+    reviewing = {
+        "template review queue, item open": (f"#/templates/review/{pending['template_id']}/1", ".review-detail h2"),
+        "send review queue, item open": (f"#/sends/review/{waiting}", ".review-detail h2"),
+    }
+    found: dict[str, list[str]] = {}
+    for account in (operator, reviewer, auditor):
+        page = browser.new_page()
+        sign_in(page, portal_platform, account["username"], account["password"])
+        expect(page.get_by_role("navigation", name="主导航")).to_be_visible()
+        for what, (route, ready) in (pages | reviewing if account is reviewer else pages).items():
+            page.goto(f"{portal_platform.api}/portal/{route}")
+            expect(page.locator("#main .loading")).to_have_count(0)
+            expect(page.locator(ready).first).to_be_visible()
+            if route == f"#/sends/{waiting}":
+                # The author may cancel what waits for review; the reviewer decides on it.
+                offered = "审核通过" if account is reviewer else "取消申请" if account is operator else None
+                if offered:
+                    expect(page.get_by_role("button", name=offered)).to_be_visible()
+            if problems := violations(page):
+                found[f"{'、'.join(account['roles'])} / {what}"] = problems
+            shot(page, f"a11y-detail-{account['roles'][0]}-{list(pages | reviewing).index(what)}")
+        page.close()
+
+    report = "\n".join(f"{where}:\n  " + "\n  ".join(lines) for where, lines in found.items())
+    assert not found, f"axe-core finds serious or critical violations:\n{report}"
