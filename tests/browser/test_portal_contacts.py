@@ -1,16 +1,21 @@
 """Contacts in the portal: a CSV import uploaded straight to storage, with a progress bar and
-the rejected-row report, then the imported people found with masked numbers."""
+the rejected-row report, then the imported people found with masked numbers; a district's list
+paged in one name order."""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import random
+import re
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import shot, sign_in
-from tests.contacts_support import id_number, mobile
+from tests.contacts_support import id_number, mobile, person
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
@@ -56,3 +61,54 @@ def test_a_csv_import_shows_progress_and_a_rejected_row_report(portal_platform, 
     expect(table).not_to_contain_text(good[0][1])
     expect(table).not_to_contain_text(good[0][0])
     shot(page, "contacts-import")
+
+
+# This test's people: names of their own ("一" is the first CJK code point, so they lead their
+# district's list), in random order, more than one page of a district no other test writes to.
+PAGED_DISTRICT = "jingqu"
+PAGED_NAMES = ["一" + a + b for a in "甲乙丙丁戊己庚辛壬癸" for b in "子丑寅卯辰巳午未"][:62]
+
+
+def _shown_names(browse) -> list[str]:
+    names = browse.get_by_role("table").locator("tbody tr td:first-child")
+    expect(names.first).to_be_visible()
+    return names.all_text_contents()
+
+
+def test_a_districts_second_page_continues_the_name_order_of_the_first(portal_platform, staff_api, browser):
+    city = staff_api.account("page-city-", "city", ["city_operator"], "褚翻页")
+    district = staff_api.account("page-jq-", PAGED_DISTRICT, ["district_operator"], "卫翻页")
+    shuffled = random.Random(61).sample(PAGED_NAMES, len(PAGED_NAMES))
+    people = [person(6100 + n, name=name, district=PAGED_DISTRICT) for n, name in enumerate(shuffled)]
+    staff_api.call("POST", "/contacts/batch", city["token"], {"contacts": people})
+
+    page = browser.new_page()
+    sign_in(page, portal_platform, district["username"], district["password"])
+    page.get_by_role("link", name="通讯录").click()
+    browse = page.get_by_role("form", name="按区县浏览")
+    # A district office browses its own district only.
+    expect(browse.get_by_label("区县").locator("option")).to_have_text(["经区"])
+    browse.get_by_role("button", name="浏览").click()
+    pager = browse.get_by_role("navigation", name="通讯录分页")
+    expect(pager).to_contain_text(re.compile(r"第 1 / \d+ 页，共 \d+ 条"))
+    total = int(pager.locator(".district-total").get_attribute("data-total"))
+    assert total >= len(PAGED_NAMES)
+    expect(pager).to_contain_text(f"第 1 / {math.ceil(total / 50)} 页，共 {total} 条")
+    first = _shown_names(browse)
+
+    pager.get_by_role("button", name="下一页").click()
+    expect(pager).to_contain_text(f"第 2 / {math.ceil(total / 50)} 页，共 {total} 条")
+    second = _shown_names(browse)
+
+    assert len(first) == 50
+    assert first == sorted(first) and second == sorted(second)  # Python compares by code point
+    assert first[-1] <= second[0]  # page 2 picks up where page 1 ended
+    ours = [name for name in first + second if name in PAGED_NAMES]
+    assert ours == sorted(PAGED_NAMES)
+    assert ours[:50] == first  # this test's people lead the district: 50 on page 1, the rest after
+    expect(browse.get_by_role("table")).to_contain_text("经区")
+    expect(browse.get_by_role("table")).not_to_contain_text(
+        re.compile("环翠区|文登区|荣成市|乳山市|高区|临港区|南海新区")
+    )
+    assert_accessible(page, "contacts, a district's second page")
+    shot(page, "contacts-paged-by-name")

@@ -128,7 +128,7 @@ def import_report(import_id: str) -> ImportReport:
 # ------------------------------------------------------------------ looking up
 
 
-@router.get("/contacts", summary="按区县浏览通讯录（号码已脱敏）", tags=TAGS)
+@router.get("/contacts", summary="按区县浏览通讯录：按姓名排序、分页，附记录总数（号码已脱敏）", tags=TAGS)
 @allow(*READ)
 def list_contacts(
     kind: Annotated[Kind, Query()],

@@ -17,8 +17,11 @@ export async function render(main, ctx) {
   if (ctx.may("POST /contacts/imports")) main.append(imports());
 }
 
-// Contacts in name order (pinyin), each column sortable. ``partial``: one page of a district the
-// server pages, so the count is the page's.
+const BROWSE_ORDER = "按姓名或名称的汉字编码顺序排列（同名者次序固定），下一页接着本页排；点击列标题只重排本页";
+
+// Contacts, each column sortable. Found ones (a few) show in name order (pinyin); a district's
+// page (``partial``) keeps the server's order, which runs on across its pages (the code points
+// of the name, then the record: pinyin within each page would break that), and counts the page.
 function summaryTable(contacts, ctx, detail, partial = false) {
   return pagedTable([
     ["姓名或名称", (c) => c.name],
@@ -27,7 +30,9 @@ function summaryTable(contacts, ctx, detail, partial = false) {
     ["区县", (c) => c.district_name],
     ["手机号码", (c) => c.phone_masked || "无"],
     ["操作", (c) => h("button", { type: "button", "aria-label": `查看 ${c.name} 的详情`, onclick: () => showDetail(c.ref, ctx, detail) }, "详情")],
-  ], contacts, { empty: "没有找到", sort: { column: "姓名或名称" }, partial, pageSize: 50 });
+  ], contacts, partial
+    ? { empty: "没有记录", caption: BROWSE_ORDER, partial, pageSize: 50 }
+    : { empty: "没有找到", sort: { column: "姓名或名称" }, pageSize: 50 });
 }
 
 function search(ctx, detail) {
@@ -66,8 +71,12 @@ function browse(ctx, detail) {
       ? h("button", { type: "button", onclick: () => { pages.push(cursor); load(answer.cursor); } }, "下一页")
       : null;
     const back = pages.length ? h("button", { type: "button", onclick: () => load(pages.pop()) }, "上一页") : null;
+    // The total is the district's (its counter); the last page is the one without a cursor.
+    const number = pages.length + 1;
+    const count = Math.max(number, Math.ceil(answer.total / 50));
+    const last = answer.cursor ? "" : "（最后一页）";
     clear(found, summaryTable(answer.contacts, ctx, detail, true), h("nav", { class: "pager", "aria-label": "通讯录分页" },
-      back, h("span", {}, `第 ${pages.length + 1} 页${answer.cursor ? "" : "（最后一页）"}`), more));
+      back, h("span", { class: "district-total", "data-total": String(answer.total) }, `第 ${number} / ${count} 页，共 ${answer.total} 条${last}`), more));
   };
   const form = h("form", { "aria-label": "按区县浏览" }, h("div", { class: "row" }, field("区县", district, { name: "district" }),
     field("对象类型", kind, { name: "kind" }), h("button", { type: "submit" }, "浏览")), formError(), found);

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sms_platform.contacts import channels, records
+from sms_platform.contacts import channels, record_items
 from sms_platform.foundation import crypto, paging, request_bodies
 from sms_platform.foundation.clock import BEIJING, FixedClock, set_clock
 from sms_platform.sending import message_store, outbox
@@ -434,31 +434,24 @@ def list_contacts(staff, operator, cursor: str | None = None, *, district: str =
     return staff.call("GET", "/v1/staff/contacts", token=operator.token, query=query)
 
 
-def low_key(partition: str, *, sk: Any = "c#1") -> dict[str, Any]:
-    return {"pk": {"S": "c#1"}, "sk": {"S": sk}, "gsi1pk": {"S": partition}, "gsi1sk": {"S": "h#1"}}
+def low_key(partition: str, *, sk: Any = "rec") -> dict[str, Any]:
+    return {"pk": {"S": "c#1"}, "sk": {"S": sk}, "gsi3pk": {"S": partition}, "gsi3sk": {"S": "王\x1fperson-1"}}
 
 
-WENDENG = records.audience_partition("wendeng", "person", records.ALL, 0)
-RUSHAN = records.audience_partition("rushan", "person", records.ALL, 0)
+WENDENG = record_items.name_partition("wendeng", "person")
+RUSHAN = record_items.name_partition("rushan", "person")
 
 MALFORMED_CURSORS = [
     pytest.param("not-a-cursor!", id="not base64"),
     pytest.param(base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(), id="base64 of binary"),
     pytest.param(paging.encode([0, None]), id="a list"),
-    pytest.param(paging.encode({"shard": "0", "key": None}), id="a string shard"),
-    pytest.param(paging.encode({"shard": True, "key": None}), id="a boolean shard"),
-    pytest.param(paging.encode({"shard": 16, "key": None}), id="a shard past the last"),
-    pytest.param(paging.encode({"shard": -1, "key": None}), id="a negative shard"),
-    pytest.param(paging.encode({"shard": 0}), id="no key"),
-    pytest.param(paging.encode({"shard": 0, "key": "c#1"}), id="a string key"),
-    pytest.param(paging.encode({"shard": 0, "key": {"pk": {"S": "c#1"}}}), id="a key of the wrong shape"),
-    pytest.param(
-        paging.encode({"shard": 0, "key": {k: v["S"] for k, v in low_key(WENDENG).items()}}), id="a table-form key"
-    ),
-    pytest.param(paging.encode({"shard": 0, "key": low_key(RUSHAN)}), id="a key of another district"),
-    pytest.param(paging.encode({"shard": 1, "key": low_key(WENDENG)}), id="a key of another shard"),
-    pytest.param(paging.encode({"shard": 0, "key": low_key(WENDENG, sk=5)}), id="a number in the key"),
-    pytest.param(paging.encode({"shard": 0, "key": low_key(WENDENG, sk=["c#1"])}), id="a list in the key"),
+    pytest.param(paging.encode("c#1"), id="a string"),
+    pytest.param(paging.encode({"pk": {"S": "c#1"}}), id="a key of the wrong shape"),
+    pytest.param(paging.encode({k: v["S"] for k, v in low_key(WENDENG).items()}), id="a table-form key"),
+    pytest.param(paging.encode(low_key(RUSHAN)), id="a key of another district"),
+    pytest.param(paging.encode(low_key(record_items.name_partition("wendeng", "unit"))), id="a key of another kind"),
+    pytest.param(paging.encode(low_key(WENDENG, sk=5)), id="a number in the key"),
+    pytest.param(paging.encode(low_key(WENDENG, sk=["rec"])), id="a list in the key"),
 ]
 
 
@@ -488,11 +481,7 @@ def test_a_real_cursor_pages_on_and_is_refused_for_another_district_or_kind(dist
     assert len(set(refs)) == 65
 
     position = paging.decode(first.json["cursor"])
-    assert position["key"] is not None  # the first page ended inside a shard: the cursor carries its key
-    elsewhere = {
-        **position,
-        "key": {**position["key"], "gsi1pk": {"S": position["key"]["gsi1pk"]["S"].replace("wendeng", "rushan")}},
-    }
+    elsewhere = {**position, "gsi3pk": {"S": position["gsi3pk"]["S"].replace("wendeng", "rushan")}}
     for answer in (
         list_contacts(staff, operator, first.json["cursor"], district="rushan"),  # made for Wendeng
         list_contacts(staff, operator, first.json["cursor"], kind="unit"),  # made for people

@@ -52,7 +52,7 @@ ITEMS: tuple[ItemType, ...] = (
     ItemType(CONTROL, "remwatch#", "sources.reminder_store", "a done-event type reminder waves watch (sk watch)"),
     # -- CONTACTS_TABLE: the address book and what citizens said
     ItemType(CONTACTS, "c#", "contacts.record_items", "a contact record (sk record) and its index members",
-             sk=("m#",), indexes=("ph#", "chk#")),
+             sk=("m#",), indexes=("ph#", "chk#", "byname#")),
     ItemType(CONTACTS, "aud#", "contacts.records", "the audience index of a district, kind and dimension (gsi)"),
     ItemType(CONTACTS, "cnt#", "contacts.repository", "audience counts by district shard"),
     ItemType(CONTACTS, "import#", "contacts.imports", "a contact import and its chunks", sk=("chunk#",)),

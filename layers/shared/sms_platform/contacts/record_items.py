@@ -5,7 +5,9 @@ Items of one record (``pk = "c#<kind>#<keyed hash of the ID>"``):
 - ``sk = "rec"``: the record: encrypted ID and phone history, masked values for display, the
   number in use (``cur_h`` hash, ``cur_t`` encrypted, ``cur_m`` masked). ``gsi1`` puts it in
   its district's audience index (``aud#<district>#<kind>#all#<shard>``, sorted by phone hash);
-  ``gsi2`` finds it by the number in use (``ph#<phone hash>``).
+  ``gsi2`` finds it by the number in use (``ph#<phone hash>``); ``gsi3`` lists its district's
+  records of its kind by name (``byname#<district>#<kind>``, ``name_sort_key``), whatever its
+  numbers, for staff to browse page after page in one order.
 - ``sk = "m#ins=<type>"`` / ``"m#tag=<tag>"``: the same recipient fields in the index of each
   insurance type and tag it belongs to.
 - ``sk = "m#check"``, while its number in use is held for verification: what its district's
@@ -96,6 +98,31 @@ def check_of(item: dict[str, Any] | None) -> NumberCheck | None:
     )
 
 
+def name_partition(district: str, kind: str) -> str:
+    """The ``gsi3`` partition of a district's records of one kind, in name order."""
+    return f"byname#{district}#{kind}"
+
+
+# Below every character a name may hold (control characters are refused on the way in), so a
+# name sorts before any longer name it begins ("王 伟" after "王"): DynamoDB compares key
+# strings by their UTF-8 bytes, which is the order of the names' Unicode code points.
+NAME_SEPARATOR = "\x1f"
+
+
+def name_sort_key(name: str, ref: str) -> str:
+    """A record's place in its district's name order: code-point order of the name, then the ref
+    for equal names (so the order is total and stable)."""
+    return f"{name}{NAME_SEPARATOR}{ref}"
+
+
+def name_keys(contact: Contact) -> dict[str, str]:
+    """The ``gsi3`` keys of a record (written with every write of it)."""
+    return {
+        "gsi3pk": name_partition(contact.district, contact.kind.value),
+        "gsi3sk": name_sort_key(contact.name, contact.ref),
+    }
+
+
 def check_partition(district: str) -> str:
     """The ``gsi1`` partition of a district's worklist of numbers to verify."""
     return f"chk#{district}"
@@ -141,6 +168,7 @@ def to_items(contact: Contact) -> tuple[dict[str, Any], dict[str, dict[str, Any]
         "pk": pk,
         "sk": RECORD_SK,
         **base,
+        **name_keys(contact),
         "id_hash": contact.id_hash,
         "id_t": contact.id_token,
         "id_m": contact.id_masked,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sms_platform import aws
@@ -23,8 +23,11 @@ from sms_platform.contacts.record_items import (
     check_partition,
     from_item,
     member_keys,
+    name_keys,
+    name_partition,
     pk_of_ref,
     plain,
+    record_pk,
     to_items,
     wire,
 )
@@ -136,50 +139,72 @@ def check_count(district: str) -> int:
     return sum(int(answer.get("Count", 0)) for answer in pages)
 
 
-def _list_position(kind: str, district: str, cursor: str | None) -> tuple[int, dict[str, Any] | None]:
-    """The shard and start key a ``list_page`` cursor carries, checked to stay in the district."""
-    if not cursor:
-        return 0, None
-    position = paging.decode(cursor)
-    if not isinstance(position, dict) or set(position) != {"shard", "key"}:
-        raise paging.invalid()
-    shard, key = position["shard"], position["key"]
-    if not isinstance(shard, int) or isinstance(shard, bool) or not 0 <= shard < records.AUDIENCE_SHARDS:
-        raise paging.invalid()
-    if key is not None:
-        partition = records.audience_partition(district, kind, records.ALL, shard)
-        key = paging.checked_key(
-            key, names={"pk", "sk", "gsi1pk", "gsi1sk"}, fixed={"gsi1pk": partition}, low_level=True
-        )
-    return shard, key
+_NAME_KEY = {"pk", "sk", "gsi3pk", "gsi3sk"}
 
 
 def list_page(
     kind: str, district: str, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Contact], str | None]:
-    """A page of one district's records for staff, walking the audience index shard by shard,
-    and the cursor of the next page (None after the last)."""
-    shard, start_key = _list_position(kind, district, cursor)
-    found: list[dict[str, Any]] = []
-    while shard < records.AUDIENCE_SHARDS and len(found) < limit:
-        args: dict[str, Any] = {
-            "TableName": _table_name(),
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :p",
-            "ExpressionAttributeValues": {":p": {"S": records.audience_partition(district, kind, records.ALL, shard)}},
-            "Limit": limit - len(found),
-        }
-        if start_key:
-            args["ExclusiveStartKey"] = start_key
-        for answer in queries.pages(_client().query, **args):
-            found.extend(answer.get("Items", []))
-            start_key = answer.get("LastEvaluatedKey")
-            if len(found) >= limit:
-                break  # the page is full: the cursor resumes after its last record
-        if not start_key:
-            shard, start_key = shard + 1, None
-    next_cursor = paging.encode({"shard": shard, "key": start_key}) if shard < records.AUDIENCE_SHARDS else None
-    return [from_item(plain(raw)) for raw in found], next_cursor
+    """A page of one district's records of a kind for staff, in name order (``gsi3``: code-point
+    order of the name, then the ref), and the cursor of the next page (None after the last).
+
+    The index holds keys only: the page's records are then read whole, consistently, so a page
+    shows each record as it is now. One record more than the page is asked for, so that the last
+    page is known as such and no empty page follows it."""
+    partition = name_partition(district, kind)
+    args: dict[str, Any] = {
+        "TableName": _table_name(), "IndexName": "gsi3", "KeyConditionExpression": "gsi3pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": partition}}, "Limit": limit + 1,
+    }  # fmt: skip
+    start = paging.start_key(cursor, names=_NAME_KEY, fixed={"gsi3pk": partition}, low_level=True)
+    if start is not None:
+        args["ExclusiveStartKey"] = start
+    keys: list[dict[str, Any]] = []
+    for answer in queries.pages(_client().query, **args):
+        keys.extend(answer.get("Items", []))
+        if len(keys) > limit:
+            break
+    shown = keys[:limit]
+    next_cursor = paging.encode({name: shown[-1][name] for name in _NAME_KEY}) if len(keys) > limit else None
+    found = get_many(raw["pk"]["S"] for raw in shown)
+    return [found[raw["pk"]["S"]] for raw in shown if raw["pk"]["S"] in found], next_cursor
+
+
+def unnamed_records(*, segment: int = 0, segments: int = 1) -> Iterator[Contact]:
+    """Records written before the name index existed (no ``gsi3pk``), from one segment of a
+    parallel scan: what ``index_names`` is given to write their keys."""
+    pages = queries.pages(
+        _client().scan,
+        TableName=_table_name(),
+        FilterExpression="sk = :rec AND attribute_not_exists(gsi3pk)",
+        ExpressionAttributeValues={":rec": {"S": RECORD_SK}},
+        Segment=segment,
+        TotalSegments=segments,
+    )
+    for answer in pages:
+        for raw in answer.get("Items", []):
+            yield from_item(plain(raw))
+
+
+def index_names(contact: Contact) -> bool:
+    """Give a record read by ``unnamed_records`` its place in the name index, unless it changed
+    since it was read (then the write that changed it wrote its keys already): True if written."""
+    keys = name_keys(contact)
+    try:
+        _client().update_item(
+            TableName=_table_name(),
+            Key={"pk": {"S": record_pk(contact.kind.value, contact.id_hash)}, "sk": {"S": RECORD_SK}},
+            UpdateExpression="SET gsi3pk = :p, gsi3sk = :s",
+            ConditionExpression="version = :v",
+            ExpressionAttributeValues={
+                ":p": {"S": keys["gsi3pk"]}, ":s": {"S": keys["gsi3sk"]}, ":v": {"N": str(contact.version)},
+            },
+        )  # fmt: skip
+    except Exception as error:
+        if not _busy(error):
+            raise
+        return False
+    return True
 
 
 # ------------------------------------------------------------------ writes

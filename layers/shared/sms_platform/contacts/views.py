@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sms_platform.audit import trail
-from sms_platform.contacts import lookups, records, repository, validation
+from sms_platform.contacts import audiences, lookups, records, repository, validation
 from sms_platform.contacts.access import check_district, districts_of, visible
 from sms_platform.contacts.models import DISTRICTS, INSURANCE_NAMES, KIND_NAMES, SOURCE_NAMES, Contact, district_code
 from sms_platform.contacts.views_models import (
@@ -81,14 +81,17 @@ def detail(contact: Contact, opted_out: bool | None = None) -> ContactDetail:
 
 
 def page(ctx: StaffContext, kind: str, district: str, *, cursor: str | None, limit: int) -> ContactPage:
-    """A page of one district's records (its code or its Chinese name)."""
+    """A page of one district's records (its code or its Chinese name) in name order, with how
+    many the district holds: its audience counter, which counts every record (each holds a
+    number in use, a collection needs one), read without walking the list."""
     try:
         code = district_code(district)
     except ValueError:
         raise ValidationFailed("区县代码无效", field="district") from None
     check_district(ctx, code)
     found, next_cursor = repository.list_page(kind, code, cursor=cursor, limit=limit)
-    return ContactPage(contacts=[summary(c) for c in found], cursor=next_cursor)
+    total = audiences.count(audiences.Segment(kind=kind, districts=(code,)))
+    return ContactPage(contacts=[summary(c) for c in found], total=total, cursor=next_cursor)
 
 
 def search(ctx: StaffContext, *, phone: str | None, kind: str | None, identifier: str | None) -> ContactSearch:
