@@ -1,6 +1,10 @@
 """Service channels' subscription API (CONTRACTS §4): products, verification codes, orders,
 renewals, lookup and cancellation (API key per channel), and the payment provider's signed
 notification (``X-Payment-Signature``, no API key).
+
+A channel's test key (CONTRACTS §7) is answered as its live twin would be, with ``"test": true``
+in every answer, and changes nothing: its codes are never sent, its orders never stored, its
+renewals and cancellations never applied; a test order's payment is answered and applies nothing.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ app = APIGatewayRestResolver()
 register_error_handlers(app)
 
 
-def _reply(status: int, body: dict[str, Any]) -> Response:
-    return Response(status, JSON, json.dumps(body, ensure_ascii=False))
+def _reply(status: int, body: dict[str, Any], *, test: bool = False) -> Response:
+    return Response(status, JSON, json.dumps({**body, "test": True} if test else body, ensure_ascii=False))
 
 
 def _raw_body() -> bytes:
@@ -45,41 +49,50 @@ def _channel() -> str:
     return app.current_event.request_context.identity.api_key_id or "unknown"
 
 
+def _test() -> bool:
+    """Whether the call came with a channel's test key (CONTRACTS §7)."""
+    key = caller_keys.get(app.current_event.request_context.identity.api_key_id)
+    return bool(key and key.test)
+
+
 @app.get("/v1/subscriptions/products")
 def products() -> Response:
-    return _reply(200, {"products": subscriptions.products()})
+    return _reply(200, {"products": subscriptions.products()}, test=_test())
 
 
 @app.post("/v1/subscriptions/otp")
 def otp() -> Response:
     request = subscriptions.parse(subscriptions.OtpRequest, _json(_raw_body()))
-    # A channel's test key (CONTRACTS §7): its code is never sent, and the answer says so.
-    key = caller_keys.get(app.current_event.request_context.identity.api_key_id)
-    return _reply(202, subscriptions.request_otp(request.phone, get_clock().now(), test=bool(key and key.test)))
+    test = _test()
+    return _reply(202, subscriptions.request_otp(request.phone, get_clock().now(), test=test), test=test)
 
 
 @app.post("/v1/subscriptions")
 def create() -> Response:
     request = subscriptions.parse(subscriptions.OrderRequest, _json(_raw_body()))
-    answer = subscriptions.create_order(request, channel=_channel(), now=get_clock().now())
-    logger().info("subscription order", extra={"subscription_id": answer["subscription_id"]})
-    return _reply(201, answer)
+    test = _test()
+    answer = subscriptions.create_order(request, channel=_channel(), now=get_clock().now(), test=test)
+    logger().info("subscription order", extra={"subscription_id": answer["subscription_id"], "test": test})
+    return _reply(201, answer, test=test)
 
 
 @app.post("/v1/subscriptions/lookup")
 def lookup() -> Response:
     request = subscriptions.parse(subscriptions.LookupRequest, _json(_raw_body()))
-    return _reply(200, {"subscriptions": subscriptions.lookup(request.subscriber, get_clock().now())})
+    found = subscriptions.lookup(request.subscriber, get_clock().now())
+    return _reply(200, {"subscriptions": found}, test=_test())
 
 
 @app.post("/v1/subscriptions/<subscription_id>/renewals")
 def renew(subscription_id: str) -> Response:
-    return _reply(201, subscriptions.renew(subscription_id, get_clock().now()))
+    test = _test()
+    return _reply(201, subscriptions.renew(subscription_id, get_clock().now(), test=test), test=test)
 
 
 @app.delete("/v1/subscriptions/<subscription_id>")
 def cancel(subscription_id: str) -> Response:
-    return _reply(200, subscriptions.cancel(subscription_id, get_clock().now()))
+    test = _test()
+    return _reply(200, subscriptions.cancel(subscription_id, get_clock().now(), test=test), test=test)
 
 
 @cache

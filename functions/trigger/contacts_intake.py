@@ -4,7 +4,9 @@ caller's API key (one per channel or system).
 Each record is checked on its own (ID numbers and credit codes with their check characters)
 and answered in order; each number's source must be a channel granted to the key. The same
 body from the same key within a day gets the first answer again and changes nothing more
-(powertools Idempotency), so a channel may safely retry after a timeout.
+(powertools Idempotency), so a channel may safely retry after a timeout. A test key (CONTRACTS
+§7) is checked against its live twin's grants and answered as the twin would be against the
+address book as it is, with ``"test": true``; its batch writes nothing.
 """
 
 from __future__ import annotations
@@ -33,10 +35,15 @@ register_error_handlers(app)
 @cache
 def _idempotent_upsert() -> Any:
     from sms_platform.contacts import channels
+    from sms_platform.sources import caller_keys
 
     def upsert(request: dict[str, Any]) -> dict[str, Any]:
+        key = caller_keys.of(request["api_key_id"])
+        test = bool(key and key.test)
+        batch = channels.upsert(request["body"], api_key_id=key.grant_holder if key else None,
+                                at=get_clock().now(), test=test)  # fmt: skip
         # Idempotency stores the answer as JSON: the model goes in as its plain form.
-        return channels.upsert(request["body"], api_key_id=request["api_key_id"], at=get_clock().now()).model_dump()
+        return {**batch.model_dump(), "test": True} if test else batch.model_dump()
 
     # The key is a hash of the whole request: the caller's key id and its body.
     return idempotency.idempotent(
@@ -56,7 +63,7 @@ def post_batch() -> Response:
     except IdempotencyAlreadyInProgressError:
         raise Conflict("相同的请求正在处理，请稍后再试") from None
     counts = {f"records_{key}": answer[key] for key in ("created", "updated", "unchanged", "rejected")}
-    logger().info("contacts batch", extra={"api_key_id": api_key_id, **counts})
+    logger().info("contacts batch", extra={"api_key_id": api_key_id, "test": bool(answer.get("test")), **counts})
     return Response(200, JSON, json.dumps(answer, ensure_ascii=False))
 
 

@@ -49,10 +49,11 @@ TEST_KEY_PERSON, EMPTY_NUMBER = "371002199001011237", "13800000001"
 # The order the examples run in: each step may use what an earlier one set up or answered.
 WALK = (
     "contacts-batch", "contacts-unchanged",  # the insured person's number, which the event below reaches
+    "contacts-test-key",  # changes nothing: the event below still reaches the number above
     "event", "event-status", "event-status-unknown", "event-not-granted", "event-invalid", "event-no-key",
     "event-test-key", "event-test-status",
     "hangup", "hangup-awaiting", "hangup-status", "hangup-status-awaiting", "hangup-unknown-entry", "hangup-stale",
-    "products", "otp", "order-wrong-otp", "order",
+    "products", "otp", "order-wrong-otp", "order", "otp-test-key", "order-test-key",
     "payment-wrong-amount", "payment", "payment-bad-signature",
     "lookup", "renewal", "cancel",
     "callback-receiver",
@@ -65,6 +66,7 @@ KEY_OF_PAGE = {"business-events.md": "business", "service-channels.md": "channel
 class Guide:
     platform: Any
     keys: dict[str, str]  # the page's key: business or channel
+    test_keys: dict[str, str]  # the page's test key, twinned with its key
     environment: dict[str, str]
     problems: list[str] = field(default_factory=list)
 
@@ -99,8 +101,7 @@ def _set_up(platform: Any) -> dict[str, str]:
     activate(platform, list(ids.values()))
 
     staff.ok("ops", "PUT", f"/event-grants/{business_key_id(platform)}/pension.paid")
-    [channel_key] = [k["id"] for k in platform.log_events("api_keys")[0]["keys"] if k["env"] == "CHANNEL_API_KEY"]
-    staff.ok("ops", "PUT", f"/contact-grants/{channel_key}/kiosk")
+    staff.ok("ops", "PUT", f"/contact-grants/{_channel_key_id(platform)}/kiosk")
 
     today = datetime.now(UTC).date()
     rule_id = staff.ok("operator", "POST", "/trigger-rules", {
@@ -141,22 +142,25 @@ def _it_ops() -> Any:
                         office=Office.it, roles=frozenset({Role.it_ops}))  # fmt: skip
 
 
-def _issue_test_key(platform: Any) -> str:
-    """A test key twinned with the business systems' key, as ``infra.keys issue --kind test`` makes it."""
+def _issue_test_key(platform: Any, live: str, name: str) -> str:
+    """A test key twinned with the key ``live``, as ``infra.keys issue --kind test`` makes it."""
     import boto3
     from sms_platform.sources import caller_keys
 
     from infra import keys
 
     gateway = boto3.client("apigateway", endpoint_url=platform.moto, region_name="us-east-1")
-    live = business_key_id(platform)
     plans = {plan["name"]: plan["id"] for plan in gateway.get_usage_plans()["items"]}
     plan, usage_plan_id = keys.plan_of(gateway, plans, live)
-    key = keys.issue_key(gateway, usage_plan_id, "pension-system-test", kind="test")
+    key = keys.issue_key(gateway, usage_plan_id, name, kind="test")
     with platform.functions_environment():
-        caller_keys.register(_it_ops(), key["id"], kind="test", name="pension-system-test", twin=live,
-                             now=datetime.now(UTC))  # fmt: skip
+        caller_keys.register(_it_ops(), key["id"], kind="test", name=name, twin=live, now=datetime.now(UTC))
     return key["value"]
+
+
+def _channel_key_id(platform: Any) -> str:
+    [channel_key] = [k["id"] for k in platform.log_events("api_keys")[0]["keys"] if k["env"] == "CHANNEL_API_KEY"]
+    return channel_key
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +180,12 @@ def guide(local_platform) -> Guide:
         "CARRIER_TOKEN": value("CARRIER_CALLBACK_TOKEN"),
         **_set_up(local_platform),
     }
-    environment["SMS_TEST_API_KEY"] = _issue_test_key(local_platform)
     keys = {"business": value("BUSINESS_API_KEY"), "channel": value("CHANNEL_API_KEY")}
-    return Guide(local_platform, keys, environment)
+    test_keys = {
+        "business": _issue_test_key(local_platform, business_key_id(local_platform), "pension-system-test"),
+        "channel": _issue_test_key(local_platform, _channel_key_id(local_platform), "service-hall-test"),
+    }
+    return Guide(local_platform, keys, test_keys, environment)
 
 
 # ---------------------------------------------------------------- what a step leaves for the next
@@ -214,6 +221,7 @@ def _run(guide: Guide, example: guide_examples.Example, answer: guide_examples.A
     environment = dict(guide.environment)
     if example.page in KEY_OF_PAGE:
         environment["SMS_API_KEY"] = guide.keys[KEY_OF_PAGE[example.page]]
+        environment["SMS_TEST_API_KEY"] = guide.test_keys[KEY_OF_PAGE[example.page]]
     after = _before(guide, example.name)
     where = f"{example.page} {example.name} ({example.language})"
     try:

@@ -99,6 +99,8 @@ ITEMS: tuple[ItemType, ...] = (
              sk=("type#",)),
     ItemType(SUBSCRIPTIONS, "otp#", "sources.subscription_store", "verification codes sent to a number",
              sk=("day#",)),
+    ItemType(SUBSCRIPTIONS, "otptest#", "sources.subscription_store",
+             "a test key's verification codes for a number, apart from its live ones", sk=("day#",)),
     # -- AUDIT_TABLE: the hash chain
     ItemType(AUDIT, "chain#", "audit.store", "a day's audit chain shard, one item per entry",
              indexes=("operator#", "office#")),

@@ -75,10 +75,12 @@ def upsert_batch(
     districts: frozenset[str] | None = None,
     prepare: Callable[[Any], Any] | None = None,
     extra_check: Callable[[ContactIn], list[dict[str, str]]] | None = None,
+    dry_run: bool = False,
 ) -> list[RecordResult]:
     """Validate and upsert up to ``MAX_BATCH`` records; each gets its own result. Upserting the
     same records again changes nothing (they come back ``unchanged``). ``prepare`` may fill in a
-    raw record before it is checked; ``extra_check`` may refuse a valid one with its reasons."""
+    raw record before it is checked; ``extra_check`` may refuse a valid one with its reasons;
+    ``dry_run`` answers as the upsert would and writes nothing."""
     if not isinstance(raw_records, list) or not raw_records:
         raise ValidationFailed("contacts 应为非空列表", field="contacts")
     if len(raw_records) > MAX_BATCH:
@@ -93,7 +95,8 @@ def upsert_batch(
             results[index] = RecordResult(index=index, status="rejected", errors=errors)
         else:
             valid.append((index, record))
-    for result in upserts.upsert_many(valid, at=at, districts=districts):
+    write = upserts.preview_many if dry_run else upserts.upsert_many
+    for result in write(valid, at=at, districts=districts):
         results[result.index] = result
     return [results[index] for index in sorted(results)]
 

@@ -249,6 +249,18 @@ class _Batch:
             self.cleared |= collection.cleared(before)
         self._settle(position, status, saved)
 
+    def preview(self) -> list[RecordResult]:
+        """The results ``run`` would give against the records as they are, writing nothing: each
+        record built over what was read of it, a later occurrence over the earlier one's result
+        (as ``run`` writes them: first occurrences, then the later ones in order)."""
+        for position in range(len(self.incoming)):
+            write = self._build(position)
+            if write is not None:
+                _, before, after, _ = write
+                self.existing[self.collections[position].pk] = after
+                self._settle(position, "created" if before is None else "updated", after)
+        return [self.results[position] for position in range(len(self.incoming))]
+
     def run(self) -> list[RecordResult]:
         for group in records.pack_writes(self._prepare()):
             self._write_group(group)
@@ -277,3 +289,16 @@ def upsert_many(
     if not incoming:
         return []
     return _Batch(incoming, at, districts).run()
+
+
+def preview_many(
+    incoming: list[tuple[int, ContactIn]],
+    *,
+    at: datetime,
+    districts: frozenset[str] | None = None,
+) -> list[RecordResult]:
+    """What ``upsert_many`` would answer for these records, without writing anything: a test
+    key's batch (CONTRACTS §7) is checked against the address book as it is and changes nothing."""
+    if not incoming:
+        return []
+    return _Batch(incoming, at, districts).preview()

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sms_platform.contacts.views_models import ContactBatch
 from sms_platform.contracts import examples, shapes
 from sms_platform.sending.messages import CarrierReceipt, CarrierReply
 from sms_platform.sending.tencent_pushes import TencentReceipt, TencentReply
@@ -150,13 +149,16 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "post", "/v1/subscriptions/otp", "request_otp", SUBSCRIPTIONS, "发送短信验证码",
-        "向手机号发送 6 位验证码，5 分钟内有效；同一号码每天最多 5 次，超过答复 429。",
+        "向手机号发送 6 位验证码，5 分钟内有效；同一号码每天最多 5 次，超过答复 429。"
+        "测试密钥的验证码不会发出，固定为 123456，与正式验证码分开计数（每天同样最多 5 次）。",
         ("apiKey",), Answer(202, shapes.OtpSent, examples.OTP_ANSWER, "验证码已发送"),
         {**BODY, **API_KEY, 409: "验证码短信模板尚未配置"}, OtpRequest, example=examples.OTP,
     ),
     Operation(
         "post", "/v1/subscriptions", "create_subscription", SUBSCRIPTIONS, "下单订阅",
-        "验证码正确后生成待支付订单，30 分钟内未支付即失效。同一 channel_order_id 再次提交答复同一订阅。",
+        "验证码正确后生成待支付订单，30 分钟内未支付即失效。同一 channel_order_id 再次提交答复同一订阅。"
+        "测试密钥的订单同样校验、同样答复（另带 \"test\": true），但订阅和订单都不保存；"
+        "其订单编号以 t 开头，支付通知照常校验金额和时限，答复 \"test\": true，不生效。",
         ("apiKey",), Answer(201, shapes.OrderCreated, examples.ORDER_ANSWER, "订单已生成"),
         {**BODY, **API_KEY, 409: "与当前状态冲突"}, OrderRequest, example=examples.ORDER,
     ),
@@ -168,21 +170,23 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "post", "/v1/subscriptions/{subscription_id}/renewals", "renew_subscription", SUBSCRIPTIONS, "续订",
-        "下一期从当前期结束时开始；未支付的续订订单再次请求时答复同一订单。",
+        "下一期从当前期结束时开始；未支付的续订订单再次请求时答复同一订单。"
+        "测试密钥续订同样校验，答复一笔不保存的测试订单。",
         ("apiKey",), Answer(201, shapes.RenewalCreated, examples.RENEWAL_ANSWER, "续订订单已生成"),
         {**UNREADABLE, **API_KEY, 404: "没有这个订阅", 409: "订阅未生效，或项目已下架"},
         path_parameters=SUBSCRIPTION_ID,
     ),
     Operation(
         "delete", "/v1/subscriptions/{subscription_id}", "cancel_subscription", SUBSCRIPTIONS, "退订",
-        "此后不再发送，不退款；重复退订答复相同。",
+        "此后不再发送，不退款；重复退订答复相同。测试密钥退订同样答复，订阅不变。",
         ("apiKey",), Answer(200, shapes.Cancelled, examples.CANCEL_ANSWER, "已退订"),
         {**UNREADABLE, **API_KEY, 404: "没有这个订阅"}, path_parameters=SUBSCRIPTION_ID,
     ),
     Operation(
         "post", "/v1/payments/notify", "notify_payment", PAYMENTS, "支付结果通知",
         "金额不符、订单已失效或已由另一笔交易支付时答复 409，订单不存在答复 404，均不生效；"
-        "同一 transaction_id 再次通知不改变任何状态，答复与第一次相同。",
+        "同一 transaction_id 再次通知不改变任何状态，答复与第一次相同。"
+        "测试订单（编号以 t 开头）同样校验，答复带 \"test\": true，不生效。",
         ("paymentSignature",), Answer(200, shapes.PaymentRecorded, examples.PAYMENT_ANSWER, "已入账"),
         {**BODY, 401: "签名缺失或不正确", 404: "没有这个订单", 409: "金额不符、订单已失效或已支付"},
         PaymentNotice, example=examples.PAYMENT,
@@ -216,8 +220,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "post", "/v1/contacts/batch", "post_contacts", CONTACTS, "批量提交通讯录",
         "每条记录分别校验（证件号码校验位、手机号码）并逐条答复 created、updated、unchanged 或 rejected；"
         "与已有记录相同的记录答复 unchanged。每个号码的来源渠道须是该密钥获准的渠道。"
-        "同一密钥一天内提交相同的请求体，答复与第一次相同。",
-        ("apiKey",), Answer(200, ContactBatch, examples.CONTACTS_ANSWER, "逐条结果"),
+        "同一密钥一天内提交相同的请求体，答复与第一次相同。"
+        "测试密钥按其正式密钥的授权校验、按通讯录现状逐条答复（另带 \"test\": true），但不保存任何记录。",
+        ("apiKey",), Answer(200, shapes.ContactBatchOut, examples.CONTACTS_ANSWER, "逐条结果"),
         {**BODY, **API_KEY, 409: "相同的请求正在处理"}, shapes.ContactBatchIn, example=examples.CONTACTS,
     ),
 )  # fmt: skip

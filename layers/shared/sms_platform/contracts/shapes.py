@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sms_platform.contacts.collection import MAX_BATCH
 from sms_platform.contacts.models import MAX_PHONES_PER_RECORD, ContactIn, PhoneIn, SourceChannel
+from sms_platform.contacts.views_models import ContactBatch
 from sms_platform.foundation.validation_messages import labels
 from sms_platform.sources.hotline import MAX_ENTRIES_PER_CALL
 
@@ -124,10 +125,12 @@ class Products(BaseModel):
     """The items on sale."""
 
     products: list[Product]
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true")
 
 
 class OtpSent(BaseModel):
     expires_in: int = Field(description="验证码有效秒数")
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true：验证码不会发出，固定为 123456")
 
 
 class OrderCreated(BaseModel):
@@ -138,12 +141,14 @@ class OrderCreated(BaseModel):
     status: str = Field(description="新订单为 pending_payment；同一渠道订单号再次提交时为该订阅当前状态")
     amount_fen: int = Field(ge=0, description="应付金额（分）")
     pay_before: datetime = Field(description="支付截止时间，下单后 30 分钟")
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true：订阅和订单都不会保存")
 
 
 class RenewalCreated(BaseModel):
     order_id: str
     amount_fen: int = Field(ge=0)
     pay_before: datetime
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true：订单不会保存")
 
 
 class SubscriberView(BaseModel):
@@ -168,16 +173,19 @@ class SubscriptionView(BaseModel):
 
 class Subscriptions(BaseModel):
     subscriptions: list[SubscriptionView]
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true")
 
 
 class Cancelled(BaseModel):
     subscription_id: str
     status: Literal["cancelled"]
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true：订阅不会改变")
 
 
 class PaymentRecorded(BaseModel):
     order_id: str
     status: Literal["paid"]
+    test: Literal[True] | None = Field(None, description="测试订单（测试密钥下的单）才有，值为 true：不生效")
 
 
 # ---------------------------------------------------------------- §1 carrier pushes
@@ -216,3 +224,9 @@ class ContactBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid", field_title_generator=labels({"contacts": "通讯录记录"}))
 
     contacts: list[ChannelContactIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class ContactBatchOut(ContactBatch):
+    """Each record's result; a test key's batch is answered the same way and saves nothing."""
+
+    test: Literal[True] | None = Field(None, description="测试密钥的答复才有，值为 true：通讯录不会改变")

@@ -10,7 +10,8 @@ them) and ``pk="config"``, ``sk="subscriptions"`` (the channel settings).
   event send did;
 - ``order#<id>`` / ``order``: an order;
 - ``members#<product_id>`` / ``sub#<id>``: one item per active subscription, for scheduled sends;
-- ``otp#<phone hash>``: the current code and the day's counter, expiring;
+- ``otp#<phone hash>``: the current code and the day's counter, expiring (a test key's under
+  ``otptest#<phone hash>``, CONTRACTS §7);
 - ``latest#<subject hash>`` / ``type#<event type>``: a subject's latest event data of a type.
 
 Ids longer than 64 characters are never looked up: no such item is ever written.
@@ -105,22 +106,24 @@ def put_settings(otp_template_id: str | None, reminder_template_id: str | None, 
 # ---------------------------------------------------------------- verification codes
 
 
-def _otp_key(phone_hash: str, what: str) -> dict[str, str]:
-    return {"pk": f"otp#{phone_hash}", "sk": what}
+def _otp_key(phone_hash: str, what: str, test: bool = False) -> dict[str, str]:
+    # A test key's codes (CONTRACTS §7) live beside the number's live ones, never in their place.
+    return {"pk": f"otptest#{phone_hash}" if test else f"otp#{phone_hash}", "sk": what}
 
 
-def count_otp_today(phone_hash: str, now: datetime) -> int:
-    """Count one more code for the number today (``verification_codes.count_today``)."""
+def count_otp_today(phone_hash: str, now: datetime, *, test: bool = False) -> int:
+    """Count one more code for the number today (``verification_codes.count_today``); a test
+    key's codes are counted apart from the live ones."""
     day = now.astimezone(BEIJING).date()
-    return verification_codes.count_today(_subs(), _otp_key(phone_hash, f"day#{day.isoformat()}"), now)
+    return verification_codes.count_today(_subs(), _otp_key(phone_hash, f"day#{day.isoformat()}", test), now)
 
 
-def put_otp(phone_hash: str, code: str, now: datetime) -> None:
-    _subs().put_item(Item=verification_codes.code_item(_otp_key(phone_hash, "code"), phone_hash, code, now))
+def put_otp(phone_hash: str, code: str, now: datetime, *, test: bool = False) -> None:
+    _subs().put_item(Item=verification_codes.code_item(_otp_key(phone_hash, "code", test), phone_hash, code, now))
 
 
-def check_otp(phone_hash: str, code: str, now: datetime) -> None:
-    verification_codes.check(_subs(), _otp_key(phone_hash, "code"), phone_hash, code, now, field="otp")
+def check_otp(phone_hash: str, code: str, now: datetime, *, test: bool = False) -> None:
+    verification_codes.check(_subs(), _otp_key(phone_hash, "code", test), phone_hash, code, now, field="otp")
 
 
 def consume_otp(phone_hash: str) -> None:

@@ -5,7 +5,8 @@ Verification codes go by SMS (``verification_codes``: 6 digits, 5 minutes, at mo
 number, compared in constant time, at most 5 wrong tries per code). An order lapses unpaid after
 30 minutes; a payment notification is signed, a wrong amount or a lapsed order is refused, and
 a subscription is activated exactly once per order. A renewal starts when the current period
-ends. Cancelling stops further sends, with no refund.
+ends. Cancelling stops further sends, with no refund. A channel's test key (``test``, CONTRACTS
+§7) is checked the same way and changes nothing (``subscription_test_orders``).
 
 The items on sale are managed in ``subscription_items``, the sends are ``subscription_sends``'s,
 everything is stored by ``subscription_store``. Money is in fen (integers). No ID number or
@@ -29,7 +30,7 @@ from sms_platform.foundation.text_rules import Visible
 from sms_platform.foundation.validation_messages import labels
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.message_items import Caller
-from sms_platform.sources import channel_sends, subscription_store, verification_codes
+from sms_platform.sources import channel_sends, subscription_store, subscription_test_orders, verification_codes
 from sms_platform.sources.subscription_models import PAY_WINDOW, Item, add_months, order_state, subscription_state
 
 # ---------------------------------------------------------------- what the channels send
@@ -119,8 +120,8 @@ def products() -> list[dict[str, Any]]:
 
 def request_otp(phone_raw: str, now: datetime, *, test: bool = False) -> dict[str, Any]:
     """Send a new code to the number (``verification_codes``: 429 after 5 in a Beijing day). A
-    test key's code (``test``, CONTRACTS §7) is settled by the platform, never sent, and its
-    answer says ``"test": true``."""
+    test key's code (``test``, CONTRACTS §7) is settled by the platform, never sent, always
+    ``subscription_test_orders.TEST_CODE``, and kept and counted apart from the number's live codes."""
     phone = _phone(phone_raw)
     template_id = subscription_store.settings()["otp_template_id"]
     template = channel_sends.active_template(template_id, now, category="system") if template_id else None
@@ -128,14 +129,14 @@ def request_otp(phone_raw: str, now: datetime, *, test: bool = False) -> dict[st
         raise Conflict("验证码短信模板尚未配置，暂时无法发送验证码")
     phone_hash = crypto.keyed_hash(phone)
     day = now.astimezone(BEIJING).date()
-    sequence = subscription_store.count_otp_today(phone_hash, now)
-    code = verification_codes.new_code()
-    subscription_store.put_otp(phone_hash, code, now)
-    source_id = f"otp#{phone_hash}#{day.isoformat()}#{sequence}"
+    sequence = subscription_store.count_otp_today(phone_hash, now, test=test)
+    code = subscription_test_orders.TEST_CODE if test else verification_codes.new_code()
+    subscription_store.put_otp(phone_hash, code, now, test=test)
+    # A test code's message has a source of its own: its numbering is not the live codes'.
+    source_id = f"otp#{phone_hash}#{day.isoformat()}#{'t' if test else ''}{sequence}"
     caller = Caller(ref=source_id, outside_id=source_id, test=True) if test else None
     channel_sends.send(SmsKind.SYSTEM, source_id, template, [(phone, {"code": code})], caller=caller)
-    answer: dict[str, Any] = {"expires_in": int(verification_codes.TTL.total_seconds())}
-    return {**answer, "test": True} if test else answer
+    return {"expires_in": int(verification_codes.TTL.total_seconds())}
 
 
 # ---------------------------------------------------------------- orders and subscriptions
@@ -169,8 +170,9 @@ def _item_on_sale(product_id: str) -> Item:
     return item
 
 
-def create_order(request: OrderRequest, *, channel: str, now: datetime) -> dict[str, Any]:
-    """A new subscription waiting for payment. The same channel order id gets the same answer."""
+def create_order(request: OrderRequest, *, channel: str, now: datetime, test: bool = False) -> dict[str, Any]:
+    """A new subscription waiting for payment. The same channel order id gets the same answer. A
+    test key's order (``test``) is checked against its own codes and answered, never stored."""
     subscription_id = "s" + hashlib.sha256(f"{channel}|{request.channel_order_id}".encode()).hexdigest()[:23]
     existing = subscription_store.subscription(subscription_id)
     if existing:
@@ -180,7 +182,10 @@ def create_order(request: OrderRequest, *, channel: str, now: datetime) -> dict[
     item = _item_on_sale(request.product_id)
     phone = _phone(request.phone)
     phone_hash = crypto.keyed_hash(phone)
-    subscription_store.check_otp(phone_hash, request.otp, now)
+    subscription_store.check_otp(phone_hash, request.otp, now, test=test)
+    if test:
+        order = subscription_test_orders.order(subscription_id, item, now)
+        return {"subscription_id": subscription_id, "status": "pending_payment", **order}
 
     subscriber = request.subscriber
     masked_id = (identifiers.mask_id_number if subscriber.kind == "person" else identifiers.mask_credit_code)(
@@ -206,8 +211,9 @@ def create_order(request: OrderRequest, *, channel: str, now: datetime) -> dict[
     return {"subscription_id": subscription_id, "status": "pending_payment", **_order_answer(order)}
 
 
-def renew(subscription_id: str, now: datetime) -> dict[str, Any]:
-    """An order for the next period; an unpaid, unlapsed renewal order is answered again."""
+def renew(subscription_id: str, now: datetime, *, test: bool = False) -> dict[str, Any]:
+    """An order for the next period; an unpaid, unlapsed renewal order is answered again. A test
+    key's renewal (``test``) is checked the same way and answered with a test order, never stored."""
     subscription = get_subscription(subscription_id)
     if subscription["status"] != "active":
         raise Conflict("只有生效中的订阅可以续订")
@@ -218,6 +224,8 @@ def renew(subscription_id: str, now: datetime) -> dict[str, Any]:
     item = subscription_store.get_item(subscription["product_id"])
     if item.status != "active":
         raise Conflict("该订阅项目已下架，不能续订")
+    if test:
+        return subscription_test_orders.order(subscription_id, item, now)
     order = _new_order(item, subscription_id, "renewal", now)
     subscription_store.put_order(order)
     subscription_store.set_renewal_order(subscription_id, order["order_id"])
@@ -236,7 +244,11 @@ def _refuse_unpayable(order: dict[str, Any], state: str, notice: PaymentNotice) 
 
 
 def record_payment(notice: PaymentNotice, now: datetime) -> dict[str, Any]:
-    """Apply a payment exactly once: order paid, subscription active for the order's period."""
+    """Apply a payment exactly once: order paid, subscription active for the order's period. A
+    test order's payment is checked as a live one and answered with ``"test": true``; it changes
+    nothing (``subscription_test_orders``)."""
+    if subscription_test_orders.is_test_order(notice.order_id):
+        return subscription_test_orders.payment(notice.order_id, notice.amount_fen, now)
     order = subscription_store.order(notice.order_id)
     if not order:
         raise NotFound("没有这个订单")
@@ -292,9 +304,10 @@ def lookup(subscriber: SubscriberRef, now: datetime) -> list[dict[str, Any]]:
     return [view(item, now) for item in found]
 
 
-def cancel(subscription_id: str, now: datetime) -> dict[str, Any]:
-    """No further sends, no refund. Cancelling twice gives the same answer."""
+def cancel(subscription_id: str, now: datetime, *, test: bool = False) -> dict[str, Any]:
+    """No further sends, no refund. Cancelling twice gives the same answer. A test key's cancelling
+    (``test``) is answered the same way and leaves the subscription as it is."""
     subscription = get_subscription(subscription_id)
-    if subscription["status"] != "cancelled":
+    if subscription["status"] != "cancelled" and not test:
         subscription_store.mark_cancelled(subscription, now)
     return {"subscription_id": subscription_id, "status": "cancelled"}
