@@ -59,7 +59,7 @@ def propose(body: Annotated[SendRequestIn, Body()]) -> SendRequest:
 @router.get("/send-requests", summary="发送申请列表", tags=TAGS)
 @allow(*READERS)
 def list_requests(status: Annotated[str | None, Query()] = None) -> RequestList:
-    return send_requests.list_requests(current_staff(), status)
+    return send_requests.list_requests(current_staff(), status, now=get_clock().now())
 
 
 @router.get("/send-requests/<request_id>", summary="发送申请详情：样例、对象数量、条数、时间与发送进度", tags=TAGS)

@@ -218,10 +218,10 @@ async function builder(area, ctx) {
 }
 
 // A send is finished once every recipient is queued (fanned_out) and no message is still on
-// its way: none waiting to go out, none sent without its receipt.
+// its way: none waiting to go out, none sent and still within the time its receipt may take
+// (the API decides: ``finished``).
 function finished(view) {
-  const p = view.progress;
-  return Boolean(p) && view.request.status === "fanned_out" && p.waiting === 0 && !(p.states && p.states.sent);
+  return Boolean(view.finished);
 }
 
 // What staff read of a send's state: the API's name, except the last step of a finished send.

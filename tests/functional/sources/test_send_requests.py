@@ -274,3 +274,38 @@ def test_each_step_bears_the_time_it_is_given_and_answers_with_a_model(sends):  
         "send_request.approve": time_key(approved_at),
         "send_request.cancel": time_key(halted_at),
     }
+
+
+def listed(request_id: str) -> dict:
+    answer = call(REVIEWER, "GET", "/v1/staff/send-requests")
+    assert answer.status == 200, answer.body
+    return next(r for r in answer.body["requests"] if r["request_id"] == request_id)
+
+
+def test_a_send_reads_finished_once_no_receipt_can_still_come_and_is_then_never_recounted(
+    sends, monkeypatch  # noqa: F811
+):
+    from sms_platform.sending import message_store
+
+    template_id = active_template(sends.clock)
+    add_people(3)
+    request_id = approved_request(sends, template_id)
+    sends.release()
+    sends.pump.run()  # handed to the carrier; no receipt has come back
+
+    assert (listed(request_id)["finished"], listed(request_id)["status_name"]) == (False, "发送中")
+    assert detail(request_id)["finished"] is False
+    sends.clock.advance(hours=71)
+    assert listed(request_id)["finished"] is False  # a receipt may still come
+
+    sends.clock.advance(hours=2)  # three days after sending: none will come any more
+    assert (listed(request_id)["finished"], listed(request_id)["status_name"]) == (True, "已发送完毕")
+    assert detail(request_id)["finished"] is True
+    assert detail(request_id)["request"]["finished_at"] is not None
+
+    # Seen over once, the send is not counted again: its messages are never read for it.
+    def unread(source_id):
+        raise AssertionError(f"the messages of {source_id} were read again")
+
+    monkeypatch.setattr(message_store, "items_of_source", unread)
+    assert listed(request_id)["status_name"] == "已发送完毕"

@@ -196,7 +196,7 @@ def waves_view(request: SendRequest, counts: Callable[[SendRequest], dict[str, A
             view.skipped_done = int(got.get("done", 0))
             view.targeted = int(got.get("expanded", 0)) + view.skipped_done
             view.sent, view.delivered, view.failed = (int(got.get(k, 0)) for k in ("sent", "delivered", "failed"))
-            if finished(found.status, got.get("states")):  # read as the wave's own page reads it
+            if found.finished_at is not None or finished(found.status, got.get("states")):  # as its own page
                 view.status_name = FINISHED_NAME
         views.append(view)
     return views

@@ -43,6 +43,10 @@ STATUS_NAMES: dict[str, str] = {
 FINISHED_NAME = "已发送完毕"  # a fanned-out send whose every message has its final state
 # A message state that is not final: waiting to go out, or sent and waiting for its receipt.
 ON_THE_WAY = frozenset({"queued", "sending", "sent"})
+# Carriers push a receipt within three days of sending (Alibaba keeps undelivered receipts for
+# 72 hours): a message sent longer ago without one will not get one, and no longer holds its
+# send open.
+RECEIPT_WAIT = timedelta(hours=72)
 KIND_NAMES = {"targeted": "定向通知", "publicity": "宣传公告"}
 RELEASED = frozenset({"sending", "fanned_out", "stopped"})
 CANCELLABLE = frozenset({"submitted", "approved"})
@@ -66,6 +70,16 @@ def finished(status: str, states: Mapping[str, int] | None) -> bool:
     """Whether a send is over: every recipient queued (``fanned_out``) and no message still on its
     way (``states`` counts its messages by state; None when they were not counted)."""
     return status == "fanned_out" and states is not None and not any(states.get(s, 0) for s in ON_THE_WAY)
+
+
+def on_the_way(item: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a message still holds its send open: waiting to go out, or sent and still within
+    the time its receipt may take (``RECEIPT_WAIT``)."""
+    state = item.get("state")
+    if state != "sent":
+        return state in ON_THE_WAY
+    sent_at = item.get("sending_at")
+    return not sent_at or datetime.fromisoformat(str(sent_at)) > now - RECEIPT_WAIT
 
 
 def timing_problem(kind: str, send_at: datetime | None, now: datetime) -> str | None:
@@ -210,6 +224,7 @@ class SendRequest(BaseModel):
     stopped_by: PersonOut | None = None
     stop_reason: str | None = None
     released_at: datetime | None = None
+    finished_at: datetime | None = None  # when the send was first seen over (``send_requests.finished_now``)
     test_sends: int = 0
 
     @property
@@ -249,6 +264,7 @@ class ReviewView(BaseModel):
 
 class RequestDetail(ReviewView):
     progress: dict[str, Any] | None = None  # the send's progress once released (``reports``)
+    finished: bool = False  # every message has its final state (``send_requests.finished_now``)
 
 
 class ListedRequest(SendRequest):

@@ -180,6 +180,21 @@ def finish_fanout(request_id: str) -> None:
             raise
 
 
+def mark_finished(request_id: str, at: datetime) -> None:
+    """A fanned-out send was seen over at ``at``: later readers need not count its messages."""
+    try:
+        _table().update_item(
+            Key=_key(request_id),
+            UpdateExpression="SET finished_at = :t",
+            ConditionExpression="#s = :done AND attribute_not_exists(finished_at)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":t": at.isoformat(), ":done": "fanned_out"},
+        )
+    except Exception as error:
+        if not aws.condition_failed(error):  # marked already, by another reader
+            raise
+
+
 def record_day(request: SendRequest, day: date) -> None:
     _table().put_item(
         Item={"pk": f"sends-day#{day.isoformat()}", "sk": f"{request.office.value}#{request.request_id}",

@@ -30,7 +30,6 @@ Each step takes the ``now`` of the request (or of the schedule's tick) and audit
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -63,7 +62,7 @@ from sms_platform.sources.send_request_models import (
     SendRequestIn,
     TestSendOut,
     cancel_refusal,
-    finished,
+    on_the_way,
     person,
     review_refusal,
     stop_refusal,
@@ -232,6 +231,7 @@ def review_view(
         total_parts=length.parts * size,
         timing=timing_of(request, now),
         progress=progress(request) if progress is not None and request.status in RELEASED else None,
+        finished=finished_now(request, now),
         waves=_waves(request, progress),
     )
 
@@ -265,24 +265,36 @@ def _sheet_review(
         timing=timing_of(request, now),
         sheet=sheet,
         progress=progress(request) if progress is not None and request.status in RELEASED else None,
+        finished=finished_now(request, now),
     )
 
 
-def list_requests(ctx: StaffContext, status: str | None = None) -> RequestList:
+def list_requests(ctx: StaffContext, status: str | None = None, *, now: datetime) -> RequestList:
     statuses = [status] if status else list(STATUS_NAMES)
     found = [r for s in statuses for r in send_request_store.by_status(s) if can_see_office(ctx, r.office)]
-    return RequestList(requests=[_listed(r) for r in sorted(found, key=lambda r: r.created_at, reverse=True)])
+    return RequestList(requests=[_listed(r, now) for r in sorted(found, key=lambda r: r.created_at, reverse=True)])
 
 
-def _listed(request: SendRequest) -> ListedRequest:
-    """A send as the list shows it: a fanned-out send's messages are counted by state (one index
-    query for each such send), so the list says 已发送完毕 exactly when the send's page does."""
+def _listed(request: SendRequest, now: datetime) -> ListedRequest:
+    """A send as the list shows it: 已发送完毕 exactly when the send's page says so."""
     data = request.model_dump()
-    if request.status == "fanned_out":
-        states = Counter(str(item.get("state")) for item in message_store.items_of_source(request.source_id))
-        if finished(request.status, states):
-            data.update(finished=True, status_name=FINISHED_NAME)
+    if finished_now(request, now):
+        data.update(finished=True, status_name=FINISHED_NAME)
     return ListedRequest.model_validate(data)
+
+
+def finished_now(request: SendRequest, now: datetime) -> bool:
+    """Whether a send is over: fanned out, and none of its messages still on its way. A send seen
+    over is marked so, and its messages are never counted for this again; until then, each
+    reader counts those of the fanned-out sends it shows (one index query each)."""
+    if request.finished_at is not None:
+        return True
+    if request.status != "fanned_out":
+        return False
+    if any(on_the_way(item, now) for item in message_store.items_of_source(request.source_id)):
+        return False
+    send_request_store.mark_finished(request.request_id, now)
+    return True
 
 
 # ---------------------------------------------------------------------------- reviewing
