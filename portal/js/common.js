@@ -39,11 +39,17 @@ export function audienceText(view) {
   return `${view.audience_size} 人（${parts.join("，")}）`;
 }
 
-const GOOD = new Set(["active", "approved", "delivered", "fanned_out", "done", "carrier_approved", "on_sale"]);
+const GOOD = new Set(["active", "approved", "delivered", "done", "carrier_approved", "on_sale"]);
 const BAD = new Set(["rejected", "carrier_rejected", "failed", "stopped", "cancelled", "expired", "retired", "withdrawn"]);
 
 export function statusBadge(status, text) {
   return badge(text || status, GOOD.has(status) ? "ok" : BAD.has(status) ? "bad" : "warn");
+}
+
+// A send's state as staff read it: a fanned-out send is still 发送中 (not yet a success) until
+// every message has its final state; then 已发送完毕.
+export function sendStatus(status, name, done) {
+  return done ? statusBadge("done", "已发送完毕") : statusBadge(status === "fanned_out" ? "sending" : status, name);
 }
 
 let signatures = null;

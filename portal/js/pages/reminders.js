@@ -4,7 +4,7 @@
 // statuses and counts, and the cancellation of the waves still to come.
 
 import { post } from "../api.js";
-import { statusBadge } from "../common.js";
+import { sendStatus } from "../common.js";
 import { field, formError, h, input, pagedTable, section, submitting, toast, when } from "../ui.js";
 
 const MAX_WAVES = 5;
@@ -84,7 +84,7 @@ export function wavesSection(ctx, view, reload) {
   const table = pagedTable([
     ["轮次", (w) => (w.request_id === r.request_id ? `第 ${w.number} 轮（本申请）` : h("a", { href: `#/sends/${w.request_id}` }, `第 ${w.number} 轮`))],
     ["发送时间", (w) => `${when(w.send_at)}（截止前 ${w.days_before} 天）`],
-    ["状态", (w) => statusBadge(w.status, w.status_name)],
+    ["状态", (w) => sendStatus(w.status, w.status_name, w.status_name === "已发送完毕")],
     ["对象", (w) => count(w, "targeted")],
     ["已办理跳过", (w) => count(w, "skipped_done")],
     ["已发送", (w) => count(w, "sent")],

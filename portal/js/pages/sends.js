@@ -2,7 +2,7 @@
 // time; the review queue; and a released send's progress, updated while it runs.
 
 import { get, post } from "../api.js";
-import { DISTRICTS, INSURANCE, audienceText, beijingIso, inPublicityWindow, signatureOf, statusBadge } from "../common.js";
+import { DISTRICTS, INSURANCE, audienceText, beijingIso, inPublicityWindow, sendStatus, signatureOf } from "../common.js";
 import { TERMS } from "../glossary.js";
 import { measure, render as fill } from "../sms.js";
 import { clear, debounce, field, formError, h, input, pagedTable, section, select, submitting, toast, when } from "../ui.js";
@@ -63,11 +63,6 @@ async function requestsOf(status) {
   return answers.flatMap((a) => a.requests).filter(keep).sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
-// A send's state as staff read it: a fanned-out send is still 发送中 (not yet a success) until
-// every message has its final state; then 已发送完毕.
-function sendStatus(status, name, done) {
-  return done ? statusBadge("done", "已发送完毕") : statusBadge(status === "fanned_out" ? "sending" : status, name);
-}
 
 async function builder(area, ctx) {
   const me = ctx.me;
