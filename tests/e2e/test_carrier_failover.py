@@ -1,4 +1,4 @@
-"""Failover through the local platform: a publicity send of 600 recipients is going out
+"""Failover through the local platform: a publicity send of 2,000 recipients is going out
 through Alibaba Cloud SMS (the first carrier) when the Alibaba simulator starts failing (its
 fault endpoint: every request answered 500). The rest of the send goes through the Tencent
 simulator, every recipient reached exactly once across the two; a hang-up answer queued during
@@ -24,8 +24,8 @@ from tests.e2e.lanes_support import HANGUP_TEXT, SIGN_NAME
 
 pytestmark = [pytest.mark.e2e]
 
-RECIPIENTS = 600
-FAIL_AFTER = 200  # Alibaba starts failing once it has taken this many
+RECIPIENTS = 2_000
+FAIL_AFTER = 500  # Alibaba starts failing once it has taken this many
 HANGUP_WITHIN_SECONDS = 10.0
 DRAIN_TIMEOUT = 240.0
 PUBLICITY = "医保电子凭证可在手机上激活使用，看病购药更方便。拒收请回复R"
