@@ -1,15 +1,18 @@
-"""Give the address book's records stored before the name index existed their place in it.
+"""Give each address-book record its current place in the name index (pinyin order).
 
     python -m infra.contacts_index backfill --stack weihai-sms [--segments 4]
 
-Staff browse a district's records in name order through the contacts table's ``gsi3``, whose
-keys every write of a record writes (``sms_platform.contacts.record_items.name_keys``). A record
-written before that index was deployed has no keys there and would be missing from the list
-until its next change: run this once after deploying the index. It scans the table for such
-records (``repository.unnamed_records``) and writes their keys, each conditioned on the version
-read, so a record changed meanwhile is left to the write that changed it (which wrote its keys).
-Running it again finds nothing left and writes nothing. The local platform and the tests start
-from empty tables: nothing there predates the index.
+Staff browse a district's records in pinyin order of the name through the contacts table's
+``gsi3``, whose keys every write of a record writes (``sms_platform.contacts.record_items.
+name_keys``). A record written before that index was deployed has no keys there and would be
+missing from the list until its next change; one written while the index ordered by the
+names' code points has keys of that order and would stand out of place. Run this once after
+deploying the index or a change of its order. It scans the table for records whose stored keys
+differ from the ones a write would give them now (``repository.misplaced_records``; records
+in place are skipped) and rewrites their keys, each conditioned on the version read, so a
+record changed meanwhile is left to the write that changed it (which wrote its keys). Running
+it again finds nothing left and writes nothing. The local platform and the tests start from
+empty tables: nothing there predates the index.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def backfill_segment(segment: int, segments: int) -> tuple[int, int]:
     from sms_platform.contacts import repository
 
     written = skipped = 0
-    for contact in repository.unnamed_records(segment=segment, segments=segments):
+    for contact in repository.misplaced_records(segment=segment, segments=segments):
         if repository.index_names(contact):
             written += 1
         else:
@@ -33,7 +36,8 @@ def backfill_segment(segment: int, segments: int) -> tuple[int, int]:
 
 
 def backfill(segments: int = 1) -> tuple[int, int]:
-    """Every record without name-index keys given them, ``segments`` scan segments at once."""
+    """Every record without its current name-index keys given them, ``segments`` scan segments
+    at once."""
     with ThreadPoolExecutor(max_workers=segments) as pool:
         counts = list(pool.map(lambda segment: backfill_segment(segment, segments), range(segments)))
     return sum(c[0] for c in counts), sum(c[1] for c in counts)
@@ -57,7 +61,7 @@ def _use_stack(stack: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra.contacts_index", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    fill = commands.add_parser("backfill", help="write the name-index keys of records stored before the index")
+    fill = commands.add_parser("backfill", help="(re)write the name-index keys of records not in their place")
     fill.add_argument("--stack", required=True)
     fill.add_argument("--segments", type=int, default=4, choices=range(1, 33), metavar="1-32",
                       help="parallel scan segments (default 4)")  # fmt: skip
@@ -69,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _use_stack(args.stack)
     written, skipped = backfill(args.segments)
-    print(f"{written} records given their place in the name index; {skipped} changed meanwhile (already indexed).")
+    print(f"{written} records given their place in the name index; {skipped} changed meanwhile (placed then).")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Lists that grow, in a stable order staff can change: a district's contacts in the server's
-name order (code points, running on across pages), a page sorted again by a click on a heading
-(pinyin), with the page's count."""
+name order (pinyin, running on across pages), a page sorted again by a click on a heading, with
+the page's count."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 
 # Sequence numbers of this test's people (ID numbers of their own), given in no order of name.
 PEOPLE = {7741: "赵排序", 7742: "安排序", 7743: "王排序", 7744: "李排序", 7745: "张排序"}
-IN_PINYIN_ORDER = ["安排序", "李排序", "王排序", "张排序", "赵排序"]  # an, li, wang, zhang, zhao
-IN_CODE_POINT_ORDER = ["安排序", "张排序", "李排序", "王排序", "赵排序"]  # U+5B89, 5F20, 674E, 738B, 8D75
+# an, li, wang, zhang, zhao (by code point 张 U+5F20 would come before 李 U+674E and 王 U+738B)
+IN_PINYIN_ORDER = ["安排序", "李排序", "王排序", "张排序", "赵排序"]
 
 
 def test_a_districts_contacts_are_listed_by_name_and_sort_by_a_heading(portal_platform, staff_api, browser):
@@ -34,7 +34,8 @@ def test_a_districts_contacts_are_listed_by_name_and_sort_by_a_heading(portal_pl
     names = table.locator("tbody tr td:first-child")
     expect(names.filter(has_text="排序")).to_have_count(5)
     ours = [name for name in names.all_text_contents() if name in PEOPLE.values()]
-    assert ours == IN_CODE_POINT_ORDER  # the order the pages run in, as the server gives it
+    assert ours == IN_PINYIN_ORDER  # the order the pages run in, as the server gives it
+    expect(table.locator("caption")).to_contain_text("按姓名或名称的拼音顺序排列")
     heading = table.get_by_role("columnheader", name=re.compile("^姓名或名称"))
     expect(heading).to_have_attribute("aria-sort", "none")
     expect(browse.locator(".table-total")).to_have_text(re.compile(r"^本页 \d+ 条$"))

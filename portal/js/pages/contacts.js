@@ -17,11 +17,12 @@ export async function render(main, ctx) {
   if (ctx.may("POST /contacts/imports")) main.append(imports());
 }
 
-const BROWSE_ORDER = "按姓名或名称的汉字编码顺序排列（同名者次序固定），下一页接着本页排；点击列标题只重排本页";
+const BROWSE_ORDER = "按姓名或名称的拼音顺序排列（同音者按汉字，同名者次序固定），下一页接着本页排；点击列标题只重排本页";
 
 // Contacts, each column sortable. Found ones (a few) show in name order (pinyin); a district's
-// page (``partial``) keeps the server's order, which runs on across its pages (the code points
-// of the name, then the record: pinyin within each page would break that), and counts the page.
+// page (``partial``) keeps the server's order, which runs on across its pages (pinyin too, then
+// the name, then the record: the browser's own pinyin sort may differ on a few names and would
+// break that), and counts the page.
 function summaryTable(contacts, ctx, detail, partial = false) {
   return pagedTable([
     ["姓名或名称", (c) => c.name],

@@ -6,8 +6,8 @@ Items of one record (``pk = "c#<kind>#<keyed hash of the ID>"``):
   number in use (``cur_h`` hash, ``cur_t`` encrypted, ``cur_m`` masked). ``gsi1`` puts it in
   its district's audience index (``aud#<district>#<kind>#all#<shard>``, sorted by phone hash);
   ``gsi2`` finds it by the number in use (``ph#<phone hash>``); ``gsi3`` lists its district's
-  records of its kind by name (``byname#<district>#<kind>``, ``name_sort_key``), whatever its
-  numbers, for staff to browse page after page in one order.
+  records of its kind in pinyin order of the name (``byname#<district>#<kind>``,
+  ``name_sort_key``), whatever its numbers, for staff to browse page after page in one order.
 - ``sk = "m#ins=<type>"`` / ``"m#tag=<tag>"``: the same recipient fields in the index of each
   insurance type and tag it belongs to.
 - ``sk = "m#check"``, while its number in use is held for verification: what its district's
@@ -19,6 +19,7 @@ Records are read and written with the low-level client in DynamoDB's wire form (
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -103,16 +104,34 @@ def name_partition(district: str, kind: str) -> str:
     return f"byname#{district}#{kind}"
 
 
-# Below every character a name may hold (control characters are refused on the way in), so a
-# name sorts before any longer name it begins ("王 伟" after "王"): DynamoDB compares key
-# strings by their UTF-8 bytes, which is the order of the names' Unicode code points.
+# Below every character a key part may hold (names with control characters are refused on the
+# way in), so a part sorts before any longer part it begins ("wang" before "wang wei"): DynamoDB
+# compares key strings by their UTF-8 bytes, which is the order of their Unicode code points.
 NAME_SEPARATOR = "\x1f"
+
+# A sort key is at most 1024 bytes of UTF-8. A name is at most 100 characters (400 bytes) and a
+# ref 71: the pinyin gets what is left, with room to spare. Only names alike in their first 70
+# or so syllables meet the cut, and then the name itself decides.
+_PINYIN_BYTES = 512
+
+
+def name_pinyin(name: str) -> str:
+    """How a name is read for ordering: its pinyin without tones, a space between syllables;
+    Latin letters and digits kept as written, in lower case (full-width ones made plain), so
+    "Li Ming", "李明" and "李 明" read alike. Characters without a reading stay as they are."""
+    # pypinyin costs about 130 ms to import (its dictionaries): imported on the first write of a
+    # record, never at a handler's cold start, which most invocations would pay for nothing.
+    from pypinyin import lazy_pinyin
+
+    reading = unicodedata.normalize("NFKC", " ".join(lazy_pinyin(name))).lower()
+    return " ".join(reading.split()).encode()[:_PINYIN_BYTES].decode(errors="ignore")
 
 
 def name_sort_key(name: str, ref: str) -> str:
-    """A record's place in its district's name order: code-point order of the name, then the ref
-    for equal names (so the order is total and stable)."""
-    return f"{name}{NAME_SEPARATOR}{ref}"
+    """A record's place in its district's name order: pinyin order of the name (syllable by
+    syllable, a shorter reading first), then the name itself for equal readings (同音不同字),
+    then the ref for equal names, so the order is total and stable."""
+    return NAME_SEPARATOR.join((name_pinyin(name), name, ref))
 
 
 def name_keys(contact: Contact) -> dict[str, str]:

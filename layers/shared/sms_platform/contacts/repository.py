@@ -145,8 +145,9 @@ _NAME_KEY = {"pk", "sk", "gsi3pk", "gsi3sk"}
 def list_page(
     kind: str, district: str, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[Contact], str | None]:
-    """A page of one district's records of a kind for staff, in name order (``gsi3``: code-point
-    order of the name, then the ref), and the cursor of the next page (None after the last).
+    """A page of one district's records of a kind for staff, in name order (``gsi3``: pinyin
+    order of the name, then the name, then the ref), and the cursor of the next page (None
+    after the last).
 
     The index holds keys only: the page's records are then read whole, consistently, so a page
     shows each record as it is now. One record more than the page is asked for, so that the last
@@ -170,24 +171,29 @@ def list_page(
     return [found[raw["pk"]["S"]] for raw in shown if raw["pk"]["S"] in found], next_cursor
 
 
-def unnamed_records(*, segment: int = 0, segments: int = 1) -> Iterator[Contact]:
-    """Records written before the name index existed (no ``gsi3pk``), from one segment of a
-    parallel scan: what ``index_names`` is given to write their keys."""
+def misplaced_records(*, segment: int = 0, segments: int = 1) -> Iterator[Contact]:
+    """Records whose name-index keys are not those a write of them now writes (``name_keys``):
+    written before the index existed (no keys) or under an earlier order (other keys), from one
+    segment of a parallel scan: what ``index_names`` is given to rewrite their keys. Records in
+    place are skipped; the keys are computed here, so the scan reads every record."""
     pages = queries.pages(
         _client().scan,
         TableName=_table_name(),
-        FilterExpression="sk = :rec AND attribute_not_exists(gsi3pk)",
+        FilterExpression="sk = :rec",
         ExpressionAttributeValues={":rec": {"S": RECORD_SK}},
         Segment=segment,
         TotalSegments=segments,
     )
     for answer in pages:
         for raw in answer.get("Items", []):
-            yield from_item(plain(raw))
+            contact = from_item(plain(raw))
+            stored = {name: raw.get(name, {}).get("S") for name in ("gsi3pk", "gsi3sk")}
+            if stored != name_keys(contact):
+                yield contact
 
 
 def index_names(contact: Contact) -> bool:
-    """Give a record read by ``unnamed_records`` its place in the name index, unless it changed
+    """Give a record read by ``misplaced_records`` its place in the name index, unless it changed
     since it was read (then the write that changed it wrote its keys already): True if written."""
     keys = name_keys(contact)
     try:

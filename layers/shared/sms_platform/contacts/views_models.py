@@ -73,7 +73,9 @@ class ContactDetail(ContactSummary):
 
 
 class ContactPage(BaseModel):
-    contacts: list[ContactSummary] = Field(description="按姓名或名称的字符编码顺序排列，同名按记录编号；各页前后相接")
+    contacts: list[ContactSummary] = Field(
+        description="按姓名或名称的拼音顺序排列（不计声调），同音按汉字，同名按记录编号；各页前后相接"
+    )
     total: int = Field(description="该区县此类对象的记录总数（各页合计）")
     cursor: str | None = Field(description="下一页的游标；没有更多时为空")
 
