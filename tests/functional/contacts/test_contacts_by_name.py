@@ -4,21 +4,16 @@ Given records of a district written in random name order, when staff page throug
 50 records at a time, then the names run in one order across the pages (pinyin order of the
 name, syllable by syllable; then the name itself for names read alike; then the record's ref),
 every page says how many the district holds, and a district office sees its own district only.
-Records stored before the name index existed, or placed by its earlier code-point order, are
-listed in their place once the backfill has run.
 """
 
 from __future__ import annotations
 
-import os
 import random
 
-import boto3
 import pytest
 from sms_platform.foundation import crypto
 from sms_platform.staff.context import Office, Role
 
-from infra import contacts_index
 from tests.contacts_support import person, unit
 
 # How staff read each character of the names below (toneless pinyin, ü written v as in pinyin
@@ -146,27 +141,3 @@ def test_a_district_operator_lists_its_own_district_only(book):
 
     assert [name for name, _ in _listed(own)] == ["文登1", "文登2", "文登3"] and own[0]["total"] == 3
     assert other.status == 403
-
-
-def test_records_stored_before_the_name_index_or_in_its_old_order_are_placed_by_the_backfill(book):
-    city = book.account(Role.city_operator)
-    names = ["赵旧", "王旧", "安旧", "张旧", "李旧"]
-    _store(book, city.token, [person(n + 1, name=name) for n, name in enumerate(names)])
-    table = boto3.resource("dynamodb").Table(os.environ["CONTACTS_TABLE"])
-    stored = {item["name"]: item for item in table.scan()["Items"] if item["sk"] == "rec"}
-    for name in ("王旧", "赵旧"):  # as a record written before the index existed lies
-        table.update_item(Key={"pk": stored[name]["pk"], "sk": "rec"}, UpdateExpression="REMOVE gsi3pk, gsi3sk")
-    for name in ("安旧", "张旧"):  # as one written while the index ordered by code point lies
-        table.update_item(
-            Key={"pk": stored[name]["pk"], "sk": "rec"}, UpdateExpression="SET gsi3sk = :s",
-            ExpressionAttributeValues={":s": f"{name}\x1f{stored[name]['ref']}"},
-        )  # fmt: skip
-    # Until the backfill: two missing, two after every name in pinyin order, by code point.
-    assert [name for name, _ in _listed(_pages(book, city.token))] == ["李旧", "安旧", "张旧"]
-
-    first = contacts_index.backfill(segments=2)
-    again = contacts_index.backfill(segments=2)
-
-    assert first == (4, 0) and again == (0, 0)  # 李旧 was in place: left alone, then all are
-    pages = _pages(book, city.token)
-    assert [name for name, _ in _listed(pages)] == ["安旧", "李旧", "王旧", "张旧", "赵旧"]

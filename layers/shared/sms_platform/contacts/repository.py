@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sms_platform import aws
@@ -23,11 +23,9 @@ from sms_platform.contacts.record_items import (
     check_partition,
     from_item,
     member_keys,
-    name_keys,
     name_partition,
     pk_of_ref,
     plain,
-    record_pk,
     to_items,
     wire,
 )
@@ -169,48 +167,6 @@ def list_page(
     next_cursor = paging.encode({name: shown[-1][name] for name in _NAME_KEY}) if len(keys) > limit else None
     found = get_many(raw["pk"]["S"] for raw in shown)
     return [found[raw["pk"]["S"]] for raw in shown if raw["pk"]["S"] in found], next_cursor
-
-
-def misplaced_records(*, segment: int = 0, segments: int = 1) -> Iterator[Contact]:
-    """Records whose name-index keys are not those a write of them now writes (``name_keys``):
-    written before the index existed (no keys) or under an earlier order (other keys), from one
-    segment of a parallel scan: what ``index_names`` is given to rewrite their keys. Records in
-    place are skipped; the keys are computed here, so the scan reads every record."""
-    pages = queries.pages(
-        _client().scan,
-        TableName=_table_name(),
-        FilterExpression="sk = :rec",
-        ExpressionAttributeValues={":rec": {"S": RECORD_SK}},
-        Segment=segment,
-        TotalSegments=segments,
-    )
-    for answer in pages:
-        for raw in answer.get("Items", []):
-            contact = from_item(plain(raw))
-            stored = {name: raw.get(name, {}).get("S") for name in ("gsi3pk", "gsi3sk")}
-            if stored != name_keys(contact):
-                yield contact
-
-
-def index_names(contact: Contact) -> bool:
-    """Give a record read by ``misplaced_records`` its place in the name index, unless it changed
-    since it was read (then the write that changed it wrote its keys already): True if written."""
-    keys = name_keys(contact)
-    try:
-        _client().update_item(
-            TableName=_table_name(),
-            Key={"pk": {"S": record_pk(contact.kind.value, contact.id_hash)}, "sk": {"S": RECORD_SK}},
-            UpdateExpression="SET gsi3pk = :p, gsi3sk = :s",
-            ConditionExpression="version = :v",
-            ExpressionAttributeValues={
-                ":p": {"S": keys["gsi3pk"]}, ":s": {"S": keys["gsi3sk"]}, ":v": {"N": str(contact.version)},
-            },
-        )  # fmt: skip
-    except Exception as error:
-        if not _busy(error):
-            raise
-        return False
-    return True
 
 
 # ------------------------------------------------------------------ writes
