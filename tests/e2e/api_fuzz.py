@@ -1,6 +1,8 @@
 """Schemathesis against the local platform: every operation of ``GET /v1/openapi.json``, as the
 permission administrator, as an operator and without a token, checked for server errors,
-undeclared statuses and answers that do not match their schema.
+undeclared statuses and answers that do not match their schema. A signed-in caller fuzzes the
+staff operations its roles may call (the others refuse it before reading anything: the
+anonymous pass calls every one of them).
 
 The contract routes (hang-ups, events, subscriptions, payments, carrier pushes, contact batches)
 are in the document too. Schemathesis cannot sign their requests or hold their keys (an HMAC
@@ -23,6 +25,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import requests
 
 from tests.browser.conftest import StaffApi
 from tests.e2e.conftest import RunningPlatform, start
@@ -36,10 +41,20 @@ SIGNED_IN_EXCLUDED = ("sign_out_v1_staff_session_delete", "begin_totp_v1_staff_m
 OPERATOR_ROLES = ["city_operator"]
 
 
+# Every phase for a signed-in caller. Without a token, every staff operation is refused by the
+# authorizer before its handler reads anything, and the contract routes get the same strangers'
+# calls from the other identities (they never send an API key or a signature): the coverage
+# phase's boundary values (about 40 cases an operation) would only repeat them.
+ALL_PHASES = "examples,coverage,fuzzing"
+ANONYMOUS_PHASES = "examples,fuzzing"
+
+
 @dataclass
 class Identity:
     name: str
     token: str | None
+    phases: str = ALL_PHASES
+    refused: tuple[str, ...] = ()  # staff operations its roles may not call (``refused_operations``)
 
     def headers(self) -> list[str]:
         return ["-H", f"Authorization: Bearer {self.token}"] if self.token else []
@@ -47,7 +62,30 @@ class Identity:
     def exclusions(self) -> list[str]:
         if not self.token:
             return []
-        return [argument for operation in SIGNED_IN_EXCLUDED for argument in ("--exclude-operation-id", operation)]
+        excluded = (*SIGNED_IN_EXCLUDED, *self.refused)
+        return [argument for operation in excluded for argument in ("--exclude-operation-id", operation)]
+
+
+def refused_operations(platform: RunningPlatform, roles: set[str]) -> tuple[str, ...]:
+    """The staff operations an account with ``roles`` may not call. Its calls of them are all
+    refused before any handler reads them; those refusals are the anonymous pass's, and who may
+    call what is the rights matrix test's (tests/functional/staff/test_rights_matrix.py)."""
+    # The staff API's routes with their rights (functions/approve), put on the path as Lambda does.
+    sys.path.insert(0, str(ROOT / "functions" / "approve"))
+    from app import route_rights
+
+    def allowed(rights: Any) -> bool:
+        return rights.public or rights.roles is None or bool(roles & {role.value for role in rights.roles})
+
+    allowed_routes = {(r.method.lower(), r.path) for r in route_rights() if r.rights is not None and allowed(r.rights)}
+    document = requests.get(f"{platform.api}/v1/openapi.json", timeout=30).json()
+    return tuple(
+        operation["operationId"]
+        for path, operations in document["paths"].items()
+        if path.startswith("/v1/staff/")
+        for method, operation in operations.items()
+        if isinstance(operation, dict) and "operationId" in operation and (method, path) not in allowed_routes
+    )
 
 
 def identities(platform: RunningPlatform) -> list[Identity]:
@@ -56,9 +94,9 @@ def identities(platform: RunningPlatform) -> list[Identity]:
     staff = StaffApi(platform)
     operator = staff.account("fuzz-op", "city", OPERATOR_ROLES, "模糊测试员")
     return [
-        Identity("operator", operator["token"]),
-        Identity("anonymous", None),
-        Identity("permission_admin", staff.admin()),
+        Identity("operator", operator["token"], refused=refused_operations(platform, set(OPERATOR_ROLES))),
+        Identity("anonymous", None, ANONYMOUS_PHASES),
+        Identity("permission_admin", staff.admin(), refused=refused_operations(platform, {"permission_admin"})),
     ]
 
 
@@ -73,7 +111,7 @@ def fuzz(
         "--checks",
         CHECKS,
         "--phases",
-        "examples,coverage,fuzzing",
+        identity.phases,
         "--max-examples",
         str(max_examples),
         "--workers",
