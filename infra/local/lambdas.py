@@ -229,4 +229,5 @@ class Functions:
             pools, self._pools = self._pools, []
         for pool in pools:
             pool.close()
-        logs.emit("environments_stopped", pools=len(pools))
+        if pools:  # closed once (at stop, before the pollers are joined); the later close finds none
+            logs.emit("environments_stopped", pools=len(pools))

@@ -290,6 +290,10 @@ class Platform:
         def stop_all() -> None:
             for item in stoppable:
                 item.stop()
+            # Invocations still running are ended as when Lambda reclaims an environment (their
+            # messages stay queued): moto's state ends with the platform, so waiting for them to
+            # finish would only keep Ctrl-C waiting, up to a function's timeout.
+            self.functions.close()
             for item in stoppable:
                 item.join(35)
 
