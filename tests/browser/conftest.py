@@ -163,6 +163,17 @@ class StaffApi:
         assert template["active_version"] == 1, template
         return template
 
+    def finished_send(self, token: str, request_id: str, timeout: float = 150) -> dict[str, Any]:
+        """The send's detail once the platform says it is over (``finished``: every message
+        final), as its page then shows it and never changes again."""
+        deadline = time.monotonic() + timeout
+        while True:
+            view = self.call("GET", f"/send-requests/{request_id}", token)
+            if view["finished"]:
+                return view
+            assert time.monotonic() < deadline, view
+            time.sleep(1)
+
     def poll_filings(self) -> None:
         """One round of the filing poller (scheduled every five minutes) run now, as the
         platform's function would run it."""

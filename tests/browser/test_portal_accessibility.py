@@ -6,7 +6,6 @@ page's main heading after each navigation, a skip link and a focus ring that can
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -256,19 +255,6 @@ def test_an_agent_answers_a_waiting_call_with_the_keyboard_alone(portal_platform
 DETAIL_TAG = "无障碍详情"  # this test's people alone, whatever other tests put in the district
 
 
-def _finished_send(staff_api, token: str, request_id: str) -> None:
-    """Wait until the send's page would say 已发送完毕: a page that no longer changes."""
-    deadline = time.monotonic() + 150
-    while True:
-        view = staff_api.call("GET", f"/send-requests/{request_id}", token)
-        progress = view["progress"] or {}
-        on_the_way = progress.get("waiting", 1) + progress.get("states", {}).get("sent", 0)
-        if view["request"]["status"] == "fanned_out" and on_the_way == 0:
-            return
-        assert time.monotonic() < deadline, view
-        time.sleep(1)
-
-
 def test_a_sends_and_a_templates_detail_pages_pass_axe_for_everyone_who_opens_them(portal_platform, staff_api, browser):
     tag = os.getpid() % 10000
     operator = staff_api.account("a11y-d-op-", "city", ["city_operator"], "钱发起")
@@ -288,7 +274,7 @@ def test_a_sends_and_a_templates_detail_pages_pass_axe_for_everyone_who_opens_th
     waiting = staff_api.call("POST", "/send-requests", operator["token"], proposal)["request_id"]
     done = staff_api.call("POST", "/send-requests", operator["token"], proposal)["request_id"]
     staff_api.call("POST", f"/send-requests/{done}/approval", reviewer["token"])
-    _finished_send(staff_api, operator["token"], done)
+    staff_api.finished_send(operator["token"], done)
 
     pages = {
         "template, active": (f"#/templates/{active['template_id']}", "#main section h2"),

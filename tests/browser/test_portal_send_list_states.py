@@ -4,8 +4,6 @@ name, not under 发送中; no internal word (展开, 已全部排队发送) reac
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 
@@ -17,19 +15,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("local_platform")]
 TAG = "列表状态"  # this test's people alone, whatever other tests put in the district
 NAME = "列表状态核对通知"
 TEXT = "威海社保提醒：您的2026年度参保缴费记录已更新，可在网上服务大厅查询。"
-
-
-def _finished(staff_api, token: str, request_id: str) -> dict:
-    """The send's detail once its page would say 已发送完毕 (every message final)."""
-    deadline = time.monotonic() + 150
-    while True:
-        view = staff_api.call("GET", f"/send-requests/{request_id}", token)
-        progress = view["progress"] or {}
-        on_the_way = progress.get("waiting", 1) + progress.get("states", {}).get("sent", 0)
-        if view["request"]["status"] == "fanned_out" and on_the_way == 0:
-            return view
-        assert time.monotonic() < deadline, view
-        time.sleep(1)
 
 
 def test_a_finished_send_reads_as_finished_in_the_list_and_its_filter(portal_platform, staff_api, browser):
@@ -54,7 +39,7 @@ def test_a_finished_send_reads_as_finished_in_the_list_and_its_filter(portal_pla
     )
     request_id = created["request_id"]
     staff_api.call("POST", f"/send-requests/{request_id}/approval", reviewer["token"])
-    _finished(staff_api, operator["token"], request_id)
+    staff_api.finished_send(operator["token"], request_id)
 
     page = browser.new_page()
     sign_in(page, portal_platform, operator["username"], operator["password"])
