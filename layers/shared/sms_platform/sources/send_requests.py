@@ -230,8 +230,7 @@ def review_view(
         parts=length.parts,
         total_parts=length.parts * size,
         timing=timing_of(request, now),
-        progress=progress(request) if progress is not None and request.status in RELEASED else None,
-        finished=finished_now(request, now),
+        **_progress_and_finished(request, now, progress),
         waves=_waves(request, progress),
     )
 
@@ -264,8 +263,7 @@ def _sheet_review(
         total_parts=request.total_parts,
         timing=timing_of(request, now),
         sheet=sheet,
-        progress=progress(request) if progress is not None and request.status in RELEASED else None,
-        finished=finished_now(request, now),
+        **_progress_and_finished(request, now, progress),
     )
 
 
@@ -283,18 +281,31 @@ def _listed(request: SendRequest, now: datetime) -> ListedRequest:
     return ListedRequest.model_validate(data)
 
 
-def finished_now(request: SendRequest, now: datetime) -> bool:
+def finished_now(request: SendRequest, now: datetime, counted: dict[str, Any] | None = None) -> bool:
     """Whether a send is over: fanned out, and none of its messages still on its way. A send seen
     over is marked so, and its messages are never counted for this again; until then, each
-    reader counts those of the fanned-out sends it shows (one index query each)."""
+    reader counts those of the fanned-out sends it shows (one index query each). ``counted``:
+    the send's progress when the reader has it (its page): messages waiting say no at once,
+    and with none sent and awaiting a receipt it says yes without reading them again."""
     if request.finished_at is not None:
         return True
     if request.status != "fanned_out":
         return False
-    if any(on_the_way(item, now) for item in message_store.items_of_source(request.source_id)):
+    if counted is not None and counted.get("waiting"):
+        return False
+    receipts_awaited = counted is None or bool(counted.get("states", {}).get("sent"))
+    if receipts_awaited and any(on_the_way(i, now) for i in message_store.items_of_source(request.source_id)):
         return False
     send_request_store.mark_finished(request.request_id, now)
     return True
+
+
+def _progress_and_finished(
+    request: SendRequest, now: datetime, progress: Callable[[SendRequest], dict[str, Any]] | None
+) -> dict[str, Any]:
+    """A released send's progress (counted by ``progress``) and whether it is over."""
+    counted = progress(request) if progress is not None and request.status in RELEASED else None
+    return {"progress": counted, "finished": finished_now(request, now, counted)}
 
 
 # ---------------------------------------------------------------------------- reviewing
