@@ -163,6 +163,22 @@ class StaffApi:
         assert template["active_version"] == 1, template
         return template
 
+    def targeted_template(
+        self, author: dict[str, Any], reviewer: dict[str, Any], name: str, office: str, text: str,
+        *, variables: list[dict[str, Any]] | None = None, remark: str,
+    ) -> dict[str, Any]:  # fmt: skip
+        """An active targeted-notice template of ``office``, valid from today (``active_template``)."""
+        draft = {
+            "name": name, "category": "targeted", "office": office, "text": text, "variables": variables or [],
+            "valid_from": self.platform_now().date().isoformat(), "valid_until": "2030-12-31", "remark": remark,
+        }  # fmt: skip
+        return self.active_template(author, reviewer, draft)
+
+    def add_people(self, author: dict[str, Any], people: list[dict[str, Any]]) -> None:
+        """Records put in the address book by ``author``, every one accepted."""
+        batch = self.call("POST", "/contacts/batch", author["token"], {"contacts": people})
+        assert batch["rejected"] == 0, batch
+
     def finished_send(self, token: str, request_id: str, timeout: float = 150) -> dict[str, Any]:
         """The send's detail once the platform says it is over (``finished``: every message
         final), as its page then shows it and never changes again."""

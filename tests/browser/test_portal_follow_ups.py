@@ -34,17 +34,10 @@ def test_an_operator_follows_up_a_send_and_the_reviewer_sees_what_it_follows(por
     district = staff_api.account("fu-op-", "rushan", ["district_operator"], "吴再发")
     reviewer = staff_api.account("fu-rev-", "city", ["city_reviewer"], "郑审核")
     people = [person(7600 + n, district="rushan", tags=[TAG]) for n in range(3)]
-    batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
-    assert batch["rejected"] == 0, batch
-    template = staff_api.active_template(
-        district,
-        reviewer,
-        {
-            "name": "缴费记录更新通知", "category": "targeted", "office": "rushan", "text": TEXT, "variables": [],
-            "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-            "remark": "缴费记录更新",
-        },
-    )  # fmt: skip
+    staff_api.add_people(district, people)
+    template = staff_api.targeted_template(
+        district, reviewer, "缴费记录更新通知", "rushan", TEXT, remark="缴费记录更新"
+    )
     # The carrier reports the first person's number as an empty number.
     answer = requests.post(
         f"{portal_platform.carrier}/_simulator/undelivered", json={"numbers": {mobile(7600): "DB:0101"}}, timeout=10

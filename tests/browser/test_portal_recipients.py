@@ -39,17 +39,10 @@ def test_a_district_filters_a_sends_failed_recipients_and_downloads_them(portal_
     district = staff_api.account("rcp-op-", "rongcheng", ["district_operator"], "冯明细")
     reviewer = staff_api.account("rcp-rev-", "city", ["city_reviewer"], "褚审核")
     people = [person(7800 + n, district="rongcheng", tags=[TAG]) for n in range(PEOPLE)]
-    batch = staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
-    assert batch["rejected"] == 0, batch
-    template = staff_api.active_template(
-        district,
-        reviewer,
-        {
-            "name": "医保账户划入通知", "category": "targeted", "office": "rongcheng", "text": TEXT, "variables": [],
-            "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-            "remark": "医保个人账户划入",
-        },
-    )  # fmt: skip
+    staff_api.add_people(district, people)
+    template = staff_api.targeted_template(
+        district, reviewer, "医保账户划入通知", "rongcheng", TEXT, remark="医保个人账户划入"
+    )
     undelivered = {"numbers": {mobile(seq): code for seq, code in FAILED.items()}}
     answer = requests.post(f"{portal_platform.carrier}/_simulator/undelivered", json=undelivered, timeout=10)
     assert answer.status_code == 200, answer.text

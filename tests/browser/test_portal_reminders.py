@@ -39,16 +39,8 @@ def test_a_reminder_in_two_waves_is_proposed_reviewed_once_and_counted_per_wave(
     district = staff_api.account("rem-op-", "lingang", ["district_operator"], "钱提醒")
     reviewer = staff_api.account("rem-rev-", "city", ["city_reviewer"], "孔审核")
     people = [person(7950 + n, district="lingang", tags=[TAG]) for n in range(3)]
-    staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})
-    now = staff_api.platform_now()
-    staff_api.active_template(
-        district,
-        reviewer,
-        {
-            "name": "医保缴费截止提醒", "category": "targeted", "office": "lingang", "text": TEXT, "variables": [],
-            "valid_from": now.date().isoformat(), "valid_until": "2030-12-31", "remark": "医保缴费提醒",
-        },
-    )  # fmt: skip
+    staff_api.add_people(district, people)
+    staff_api.targeted_template(district, reviewer, "医保缴费截止提醒", "lingang", TEXT, remark="医保缴费提醒")
     # The first wave two days before a deadline the day after tomorrow: today, at this minute
     # while it is under 20 s old, else the next. A wave up to a minute late is accepted and goes
     # at once, so it is proposed well within that and waits at most about 40 s.

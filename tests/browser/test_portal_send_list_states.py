@@ -21,16 +21,8 @@ def test_a_finished_send_reads_as_finished_in_the_list_and_its_filter(portal_pla
     operator = staff_api.account("list-op-", "city", ["city_operator"], "吴列表")
     reviewer = staff_api.account("list-rev-", "city", ["city_reviewer"], "郑审核")
     contacts = [person(8500 + n, district="huancui", tags=[TAG]) for n in range(2)]
-    assert staff_api.call("POST", "/contacts/batch", operator["token"], {"contacts": contacts})["rejected"] == 0
-    template = staff_api.active_template(
-        operator,
-        reviewer,
-        {
-            "name": NAME, "category": "targeted", "office": "city", "text": TEXT, "variables": [],
-            "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-            "remark": "缴费记录更新通知",
-        },
-    )  # fmt: skip
+    staff_api.add_people(operator, contacts)
+    template = staff_api.targeted_template(operator, reviewer, NAME, "city", TEXT, remark="缴费记录更新通知")
     created = staff_api.call(
         "POST",
         "/send-requests",

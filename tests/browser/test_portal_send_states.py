@@ -22,22 +22,8 @@ def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(port
     city = staff_api.account("live-op-", "city", ["city_operator"], "孙市局")
     reviewer = staff_api.account("live-rev-", "city", ["city_reviewer"], "周审核")
     contacts = [person(7300 + n, district="rushan", tags=[TAG]) for n in range(3)]
-    batch = staff_api.call("POST", "/contacts/batch", city["token"], {"contacts": contacts})
-    assert batch["rejected"] == 0, batch
-    template = staff_api.active_template(
-        city,
-        reviewer,
-        {
-            "name": "医保划账通知",
-            "category": "targeted",
-            "office": "city",
-            "text": TEXT,
-            "variables": [],
-            "valid_from": staff_api.platform_now().date().isoformat(),
-            "valid_until": "2030-12-31",
-            "remark": "医保个人账户划入通知",
-        },
-    )
+    staff_api.add_people(city, contacts)
+    template = staff_api.targeted_template(city, reviewer, "医保划账通知", "city", TEXT, remark="医保个人账户划入通知")
     created = staff_api.call(
         "POST",
         "/send-requests",

@@ -25,16 +25,10 @@ def test_the_upload_form_tells_each_columns_format_and_a_wrong_date_is_refused_w
     district = staff_api.account("cols-op-", "rushan", ["district_operator"], "钱名单")
     reviewer = staff_api.account("cols-rev-", "city", ["city_reviewer"], "冯审核")
     people = [person(8700 + n, district="rushan") for n in range(3)]
-    assert staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})["rejected"] == 0
-    template = staff_api.active_template(
-        district,
-        reviewer,
-        {
-            "name": "社保卡到期提醒", "category": "targeted", "office": "rushan", "text": TEXT, "variables": VARIABLES,
-            "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-            "remark": "社保卡到期逐人提醒",
-        },
-    )  # fmt: skip
+    staff_api.add_people(district, people)
+    template = staff_api.targeted_template(
+        district, reviewer, "社保卡到期提醒", "rushan", TEXT, variables=VARIABLES, remark="社保卡到期逐人提醒"
+    )
     ids = [p["id"] for p in people]
     file = tmp_path / "到期名单.csv"
     rows = [

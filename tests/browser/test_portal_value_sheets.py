@@ -41,16 +41,10 @@ def test_a_list_is_uploaded_previewed_with_its_rejected_rows_and_shown_to_the_re
     district = staff_api.account("sheet-op-", "rushan", ["district_operator"], "孙名单")
     reviewer = staff_api.account("sheet-rev-", "city", ["city_reviewer"], "周审核")
     people = [person(7300 + n, district="rushan") for n in range(3)]
-    assert staff_api.call("POST", "/contacts/batch", district["token"], {"contacts": people})["rejected"] == 0
-    template = staff_api.active_template(
-        district,
-        reviewer,
-        {
-            "name": "资格认证提醒", "category": "targeted", "office": "rushan", "text": TEXT, "variables": VARIABLES,
-            "valid_from": staff_api.platform_now().date().isoformat(), "valid_until": "2030-12-31",
-            "remark": "待遇资格认证逐人提醒",
-        },
-    )  # fmt: skip
+    staff_api.add_people(district, people)
+    template = staff_api.targeted_template(
+        district, reviewer, "资格认证提醒", "rushan", TEXT, variables=VARIABLES, remark="待遇资格认证逐人提醒"
+    )
     ids = [p["id"] for p in people]
     file = _xlsx(tmp_path / "名单.xlsx", [
         ["身份证号", "手机号", "name", "deadline", "amount"],
