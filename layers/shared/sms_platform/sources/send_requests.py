@@ -42,7 +42,7 @@ from sms_platform.foundation.errors import Conflict, Forbidden, NotFound, RateLi
 from sms_platform.sending import message_store, outbox
 from sms_platform.sending.lanes import SmsKind
 from sms_platform.sending.messages import in_publicity_window
-from sms_platform.sources import fanout, reminders, send_request_store, staff_phones, value_sheets
+from sms_platform.sources import fanout, reminders, send_finishing, send_request_store, staff_phones, value_sheets
 from sms_platform.sources.follow_up_models import FollowUpOf
 from sms_platform.sources.send_request_models import (
     CANCELLABLE,
@@ -50,7 +50,6 @@ from sms_platform.sources.send_request_models import (
     KIND_NAMES,
     MAX_TEST_SENDS,
     OFFICE_SUSPENDED,
-    RELEASED,
     STATUS_NAMES,
     STOPPABLE,
     AudienceIn,
@@ -62,7 +61,6 @@ from sms_platform.sources.send_request_models import (
     SendRequestIn,
     TestSendOut,
     cancel_refusal,
-    on_the_way,
     person,
     review_refusal,
     stop_refusal,
@@ -230,7 +228,7 @@ def review_view(
         parts=length.parts,
         total_parts=length.parts * size,
         timing=timing_of(request, now),
-        **_progress_and_finished(request, now, progress),
+        **send_finishing.progress_and_finished(request, now, progress),
         waves=_waves(request, progress),
     )
 
@@ -263,7 +261,7 @@ def _sheet_review(
         total_parts=request.total_parts,
         timing=timing_of(request, now),
         sheet=sheet,
-        **_progress_and_finished(request, now, progress),
+        **send_finishing.progress_and_finished(request, now, progress),
     )
 
 
@@ -276,36 +274,9 @@ def list_requests(ctx: StaffContext, status: str | None = None, *, now: datetime
 def _listed(request: SendRequest, now: datetime) -> ListedRequest:
     """A send as the list shows it: 已发送完毕 exactly when the send's page says so."""
     data = request.model_dump()
-    if finished_now(request, now):
+    if send_finishing.finished_now(request, now):
         data.update(finished=True, status_name=FINISHED_NAME)
     return ListedRequest.model_validate(data)
-
-
-def finished_now(request: SendRequest, now: datetime, counted: dict[str, Any] | None = None) -> bool:
-    """Whether a send is over: fanned out, and none of its messages still on its way. A send seen
-    over is marked so, and its messages are never counted for this again; until then, each
-    reader counts those of the fanned-out sends it shows (one index query each). ``counted``:
-    the send's progress when the reader has it (its page): messages waiting say no at once,
-    and with none sent and awaiting a receipt it says yes without reading them again."""
-    if request.finished_at is not None:
-        return True
-    if request.status != "fanned_out":
-        return False
-    if counted is not None and counted.get("waiting"):
-        return False
-    receipts_awaited = counted is None or bool(counted.get("states", {}).get("sent"))
-    if receipts_awaited and any(on_the_way(i, now) for i in message_store.items_of_source(request.source_id)):
-        return False
-    send_request_store.mark_finished(request.request_id, now)
-    return True
-
-
-def _progress_and_finished(
-    request: SendRequest, now: datetime, progress: Callable[[SendRequest], dict[str, Any]] | None
-) -> dict[str, Any]:
-    """A released send's progress (counted by ``progress``) and whether it is over."""
-    counted = progress(request) if progress is not None and request.status in RELEASED else None
-    return {"progress": counted, "finished": finished_now(request, now, counted)}
 
 
 # ---------------------------------------------------------------------------- reviewing
