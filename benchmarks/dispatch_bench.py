@@ -71,6 +71,9 @@ class _StubTable:
     def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
         return {}
 
+    def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
+        return {"UnprocessedItems": {}}
+
     def put_item(self, **_: Any) -> dict[str, Any]:
         return {}
 

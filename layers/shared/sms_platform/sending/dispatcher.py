@@ -407,12 +407,13 @@ class Dispatcher(Settling):
         ok = groups.get(Outcome.OK)
         if ok:
             ids = result.carrier_ids()
+            carrier_ids = None
             if ids:  # a carrier that names each message (Tencent): its receipts find them by it
-                found = {mids[i]: ids[numbers[i]] for i in ok if numbers[i] in ids}
-                message_store.record_carrier_ids(name, found, now)
-            # A receipt may have landed first; that message then only records the BizId.
+                carrier_ids = [ids.get(numbers[i]) for i in ok]
+                message_store.index_carrier_ids(name, dict(zip(_pick(mids, ok), carrier_ids, strict=True)), now)
+            # A receipt may have landed first; that message then only records the BizId or its id.
             group = message_items.SentGroup(kind, office, batch.parts, sending_at, name)
-            message_store.mark_sent_many(_pick(keys, ok), result.biz_id, now, group)
+            message_store.mark_sent_many(_pick(keys, ok), result.biz_id, now, group, carrier_ids)
             self.tally.add("sent", kind, office, len(ok))
             self.tally.add("parts", kind, office, len(ok) * batch.parts)
         rejected = groups.get(Outcome.REJECTED)

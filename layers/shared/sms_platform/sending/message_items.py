@@ -276,19 +276,22 @@ def receipt_move(
     )
 
 
-def late_biz_id(biz_id: str, at: datetime) -> dict[str, Any]:
-    """The update that records a BizId (and the send time) on a message whose receipt made it
-    final before it was marked ``sent``."""
+def late_biz_id(biz_id: str | None, at: datetime, carrier_id: str | None = None) -> dict[str, Any]:
+    """The update that records a BizId or the message's own id at its carrier (and the send
+    time) on a message whose receipt made it final before it was marked ``sent``."""
+    sets = ["sent_at = if_not_exists(sent_at, :t)"]
+    values: dict[str, Any] = {":t": iso(at), ":d": str(MessageState.DELIVERED), ":f": str(MessageState.FAILED)}
+    if biz_id:
+        sets.append("biz_id = if_not_exists(biz_id, :b)")
+        values[":b"] = biz_id
+    if carrier_id:
+        sets.append("carrier_id = if_not_exists(carrier_id, :i)")
+        values[":i"] = carrier_id
     return {
-        "UpdateExpression": "SET biz_id = if_not_exists(biz_id, :b), sent_at = if_not_exists(sent_at, :t)",
+        "UpdateExpression": "SET " + ", ".join(sets),
         "ConditionExpression": "#s IN (:d, :f)",
         "ExpressionAttributeNames": {"#s": "state"},
-        "ExpressionAttributeValues": {
-            ":b": biz_id,
-            ":t": iso(at),
-            ":d": str(MessageState.DELIVERED),
-            ":f": str(MessageState.FAILED),
-        },
+        "ExpressionAttributeValues": values,
     }
 
 
@@ -340,9 +343,15 @@ def sending_actions(
 
 
 def sent_actions(
-    keys: Sequence[dict[str, Any]], biz_id: str | None, at: datetime, table_name: str
+    keys: Sequence[dict[str, Any]],
+    biz_id: str | None,
+    at: datetime,
+    table_name: str,
+    carrier_ids: Sequence[str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """``sending → sent`` of each message (``keys_of``) as a transaction action, with the BizId."""
+    """``sending → sent`` of each message (``keys_of``) as a transaction action, with the BizId,
+    or with each message's own id at its carrier (``carrier_ids``, in the keys' order: Tencent's
+    SerialNo), written in the same move."""
     values: dict[str, Any] = {":to": {"S": "sent"}, ":from": {"S": "sending"}, ":now": {"S": iso(at)}}
     if biz_id:
         values[":biz"] = {"S": biz_id}
@@ -353,7 +362,17 @@ def sent_actions(
         "ExpressionAttributeNames": _STATE_NAME,
         "ExpressionAttributeValues": values,
     }
-    return _moves(keys, update)
+    if carrier_ids is None:
+        return _moves(keys, update)
+    named = {**update, "UpdateExpression": update["UpdateExpression"] + ", carrier_id = :cid"}
+    found = []
+    for typed_key, carrier_id in zip(keys, carrier_ids, strict=True):
+        action = (named if carrier_id else update).copy()
+        action["Key"] = typed_key
+        if carrier_id:
+            action["ExpressionAttributeValues"] = {**values, ":cid": {"S": carrier_id}}
+        found.append({"Update": action})
+    return found
 
 
 @dataclass(frozen=True)
@@ -411,31 +430,27 @@ def carrier_id_key(carrier: str, carrier_id: str) -> dict[str, str]:
     return {"pk": f"cid#{carrier}#{carrier_id}", "sk": "cid"}
 
 
-def carrier_id_groups(
-    carrier: str, ids: Mapping[str, str], at: datetime, table_name: str
-) -> list[list[dict[str, Any]]]:
+def carrier_index_puts(carrier: str, ids: Mapping[str, str | None], at: datetime) -> list[dict[str, Any]]:
     """For each message (message id to the carrier's id of it), the index item naming the message
-    by that id and the message recording both, as one transaction's actions (the message must
-    exist). What they share is built once: a batch has a hundred."""
-    carrier_value, expires = {"S": carrier}, {"N": str(_expires_at(at))}
-    prefix, cid_sk = f"cid#{carrier}#", {"S": "cid"}
-    update = {
-        "TableName": table_name,
+    by that id, as a ``BatchWriteItem`` request (a put of a key no other message has: written
+    again, it is the same item)."""
+    carrier_value, expires, cid_sk = {"S": carrier}, {"N": str(_expires_at(at))}, {"S": "cid"}
+    prefix = f"cid#{carrier}#"
+    return [
+        {"PutRequest": {"Item": {"pk": {"S": prefix + carrier_id}, "sk": cid_sk, "message_id": {"S": mid},
+                                 "carrier": carrier_value, "expires_at": expires}}}
+        for mid, carrier_id in ids.items()
+        if carrier_id
+    ]  # fmt: skip
+
+
+def carrier_id_update(carrier: str, carrier_id: str) -> dict[str, Any]:
+    """The update that records on a message the carrier it was handed to and that carrier's id."""
+    return {
         "UpdateExpression": "SET carrier = :c, carrier_id = :i",
         "ConditionExpression": "attribute_exists(pk)",
+        "ExpressionAttributeValues": {":c": carrier, ":i": carrier_id},
     }
-    groups = []
-    for mid, carrier_id in ids.items():
-        if not carrier_id:
-            continue
-        cid = {"S": carrier_id}
-        item = {"pk": {"S": prefix + carrier_id}, "sk": cid_sk, "message_id": {"S": mid}, "carrier": carrier_value,
-                "expires_at": expires}  # fmt: skip
-        move = update.copy()
-        move["Key"] = {"pk": {"S": "msg#" + mid}, "sk": _SK_VALUE}
-        move["ExpressionAttributeValues"] = {":c": carrier_value, ":i": cid}
-        groups.append([{"Put": {"TableName": table_name, "Item": item}}, {"Update": move}])
-    return groups
 
 
 # ---------------------------------------------------------------------------- holds

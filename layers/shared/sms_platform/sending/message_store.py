@@ -254,18 +254,20 @@ def mark_sending(mid: str, attempt: str, out_id: str, at: datetime) -> bool:
     return _move(mid, message_items.move(MessageState.SENDING, [MessageState.QUEUED], at, sets=sets)) is not None
 
 
-def mark_sent(mid: str, biz_id: str | None, at: datetime) -> bool:
-    """``sending → sent`` with the carrier's BizId. If a receipt got there first, keep its final
-    state and only record the BizId."""
+def mark_sent(mid: str, biz_id: str | None, at: datetime, *, carrier_id: str | None = None) -> bool:
+    """``sending → sent`` with the carrier's BizId, or the message's own id at its carrier
+    (``carrier_id``). If a receipt got there first, keep its final state and only record them."""
     sets = {"sent_at": iso(at)}
     if biz_id:  # a settlement by QuerySendDetails learns no BizId; the receipt brings it
         sets["biz_id"] = biz_id
+    if carrier_id:
+        sets["carrier_id"] = carrier_id
     if _move(mid, message_items.move(MessageState.SENT, [MessageState.SENDING], at, sets=sets)) is not None:
         return True
-    if not biz_id:
+    if not biz_id and not carrier_id:
         return False
     try:
-        _table().update_item(Key=key(mid), **message_items.late_biz_id(biz_id, at))
+        _table().update_item(Key=key(mid), **message_items.late_biz_id(biz_id, at, carrier_id))
     except Exception as error:
         if not aws.condition_failed(error):
             raise
@@ -356,16 +358,20 @@ def mark_sending_many(
     return transactions.write_runs(_client(), counters.with_counts(phone_hashes, moves), len(counters) + 1)
 
 
-def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datetime, group: SentGroup) -> int:
-    """``mark_sent`` for many messages (``message_items.keys_of``) in a few transactions; how many
-    moved to ``sent``.
-
-    A message whose receipt got there first fails its condition alone and then only records the
-    BizId (``mark_sent``). The moves are counted in the daily statistics in one ``ADD``: a
-    message counts on the day it was handed to the carrier, which the group says, so nothing
-    needs reading first.
-    """
-    outcome = transactions.write_runs(_client(), message_items.sent_actions(keys, biz_id, at, _table().name))
+def mark_sent_many(
+    keys: Sequence[dict[str, Any]],
+    biz_id: str | None,
+    at: datetime,
+    group: SentGroup,
+    carrier_ids: Sequence[str | None] | None = None,
+) -> int:
+    """``mark_sent`` for many messages (``message_items.keys_of``; ``carrier_ids``: each one's id at
+    its carrier, in order) in a few transactions; how many moved to ``sent``. A message whose
+    receipt got there first fails its condition alone and then only records the BizId or its id
+    (``mark_sent``). The moves are counted in the daily statistics in one ``ADD``, on the day
+    the group was handed to the carrier, so nothing needs reading first."""
+    actions = message_items.sent_actions(keys, biz_id, at, _table().name, carrier_ids)
+    outcome = transactions.write_runs(_client(), actions)
     skip = {*outcome.refused, *outcome.unwritten}
     left = sorted(skip)
     moved = len(keys) - len(left)
@@ -382,7 +388,8 @@ def mark_sent_many(keys: Sequence[dict[str, Any]], biz_id: str | None, at: datet
             carrier=group.carrier,
         )
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
-        moved += mark_sent(message_items.id_of(keys[index]), biz_id, at)
+        carrier_id = carrier_ids[index] if carrier_ids is not None else None
+        moved += mark_sent(message_items.id_of(keys[index]), biz_id, at, carrier_id=carrier_id)
     return moved
 
 
@@ -436,15 +443,31 @@ def switch_carrier_many(keys: Sequence[dict[str, Any]], attempt: str, carrier: s
     return [index for index in range(len(keys)) if index not in skip]
 
 
-def record_carrier_ids(carrier: str, ids: Mapping[str, str], at: datetime) -> int:
-    """Record on each message (message id to the carrier's id of it) the carrier it was handed
-    to and that carrier's id, with the index its receipts find it by; how many were recorded."""
-    table = _table().name
-    groups = message_items.carrier_id_groups(carrier, ids, at, table)
-    outcome = transactions.write_groups(_client(), groups)
-    if outcome.unwritten:
-        raise RuntimeError(f"{len(outcome.unwritten)} carrier ids could not be recorded")
-    return len(groups) - len(outcome.refused)
+def record_carrier_ids(carrier: str, ids: Mapping[str, str], at: datetime) -> None:
+    """Record on each message (message id to the carrier's id of it, a few: a settlement's) the
+    carrier it was handed to and that carrier's id, after the index its receipts find it by."""
+    index_carrier_ids(carrier, ids, at)
+    for mid, carrier_id in ids.items():
+        try:
+            _table().update_item(Key=key(mid), **message_items.carrier_id_update(carrier, carrier_id))
+        except Exception as error:
+            if not aws.condition_failed(error):  # a message that does not exist gets nothing
+                raise
+
+
+def index_carrier_ids(carrier: str, ids: Mapping[str, str | None], at: datetime) -> None:
+    """Make each message (message id to its carrier's id of it) findable by that id, as that
+    carrier's receipts name it: puts in ``BatchWriteItem`` calls, the same item if put twice."""
+    table, pending = _table().name, message_items.carrier_index_puts(carrier, ids, at)
+    for start in range(0, len(pending), 25):
+        requests = pending[start : start + 25]
+        for _ in range(10):
+            answer = _client().batch_write_item(RequestItems={table: requests})
+            requests = answer.get("UnprocessedItems", {}).get(table)
+            if not requests:
+                break
+        if requests:
+            raise RuntimeError(f"{len(requests)} carrier ids could not be recorded")
 
 
 def messages_of_carrier_ids(carrier: str, carrier_ids: Iterable[str]) -> dict[str, str]:
