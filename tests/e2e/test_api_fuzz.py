@@ -27,8 +27,8 @@ def fuzzed_platform() -> Iterator[RunningPlatform]:
 
 def test_no_operation_answers_a_server_error_or_an_undeclared_status(fuzzed_platform: RunningPlatform) -> None:
     failures = []
-    for identity in api_fuzz.identities(fuzzed_platform):
-        result = api_fuzz.fuzz(fuzzed_platform, identity, max_examples=EXAMPLES)
+    callers = api_fuzz.identities(fuzzed_platform)
+    for identity, result in api_fuzz.fuzz_all(fuzzed_platform, callers, max_examples=EXAMPLES):
         print(f"== {identity.name}: exit {result.returncode}\n{result.stdout[-1500:]}")
         if result.returncode != 0:
             failures.append(f"== as {identity.name}\n{result.stdout[-12000:]}\n{result.stderr[-3000:]}")
