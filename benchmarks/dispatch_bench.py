@@ -18,9 +18,12 @@
 
 The stubs stand in at the boto3 boundary and answer as DynamoDB and SQS would for batches
 freshly queued: every message is as the fan-out recorded it (``queued``), so every conditional
-write and transaction succeeds, and a read or an update asking for the old item gets it. So the
-figures are the platform's own Python work, not DynamoDB's or SQS's, and no stub makes the
-platform take a slower path (a fault branch, a warning) than it would against DynamoDB.
+write and transaction succeeds, and a read or an update asking for the old item gets it. No stub
+makes the platform take a slower path (a fault branch, a warning) than it would against DynamoDB.
+The figures are the platform's own Python work, not DynamoDB's or SQS's: the time spent inside
+the AWS stubs (looking up a hundred keys of a ``BatchGetItem`` costs them about 0.2 us a
+recipient) is measured as they answer and left out, and printed beside. The carrier's stub
+answers both sides of the ratio alike and stays in.
 """
 
 from __future__ import annotations
@@ -46,6 +49,30 @@ PAGE = 1_000
 _CREATED = "2025-03-03T01:59:00.000+00:00"
 
 
+class _StubTime:
+    """Seconds spent inside the AWS stubs since the last ``take``."""
+
+    seconds = 0.0
+
+    @classmethod
+    def take(cls) -> float:
+        spent, cls.seconds = cls.seconds, 0.0
+        return spent
+
+
+def _timed(method: Any) -> Any:
+    """A stub's method that adds its own time to ``_StubTime``."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _StubTime.seconds += time.perf_counter() - started
+
+    return timed
+
+
 class _Meta:
     def __init__(self, table: _StubTable) -> None:
         self.client = table
@@ -61,6 +88,7 @@ class _StubTable:
         self.meta = _Meta(self)
         self.items: dict[str, dict[str, Any]] = {}
 
+    @_timed
     def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 - boto3's names
         items = self.items
         found = {
@@ -68,30 +96,38 @@ class _StubTable:
         }
         return {"Responses": found}
 
+    @_timed
     def transact_write_items(self, TransactItems: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
         return {}
 
+    @_timed
     def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:  # noqa: N803
         return {"UnprocessedItems": {}}
 
+    @_timed
     def put_item(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    @_timed
     def update_item(self, Key: dict[str, Any], ReturnValues: str = "NONE", **_: Any) -> dict[str, Any]:  # noqa: N803
         old = self.items.get(Key["pk"]) if ReturnValues == "ALL_OLD" else None
         return {"Attributes": old} if old else {}
 
+    @_timed
     def get_item(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    @_timed
     def query(self, **_: Any) -> dict[str, Any]:
         return {"Items": []}
 
 
 class _StubSqs:
+    @_timed
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
         return {"Successful": [{"Id": e["Id"]} for e in Entries], "Failed": []}
 
+    @_timed
     def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
         return {"Attributes": {"ApproximateNumberOfMessages": "0"}}
 
@@ -187,11 +223,13 @@ def _client() -> Any:
     return CarrierClient("https://carrier.invalid/", "bench-id", "bench-secret", session=_Session())
 
 
-def dispatch_all(dispatcher: Any, bodies: list[str]) -> float:
-    """Seconds to dispatch ``bodies`` as the sender would, in invocations of ``INVOCATION``
-    batches, each ended as the sender ends it (``Dispatcher.finish``)."""
+def dispatch_all(dispatcher: Any, bodies: list[str]) -> tuple[float, float]:
+    """Seconds of the platform's own work to dispatch ``bodies`` as the sender would, in
+    invocations of ``INVOCATION`` batches, each ended as the sender ends it
+    (``Dispatcher.finish``), and the seconds spent inside the AWS stubs, left out of the first."""
     from sms_platform.sending.messages import QueuedBatch
 
+    _StubTime.take()
     started = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # the metrics documents each invocation prints
         for count, body in enumerate(bodies, start=1):
@@ -199,10 +237,11 @@ def dispatch_all(dispatcher: Any, bodies: list[str]) -> float:
             if count % INVOCATION == 0:
                 dispatcher.finish()
         dispatcher.finish()
-    return time.perf_counter() - started
+    elapsed, stubs = time.perf_counter() - started, _StubTime.take()
+    return elapsed - stubs, stubs
 
 
-def dispatch_ratio() -> tuple[float, float, float]:
+def dispatch_ratio() -> tuple[float, float, float, float]:
     from sms_platform.foundation import runtime
     from sms_platform.foundation.clock import FixedClock
     from sms_platform.sending.dispatcher import Dispatcher, Tally
@@ -215,17 +254,25 @@ def dispatch_ratio() -> tuple[float, float, float]:
     sign, code, params = first.sign_name, first.template_code, first.shared_params
     clock = FixedClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
     runtime.raise_young_threshold()  # as the sender does as its environment starts
-    dispatched, bare = [], []
+    dispatched, stubs, bare = [], [], []
     for _ in range(ROUNDS + 1):  # the first round warms imports and caches; its time is dropped
         dispatcher = Dispatcher(carrier=client, clock=clock, tally=Tally())
-        dispatched.append(dispatch_all(dispatcher, bodies))
+        own, aws = dispatch_all(dispatcher, bodies)
+        dispatched.append(own)
+        stubs.append(aws)
         started = time.perf_counter()
         for b, phones in enumerate(numbers):
             client.send_sms(phones, sign, code, params, f"send:bench{b}")
         bare.append(time.perf_counter() - started)
+    return per_recipient(dispatched, stubs, bare)
+
+
+def per_recipient(dispatched: list[float], stubs: list[float], bare: list[float]) -> tuple[float, float, float, float]:
+    """From rounds of seconds (the first dropped): the platform's work per recipient, the bare
+    carrier requests' and the AWS stubs' (in us, medians), and the ratio of the first two."""
     per = BATCHES * 100
     d, b = statistics.median(dispatched[1:]) / per, statistics.median(bare[1:]) / per
-    return d * 1e6, b * 1e6, d / b
+    return d * 1e6, b * 1e6, statistics.median(stubs[1:]) / per * 1e6, d / b
 
 
 def fanout_rate() -> float:
@@ -273,12 +320,12 @@ def run() -> None:
     with _stubbed():
         # The dispatch figures under the collector setting the sender makes (sms_platform.foundation.runtime);
         # the fan-out worker makes none, so it is undone before its figure.
-        per_recipient, bare, ratio = dispatch_ratio()
+        own, bare, stubs, ratio = dispatch_ratio()
         memory = peak_memory()
         gc.set_threshold(*collector)
         rate = fanout_rate()
-    print(f"(a) dispatch per recipient {per_recipient:.1f} us, bare build+sign {bare:.1f} us: "
-          f"ratio {ratio:.2f} (target <= 2.0)")  # fmt: skip
+    print(f"(a) dispatch per recipient {own:.2f} us (and {stubs:.2f} us inside the AWS stubs, left out), "
+          f"bare build+sign {bare:.2f} us: ratio {ratio:.2f} (target <= 2.0)")  # fmt: skip
     print(f"(b) fan-out {rate:,.0f} recipients/s per worker (target >= 50,000)")
     print("(c) high-lane latency under a 20,000-recipient publicity send: see the lanes benchmark")
     print(f"(d) peak memory dispatching 10 batches of 100: {memory:.2f} MiB")
