@@ -95,11 +95,11 @@ def test_a_carrier_down_mid_broadcast_sends_the_rest_through_the_other_each_numb
     handed = []
     real_mark_sent_many = message_store.mark_sent_many
 
-    def alibaba_fails_after_two_batches(keys, biz_id, at, group, carrier_ids=None):
+    def alibaba_fails_after_two_batches(keys, *rest, **named):
         handed.append(len(keys))
         if len(handed) == 2:  # the middle of the broadcast: Alibaba starts answering 500
             carrier_simulator.set_faults(fail_rate=1.0)
-        return real_mark_sent_many(keys, biz_id, at, group, carrier_ids)
+        return real_mark_sent_many(keys, *rest, **named)
 
     monkeypatch.setattr(message_store, "mark_sent_many", alibaba_fails_after_two_batches)
     lanes.run()

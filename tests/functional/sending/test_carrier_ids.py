@@ -33,7 +33,7 @@ def test_ids_are_indexed_and_written_with_the_sent_move_even_after_an_early_rece
     serials = ["2433:901", "2433:902", "2433:903", None]  # the last number: no id in the answer
     ids = dict(zip(mids, serials, strict=True))
 
-    message_store.index_carrier_ids("tencent", ids, MORNING)
+    message_store.index_carrier_ids("tencent", ids.items(), MORNING)
     # The third number's receipt is quicker than the send's answer: it finds its message already.
     assert message_store.messages_of_carrier_ids("tencent", ["2433:903"]) == {"2433:903": mids[2]}
     assert message_store.mark_delivered(mids[2], MORNING) is not None
@@ -53,5 +53,5 @@ def test_ids_are_indexed_and_written_with_the_sent_move_even_after_an_early_rece
     assert found == {"2433:901": mids[0], "2433:902": mids[1], "2433:903": mids[2]}
 
     # Indexing again (a redelivered batch) writes the same items.
-    message_store.index_carrier_ids("tencent", ids, MORNING)
+    message_store.index_carrier_ids("tencent", ids.items(), MORNING)
     assert message_store.messages_of_carrier_ids("tencent", ["2433:901"]) == {"2433:901": mids[0]}

@@ -58,11 +58,11 @@ def test_a_crash_between_the_carrier_answer_and_the_sent_write_is_settled_not_re
     real_mark_sent_many = message_store.mark_sent_many
     crashes = []
 
-    def crash_once(keys, biz_id, at, group, carrier_ids=None):
+    def crash_once(keys, *rest, **named):
         if not crashes:
             crashes.append(keys)
             raise ConnectionError("the function died before recording the send")
-        return real_mark_sent_many(keys, biz_id, at, group, carrier_ids)
+        return real_mark_sent_many(keys, *rest, **named)
 
     monkeypatch.setattr(message_store, "mark_sent_many", crash_once)
     lanes.step()

@@ -145,13 +145,13 @@ def test_a_receipt_that_arrives_before_the_sent_write_lands_and_is_kept(lanes, c
     enqueue("triggered", "event-4", numbers)
     real_mark_sent_many = message_store.mark_sent_many
 
-    def receipt_first(keys, biz_id, at, group, carrier_ids=None):
+    def receipt_first(keys, *rest, **named):
         # The carrier's receipts overtake the dispatcher's own writes.
         for key in keys:
             mid = key["pk"]["S"].removeprefix("msg#")
             sent = [m for m in carrier_simulator.sent if message_id("event-4", crypto.keyed_hash(m.phone)) == mid]
             push(receipts_event([receipt_for(sent[0])]), lanes.context)
-        return real_mark_sent_many(keys, biz_id, at, group, carrier_ids)
+        return real_mark_sent_many(keys, *rest, **named)
 
     monkeypatch.setattr(message_store, "mark_sent_many", receipt_first)
     lanes.run()

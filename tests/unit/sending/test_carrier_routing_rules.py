@@ -151,6 +151,46 @@ def tencent_answer(outcome: Outcome, per_number: dict[str, Outcome]) -> CarrierR
     return CarrierResult(outcome, "Ok", "OK", carrier="tencent", recipients=recipients)
 
 
+def serial_answer(*answered: tuple[str, Outcome, str | None]) -> CarrierResult:
+    recipients = tuple(RecipientResult(phone, o, "Ok" if o is Outcome.OK else "X", carrier_id=cid)
+                       for phone, o, cid in answered)  # fmt: skip
+    return CarrierResult(Outcome.OK, "Ok", "OK", carrier="tencent", recipients=recipients)
+
+
+OK, REJECTED = Outcome.OK, Outcome.REJECTED
+
+
+@pytest.mark.parametrize(
+    ("indexes", "result", "groups", "carrier_ids"),
+    [
+        # Answered in the order asked, every number taken.
+        ([0, 1, 2], serial_answer(("13900000000", OK, "s0"), ("13900000001", OK, "s1"), ("13900000002", OK, "s2")),
+         {OK: [0, 1, 2]}, ["s0", "s1", "s2"]),
+        # In another order: each id still goes with its own number.
+        ([0, 1, 2], serial_answer(("13900000002", OK, "s2"), ("13900000000", OK, "s0"), ("13900000001", OK, "s1")),
+         {OK: [0, 1, 2]}, ["s0", "s1", "s2"]),
+        # Some of the batch only, one of them refused.
+        ([0, 2], serial_answer(("13900000000", REJECTED, None), ("13900000002", OK, "s2")),
+         {REJECTED: [0], OK: [2]}, ["s2"]),
+        ([0, 1, 2],
+         serial_answer(("13900000000", OK, "s0"), ("13900000001", REJECTED, None), ("13900000002", OK, "s2")),
+         {OK: [0, 2], REJECTED: [1]}, ["s0", "s2"]),
+        # A number missing from the answer: unknown, no id.
+        ([0, 1, 2], serial_answer(("13900000000", OK, "s0"), ("13900000002", OK, "s2")),
+         {OK: [0, 2], Outcome.UNKNOWN: [1]}, ["s0", "s2"]),
+        # Taken without ids, and Alibaba's one answer for the request: no ids to record.
+        ([0, 1, 2], serial_answer(("13900000000", OK, None), ("13900000001", OK, None), ("13900000002", OK, None)),
+         {OK: [0, 1, 2]}, None),
+        ([0, 1, 2], CarrierResult(Outcome.OK, "OK", "OK", biz_id="1"), {OK: [0, 1, 2]}, None),
+    ],
+    ids=["in-order", "reordered", "part-of-batch", "one-refused", "one-missing", "no-ids", "alibaba"],
+)  # fmt: skip
+def test_each_message_taken_gets_the_carriers_id_of_its_own_number(indexes, result, groups, carrier_ids):
+    answers = by_outcome(result, indexes, ["13900000000", "13900000001", "13900000002"])
+    assert answers.groups == groups
+    assert answers.carrier_ids == carrier_ids
+
+
 @pytest.mark.parametrize(
     ("result", "expected"),
     [
@@ -172,6 +212,6 @@ def tencent_answer(outcome: Outcome, per_number: dict[str, Outcome]) -> CarrierR
 )  # fmt: skip
 def test_recipients_are_grouped_by_what_the_carrier_answered_for_each(result, expected):
     numbers = ["13900000000", "13900000001", "13900000002"]
-    groups = by_outcome(result, [0, 1, 2], numbers)
+    groups = by_outcome(result, [0, 1, 2], numbers).groups
     assert groups == expected
     assert health_counts(groups) == {outcome.value: len(indexes) for outcome, indexes in expected.items()}

@@ -343,6 +343,8 @@ def _combined(results: list[tuple[list[str], CarrierResult]], unsent: list[str])
     """One result for the requests of one ``send``: the last request's outcome (each before it
     was taken), every number's own result, and those never sent left RETRY."""
     last = results[-1][1]
+    if len(results) == 1 and not unsent and last.recipients:  # one request answered per number: as it is
+        return last
     recipients: list[RecipientResult] = []
     for group, result in results:
         if result.recipients:

@@ -22,6 +22,8 @@ ROUTE_SECONDS = 5  # an operator's change or the health watch's reaches every se
 TEMPLATE_SECONDS = 30  # a carrier's approval of a version reaches every sender within this
 REFUSAL_SECONDS = 5  # a carrier that refused a request comes last in routes for this long
 
+_SPANS = {seconds: timedelta(seconds=seconds) for seconds in (ROUTE_SECONDS, TEMPLATE_SECONDS, REFUSAL_SECONDS)}
+
 TemplateLookup = Callable[[str, int], Mapping[str, CarrierTemplate] | None]
 
 # key -> (the settings object it was read under, read at, value)
@@ -40,7 +42,7 @@ def forget() -> None:
 def _fresh(cached: tuple[Any, datetime, Any] | None, now: datetime, seconds: int) -> bool:
     if cached is None or cached[0] is not settings():
         return False
-    return cached[1] <= now < cached[1] + timedelta(seconds=seconds)
+    return cached[1] <= now < cached[1] + _SPANS[seconds]
 
 
 def route_settings(lane: str, *, now: datetime) -> RouteSettings:
@@ -80,4 +82,6 @@ def note_refusal(carrier: str, *, now: datetime) -> None:
 
 def refusing(*, now: datetime) -> set[str]:
     """The carriers that refused a request in this container in the last ``REFUSAL_SECONDS``."""
+    if not _refusals:  # the usual case, asked for every batch
+        return set()
     return {name for name, noted in _refusals.items() if _fresh((*noted, None), now, REFUSAL_SECONDS)}

@@ -27,7 +27,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sms_platform.carrier.base import CarrierName, Outcome
 
@@ -76,6 +76,9 @@ def _ordered(names: Iterable[str]) -> list[str]:
 def eligible(approved: Iterable[str], configured: Iterable[str], settings: RouteSettings, now: datetime) -> list[str]:
     """The carriers that may carry the batch now, in the carriers' order (see the module's rule 1)."""
     usable = set(approved).intersection(configured)
+    if len(usable) == 1:  # the usual case: one carrier, whatever its state but drained
+        (name,) = usable
+        return [] if settings.state_of(name, now) == DRAINED else [name]
     states = {name: settings.state_of(name, now) for name in usable}
     active = [name for name in _ordered(usable) if states[name] == ACTIVE]
     if active:
@@ -126,22 +129,48 @@ def next_carrier(order: list[str], refused: Iterable[str]) -> str | None:
     return next((name for name in order if name not in tried), None)
 
 
-def by_outcome(result: Any, indexes: list[int], numbers: list[str]) -> dict[Outcome, list[int]]:
+class Answers(NamedTuple):
+    """What a carrier answered for the recipients of one hand-over."""
+
+    groups: dict[Outcome, list[int]]  # the recipients (by index in the batch) by outcome
+    # The carrier's id of each message it took, in ``groups[Outcome.OK]``'s order; None from a
+    # carrier that names no message (Alibaba: one BizId per request).
+    carrier_ids: list[str | None] | None = None
+
+
+def by_outcome(result: Any, indexes: list[int], numbers: list[str]) -> Answers:
     """The recipients at ``indexes`` (their numbers in ``numbers``) grouped by what the carrier
     answered for each: its own answer where it answered per number, else the request's.
 
     A number the carrier answered nothing for in a request it took is UNKNOWN: it may have been
     sent, so it is settled by asking, never sent again."""
-    if not result.recipients:
-        return {result.outcome: list(indexes)}
-    answers = {r.phone: r.outcome for r in result.recipients}
+    recipients = result.recipients
+    if not recipients:
+        return Answers({result.outcome: list(indexes)})
+    ok = Outcome.OK  # looked up once: an enum member is slow to reach through its class
+    if (
+        len(recipients) == len(indexes)
+        and [r.outcome for r in recipients].count(ok) == len(indexes)
+        and [r.phone for r in recipients] == [numbers[i] for i in indexes]
+    ):  # every number taken and answered in the order asked, as Tencent answers: one pass
+        return Answers({ok: list(indexes)}, _named([r.carrier_id for r in recipients]))
+    answers = {r.phone: r for r in recipients}
     groups: dict[Outcome, list[int]] = {}
+    ids: list[str | None] = []
     for index in indexes:
-        outcome = answers.get(numbers[index])
-        if outcome is None:
+        answer = answers.get(numbers[index])
+        if answer is None:
             outcome = Outcome.UNKNOWN if result.outcome is Outcome.OK else result.outcome
+        else:
+            outcome = answer.outcome
+            if outcome is Outcome.OK:
+                ids.append(answer.carrier_id)
         groups.setdefault(outcome, []).append(index)
-    return groups
+    return Answers(groups, _named(ids))
+
+
+def _named(ids: list[str | None]) -> list[str | None] | None:
+    return ids if any(ids) else None
 
 
 def answer_of(result: Any, phone: str) -> tuple[str, str]:

@@ -26,7 +26,8 @@ Storage in ``SENDS_TABLE``: ``pk = "stats#<day>#<shard>"``, ``sk = "<kind>#<offi
 with atomic ``ADD``. A message's shard comes from its id, so a two-million send spreads its
 counts over ``SHARDS`` items rather than one hot item; a report reads the day's shards. Moves of
 a batch's messages alike (the same move, day, kind and office) are added in one ``ADD``, on the
-shard of one of them.
+shard of one of them; the dispatcher adds up its batches' sent moves and writes them once per
+invocation (``SentCounts``).
 
 Limit: the count is a second write after the state move. A crash between the two loses that
 message's count (never doubles it); the message itself, the truth, is unaffected.
@@ -161,6 +162,7 @@ def _table() -> Any:
 
 
 @lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def _expiry(day: date) -> int:
     """When a day's counter items expire (epoch seconds)."""
     return int((datetime.combine(day, time.min, tzinfo=BEIJING) + timedelta(days=RETENTION_DAYS)).timestamp())
@@ -177,19 +179,26 @@ def count(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1)
 
 
 def _add(day: date, kind: str, office: str, message_id: str, changes: Mapping[str, int]) -> None:
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {":ttl": _expiry(day)}
-    adds = []
-    for index, (name, change) in enumerate(changes.items()):
-        names[f"#c{index}"] = name
-        values[f":c{index}"] = change
-        adds.append(f"#c{index} :c{index}")
+    expression, names, placeholders = _adding(tuple(changes))
+    values: dict[str, Any] = dict(zip(placeholders, changes.values(), strict=True))
+    values[":ttl"] = _expiry(day)
     _table().update_item(
         Key={"pk": f"stats#{day.isoformat()}#{shard_of(message_id)}", "sk": f"{kind}#{office}"},
-        UpdateExpression="ADD " + ", ".join(adds) + " SET expires_at = if_not_exists(expires_at, :ttl)",
+        UpdateExpression=expression,
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
+
+
+@lru_cache(maxsize=256)
+def _adding(counters: tuple[str, ...]) -> tuple[str, dict[str, str], tuple[str, ...]]:
+    """The ``ADD`` of ``counters`` (names by placeholder: a counter may be a reserved word or hold
+    ``#``), its attribute names and its value placeholders in the counters' order. The same few
+    sets of counters come back for every batch and receipt: each is written out once."""
+    names = {f"#c{index}": name for index, name in enumerate(counters)}
+    adds = ", ".join(f"#c{index} :c{index}" for index in range(len(counters)))
+    placeholders = tuple(f":c{index}" for index in range(len(counters)))
+    return f"ADD {adds} SET expires_at = if_not_exists(expires_at, :ttl)", names, placeholders
 
 
 def count_move(old: Mapping[str, Any] | None, new: Mapping[str, Any], times: int = 1) -> None:
@@ -220,18 +229,51 @@ def count_sent(
     message_id: str, kind: str, office: str, parts: int, sending_at: datetime, times: int, *, carrier: str | None = None
 ) -> None:
     """``count_move`` for ``times`` moves ``sending → sent`` of messages handed to ``carrier``
-    together at ``sending_at``, counted on the shard of ``message_id``. Such a move adds ``sent``
-    and its ``parts`` and nothing else (``delta`` of the two states), so the change is written
-    straight away: the dispatcher counts one for every batch it sends."""
-    if times <= 0:
-        return
-    changes = {"parts": parts * times, "sent": times} if parts else {"sent": times}
-    if carrier:
-        changes.update(_per_carrier(carrier, changes))
-    try:
-        _add(_beijing_day(sending_at), kind, office, message_id, changes)
-    except Exception:  # noqa: BLE001 - as count_move
-        logger().warning("daily statistics not counted", extra={"message_id": message_id, "times": times})
+    together at ``sending_at``, counted on the shard of ``message_id``, written straight away
+    (``SentCounts`` adds many up first)."""
+    counts = SentCounts()
+    counts.add(message_id, kind, office, parts, sending_at, times, carrier=carrier)
+    counts.flush()
+
+
+class SentCounts:
+    """Moves ``sending → sent`` added up per Beijing day, kind, office and carrier, and written
+    in one ``ADD`` each when ``flush`` is called: a dispatch invocation adds its batches' moves
+    and writes them as it ends. Such a move adds ``sent`` and its ``parts`` and nothing else
+    (``delta`` of the two states), so nothing needs reading first. Each sum is counted on the
+    shard of the first message added to it; a crash before the flush loses the sums (never
+    doubles them), as a crash between a move and its count always could."""
+
+    def __init__(self) -> None:
+        # (day, kind, office, carrier) -> [message id for the shard, moves, parts]
+        self._pending: dict[tuple[date, str, str, str | None], list[Any]] = {}
+
+    def add(
+        self, message_id: str, kind: str, office: str, parts: int, sending_at: datetime, times: int, *,
+        carrier: str | None = None,
+    ) -> None:  # fmt: skip
+        if times <= 0:
+            return
+        key = (_beijing_day(sending_at), kind, office, carrier)
+        found = self._pending.get(key)
+        if found is None:
+            self._pending[key] = [message_id, times, parts * times]
+        else:
+            found[1] += times
+            found[2] += parts * times
+
+    def flush(self) -> None:
+        """Write what was added since the last flush. A fault is logged, never raised: the
+        messages' own states are already written."""
+        pending, self._pending = self._pending, {}
+        for (day, kind, office, carrier), (message_id, times, parts) in pending.items():
+            changes = {"parts": parts, "sent": times} if parts else {"sent": times}
+            if carrier:
+                changes.update(_per_carrier(carrier, changes))
+            try:
+                _add(day, kind, office, message_id, changes)
+            except Exception:  # noqa: BLE001 - as count_move
+                logger().warning("daily statistics not counted", extra={"message_id": message_id, "times": times})
 
 
 def _beijing_day(at: datetime) -> date:

@@ -33,23 +33,25 @@ For each batch, in order:
    a new message 15 minutes later (three times, then ``failed``), ``RETRY`` with
    ``TransientCarrierFault`` so that SQS redelivers with backoff (and after its
    maxReceiveCount, the dead-letter queue). Each hand-over adds to the carrier's health
-   counters of the minute (``carrier_health_counts``), written when the invocation ends
-   (``finish``).
+   counters of the minute (``carrier_health_counts``), and its sent moves to the day's
+   statistics (``daily_stats.SentCounts``), both written when the invocation ends (``finish``).
 
 Waiting is always a new delayed message, never a failed receive, so a message's receive count
 climbs only for real faults. The per-recipient work of a batch is kept to building its writes:
 numbers sealed together are opened with one decryption, states are learnt from the moves
-themselves, the two moves of a message share its key, moves go in transactions, daily counts in
-one ``ADD``, and nothing is logged per recipient.
+themselves, the two moves of a message share its key, moves go in transactions, daily counts are
+added up and written once per invocation, and nothing is logged per recipient.
 """
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 from sms_platform.aws import transactions
@@ -61,6 +63,7 @@ from sms_platform.sending import (
     carrier_health_counts,
     carrier_route_cache,
     carrier_routing,
+    daily_stats,
     frequency_limits,
     message_items,
     message_store,
@@ -95,6 +98,12 @@ _SENDING = MessageState.SENDING.value
 ALIBABA = CarrierName.ALIBABA.value
 
 
+@lru_cache(maxsize=256)
+def _first_carrier(template_code: str) -> Mapping[str, CarrierTemplate]:
+    """The first carrier, knowing the template by ``template_code`` (made once per code; only read)."""
+    return MappingProxyType({ALIBABA: CarrierTemplate(template_code)})
+
+
 class TransientCarrierFault(Exception):
     """The carrier did not take the request (no connection, 5xx, throttling): retry later."""
 
@@ -121,11 +130,14 @@ class Dispatcher(Settling):
     rules: LimitRules = field(default_factory=LimitRules.from_settings)
     tally: Tally = field(default_factory=Tally)
     health: carrier_health_counts.HandOvers = field(default_factory=carrier_health_counts.HandOvers)
+    sent_counts: daily_stats.SentCounts = field(default_factory=daily_stats.SentCounts)
     # The carriers that approved a template version, each with the version as it knows it
     # (``templates.filing.approved_templates``); without it a batch goes by its template code.
     templates: TemplateLookup | None = None
     carriers: Mapping[str, Any] | None = None  # the carriers by name, instead of the configured ones
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    # (kind, template code, minute) -> the windows of ``_counters``; a dispatcher lasts one invocation
+    _windows: dict[tuple[str, str, int], Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.carrier is not None and self.carriers is None:
@@ -135,9 +147,11 @@ class Dispatcher(Settling):
         return (self.clock or get_clock()).now()
 
     def finish(self) -> None:
-        """At the end of an invocation: the metrics and the carriers' health counters it added up."""
+        """At the end of an invocation: the metrics, the carriers' health counters and the daily
+        statistics of its sent moves, as it added them up."""
         self.tally.emit()
         self.health.flush()
+        self.sent_counts.flush()
 
     # ------------------------------------------------------------------ entry
     def process(self, batch: QueuedBatch) -> None:
@@ -217,9 +231,8 @@ class Dispatcher(Settling):
         """Count each recipient in its frequency windows and move it ``queued → sending`` for
         ``carrier``, in one transaction per message. Usually every move is written and every recipient taken; when
         some are not, ``_sort_out`` says what becomes of them."""
-        specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
-        counters = frequency_limits.counters_for(specs) if specs else None
-        taken = Taken(uuid.uuid4().hex, counters, picked)
+        counters = self._counters(batch, now)
+        taken = Taken(os.urandom(16).hex(), counters, picked)  # a random token
         outcome = message_store.mark_sending_many(
             _pick(keys, picked),
             taken.attempt,
@@ -232,6 +245,15 @@ class Dispatcher(Settling):
         if outcome.refused or outcome.unwritten:
             self._sort_out(batch, picked, numbers, taken, outcome, now)
         return taken
+
+    def _counters(self, batch: QueuedBatch, now: datetime) -> frequency_limits.BatchCounters | None:
+        """The frequency windows ``batch``'s messages are counted in now: the same for every batch
+        of a kind and template within a minute, so worked out once for them."""
+        key = (batch.kind, batch.template_code, int(now.timestamp()) // 60)
+        if key not in self._windows:
+            specs = limit_specs(self.rules, batch.kind, batch.template_code, now)
+            self._windows[key] = frequency_limits.counters_for(specs) if specs else None
+        return self._windows[key]
 
     def _sort_out(
         self,
@@ -310,7 +332,7 @@ class Dispatcher(Settling):
             return {}  # a version no carrier approved: nothing may carry it
         # A version the platform does not hold (or none looked up): the first carrier, by the
         # template code the batch was queued with.
-        return {ALIBABA: CarrierTemplate(batch.template_code)}
+        return _first_carrier(batch.template_code)
 
     def _configured(self) -> tuple[str, ...]:
         return tuple(self.carriers) if self.carriers is not None else configured_names()
@@ -345,8 +367,9 @@ class Dispatcher(Settling):
                 pending = self._switch(batch, taken, numbers, keys, pending, name)
                 if not pending:
                     return
-            result, groups = self._call(batch, name, template, pending, numbers)
-            self._record(batch, name, numbers, keys, result, groups, sending_at=sending_at)
+            result, answers = self._call(batch, name, template, pending, numbers)
+            self._record(batch, name, numbers, keys, result, answers, sending_at=sending_at)
+            groups = answers.groups
             pending = sorted(groups.get(Outcome.RETRY, []) + groups.get(Outcome.LIMITED, []))
             if not pending:
                 return
@@ -358,9 +381,9 @@ class Dispatcher(Settling):
 
     def _call(
         self, batch: QueuedBatch, name: str, template: CarrierTemplate, indexes: list[int], numbers: list[str]
-    ) -> tuple[Any, dict[Outcome, list[int]]]:
-        """One hand-over to carrier ``name``: its result, the recipients by outcome, counted for
-        the carrier's health."""
+    ) -> tuple[Any, carrier_routing.Answers]:
+        """One hand-over to carrier ``name``: its result and what it answered for each
+        recipient, counted for the carrier's health."""
         if batch.params is None:  # one text for all: the shared values
             values: Any = batch.shared_params
         elif batch.one_text(indexes):
@@ -370,9 +393,9 @@ class Dispatcher(Settling):
         started = time.perf_counter()
         result = self.client(name).send(_pick(numbers, indexes), batch.sign_name, template, values, batch.out_id)
         latency_ms = int((time.perf_counter() - started) * 1000)
-        groups = carrier_routing.by_outcome(result, indexes, numbers)
-        self.health.add(name, self.now(), carrier_routing.health_counts(groups), latency_ms=latency_ms)
-        return result, groups
+        answers = carrier_routing.by_outcome(result, indexes, numbers)
+        self.health.add(name, self.now(), carrier_routing.health_counts(answers.groups), latency_ms=latency_ms)
+        return result, answers
 
     def _switch(
         self, batch: QueuedBatch, taken: Taken, numbers: list[str], keys: list[Any], indexes: list[int], name: str
@@ -396,24 +419,22 @@ class Dispatcher(Settling):
         numbers: list[str],
         keys: list[Any],
         result: Any,
-        groups: dict[Outcome, list[int]],
+        answers: carrier_routing.Answers,
         *,
         sending_at: datetime,
     ) -> None:
         """What the carrier took is ``sent`` (with its ids), what it refused as the request's
         fault ``failed``; what it left unknown is settled by asking it."""
         now = self.now()
-        kind, office, mids = batch.kind, batch.office, batch.message_ids
+        kind, office, mids, groups = batch.kind, batch.office, batch.message_ids, answers.groups
         ok = groups.get(Outcome.OK)
         if ok:
-            ids = result.carrier_ids()
-            carrier_ids = None
-            if ids:  # a carrier that names each message (Tencent): its receipts find them by it
-                carrier_ids = [ids.get(numbers[i]) for i in ok]
-                message_store.index_carrier_ids(name, dict(zip(_pick(mids, ok), carrier_ids, strict=True)), now)
+            carrier_ids = answers.carrier_ids
+            if carrier_ids:  # a carrier that names each message (Tencent): its receipts find them by it
+                message_store.index_carrier_ids(name, zip(_pick(mids, ok), carrier_ids, strict=True), now)
             # A receipt may have landed first; that message then only records the BizId or its id.
             group = message_items.SentGroup(kind, office, batch.parts, sending_at, name)
-            message_store.mark_sent_many(_pick(keys, ok), result.biz_id, now, group, carrier_ids)
+            message_store.mark_sent_many(_pick(keys, ok), result.biz_id, now, group, carrier_ids, self.sent_counts)
             self.tally.add("sent", kind, office, len(ok))
             self.tally.add("parts", kind, office, len(ok) * batch.parts)
         rejected = groups.get(Outcome.REJECTED)

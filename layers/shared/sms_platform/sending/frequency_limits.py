@@ -104,7 +104,7 @@ class BatchCounters:
             copy, counts = shared.copy, []
             for phone_hash in phone_hashes:
                 update = copy()
-                update["Key"] = {"pk": {"S": prefix + phone_hash + suffix}}
+                update["Key"] = {"pk": {"S": f"{prefix}{phone_hash}{suffix}"}}  # one string built, not two
                 counts.append({"Update": update})
             found[position::run] = counts
         found[run - 1 :: run] = own

@@ -367,10 +367,13 @@ def sent_actions(
     named = {**update, "UpdateExpression": update["UpdateExpression"] + ", carrier_id = :cid"}
     found = []
     for typed_key, carrier_id in zip(keys, carrier_ids, strict=True):
-        action = (named if carrier_id else update).copy()
-        action["Key"] = typed_key
         if carrier_id:
-            action["ExpressionAttributeValues"] = {**values, ":cid": {"S": carrier_id}}
+            action, own = named.copy(), values.copy()
+            own[":cid"] = {"S": carrier_id}
+            action["ExpressionAttributeValues"] = own
+        else:
+            action = update.copy()
+        action["Key"] = typed_key
         found.append({"Update": action})
     return found
 
@@ -430,16 +433,16 @@ def carrier_id_key(carrier: str, carrier_id: str) -> dict[str, str]:
     return {"pk": f"cid#{carrier}#{carrier_id}", "sk": "cid"}
 
 
-def carrier_index_puts(carrier: str, ids: Mapping[str, str | None], at: datetime) -> list[dict[str, Any]]:
-    """For each message (message id to the carrier's id of it), the index item naming the message
-    by that id, as a ``BatchWriteItem`` request (a put of a key no other message has: written
-    again, it is the same item)."""
-    carrier_value, expires, cid_sk = {"S": carrier}, {"N": str(_expires_at(at))}, {"S": "cid"}
+def carrier_index_puts(carrier: str, ids: Iterable[tuple[str, str | None]], at: datetime) -> list[dict[str, Any]]:
+    """For each message (pairs of a message id and the carrier's id of it), the index item naming
+    the message by that id, as a ``BatchWriteItem`` request (a put of a key no other message has:
+    written again, it is the same item). The carrier is named by the key."""
+    expires, cid_sk = {"N": str(_expires_at(at))}, {"S": "cid"}
     prefix = f"cid#{carrier}#"
     return [
         {"PutRequest": {"Item": {"pk": {"S": prefix + carrier_id}, "sk": cid_sk, "message_id": {"S": mid},
-                                 "carrier": carrier_value, "expires_at": expires}}}
-        for mid, carrier_id in ids.items()
+                                 "expires_at": expires}}}
+        for mid, carrier_id in ids
         if carrier_id
     ]  # fmt: skip
 

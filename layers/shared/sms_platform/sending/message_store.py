@@ -364,12 +364,13 @@ def mark_sent_many(
     at: datetime,
     group: SentGroup,
     carrier_ids: Sequence[str | None] | None = None,
+    counts: daily_stats.SentCounts | None = None,
 ) -> int:
     """``mark_sent`` for many messages (``message_items.keys_of``; ``carrier_ids``: each one's id at
     its carrier, in order) in a few transactions; how many moved to ``sent``. A message whose
     receipt got there first fails its condition alone and then only records the BizId or its id
-    (``mark_sent``). The moves are counted in the daily statistics in one ``ADD``, on the day
-    the group was handed to the carrier, so nothing needs reading first."""
+    (``mark_sent``). The moves are counted in the daily statistics on the day the group was
+    handed to the carrier: added to ``counts`` (written by its owner), or else at once."""
     actions = message_items.sent_actions(keys, biz_id, at, _table().name, carrier_ids)
     outcome = transactions.write_runs(_client(), actions)
     skip = {*outcome.refused, *outcome.unwritten}
@@ -377,16 +378,12 @@ def mark_sent_many(
     moved = len(keys) - len(left)
     if moved:
         # The count goes to the shard of the first message moved.
-        first = next(index for index in range(len(keys)) if index not in skip)
-        daily_stats.count_sent(
-            message_items.id_of(keys[first]),
-            group.kind,
-            group.office,
-            group.parts,
-            group.sending_at,
-            moved,
-            carrier=group.carrier,
-        )
+        first = next(index for index in range(len(keys)) if index not in skip) if skip else 0
+        adding = counts if counts is not None else daily_stats.SentCounts()
+        adding.add(message_items.id_of(keys[first]), group.kind, group.office, group.parts, group.sending_at, moved,
+                   carrier=group.carrier)  # fmt: skip
+        if counts is None:
+            adding.flush()
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
         carrier_id = carrier_ids[index] if carrier_ids is not None else None
         moved += mark_sent(message_items.id_of(keys[index]), biz_id, at, carrier_id=carrier_id)
@@ -446,7 +443,7 @@ def switch_carrier_many(keys: Sequence[dict[str, Any]], attempt: str, carrier: s
 def record_carrier_ids(carrier: str, ids: Mapping[str, str], at: datetime) -> None:
     """Record on each message (message id to the carrier's id of it, a few: a settlement's) the
     carrier it was handed to and that carrier's id, after the index its receipts find it by."""
-    index_carrier_ids(carrier, ids, at)
+    index_carrier_ids(carrier, ids.items(), at)
     for mid, carrier_id in ids.items():
         try:
             _table().update_item(Key=key(mid), **message_items.carrier_id_update(carrier, carrier_id))
@@ -455,9 +452,10 @@ def record_carrier_ids(carrier: str, ids: Mapping[str, str], at: datetime) -> No
                 raise
 
 
-def index_carrier_ids(carrier: str, ids: Mapping[str, str | None], at: datetime) -> None:
-    """Make each message (message id to its carrier's id of it) findable by that id, as that
-    carrier's receipts name it: puts in ``BatchWriteItem`` calls, the same item if put twice."""
+def index_carrier_ids(carrier: str, ids: Iterable[tuple[str, str | None]], at: datetime) -> None:
+    """Make each message (pairs of a message id and its carrier's id of it) findable by that id,
+    as that carrier's receipts name it: puts in ``BatchWriteItem`` calls, the same item if put
+    twice."""
     table, pending = _table().name, message_items.carrier_index_puts(carrier, ids, at)
     for start in range(0, len(pending), 25):
         requests = pending[start : start + 25]
