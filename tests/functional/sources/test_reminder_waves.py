@@ -218,3 +218,22 @@ def test_a_units_done_event_leaves_the_unit_out_of_the_next_wave(sends, lambda_c
     assert sent_to(sends, second) == [mobile(70), mobile(72)]
     second_wave = detail(first)["waves"][1]
     assert (second_wave["targeted"], second_wave["skipped_done"], second_wave["sent"]) == (3, 1, 2)
+
+
+def test_a_wave_whose_receipts_will_not_come_reads_finished_in_the_waves_of_another_page(sends):  # noqa: F811
+    first, second = approved_waves(sends)
+    send_at(sends, WAVE_1)
+    receipts(sends, first)
+    send_at(sends, WAVE_2)  # the second wave is sent; its receipts never come back
+
+    def second_wave_as_the_first_page_shows_it() -> str:
+        return detail(first)["waves"][1]["status_name"]
+
+    assert second_wave_as_the_first_page_shows_it() == "发送中"
+    sends.clock.advance(hours=71)
+    assert second_wave_as_the_first_page_shows_it() == "发送中"  # a receipt may still come
+    sends.clock.advance(hours=2)  # three days after sending: none will come any more
+    # Decided as the wave's own page decides it, without that page having been opened.
+    assert second_wave_as_the_first_page_shows_it() == "已发送完毕"
+    assert detail(first)["waves"][0]["status_name"] == "已发送完毕"
+    assert detail(second, who=WENDENG)["finished"] is True

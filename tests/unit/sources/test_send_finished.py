@@ -5,30 +5,58 @@ receipt may take, is 发送中."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
-from sms_platform.sources.send_request_models import STATUS_NAMES, finished, on_the_way
+from sms_platform.sending import message_store
+from sms_platform.sources import send_finishing, send_request_store
+from sms_platform.sources.send_request_models import STATUS_NAMES, on_the_way
+
+NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+HOUR_AGO, DAYS_AGO = (NOW - timedelta(hours=1)).isoformat(), (NOW - timedelta(hours=73)).isoformat()
+AWAITED = {"waiting": 0, "states": {"delivered": 2, "sent": 1}}  # one message sent, its receipt not back
 
 
-def test_a_fanned_out_send_is_finished_once_no_message_is_on_its_way():
-    assert finished("fanned_out", {"delivered": 2, "failed": 1, "suppressed": 1, "queued": 0, "sent": 0})
-    assert not finished("fanned_out", {"delivered": 2, "queued": 1})
-    assert not finished("fanned_out", {"delivered": 2, "sending": 1})
-    assert not finished("fanned_out", {"delivered": 2, "sent": 1})  # its receipt still to come
+@pytest.mark.parametrize(
+    ("status", "counted", "messages", "finished", "read"),
+    [
+        # Counted by its page: nothing waiting and nothing awaiting a receipt is over, unread.
+        ("fanned_out", {"waiting": 0, "states": {"delivered": 2, "failed": 1, "suppressed": 1}}, None, True, False),
+        ("fanned_out", {"waiting": 1, "states": {"delivered": 2, "queued": 1}}, None, False, False),
+        # Sent, its receipt awaited: read whether one can still come.
+        ("fanned_out", AWAITED, [{"state": "sent", "sending_at": HOUR_AGO}], False, True),
+        ("fanned_out", AWAITED, [{"state": "sent", "sending_at": DAYS_AGO}], True, True),
+        # Not counted (the list): the messages are read.
+        ("fanned_out", None, [{"state": "delivered"}, {"state": "failed"}], True, True),
+        ("fanned_out", None, [{"state": "delivered"}, {"state": "queued"}], False, True),
+        # Still being queued, or stopped: never over, nothing read.
+        ("sending", {"waiting": 0, "states": {"delivered": 3}}, None, False, False),
+        ("stopped", {"waiting": 0, "states": {"delivered": 3}}, None, False, False),
+    ],
+    ids=["all-final", "waiting", "receipt-may-come", "receipt-will-not-come", "list-final", "list-waiting",
+         "being-queued", "stopped"],
+)  # fmt: skip
+def test_a_send_is_over_once_fanned_out_with_nothing_on_its_way(monkeypatch, status, counted, messages, finished, read):
+    reads, marked = [], []
+    monkeypatch.setattr(message_store, "items_of_source", lambda source_id: reads.append(source_id) or messages)
+    monkeypatch.setattr(send_request_store, "mark_finished", lambda request_id, at: marked.append((request_id, at)))
+    request = SimpleNamespace(request_id="r1", source_id="send:r1", status=status, finished_at=None)
+
+    assert send_finishing.finished_now(request, NOW, counted) is finished
+    assert reads == (["send:r1"] if read else [])
+    assert marked == ([("r1", NOW)] if finished else [])  # seen over once, marked so
 
 
-def test_a_send_still_being_queued_or_not_counted_is_not_finished():
-    assert not finished("sending", {"delivered": 3})
-    assert not finished("stopped", {"delivered": 3})
-    assert not finished("fanned_out", None)
+def test_a_send_marked_over_is_never_counted_again(monkeypatch):
+    monkeypatch.setattr(message_store, "items_of_source", lambda source_id: pytest.fail("messages read again"))
+    monkeypatch.setattr(send_request_store, "mark_finished", lambda *_: pytest.fail("marked again"))
+    request = SimpleNamespace(request_id="r1", source_id="send:r1", status="fanned_out", finished_at=NOW)
+    assert send_finishing.finished_now(request, NOW, None) is True
 
 
 def test_a_fanned_out_send_on_its_way_reads_as_sending():
     assert STATUS_NAMES["fanned_out"] == STATUS_NAMES["sending"] == "发送中"
     assert not any("展开" in name or "排队" in name for name in STATUS_NAMES.values())
-
-
-NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

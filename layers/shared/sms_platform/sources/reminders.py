@@ -35,7 +35,6 @@ from sms_platform.sources.send_request_models import (
     STATUS_NAMES,
     SendRequest,
     SendRequestIn,
-    finished,
     person,
 )
 from sms_platform.staff.context import StaffContext
@@ -179,7 +178,8 @@ def first_of(request: SendRequest) -> SendRequest | None:
 
 def waves_view(request: SendRequest, counts: Callable[[SendRequest], dict[str, Any]]) -> list[WaveView] | None:
     """Each wave of the waves ``request`` belongs to: its time, status and, once released, its
-    counts (``counts`` of a released wave: ``expanded``, ``done``, ``sent``, ``delivered``, ``failed``)."""
+    counts (``counts`` of a released wave: ``expanded``, ``done``, ``sent``, ``delivered``,
+    ``failed``, and ``finished``: whether it is over, as ``send_finishing`` decides it)."""
     first = first_of(request)
     if first is None or first.reminder is None:
         return None
@@ -196,7 +196,7 @@ def waves_view(request: SendRequest, counts: Callable[[SendRequest], dict[str, A
             view.skipped_done = int(got.get("done", 0))
             view.targeted = int(got.get("expanded", 0)) + view.skipped_done
             view.sent, view.delivered, view.failed = (int(got.get(k, 0)) for k in ("sent", "delivered", "failed"))
-            if found.finished_at is not None or finished(found.status, got.get("states")):  # as its own page
+            if got.get("finished"):
                 view.status_name = FINISHED_NAME
         views.append(view)
     return views

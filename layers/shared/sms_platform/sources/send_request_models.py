@@ -66,12 +66,6 @@ def source_id_of(request_id: str) -> str:
     return f"send:{request_id}"
 
 
-def finished(status: str, states: Mapping[str, int] | None) -> bool:
-    """Whether a send is over: every recipient queued (``fanned_out``) and no message still on its
-    way (``states`` counts its messages by state; None when they were not counted)."""
-    return status == "fanned_out" and states is not None and not any(states.get(s, 0) for s in ON_THE_WAY)
-
-
 def on_the_way(item: Mapping[str, Any], now: datetime) -> bool:
     """Whether a message still holds its send open: waiting to go out, or sent and still within
     the time its receipt may take (``RECEIPT_WAIT``)."""

@@ -229,18 +229,21 @@ def review_view(
         total_parts=length.parts * size,
         timing=timing_of(request, now),
         **send_finishing.progress_and_finished(request, now, progress),
-        waves=_waves(request, progress),
+        waves=_waves(request, now, progress),
     )
 
 
-def _waves(request: SendRequest, progress: Callable[[SendRequest], dict[str, Any]] | None) -> Any:
+def _waves(request: SendRequest, now: datetime, progress: Callable[[SendRequest], dict[str, Any]] | None) -> Any:
     """Reminder waves (None for any other send), each released wave with its counts: the
-    send's progress and the subjects its fan-out left out as done."""
+    send's progress, the subjects its fan-out left out as done, and whether it is over (as its
+    own page decides it)."""
     if request.reminder is None and request.wave is None:
         return None
 
     def counts(wave: SendRequest) -> dict[str, Any]:
-        return {**(progress(wave) if progress else {}), "done": fanout.fanout_progress(wave.request_id)["done"]}
+        counted = progress(wave) if progress else None
+        done = fanout.fanout_progress(wave.request_id)["done"]
+        return {**(counted or {}), "done": done, "finished": send_finishing.finished_now(wave, now, counted)}
 
     return reminders.waves_view(request, counts)
 
