@@ -162,7 +162,6 @@ def _table() -> Any:
 
 
 @lru_cache(maxsize=8)
-@lru_cache(maxsize=64)
 def _expiry(day: date) -> int:
     """When a day's counter items expire (epoch seconds)."""
     return int((datetime.combine(day, time.min, tzinfo=BEIJING) + timedelta(days=RETENTION_DAYS)).timestamp())
