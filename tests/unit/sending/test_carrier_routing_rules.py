@@ -34,6 +34,7 @@ def states(**named: str) -> dict[str, CarrierState]:
         (BOTH, BOTH, {}, ["alibaba", "tencent"]),
         (["tencent"], BOTH, {}, ["tencent"]),  # approved at one carrier only: never the other
         (["alibaba"], BOTH, states(alibaba="drained"), []),  # drained by hand: nothing may carry it
+        (["alibaba"], BOTH, states(alibaba="out"), ["alibaba"]),  # out, but the only one: it still carries
         (BOTH, ["alibaba"], {}, ["alibaba"]),  # Tencent not configured here
         (BOTH, BOTH, states(alibaba="drained"), ["tencent"]),
         (BOTH, BOTH, states(alibaba="out"), ["tencent"]),
@@ -46,6 +47,7 @@ def states(**named: str) -> dict[str, CarrierState]:
         "both",
         "tencent-only",
         "drained-only-one",
+        "out-only-one",
         "tencent-unconfigured",
         "drained",
         "out",
