@@ -379,11 +379,9 @@ def mark_sent_many(
     if moved:
         # The count goes to the shard of the first message moved.
         first = next(index for index in range(len(keys)) if index not in skip) if skip else 0
-        adding = counts if counts is not None else daily_stats.SentCounts()
-        adding.add(message_items.id_of(keys[first]), group.kind, group.office, group.parts, group.sending_at, moved,
-                   carrier=group.carrier)  # fmt: skip
-        if counts is None:
-            adding.flush()
+        count = daily_stats.count_sent if counts is None else counts.add
+        count(message_items.id_of(keys[first]), group.kind, group.office, group.parts, group.sending_at, moved,
+              carrier=group.carrier)  # fmt: skip
     for index in left:  # one write each: it moves, or keeps a receipt's final state and the BizId
         carrier_id = carrier_ids[index] if carrier_ids is not None else None
         moved += mark_sent(message_items.id_of(keys[index]), biz_id, at, carrier_id=carrier_id)
