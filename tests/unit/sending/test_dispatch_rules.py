@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sms_platform.foundation.clock import BEIJING
 from sms_platform.sending.lanes import Lane, is_transactional, lane_for
 from sms_platform.sending.messages import (
+    ASCII_BODY_LIMIT,
     BATCH_SIZE,
     MessageState,
     QueuedBatch,
@@ -213,6 +214,25 @@ def batch(size: int = 1, **changes) -> QueuedBatch:
 def test_a_malformed_batch_is_refused(changes):
     with pytest.raises(ValidationError):
         batch(**changes)
+
+
+def test_a_batch_body_is_ascii_and_reads_back_as_the_same_batch():
+    b = batch(2, shared_params={"单位": "威海社保"}, params=[{"姓名": "张三"}, None])
+    body = b.body()
+    assert body.isascii()
+    assert "\\u5a01" in body  # 威, escaped
+    assert QueuedBatch.model_validate_json(body) == b
+
+
+def test_a_body_too_long_escaped_is_kept_in_utf8_within_the_queue_limit():
+    # 100 recipients with 500 characters of Chinese each: escaped, six bytes a character
+    long_values = [{"说明": "社" * 500} for _ in range(BATCH_SIZE)]
+    b = batch(BATCH_SIZE, params=long_values)
+    body = b.body()
+    assert not body.isascii()
+    assert len(b.model_dump_json(exclude_defaults=True, ensure_ascii=True)) > ASCII_BODY_LIMIT
+    assert len(body.encode()) < 256 * 1024
+    assert QueuedBatch.model_validate_json(body) == b
 
 
 def test_recipient_params_override_the_shared_ones():

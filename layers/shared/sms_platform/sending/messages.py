@@ -32,6 +32,7 @@ from sms_platform.sending.lanes import SmsKind
 BATCH_SIZE = 100  # recipients per queued batch: the carrier's SendBatchSms limit
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling; longer waits chain delayed messages
 SOURCE_ID_PATTERN = r"^[A-Za-z0-9_.:#-]{1,128}$"
+ASCII_BODY_LIMIT = 200_000  # characters of a queued batch's escaped body (``QueuedBatch.body``)
 
 
 class MessageState(StrEnum):
@@ -109,7 +110,9 @@ class QueuedBatch(BaseModel):
     more to parse than most of the checks of its dispatch.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # Its strings are ids and hashes met once each: caching them as they are parsed (pydantic's
+    # default) costs more than it finds (about 8 us a batch of 100); field names are still cached.
+    model_config = ConfigDict(extra="forbid", cache_strings="keys")
 
     batch_id: str
     action: BatchAction = BatchAction.SEND
@@ -149,6 +152,18 @@ class QueuedBatch(BaseModel):
     @property
     def out_id(self) -> str:
         return out_id_for(self.source_id)
+
+    def body(self) -> str:
+        """The batch as an SQS message body: JSON with every character outside ASCII escaped
+        (``\\uXXXX``). A body that is all ASCII is parsed without first being copied to UTF-8
+        whole: about 18 us less per batch of 100 at each delivery (``python -m benchmarks
+        dispatch``: ratio 2.13 to 2.04). An escape takes six bytes where UTF-8 takes three, so a
+        batch heavy with personal values in Chinese, escaped past ``ASCII_BODY_LIMIT``, is kept in
+        UTF-8 instead, within SQS's 256 KiB."""
+        escaped = self.model_dump_json(exclude_defaults=True, ensure_ascii=True)
+        if len(escaped) <= ASCII_BODY_LIMIT:
+            return escaped
+        return self.model_dump_json(exclude_defaults=True)
 
     def params_for(self, index: int) -> dict[str, str] | None:
         """The template values of the recipient at ``index``: its own over the shared ones."""

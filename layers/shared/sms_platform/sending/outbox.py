@@ -170,7 +170,7 @@ def send_batches(batches: list[QueuedBatch], *, now: datetime | None = None) -> 
         entries = [
             {
                 "Id": str(index),
-                "MessageBody": batch.model_dump_json(exclude_defaults=True),
+                "MessageBody": batch.body(),
                 "DelaySeconds": delay_seconds(now, batch.not_before),
             }
             for index, batch in enumerate(lane_batches)
