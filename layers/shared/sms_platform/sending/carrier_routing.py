@@ -54,6 +54,9 @@ class CarrierState:
         return self.state
 
 
+_NO_STATE = CarrierState()  # a carrier no operator has set: active (made once, not per batch)
+
+
 @dataclass(frozen=True)
 class RouteSettings:
     """One lane's weights and the carriers' states (a carrier absent: weight 0, active)."""
@@ -65,7 +68,7 @@ class RouteSettings:
         return max(0, int(self.weights.get(carrier, 0)))
 
     def state_of(self, carrier: str, now: datetime) -> str:
-        return self.states.get(carrier, CarrierState()).in_force(now)
+        return self.states.get(carrier, _NO_STATE).in_force(now)
 
 
 def _ordered(names: Iterable[str]) -> list[str]:
