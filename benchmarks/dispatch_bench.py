@@ -223,15 +223,19 @@ def _client() -> Any:
     return CarrierClient("https://carrier.invalid/", "bench-id", "bench-secret", session=_Session())
 
 
+def delivered(bodies: list[str]) -> list[str]:
+    """The bodies as new strings, as each SQS delivery gives them: nothing a parse left on an
+    earlier round's strings (a UTF-8 copy of one that is not all ASCII) is found again."""
+    return [body.encode().decode() for body in bodies]
+
+
 def dispatch_all(dispatcher: Any, bodies: list[str]) -> tuple[float, float]:
     """Seconds of the platform's own work to dispatch ``bodies`` as the sender would, in
     invocations of ``INVOCATION`` batches, each ended as the sender ends it
     (``Dispatcher.finish``), and the seconds spent inside the AWS stubs, left out of the first."""
     from sms_platform.sending.messages import QueuedBatch
 
-    # Each delivery is a new string, as SQS delivers it: nothing a parse left on the previous
-    # round's strings (a UTF-8 copy of one that is not all ASCII) is found again.
-    deliveries = [body.encode().decode() for body in bodies]
+    deliveries = delivered(bodies)
     _StubTime.take()
     started = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):  # the metrics documents each invocation prints
