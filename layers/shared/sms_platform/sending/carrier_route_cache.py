@@ -22,7 +22,9 @@ ROUTE_SECONDS = 5  # an operator's change or the health watch's reaches every se
 TEMPLATE_SECONDS = 30  # a carrier's approval of a version reaches every sender within this
 REFUSAL_SECONDS = 5  # a carrier that refused a request comes last in routes for this long
 
-_SPANS = {seconds: timedelta(seconds=seconds) for seconds in (ROUTE_SECONDS, TEMPLATE_SECONDS, REFUSAL_SECONDS)}
+_ROUTE_SPAN = timedelta(seconds=ROUTE_SECONDS)
+_TEMPLATE_SPAN = timedelta(seconds=TEMPLATE_SECONDS)
+_REFUSAL_SPAN = timedelta(seconds=REFUSAL_SECONDS)
 
 TemplateLookup = Callable[[str, int], Mapping[str, CarrierTemplate] | None]
 
@@ -39,16 +41,16 @@ def forget() -> None:
     _refusals.clear()
 
 
-def _fresh(cached: tuple[Any, datetime, Any] | None, now: datetime, seconds: int) -> bool:
+def _fresh(cached: tuple[Any, datetime, Any] | None, now: datetime, span: timedelta) -> bool:
     if cached is None or cached[0] is not settings():
         return False
-    return cached[1] <= now < cached[1] + _SPANS[seconds]
+    return cached[1] <= now < cached[1] + span
 
 
 def route_settings(lane: str, *, now: datetime) -> RouteSettings:
     """The lane's weights and the carriers' states as of at most ``ROUTE_SECONDS`` ago."""
     cached = _routes.get(lane)
-    if cached is not None and _fresh(cached, now, ROUTE_SECONDS):
+    if cached is not None and _fresh(cached, now, _ROUTE_SPAN):
         return cached[2]
     weights = carrier_rotation.lane_weights(lane).weights
     states = {
@@ -68,7 +70,7 @@ def approved_templates(
     ``TEMPLATE_SECONDS`` ago."""
     key = (template_id, version)
     cached = _templates.get(key)
-    if cached is not None and _fresh(cached, now, TEMPLATE_SECONDS):
+    if cached is not None and _fresh(cached, now, _TEMPLATE_SPAN):
         return cached[2]
     found = lookup(template_id, version)
     _templates[key] = (settings(), now, found)
@@ -84,4 +86,4 @@ def refusing(*, now: datetime) -> set[str]:
     """The carriers that refused a request in this container in the last ``REFUSAL_SECONDS``."""
     if not _refusals:  # the usual case, asked for every batch
         return set()
-    return {name for name, noted in _refusals.items() if _fresh((*noted, None), now, REFUSAL_SECONDS)}
+    return {name for name, noted in _refusals.items() if _fresh((*noted, None), now, _REFUSAL_SPAN)}
