@@ -65,7 +65,7 @@ def dispatch_ratio() -> tuple[float, float, float, float]:
     client = TencentClient("https://sms.tencentcloudapi.com/", "AKIDbench", "bench-key", "1400000001",
                            session=_Session(), clock=clock)  # fmt: skip
     bodies = _batches(BATCHES)
-    first = QueuedBatch.model_validate_json(bodies[0])
+    first = QueuedBatch.from_body(bodies[0])
     names = tuple(sorted(first.shared_params or {}))
     # The batches' template version as its Tencent filing keeps it: the router sends them there.
     filed = {"tencent": CarrierTemplate(first.template_code, names)}

@@ -159,7 +159,7 @@ def personalised_dispatch_ratio() -> tuple[float, float, float]:
 
     bodies = _batches(BATCHES)
     client = dispatch_bench._client()
-    parsed = [QueuedBatch.model_validate_json(body) for body in bodies]
+    parsed = [QueuedBatch.from_body(body) for body in bodies]
     numbers = [[f"138{b:04d}{i:04d}" for i in range(100)] for b in range(BATCHES)]
     clock = FixedClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
     runtime.raise_young_threshold()  # as the sender does as its environment starts

@@ -30,7 +30,7 @@ def record_handler(record: Any, dispatcher: Any) -> None:
     from sms_platform.sending.dispatcher import TransientCarrierFault
     from sms_platform.sending.messages import QueuedBatch, retry_visibility_seconds
 
-    batch = QueuedBatch.model_validate_json(record.body)
+    batch = QueuedBatch.from_body(record.body)
     log.append_keys(batch_id=batch.batch_id, source_id=batch.source_id, kind=str(batch.kind))
     # A batch whose caller wants callbacks (CONTRACTS §7): its messages are read before and after,
     # so the moves the dispatcher writes without reading them are told too.

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 from sms_platform.foundation.clock import BEIJING
-from sms_platform.sending.lanes import Lane, is_transactional, lane_for
+from sms_platform.sending.lanes import Lane, SmsKind, is_transactional, lane_for
 from sms_platform.sending.messages import (
     ASCII_BODY_LIMIT,
     BATCH_SIZE,
@@ -48,7 +48,13 @@ def bj(*args: int) -> datetime:
 )
 def test_each_kind_travels_on_its_lane(kind, lane):
     assert lane_for(kind) is lane
+    assert lane_for(SmsKind(kind)) is lane
     assert is_transactional(kind) is (kind != "publicity")
+
+
+def test_a_kind_that_is_not_one_has_no_lane():
+    with pytest.raises(ValueError, match="spam"):
+        lane_for("spam")
 
 
 @pytest.mark.parametrize(
@@ -221,7 +227,8 @@ def test_a_batch_body_is_ascii_and_reads_back_as_the_same_batch():
     body = b.body()
     assert body.isascii()
     assert "\\u5a01" in body  # 威, escaped
-    assert QueuedBatch.model_validate_json(body) == b
+    assert QueuedBatch.from_body(body) == b
+    assert QueuedBatch.from_body(body.encode()) == b  # as bytes too
 
 
 def test_a_body_too_long_escaped_is_kept_in_utf8_within_the_queue_limit():
@@ -232,7 +239,23 @@ def test_a_body_too_long_escaped_is_kept_in_utf8_within_the_queue_limit():
     assert not body.isascii()
     assert len(b.model_dump_json(exclude_defaults=True, ensure_ascii=True)) > ASCII_BODY_LIMIT
     assert len(body.encode()) < 256 * 1024
-    assert QueuedBatch.model_validate_json(body) == b
+    assert QueuedBatch.from_body(body) == b
+
+
+@pytest.mark.parametrize("body", ["", "not json", '{"batch_id": "b1"', "[1, 2]", '"a string"'])
+def test_a_body_that_is_not_json_or_not_an_object_is_refused(body):
+    with pytest.raises(ValueError):  # noqa: PT011 - malformed JSON and a JSON non-object differ in type
+        QueuedBatch.from_body(body)
+
+
+def test_a_body_reads_as_pydantic_itself_reads_it():
+    due = datetime(2025, 3, 3, 2, 0, tzinfo=UTC)
+    b = batch(3, shared_params={"a": "1"}, params=[{"b": "2"}, None, {}], not_before=due)
+    body = b.body()
+    assert QueuedBatch.from_body(body) == QueuedBatch.model_validate_json(body) == b
+    # A body that is JSON but not a batch is refused as pydantic refuses it.
+    with pytest.raises(ValidationError):
+        QueuedBatch.from_body(body.replace('"kind":"triggered"', '"kind":"spam"'))
 
 
 def test_recipient_params_override_the_shared_ones():

@@ -44,7 +44,10 @@ QUEUE_URL_ENV: dict[Lane, str] = {
 
 
 def lane_for(kind: SmsKind | str) -> Lane:
-    return LANE_OF_KIND[SmsKind(kind)]
+    # A kind's value finds its lane as the kind does (a StrEnum hashes as its value), without
+    # making the kind first; the dispatcher asks once per batch.
+    lane = LANE_OF_KIND.get(kind)
+    return lane if lane is not None else LANE_OF_KIND[SmsKind(kind)]
 
 
 def queue_url(lane: Lane | str) -> str:
