@@ -48,3 +48,18 @@ def test_numbers_sealed_together_open_in_order_and_hide_every_number():
     assert crypto.open_many(crypto.seal_many([])) == []
     with pytest.raises(ValueError):
         crypto.seal_many(["138\n1234"])
+
+
+def test_a_sealed_list_and_a_single_token_are_not_taken_for_each_other():
+    single, sealed = crypto.encrypt("13812341234"), crypto.seal_many(["13812341234"])
+    with pytest.raises(ValueError, match="not a sealed list"):
+        crypto.open_many(single)
+    with pytest.raises(ValueError, match="unknown token version"):
+        crypto.decrypt(sealed)
+
+
+def test_a_tampered_sealed_list_is_refused():
+    token = crypto.seal_many(["13812341234", "13912345678"])
+    tampered = token[:-1] + ("0" if token[-1] != "0" else "1")
+    with pytest.raises(InvalidTag):
+        crypto.open_many(tampered)
