@@ -53,8 +53,12 @@ class LaneRunner:
         return bodies
 
     def dead_letters(self, lane: str) -> list[dict[str, Any]]:
+        return [json.loads(body) for body in self.dead_letter_bodies(lane)]
+
+    def dead_letter_bodies(self, lane: str) -> list[str]:
+        """The bodies on a lane's dead-letter queue, as they are (one may not be JSON)."""
         url = self.provisioned.queue_url(lane.replace("Queue", "DeadLetterQueue"))
-        return [json.loads(m.body) for m in _moto_queue(url)._messages]
+        return [m.body for m in _moto_queue(url)._messages]
 
     def earliest_wait_seconds(self) -> float | None:
         now = _now_ms()

@@ -130,8 +130,6 @@ def test_a_carrier_that_stays_down_sends_the_batch_to_the_dead_letter_queue_unse
 def test_a_message_that_is_not_a_batch_fails_alone_and_is_kept_in_the_dead_letter_queue(lanes, carrier_simulator, body):
     from sms_platform import aws
 
-    from tests.functional.dispatch_support import _moto_queue
-
     numbers = phones(2)
     enqueue("targeted", "notice-beside", numbers)
     aws.client("sqs").send_message(QueueUrl=lanes.provisioned.queue_url("NormalQueue"), MessageBody=body)
@@ -139,8 +137,7 @@ def test_a_message_that_is_not_a_batch_fails_alone_and_is_kept_in_the_dead_lette
     # The batch received beside it went out once; the message that is not one was kept as it came.
     assert sorted(m.phone for m in carrier_simulator.sent) == numbers
     assert {state_of("notice-beside", p)["state"] for p in numbers} == {"sent"}
-    dead = _moto_queue(lanes.provisioned.queue_url("NormalDeadLetterQueue"))._messages
-    assert [m.body for m in dead] == [body]
+    assert lanes.dead_letter_bodies("NormalQueue") == [body]
 
 
 def test_a_timeout_after_sending_is_settled_by_asking_the_carrier(lanes, carrier_simulator, monkeypatch):
