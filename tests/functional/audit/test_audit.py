@@ -232,6 +232,12 @@ def test_snapshots_never_keep_phone_or_id_numbers_in_clear(clock):
     assert entry["before"] == {"phone": "138****1234"}
 
 
+def test_snapshots_keep_identifiers_whose_hex_digits_look_like_a_phone_number(clock):
+    after = {"template_id": "tpl-c16675232156", "rule_id": "16675232156e"}
+    entry = trail.record(DISTRICT, "trigger_rule.create", "trigger_rule:16675232156e", after=after)
+    assert entry["after"] == after
+
+
 def _seed_search(clock):
     entries = []
     plan = [

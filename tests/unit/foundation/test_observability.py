@@ -12,6 +12,11 @@ from sms_platform.foundation.observability import redact
         ("order 20261128000001234567", "order 20261128000001234567"),
         ("biz 544157599796692941^0", "biz 544157599796692941^0"),
         ("nothing here", "nothing here"),
+        ("请拨打13812341234咨询", "请拨打138****1234咨询"),
+        ('{"phone":"8613812341234"}', '{"phone":"138****1234"}'),
+        ("template tpl-c16675232156 approved", "template tpl-c16675232156 approved"),
+        ("rule 16675232156ab", "rule 16675232156ab"),
+        ("rule 371002199001011234ab", "rule 371002199001011234ab"),
     ],
 )
 def test_redact_masks_numbers_and_tokens(text, expected):
