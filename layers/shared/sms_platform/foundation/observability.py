@@ -42,9 +42,7 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 # digits are part of something else, such as a template id of hex digits (``tpl-c16675232156``),
 # which must stay whole in the audit trail. Chinese text, spaces and punctuation still count as
 # a number's edges.
-_MOBILE = re.compile(
-    r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?![0-9A-Za-z])"
-)
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?![0-9A-Za-z])")
 # A resident ID number: region, a birth date (so carrier BizIds and order numbers are left alone),
 # sequence and check character.
 _ID_NUMBER = re.compile(
