@@ -21,13 +21,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sms_platform.foundation.clock import BEIJING
-from sms_platform.foundation.settings import Settings, settings
+from sms_platform.foundation.settings import settings
 from sms_platform.sending.lanes import SmsKind
+
+if TYPE_CHECKING:  # the model is built (pydantic-settings imported) on first use: not at import
+    from sms_platform.foundation.settings import Settings
 
 BATCH_SIZE = 100  # recipients per queued batch: the carrier's SendBatchSms limit
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds ceiling; longer waits chain delayed messages
