@@ -5,6 +5,7 @@ says so with its totals; the progress reads in plain Chinese."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -24,6 +25,10 @@ def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(port
     contacts = [person(7300 + n, district="rushan", tags=[TAG]) for n in range(3)]
     staff_api.add_people(city, contacts)
     template = staff_api.targeted_template(city, reviewer, "医保划账通知", "city", TEXT, remark="医保个人账户划入通知")
+    # Set to go half a minute from now, so that it waits, approved, for as long as the page needs
+    # to show that. Sent at once, it is released at the local schedule's next tick, within five
+    # seconds of the approval, and a slow page could miss the wait.
+    send_at = staff_api.platform_now() + timedelta(seconds=30)
     created = staff_api.call(
         "POST",
         "/send-requests",
@@ -32,6 +37,7 @@ def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(port
             "template_id": template["template_id"],
             "values": {},
             "audience": {"kind": "person", "districts": ["rushan"], "tag": TAG},
+            "send_at": send_at.isoformat(),
         },
     )
     request_id = created["request_id"]
@@ -44,9 +50,9 @@ def test_an_open_send_page_redraws_its_actions_and_status_as_the_send_moves(port
     expect(page.locator("#request-status")).to_have_text("已批准，待发送")
     expect(page.get_by_role("button", name="取消申请")).to_be_visible()
 
-    # The open page is never reloaded. The local platform releases a send within seconds and
-    # three messages are sent in a moment, so a poll may find it running or already finished:
-    # whichever it finds, the actions it offers are the ones of that state.
+    # The open page is never reloaded. The send is released at its time and three messages are
+    # sent in a moment, so a poll may find it running or already finished: whichever it finds,
+    # the actions it offers are the ones of that state.
     status = page.locator("#request-status")
     expect(status).to_have_text(re.compile("发送中|已发送完毕"), timeout=150_000)
     # The status and the buttons read at one instant, so a redraw cannot fall between them.

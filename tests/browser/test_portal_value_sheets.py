@@ -4,11 +4,13 @@ download), proposed, and the same list shown to the city reviewer before approvi
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from playwright.sync_api import expect
+from sms_platform.foundation.clock import BEIJING
 
 from tests.browser.conftest import shot, sign_in
 from tests.contacts_support import person
@@ -82,6 +84,10 @@ def test_a_list_is_uploaded_previewed_with_its_rejected_rows_and_shown_to_the_re
     assert report.splitlines()[0] == "行号,证件号码（脱敏）,手机号码（脱敏）,原因"
     assert "'=cm" in report and ids[0] not in report
     shot(page, "value-sheet-upload")
+    # Two hours on, so that the approved send is seen waiting (sent at once, the local schedule
+    # releases it within five seconds, and could before the reviewer's page shows it).
+    starts = (staff_api.platform_now().astimezone(BEIJING) + timedelta(hours=2)).strftime("%Y-%m-%d %H:%M")
+    page.get_by_label("发送时间（北京时间，不填为审核通过后立即发送）").fill(starts.replace(" ", "T"))
     page.get_by_role("button", name="提交审核").click()
     expect(page.locator("#request-status")).to_have_text("待审核")
     request_id = page.url.rsplit("/", 1)[1]
@@ -95,3 +101,4 @@ def test_a_list_is_uploaded_previewed_with_its_rejected_rows_and_shown_to_the_re
     shot(review, "value-sheet-review")
     review.get_by_role("button", name="审核通过").click()
     expect(review.locator("#request-status")).to_have_text("已批准，待发送")
+    expect(review.get_by_text(f"已批准，将于 {starts}:00 开始发送。")).to_be_visible()
