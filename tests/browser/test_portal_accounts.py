@@ -31,6 +31,7 @@ def test_an_administrator_suspends_an_account_that_is_then_refused(portal_platfo
     admin.get_by_label("身份验证器应用显示的 6 位动态口令").fill(totp_code(staff_api.admin_secret))
     admin.get_by_role("button", name="验证并登录").click()
     expect(admin.get_by_role("heading", name="账号与权限")).to_be_visible()
+    admin.get_by_label("查找账号").fill(operator["username"])  # a page of accounts at a time
     row = admin.get_by_role("row").filter(has_text=operator["username"])
     # A suspension needs a reason: the API's refusal is shown.
     row.get_by_role("button", name=f"暂停账号 {operator['username']}").click()
@@ -112,6 +113,7 @@ def test_a_reset_password_goes_by_sms_to_the_owners_verified_phone(portal_platfo
     admin.get_by_label("身份验证器应用显示的 6 位动态口令").fill(totp_code(staff_api.admin_secret))
     admin.get_by_role("button", name="验证并登录").click()
     expect(admin.get_by_role("heading", name="账号与权限")).to_be_visible()
+    admin.get_by_label("查找账号").fill(owner["username"])  # a page of accounts at a time
     row = admin.get_by_role("row").filter(has_text=owner["username"])
     row.get_by_role("button", name=f"重置 {owner['username']} 的密码").click()
     admin.get_by_role("dialog", name="重置密码").get_by_role("button", name="确认重置").click()

@@ -92,6 +92,8 @@ def test_an_administrators_forms_show_each_refusal_beside_its_field(portal_platf
     expect(error_beside(form, "staff_number")).to_have_text("工号不能为空")
 
     operator = people["operator"]["username"]
+    # The list shows a page of accounts at a time, and other tests' accounts may come first.
+    page.get_by_label("查找账号").fill(operator)
     row = page.get_by_role("row").filter(has_text=operator)
     expect(row.get_by_label(f"暂停 {operator} 的原因")).to_have_attribute("aria-required", "true")
     row.get_by_role("button", name=f"暂停账号 {operator}").click()
