@@ -35,14 +35,9 @@ def test_a_rule_is_written_by_choosing_event_type_template_and_data_fields(porta
     template = staff_api.active_template(
         operator,
         reviewer,
-        _draft(
-            staff_api,
-            f"养老金到账{tag}",
-            "triggered",
-            "city",
-            "您${month}的养老金${amount}元已发放。",
-            [{"name": "month", "type": "text", "max_length": 8}, {"name": "amount", "type": "money", "max_length": 10}],
-        ),  # fmt: skip
+        _draft(staff_api, f"养老金到账{tag}", "triggered", "city", "您${month}的养老金${amount}元已发放。",
+               [{"name": "month", "type": "text", "max_length": 8},
+                {"name": "amount", "type": "money", "max_length": 10}]),  # fmt: skip
     )
 
     page = browser.new_page()
